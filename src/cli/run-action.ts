@@ -1,0 +1,33 @@
+import { InvalidArgumentError } from 'commander';
+import { VisemoError } from '../util/errors.js';
+
+/**
+ * Wraps a command's action: a VisemoError becomes one line on stderr and exit code 2,
+ * anything else a short message (stack with VISEMO_DEBUG=1) and exit code 1.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (err) {
+      if (err instanceof VisemoError) {
+        process.stderr.write(`visemo: ${err.toLine()}\n`);
+        process.exitCode = 2;
+      } else {
+        const e = err as Error;
+        process.stderr.write(`visemo: ${process.env.VISEMO_DEBUG ? e.stack : e.message}\n`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}
+
+/** Parses an integer option, naming it in the error. */
+export function intOption(name: string, min = 1): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, got '${value}'`);
+    return n;
+  };
+}

@@ -1,0 +1,2 @@
+// placeholder replaced by the kernels helper
+export function registerWasmConvGradients(): void {}

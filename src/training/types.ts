@@ -1,0 +1,41 @@
+/** What a training run saves beside its model, read by evaluate, experiment and report. */
+import type { SplitMode } from '../data/split.js';
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  acc: number;
+  valLoss: number;
+  valAcc: number;
+  /** Wall time of the epoch's training pass, validation excluded. */
+  seconds: number;
+  /** Mean wall time of one training step (one batch), milliseconds. */
+  msPerStep: number;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+  bestEpoch: number;
+}
+
+export interface Normalisation {
+  /** Per input channel, on 0–1 pixels (the paper's Fig. 4). */
+  mean: number[];
+  std: number[];
+}
+
+/** run/metadata.json */
+export interface RunMetadata {
+  format: 'visemo-run@1';
+  arch: 'paper';
+  classes: string[];
+  inputSize: number;
+  channels: 1 | 3;
+  normalisation: Normalisation;
+  split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string };
+  dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> };
+  training: { epochs: number; batchSize: number; optimizer: string; learningRate: number; loss: string; seed: number; backend: string };
+  versions: Record<string, string>;
+  commandLine: string;
+  createdAt: string;
+}
