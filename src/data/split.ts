@@ -37,45 +37,75 @@ export function assignSplits<T extends SplittableItem>(items: T[], opts: SplitOp
   if (opts.mode === 'subject') {
     const missing = items.findIndex((it) => !it.subject);
     if (missing >= 0) throw new Error(`item ${missing} has no subject id: subject split needs one for every image`);
-    allocate(items.map((_, i) => i), (i) => items[i]!.subject!, fractions, rng, out);
+    allocateStratified(items, (i) => items[i]!.subject!, fractions, rng, out);
   } else {
     const byClass = new Map<string, number[]>();
     items.forEach((it, i) => byClass.set(it.label, [...(byClass.get(it.label) ?? []), i]));
     for (const label of [...byClass.keys()].sort()) {
-      allocate(byClass.get(label)!, (i) => items[i]!.group ?? `#${i}`, fractions, rng, out);
+      const members = byClass.get(label)!;
+      allocateStratified(items, (i) => items[i]!.group ?? `#${i}`, fractions, rng, out, members);
     }
   }
   return out;
 }
 
-/** Shuffles the groups of `indices` and fills test, then val, up to their share of images; the rest is train. */
-function allocate(
-  indices: number[],
+/**
+ * Assigns whole groups (subjects, videos) to test and val so that each split gets close to its
+ * share of every class, then the rest to train. Groups are visited in seeded random order; a group
+ * goes where it fills the most unmet per-class need without overshooting more than it fills.
+ */
+function allocateStratified(
+  items: SplittableItem[],
   groupOf: (i: number) => string,
   fractions: SplitFractions,
   rng: () => number,
   out: SplitName[],
+  indices: number[] = items.map((_, i) => i),
 ): void {
   const groups = new Map<string, number[]>();
-  for (const i of indices) groups.set(groupOf(i), [...(groups.get(groupOf(i)) ?? []), i]);
-  const keys = shuffleInPlace([...groups.keys()].sort(), rng);
-  const total = indices.length;
-  const targets: [SplitName, number][] = [
-    ['test', Math.round(total * fractions.test)],
-    ['val', Math.round(total * fractions.val)],
-  ];
-  let k = 0;
-  for (const [name, target] of targets) {
-    let taken = 0;
-    // Keep at least one group for training.
-    while (taken < target && k < keys.length - 1) {
-      const members = groups.get(keys[k++]!)!;
-      // Stop before a group that would overshoot by more than it fills, unless nothing is taken yet.
-      for (const i of members) out[i] = name;
-      taken += members.length;
-    }
+  for (const i of indices) {
+    const g = groupOf(i);
+    const list = groups.get(g);
+    if (list) list.push(i);
+    else groups.set(g, [i]);
   }
-  for (; k < keys.length; k++) for (const i of groups.get(keys[k]!)!) out[i] = 'train';
+  const classTotals = countByClass(items, indices);
+  const need: Record<'test' | 'val', Map<string, number>> = {
+    test: new Map([...classTotals].map(([c, n]) => [c, Math.round(n * fractions.test)])),
+    val: new Map([...classTotals].map(([c, n]) => [c, Math.round(n * fractions.val)])),
+  };
+  const keys = shuffleInPlace([...groups.keys()].sort(), rng);
+  let trainGroups = 0;
+  keys.forEach((key, k) => {
+    const members = groups.get(key)!;
+    const counts = countByClass(items, members);
+    // Keep at least one group for training.
+    const lastChance = k === keys.length - 1 && trainGroups === 0;
+    let best: 'test' | 'val' | 'train' = 'train';
+    let bestGain = 0;
+    if (!lastChance) {
+      for (const split of ['test', 'val'] as const) {
+        let filled = 0;
+        let over = 0;
+        for (const [c, n] of counts) {
+          const want = need[split].get(c) ?? 0;
+          filled += Math.min(n, want);
+          over += Math.max(0, n - want);
+        }
+        const gain = filled - over;
+        if (filled > 0 && gain > bestGain) [best, bestGain] = [split, gain];
+      }
+    }
+    for (const i of members) out[i] = best;
+    if (best === 'train') trainGroups++;
+    else for (const [c, n] of counts) need[best].set(c, Math.max(0, (need[best].get(c) ?? 0) - n));
+  });
+}
+
+function countByClass(items: SplittableItem[], indices: number[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of indices) m.set(items[i]!.label, (m.get(items[i]!.label) ?? 0) + 1);
+  return m;
 }
 
 /** Default CK+ subject pattern: the leading `S005` of `S005_001_00000011.png`. */

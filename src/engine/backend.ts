@@ -8,6 +8,10 @@ import { registerWasmConvGradients } from './wasm-conv-grads.js';
 
 export { tf };
 
+// Production mode skips tfjs's debug checks (NaN scans, shape asserts on every op) and its
+// console advice to install tfjs-node, which cannot be installed here.
+tf.enableProdMode();
+
 export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
 
@@ -52,8 +56,6 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
     const why = await BACKENDS[name].prepare();
     if (why === null && (await tf.setBackend(name))) {
       await tf.ready();
-      // The CPU backend greets Node users with advice to install tfjs-node, which cannot be installed here.
-      if (name === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
       active = name;
       return name;
     }

@@ -1,0 +1,28 @@
+import { Option, type Command } from 'commander';
+import path from 'node:path';
+import { evaluateRunDetailed } from '../../evaluation/evaluate.js';
+import { formatMetrics } from '../../evaluation/format.js';
+import { action } from '../run-action.js';
+import { backendOption } from '../options.js';
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('accuracy, per-class precision/recall/F1, and the confusion matrix of a trained run')
+    .argument('<run>', 'run folder written by visemo train')
+    .addOption(new Option('--split <name>', 'which split of the run to evaluate').choices(['test', 'val', 'train']).default('test'))
+    .option('--data <dir>', 'evaluate on another image folder instead (its <split>/ subfolder if it has train/val/test)')
+    .addOption(backendOption())
+    .option('--json', 'print the metrics as JSON')
+    .action(
+      action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean }) => {
+        const log = (line: string) => process.stderr.write(line + '\n');
+        const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, log });
+        if (o.json) process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
+        else {
+          process.stdout.write(formatMetrics(metrics) + '\n\n');
+          process.stdout.write(`${skipped.length ? `${skipped.length} unreadable images skipped; ` : ''}written ${path.relative(process.cwd(), file)}\n`);
+        }
+      }),
+    );
+}

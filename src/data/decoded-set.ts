@@ -1,0 +1,106 @@
+/**
+ * The compact in-memory cache training reads from: every image decoded once to size×size
+ * uint8, so no epoch decodes again. 11,475 images at 100×100 take 115 MB.
+ */
+import { tf } from '../engine/backend.js';
+import type { Normalisation } from '../training/types.js';
+import { decodeGray } from './decode.js';
+import type { ImageItem } from './image-folder.js';
+import { startProgress } from '../util/progress.js';
+
+export interface DecodedSet {
+  size: number;
+  /** n × size × size bytes. */
+  pixels: Uint8Array;
+  /** Class index per image. */
+  labels: Int32Array;
+  /** Dataset-relative path per image. */
+  rels: string[];
+}
+
+export interface SkippedImage {
+  path: string;
+  reason: string;
+}
+
+/** Decodes `items` (in order) with a few decodes in flight; unreadable files are skipped and reported. */
+export async function decodeItems(
+  items: ImageItem[],
+  classes: string[],
+  size: number,
+  opts: { label?: string; concurrency?: number; onSkip?: (s: SkippedImage) => void } = {},
+): Promise<{ set: DecodedSet; skipped: SkippedImage[] }> {
+  const results: (Uint8Array | null)[] = new Array(items.length).fill(null);
+  const skipped: SkippedImage[] = [];
+  const progress = startProgress(items.length, opts.label ?? 'decoding');
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await decodeGray(items[i]!.path, size);
+      } catch (err) {
+        const s = { path: items[i]!.path, reason: (err as Error).message.split('\n')[0]! };
+        skipped.push(s);
+        opts.onSkip?.(s);
+      }
+      progress.update(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));
+  progress.stop();
+
+  const kept = items.map((_, i) => i).filter((i) => results[i] !== null);
+  const pixels = new Uint8Array(kept.length * size * size);
+  const labels = new Int32Array(kept.length);
+  const rels: string[] = [];
+  kept.forEach((i, k) => {
+    pixels.set(results[i]!, k * size * size);
+    labels[k] = classes.indexOf(items[i]!.label);
+    rels.push(items[i]!.rel);
+  });
+  return { set: { size, pixels, labels, rels }, skipped };
+}
+
+/** Mean and standard deviation of the pixels on 0–1, one value per input channel (the paper's Fig. 4). */
+export function pixelStats(set: DecodedSet, channels: 1 | 3): Normalisation {
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < set.pixels.length; i++) {
+    const v = set.pixels[i]! / 255;
+    sum += v;
+    sumSq += v * v;
+  }
+  const n = Math.max(1, set.pixels.length);
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean)) || 1;
+  return { mean: new Array(channels).fill(mean), std: new Array(channels).fill(std) };
+}
+
+/**
+ * Builds the model input for `indices`: normalised float32 [n, size, size, channels]
+ * (monochrome replicated to three channels when asked, as the paper did).
+ */
+export function batchInput(set: DecodedSet, indices: ArrayLike<number>, norm: Normalisation, channels: 1 | 3): tf.Tensor4D {
+  const px = set.size * set.size;
+  const out = new Float32Array(indices.length * px * channels);
+  const mean = norm.mean[0]!;
+  const scale = 1 / (255 * norm.std[0]!);
+  const shift = mean / norm.std[0]!;
+  for (let b = 0; b < indices.length; b++) {
+    const src = indices[b]! * px;
+    const dst = b * px * channels;
+    for (let p = 0; p < px; p++) {
+      const v = set.pixels[src + p]! * scale - shift;
+      for (let c = 0; c < channels; c++) out[dst + p * channels + c] = v;
+    }
+  }
+  return tf.tensor4d(out, [indices.length, set.size, set.size, channels]);
+}
+
+export function batchLabels(set: DecodedSet, indices: ArrayLike<number>, numClasses: number): tf.Tensor2D {
+  const out = new Float32Array(indices.length * numClasses);
+  for (let b = 0; b < indices.length; b++) out[b * numClasses + set.labels[indices[b]!]!] = 1;
+  return tf.tensor2d(out, [indices.length, numClasses]);
+}

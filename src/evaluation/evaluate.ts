@@ -1,0 +1,82 @@
+/**
+ * `visemo evaluate`: a trained run on its own test (or validation) split, or on another folder.
+ * Images are prepared exactly as in training: the run's size, channels and normalisation.
+ */
+import path from 'node:path';
+import { useBackend, type BackendChoice } from '../engine/backend.js';
+import type { SplitRecord } from '../data/dataset.js';
+import { decodeItems, type SkippedImage } from '../data/decoded-set.js';
+import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
+import type { SplitName } from '../data/split.js';
+import { loadModel } from '../model/model-io.js';
+import { argmax, predictSet } from '../training/train.js';
+import { RUN_FILES, runDirState } from '../training/run-files.js';
+import type { RunMetadata } from '../training/types.js';
+import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
+import { computeMetrics } from './metrics.js';
+import type { Metrics } from './types.js';
+
+export interface EvaluateOptions {
+  run: string;
+  split: Exclude<SplitName, 'train'> | 'train';
+  /** Another dataset folder: its `split` subfolder when it has train/val/test, else every image. */
+  data?: string;
+  backend?: BackendChoice;
+  log?: (line: string) => void;
+}
+
+export interface EvaluationResult {
+  metrics: Metrics;
+  skipped: SkippedImage[];
+  file: string;
+}
+
+export async function evaluateRun(opts: EvaluateOptions): Promise<Metrics> {
+  return (await evaluateRunDetailed(opts)).metrics;
+}
+
+export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<EvaluationResult> {
+  const runDir = path.resolve(opts.run);
+  if ((await runDirState(runDir)) !== 'run' || !(await exists(path.join(runDir, 'model.json')))) {
+    throw new VisemoError(`${opts.run} is not a finished training run (no metadata.json or model.json)`, 'give the --out folder of visemo train');
+  }
+  const meta = await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata));
+  await useBackend(opts.backend ?? 'auto', { quiet: true });
+  const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes) : await itemsFromSplit(runDir, meta, opts.split);
+  if (items.length === 0) throw new VisemoError(`the ${opts.split} split of ${opts.data ?? opts.run} has no images`, 'evaluate another split (--split val|test) or another --data folder');
+
+  const skipped: SkippedImage[] = [];
+  const { set } = await decodeItems(items, meta.classes, meta.inputSize, {
+    label: `decoding ${opts.split}`,
+    onSkip: (s) => {
+      skipped.push(s);
+      opts.log?.(`warning: skipped ${s.path}: ${s.reason}`);
+    },
+  });
+  const model = await loadModel(runDir);
+  const predicted = predictSet(model, set, meta.normalisation, meta.channels).map(argmax);
+  model.dispose();
+  const metrics = computeMetrics(set.labels, predicted, meta.classes);
+  const file = path.join(runDir, opts.data ? `metrics-${path.basename(path.resolve(opts.data))}-${opts.split}.json` : `metrics-${opts.split}.json`);
+  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length });
+  return { metrics, skipped, file };
+}
+
+async function itemsFromSplit(runDir: string, meta: RunMetadata, split: SplitName): Promise<ImageItem[]> {
+  const record = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
+  return record.files[split].map(([rel, label]) => ({
+    path: path.join(meta.dataset.path, ...rel.split('/')),
+    rel,
+    label,
+    file: path.basename(rel),
+  }));
+}
+
+/** Images of another folder, restricted to the run's classes (others are left out, not an error). */
+async function itemsFromFolder(data: string, split: SplitName, classes: string[]): Promise<ImageItem[]> {
+  const folder = await scanImageFolder(data);
+  const known = folder.items.filter((it) => classes.includes(it.label));
+  if (known.length === 0) throw new VisemoError(`${data} has none of the run's classes (${classes.join(', ')})`, 'give a folder with matching class subfolders');
+  return folder.layout === 'split' ? known.filter((it) => it.split === split) : known;
+}

@@ -1,0 +1,74 @@
+/**
+ * Saves and loads tfjs LayersModels (model.json + weights.bin, the format tensorflowjs_converter
+ * writes for Keras models) from plain folders, each file written atomically.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/backend.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
+import { version } from '../version.js';
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+
+function concatBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+  const parts = Array.isArray(data) ? data : [data];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p), o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/** Writes weights first and model.json last, so a folder with a model.json always has its weights. */
+export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      await writeFileAtomic(path.join(dir, WEIGHTS_FILE), concatBuffers(artifacts.weightData!));
+      await writeJsonAtomic(path.join(dir, MODEL_FILE), {
+        format: 'layers-model',
+        generatedBy: `visemo ${version} (TensorFlow.js ${tf.version.tfjs})`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  const file = path.join(dir, MODEL_FILE);
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8')) as ModelJson;
+  } catch (err) {
+    throw new VisemoError(`cannot read model ${file}: ${(err as Error).message.split('\n')[0]}`, 'give a run folder written by visemo train');
+  }
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const buffers = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(dir, p))));
+  const weightData = concatBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer)).buffer as ArrayBuffer;
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+}
+
+/** Saves named tensors (e.g. an optimizer's state) as a JSON manifest + binary pair. */
+export async function saveTensors(named: { name: string; tensor: tf.Tensor }[], dir: string, base: string): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(named);
+  await writeFileAtomic(path.join(dir, `${base}.bin`), new Uint8Array(data));
+  await writeJsonAtomic(path.join(dir, `${base}.json`), specs);
+}
+
+export async function loadTensors(dir: string, base: string): Promise<{ name: string; tensor: tf.Tensor }[]> {
+  const specs = JSON.parse(await fs.readFile(path.join(dir, `${base}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const buf = await fs.readFile(path.join(dir, `${base}.bin`));
+  const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, specs);
+  return specs.map((s) => ({ name: s.name, tensor: map[s.name]! }));
+}

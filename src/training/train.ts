@@ -1,0 +1,262 @@
+/**
+ * `visemo train`: the paper's CNN on an image folder. Adam and categorical cross-entropy by default
+ * (the paper names neither), batch 32, seeded; validation after every epoch; the best model by
+ * validation accuracy is kept; a checkpoint after every epoch makes --resume possible.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { tf, useBackend, type BackendChoice } from '../engine/backend.js';
+import { batchInput, batchLabels, decodeItems, pixelStats, type DecodedSet } from '../data/decoded-set.js';
+import { prepareDataset, type SplitRecord } from '../data/dataset.js';
+import type { SplitMode } from '../data/split.js';
+import { buildPaperCnn } from '../model/paper-cnn.js';
+import { loadModel, loadTensors, saveModel, saveTensors } from '../model/model-io.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
+import { createRng, shuffleInPlace } from '../util/random.js';
+import { startProgress } from '../util/progress.js';
+import { version } from '../version.js';
+import { claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
+import type { EpochRecord, History, RunMetadata } from './types.js';
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  size: number;
+  classes?: string[];
+  split: SplitMode;
+  subjectPattern?: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  channels: 1 | 3;
+  backend: BackendChoice;
+  force?: boolean;
+  resume?: boolean;
+  limitPerClass?: number;
+  /** Recorded in metadata.json. */
+  commandLine?: string;
+}
+
+export interface TrainResult {
+  runDir: string;
+  history: History;
+  metadata: RunMetadata;
+  skipped: { path: string; reason: string }[];
+}
+
+export interface TrainHooks {
+  /** One line per event (epoch finished, files written, warnings). */
+  log?: (line: string) => void;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+interface CheckpointState {
+  epoch: number;
+  history: History;
+  bestValAcc: number;
+}
+
+export const TRAIN_DEFAULTS = {
+  size: 50,
+  split: 'random' as SplitMode,
+  seed: 42,
+  epochs: 15,
+  batchSize: 32,
+  learningRate: 1e-3,
+  channels: 3 as 1 | 3,
+  backend: 'auto' as BackendChoice,
+};
+
+export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const runDir = path.resolve(opts.out);
+  const resuming = opts.resume === true && (await runDirState(runDir)) === 'run';
+  if (opts.resume && !resuming) log(`no run to resume in ${runDir}: starting a new one`);
+  if (resuming) opts = await optionsForResume(runDir, opts);
+  else await claimRunDir(runDir, opts.force === true);
+
+  const backend = await useBackend(opts.backend);
+  const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass });
+  const classes = dataset.folder.classes;
+  const skipped: TrainResult['skipped'] = [];
+  const warnSkip = (s: { path: string; reason: string }) => {
+    skipped.push(s);
+    log(`warning: skipped ${s.path}: ${s.reason}`);
+  };
+  const { set: train } = await decodeItems(dataset.splits.train, classes, opts.size, { label: 'decoding train', onSkip: warnSkip });
+  const { set: val } = await decodeItems(dataset.splits.val, classes, opts.size, { label: 'decoding val', onSkip: warnSkip });
+  if (train.labels.length === 0) throw new VisemoError(`no readable training images in ${opts.data}`, 'check the files named in the warnings above');
+  if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
+  const normalisation = pixelStats(train, opts.channels);
+
+  const metadata: RunMetadata = resuming
+    ? await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata))
+    : {
+        format: 'visemo-run@1',
+        arch: 'paper',
+        classes,
+        inputSize: opts.size,
+        channels: opts.channels,
+        normalisation,
+        split: { mode: dataset.record.mode, seed: opts.seed, subjectPattern: dataset.record.subjectPattern },
+        dataset: {
+          path: dataset.folder.root,
+          fingerprint: dataset.fingerprint,
+          images: { train: dataset.splits.train.length, val: dataset.splits.val.length, test: dataset.splits.test.length },
+        },
+        training: { epochs: opts.epochs, batchSize: opts.batchSize, optimizer: 'adam', learningRate: opts.learningRate, loss: 'categoricalCrossentropy', seed: opts.seed, backend },
+        versions: { visemo: version, tfjs: tf.version.tfjs, node: process.version },
+        commandLine: opts.commandLine ?? '',
+        createdAt: new Date().toISOString(),
+      };
+  if (resuming && metadata.dataset.fingerprint !== dataset.fingerprint) {
+    throw new VisemoError(`the images in ${opts.data} changed since run ${runDir} started`, 'start a new run (another --out, or --force)');
+  }
+  metadata.training.epochs = opts.epochs;
+  metadata.training.backend = backend;
+  await writeJsonAtomic(path.join(runDir, RUN_FILES.metadata), metadata);
+  if (!resuming) await writeJsonAtomic(path.join(runDir, RUN_FILES.split), dataset.record);
+
+  const model = buildPaperCnn({ size: opts.size, numClasses: classes.length, channels: opts.channels, seed: opts.seed });
+  const optimizer = tf.train.adam(opts.learningRate);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+
+  let state: CheckpointState = { epoch: 0, history: { epochs: [], bestEpoch: 0 }, bestValAcc: -1 };
+  if (resuming) {
+    const ckpt = await findCheckpoint(runDir);
+    if (ckpt) {
+      state = await readJson<CheckpointState>(path.join(ckpt, RUN_FILES.checkpointState));
+      const saved = await loadModel(ckpt);
+      model.setWeights(saved.getWeights());
+      saved.dispose();
+      await optimizer.setWeights(await loadTensors(ckpt, 'optimizer'));
+      log(`resuming ${runDir} after epoch ${state.epoch} of ${opts.epochs}`);
+    }
+  }
+
+  const norm = metadata.normalisation;
+  for (let epoch = state.epoch + 1; epoch <= opts.epochs; epoch++) {
+    const record = await trainEpoch(model, train, val, { ...opts, numClasses: classes.length, norm, epoch });
+    state.history.epochs.push(record);
+    hooks.onEpoch?.(record);
+    const improved = val.labels.length === 0 || record.valAcc > state.bestValAcc;
+    if (improved) {
+      state.bestValAcc = record.valAcc;
+      state.history.bestEpoch = epoch;
+      await saveModel(model, runDir);
+    }
+    state.epoch = epoch;
+    await replaceCheckpoint(runDir, async (dir) => {
+      await saveModel(model, dir);
+      await saveTensors(await optimizer.getWeights(), dir, 'optimizer');
+      await writeJsonAtomic(path.join(dir, RUN_FILES.checkpointState), state);
+    });
+    await writeHistory(runDir, state.history);
+    log(formatEpoch(record, opts.epochs, improved));
+  }
+  if (state.history.epochs.length === 0) await writeHistory(runDir, state.history);
+  model.dispose();
+  optimizer.dispose();
+  return { runDir, history: state.history, metadata, skipped };
+}
+
+/** A resumed run keeps its data, size, classes, split and seed; only --epochs may grow. */
+async function optionsForResume(runDir: string, opts: TrainOptions): Promise<TrainOptions> {
+  const meta = await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata));
+  const split = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
+  return {
+    ...opts,
+    data: meta.dataset.path,
+    size: meta.inputSize,
+    channels: meta.channels,
+    classes: meta.classes,
+    split: split.mode === 'given' ? 'random' : split.mode,
+    subjectPattern: split.subjectPattern,
+    seed: meta.split.seed,
+    batchSize: meta.training.batchSize,
+    learningRate: meta.training.learningRate,
+    limitPerClass: split.limitPerClass,
+    epochs: Math.max(opts.epochs, meta.training.epochs),
+  };
+}
+
+interface EpochContext extends TrainOptions {
+  numClasses: number;
+  norm: RunMetadata['normalisation'];
+  epoch: number;
+}
+
+async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: DecodedSet, ctx: EpochContext): Promise<EpochRecord> {
+  // Seeded per epoch, so a resumed run sees the same order an uninterrupted one would.
+  const order = shuffleInPlace(Array.from({ length: train.labels.length }, (_, i) => i), createRng(ctx.seed * 1000 + ctx.epoch));
+  const steps = Math.ceil(order.length / ctx.batchSize);
+  const bar = startProgress(steps, `epoch ${ctx.epoch}/${ctx.epochs}`, 'loss {loss} acc {acc}');
+  let lossSum = 0;
+  let accSum = 0;
+  let seen = 0;
+  const start = performance.now();
+  for (let s = 0; s < steps; s++) {
+    const idx = order.slice(s * ctx.batchSize, (s + 1) * ctx.batchSize);
+    const x = batchInput(train, idx, ctx.norm, ctx.channels);
+    const y = batchLabels(train, idx, ctx.numClasses);
+    const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+    x.dispose();
+    y.dispose();
+    lossSum += loss! * idx.length;
+    accSum += acc! * idx.length;
+    seen += idx.length;
+    bar.update(s + 1, { loss: (lossSum / seen).toFixed(4), acc: (accSum / seen).toFixed(4) });
+  }
+  const seconds = (performance.now() - start) / 1000;
+  bar.stop();
+  const v = val.labels.length > 0 ? evaluateLossAcc(model, val, ctx.norm, ctx.channels) : { loss: NaN, acc: NaN };
+  return { epoch: ctx.epoch, loss: lossSum / seen, acc: accSum / seen, valLoss: v.loss, valAcc: v.acc, seconds, msPerStep: (seconds * 1000) / steps };
+}
+
+/** Class probabilities for every image of `set`, in batches, as one [n, classes] array. */
+export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3, batch = 128): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < set.labels.length; i += batch) {
+    const idx = Array.from({ length: Math.min(batch, set.labels.length - i) }, (_, k) => i + k);
+    const probs = tf.tidy(() => model.predict(batchInput(set, idx, norm, channels)) as tf.Tensor2D);
+    const data = probs.dataSync() as Float32Array;
+    const k = probs.shape[1];
+    for (let r = 0; r < idx.length; r++) out.push(data.slice(r * k, (r + 1) * k));
+    probs.dispose();
+  }
+  return out;
+}
+
+function evaluateLossAcc(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3): { loss: number; acc: number } {
+  const probs = predictSet(model, set, norm, channels);
+  let loss = 0;
+  let correct = 0;
+  probs.forEach((p, i) => {
+    const truth = set.labels[i]!;
+    loss -= Math.log(Math.max(p[truth]!, 1e-7));
+    if (argmax(p) === truth) correct++;
+  });
+  return { loss: loss / probs.length, acc: correct / probs.length };
+}
+
+export function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
+  return best;
+}
+
+async function writeHistory(runDir: string, history: History): Promise<void> {
+  await writeJsonAtomic(path.join(runDir, RUN_FILES.history), history);
+  const rows = history.epochs.map((e) => [e.epoch, e.loss, e.acc, e.valLoss, e.valAcc, e.seconds, e.msPerStep].join(','));
+  await writeFileAtomic(path.join(runDir, RUN_FILES.historyCsv), ['epoch,loss,acc,val_loss,val_acc,seconds,ms_per_step', ...rows].join(os.EOL) + os.EOL);
+}
+
+function formatEpoch(r: EpochRecord, epochs: number, best: boolean): string {
+  const f = (n: number) => (Number.isNaN(n) ? '  n/a ' : n.toFixed(4));
+  return (
+    `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  loss ${f(r.loss)}  acc ${f(r.acc)}  ` +
+    `val_loss ${f(r.valLoss)}  val_acc ${f(r.valAcc)}  ${r.seconds.toFixed(1)} s (${r.msPerStep.toFixed(0)} ms/step)${best ? '  * best' : ''}`
+  );
+}
