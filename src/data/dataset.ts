@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { VisemoError } from '../util/errors.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { scanImageFolder, type ImageFolder, type ImageItem } from './image-folder.js';
-import { assignSplits, DEFAULT_SUBJECT_PATTERN, SPLIT_NAMES, subjectFromName, type SplitMode, type SplitName } from './split.js';
+import { assignSplits, DEFAULT_SUBJECT_PATTERN, PAPER_FRACTIONS, SPLIT_NAMES, subjectFromName, type SplitFractions, type SplitMode, type SplitName } from './split.js';
 
 export interface DatasetOptions {
   data: string;
@@ -17,6 +17,8 @@ export interface DatasetOptions {
   subjectPattern?: string;
   /** Keep at most this many images per class (seeded choice): for quick runs and tests. */
   limitPerClass?: number;
+  /** Shares of validation and test images (default: the paper's 10% and 10%). */
+  fractions?: SplitFractions;
 }
 
 /** split.json */
@@ -24,6 +26,7 @@ export interface SplitRecord {
   mode: SplitMode | 'given';
   seed: number;
   subjectPattern?: string;
+  fractions?: SplitFractions;
   classes: string[];
   limitPerClass?: number;
   /** [dataset-relative path, class] per image. */
@@ -57,9 +60,9 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
         'pass --subject-pattern with a regex whose first group is the subject, or use --split random',
       );
     }
-    assignment = assignSplits(items.map((it, i) => ({ label: it.label, subject: subjects[i] })), { mode: 'subject', seed: opts.seed });
+    assignment = assignSplits(items.map((it, i) => ({ label: it.label, subject: subjects[i] })), { mode: 'subject', seed: opts.seed, fractions: opts.fractions });
   } else {
-    assignment = assignSplits(items, { mode: 'random', seed: opts.seed });
+    assignment = assignSplits(items, { mode: 'random', seed: opts.seed, fractions: opts.fractions });
   }
 
   const splits: Record<SplitName, ImageItem[]> = { train: [], val: [], test: [] };
@@ -69,6 +72,7 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
     mode,
     seed: opts.seed,
     subjectPattern: opts.split === 'subject' && mode !== 'given' ? (opts.subjectPattern ?? DEFAULT_SUBJECT_PATTERN) : undefined,
+    fractions: mode === 'given' ? undefined : (opts.fractions ?? PAPER_FRACTIONS),
     classes: folder.classes,
     limitPerClass: opts.limitPerClass,
     files: Object.fromEntries(SPLIT_NAMES.map((s) => [s, splits[s].map((it) => [it.rel, it.label])])) as SplitRecord['files'],

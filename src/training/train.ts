@@ -8,7 +8,7 @@ import path from 'node:path';
 import { tf, useBackend, type BackendChoice } from '../engine/backend.js';
 import { batchInput, batchLabels, decodeItems, pixelStats, type DecodedSet } from '../data/decoded-set.js';
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
-import type { SplitMode } from '../data/split.js';
+import type { SplitFractions, SplitMode } from '../data/split.js';
 import { buildPaperCnn } from '../model/paper-cnn.js';
 import { loadModel, loadTensors, saveModel, saveTensors } from '../model/model-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -35,6 +35,8 @@ export interface TrainOptions {
   force?: boolean;
   resume?: boolean;
   limitPerClass?: number;
+  /** Validation and test shares for a folder without train/val/test (default 0.1 and 0.1). */
+  fractions?: SplitFractions;
   /** Recorded in metadata.json. */
   commandLine?: string;
 }
@@ -78,7 +80,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   else await claimRunDir(runDir, opts.force === true);
 
   const backend = await useBackend(opts.backend);
-  const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass });
+  const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass, fractions: opts.fractions });
   const classes = dataset.folder.classes;
   const skipped: TrainResult['skipped'] = [];
   const warnSkip = (s: { path: string; reason: string }) => {
@@ -178,6 +180,7 @@ async function optionsForResume(runDir: string, opts: TrainOptions): Promise<Tra
     batchSize: meta.training.batchSize,
     learningRate: meta.training.learningRate,
     limitPerClass: split.limitPerClass,
+    fractions: split.fractions,
     epochs: Math.max(opts.epochs, meta.training.epochs),
   };
 }

@@ -5,7 +5,7 @@ import { DEFAULT_SUBJECT_PATTERN } from '../../data/split.js';
 import { TRAIN_DEFAULTS, trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
 import { action, intOption } from '../run-action.js';
-import { backendOption, floatOption } from '../options.js';
+import { backendOption, floatOption, fractionOption } from '../options.js';
 
 interface TrainCliOptions {
   out: string;
@@ -22,6 +22,8 @@ interface TrainCliOptions {
   force?: boolean;
   resume?: boolean;
   limitPerClass?: number;
+  valFraction: number;
+  testFraction: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -33,6 +35,8 @@ export function registerTrain(program: Command): void {
     .option('--size <pixels>', 'input width and height (paper: 100, 50, 20)', intOption('--size', 8), TRAIN_DEFAULTS.size)
     .option('--classes <list>', "'paper' (anger,disgust,fear,happiness,sadness,surprise), 'all', or a comma list", 'all')
     .addOption(new Option('--split <mode>', "'random': per-class 80/10/10 as the paper's Table 1; 'subject': no person on two sides").choices(['random', 'subject']).default(TRAIN_DEFAULTS.split))
+    .option('--val-fraction <share>', 'share of images (of each class, or of subjects) for validation', fractionOption('--val-fraction'), 0.1)
+    .option('--test-fraction <share>', 'share for the test split; 0 when you test on another folder (evaluate --data)', fractionOption('--test-fraction'), 0.1)
     .option('--subject-pattern <regex>', 'regex whose first group is the subject id in a file name', DEFAULT_SUBJECT_PATTERN)
     .option('--epochs <n>', 'training epochs', intOption('--epochs', 1), TRAIN_DEFAULTS.epochs)
     .option('--batch <n>', 'batch size', intOption('--batch', 1), TRAIN_DEFAULTS.batchSize)
@@ -65,6 +69,7 @@ export function registerTrain(program: Command): void {
             force: o.force,
             resume: o.resume,
             limitPerClass: o.limitPerClass,
+            fractions: { val: o.valFraction, test: o.testFraction },
             commandLine: ['visemo', ...process.argv.slice(2)].join(' '),
           },
           { log },
