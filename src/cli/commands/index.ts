@@ -1,7 +1,19 @@
 import type { Command } from 'commander';
 import { registerSummary } from './summary.js';
+import { registerPrepare } from './prepare.js';
+import { registerStats } from './stats.js';
+import { registerTrain } from './train.js';
+import { registerEvaluate } from './evaluate.js';
+import { registerExperiment } from './experiment.js';
+import { registerReport } from './report.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
   registerSummary(program);
+  registerPrepare(program);
+  registerStats(program);
+  registerTrain(program);
+  registerEvaluate(program);
+  registerExperiment(program);
+  registerReport(program);
 }

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { datasetStats, formatStats } from '../../data/stats.js';
+import { writeJsonAtomic } from '../../util/atomic.js';
+import { startProgress } from '../../util/progress.js';
+import { action } from '../run-action.js';
+
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .description("the paper's Table 1 (images per class and split) and Fig. 4 (per-channel mean and std of the training images)")
+    .argument('<dataset>', 'image-folder dataset (train/val/test/<class>/ or <class>/)')
+    .option('--out <file>', 'where to write the JSON (default: DATASET/stats.json)')
+    .option('--gray', 'measure one gray channel instead of three RGB channels')
+    .option('--json', 'print the JSON instead of the table')
+    .action(
+      action(async (dataset: string, o: { out?: string; gray?: boolean; json?: boolean }) => {
+        let progress: ReturnType<typeof startProgress> | null = null;
+        const stats = await datasetStats(dataset, {
+          channels: o.gray ? 1 : 3,
+          onImage: (done, total) => {
+            progress ??= startProgress(total, 'images');
+            progress.update(done);
+          },
+        });
+        (progress as ReturnType<typeof startProgress> | null)?.stop();
+        const file = o.out ?? path.join(dataset, 'stats.json');
+        await writeJsonAtomic(file, stats);
+        process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}`) + '\n');
+      }),
+    );
+}

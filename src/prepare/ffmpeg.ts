@@ -1,0 +1,135 @@
+/**
+ * Video frames through Debian's ffmpeg/ffprobe: probe a clip, choose which frames to keep,
+ * and decode exactly those frames to raw RGB in one ffmpeg run per video.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { VisemoError } from '../util/errors.js';
+import type { RawImage } from '../inference/face-detector.js';
+
+const execFileAsync = promisify(execFile);
+
+export const INSTALL_FFMPEG_HINT = 'install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), or put ffmpeg and ffprobe on the PATH';
+
+/** Throws a VisemoError saying how to install ffmpeg when ffmpeg or ffprobe cannot be run. */
+export async function requireFfmpeg(): Promise<void> {
+  for (const tool of ['ffmpeg', 'ffprobe']) {
+    try {
+      await execFileAsync(tool, ['-version']);
+    } catch {
+      throw new VisemoError(`${tool} was not found: it is needed to read videos`, INSTALL_FFMPEG_HINT);
+    }
+  }
+}
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  fps: number;
+  /** Seconds. */
+  duration: number;
+  /** Frames in the stream (from the header, or duration × fps). */
+  frameCount: number;
+}
+
+function parseRate(rate: string | undefined): number {
+  if (!rate) return NaN;
+  const [num, den] = rate.split('/').map(Number);
+  return den ? num! / den : Number(num);
+}
+
+/** Reads a video's size, frame rate and length; throws an Error with ffprobe's message for an unreadable file. */
+export async function probeVideo(file: string): Promise<VideoInfo> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('ffprobe', [
+      '-v', 'error', '-select_streams', 'v:0',
+      '-show_entries', 'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration',
+      '-of', 'json', file,
+    ]));
+  } catch (err) {
+    const msg = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').pop();
+    throw new Error(`ffprobe cannot read it (${msg})`);
+  }
+  const json = JSON.parse(stdout) as { streams?: Record<string, string | number>[]; format?: { duration?: string } };
+  const s = json.streams?.[0];
+  if (!s) throw new Error('no video stream');
+  const fps = [parseRate(s.avg_frame_rate as string), parseRate(s.r_frame_rate as string)].find((r) => r > 0 && r < 1000) ?? NaN;
+  const duration = [Number(s.duration), Number(json.format?.duration)].find((d) => d > 0) ?? NaN;
+  const width = Number(s.width);
+  const height = Number(s.height);
+  if (!(fps > 0) || !(width > 0) || !(height > 0)) throw new Error('video stream has no usable size or frame rate');
+  const headerFrames = Number(s.nb_frames);
+  const frameCount = headerFrames > 0 ? headerFrames : Math.floor(duration * fps);
+  if (!(frameCount > 0)) throw new Error('video has no frames');
+  return { width, height, fps, duration: duration > 0 ? duration : frameCount / fps, frameCount };
+}
+
+export interface FrameChoice {
+  /** N frames evenly spaced over the usable part (default 10); ignored when `fps` is set. */
+  framesPerVideo?: number;
+  /** Frames per second of video instead of a fixed count. */
+  fps?: number;
+  /** Seconds dropped at the start (the neutral onset) and at the end. */
+  skipStart?: number;
+  skipEnd?: number;
+}
+
+export interface FramePick {
+  index: number;
+  /** Seconds from the start of the video. */
+  time: number;
+}
+
+/**
+ * The frames to keep: evenly spaced over [skipStart, duration − skipEnd] (each at the middle of
+ * its share), or every 1/fps seconds. When the skips leave nothing, the whole clip is used.
+ */
+export function chooseFrames(info: VideoInfo, choice: FrameChoice): FramePick[] {
+  const length = info.frameCount / info.fps;
+  let start = choice.skipStart ?? 0;
+  let end = length - (choice.skipEnd ?? 0);
+  if (end - start < 1 / info.fps) [start, end] = [0, length];
+  const times: number[] = [];
+  if (choice.fps) {
+    for (let t = start; t < end; t += 1 / choice.fps) times.push(t);
+  } else {
+    const n = choice.framesPerVideo ?? 10;
+    for (let i = 0; i < n; i++) times.push(start + ((i + 0.5) * (end - start)) / n);
+  }
+  const picks = new Map<number, FramePick>();
+  for (const t of times) {
+    const index = Math.min(info.frameCount - 1, Math.floor(t * info.fps));
+    if (!picks.has(index)) picks.set(index, { index, time: Math.round((index / info.fps) * 1000) / 1000 });
+  }
+  return [...picks.values()].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Decodes the chosen frames (by frame number) as RGB. Returns the frames that came out, in
+ * order; a file that breaks off yields fewer. Throws when ffmpeg fails before any frame.
+ */
+export async function extractFrames(file: string, info: VideoInfo, picks: FramePick[]): Promise<{ pick: FramePick; image: RawImage }[]> {
+  if (picks.length === 0) return [];
+  const select = picks.map((p) => `eq(n\\,${p.index})`).join('+');
+  const args = ['-v', 'error', '-nostdin', '-i', file, '-an', '-vf', `select='${select}'`, '-vsync', 'passthrough', '-frames:v', String(picks.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const frameBytes = info.width * info.height * 3;
+  const { chunks, stderr, code } = await new Promise<{ chunks: Buffer[]; stderr: string; code: number | null }>((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ chunks, stderr, code }));
+  });
+  const all = Buffer.concat(chunks);
+  const count = Math.min(picks.length, Math.floor(all.length / frameBytes));
+  if (count === 0 && code !== 0) throw new Error(`ffmpeg cannot decode it (${stderr.trim().split('\n').pop() ?? `exit ${code}`})`);
+  const out: { pick: FramePick; image: RawImage }[] = [];
+  for (let i = 0; i < count; i++) {
+    const data = new Uint8Array(all.buffer, all.byteOffset + i * frameBytes, frameBytes);
+    out.push({ pick: picks[i]!, image: { data, width: info.width, height: info.height, channels: 3 } });
+  }
+  return out;
+}

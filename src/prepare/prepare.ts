@@ -1,0 +1,262 @@
+/**
+ * `visemo prepare`: from videos or images to an image-folder dataset that `visemo train` reads
+ * as given: DATASET/{train,val,test}/<class>/*.png plus DATASET/manifest.json.
+ *
+ * Resumable: each finished unit leaves a record in DATASET/.prepare/units/, the options live in
+ * DATASET/.prepare/options.json, and images are written atomically, so a killed run loses at most
+ * the units in flight. Splits are decided from the unit list before any work, so they do not
+ * depend on which frames had faces, nor on the order workers finish.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assignSplits, SPLIT_NAMES, type SplitMode, type SplitName } from '../data/split.js';
+import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { requireFfmpeg } from './ffmpeg.js';
+import { runPool } from './pool.js';
+import { slug, type ManifestImage, type ProcessOptions, type UnitResult, type UnitTask } from './process-unit.js';
+import { scanSource, type SourceKind, type SourceUnit } from './sources.js';
+
+export interface PrepareOptions extends ProcessOptions {
+  source: string;
+  out: string;
+  kind?: SourceKind;
+  classes?: string[];
+  split: SplitMode;
+  subjectPattern?: string;
+  /** Augment val and test images too (the paper's literal procedure). */
+  augmentAll: boolean;
+  workers?: number;
+  force?: boolean;
+  /** Called after each unit with (units finished, units to do, last result). */
+  onUnit?: (done: number, total: number, r: UnitResult) => void;
+}
+
+export interface PrepareSummary {
+  kind: SourceKind;
+  units: number;
+  /** Units finished by an earlier run and not redone. */
+  resumed: number;
+  processed: number;
+  failed: { source: string; error: string }[];
+  unparsed: { file: string; reason: string }[];
+  frames: number;
+  faces: number;
+  noFace: number;
+  imagesWritten: number;
+  images: number;
+  perSplit: Record<SplitName, Record<string, number>>;
+  seconds: number;
+  framesPerSecond: number;
+}
+
+export interface Manifest {
+  tool: 'visemo prepare';
+  created: string;
+  source: string;
+  options: Record<string, unknown>;
+  summary: PrepareSummary;
+  images: ManifestImage[];
+}
+
+const STATE_DIR = '.prepare';
+const UNIT_DIR = 'units';
+
+/** The options that decide the output, with the source's unit list hashed in: any change means a different dataset. */
+function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]): Record<string, unknown> {
+  const listing = createHash('sha256');
+  for (const u of units) listing.update(`${u.id}\t${u.label}\t${u.subject ?? ''}\t${u.split ?? ''}\n`);
+  return {
+    kind,
+    classes: opts.classes ?? 'all',
+    size: opts.size,
+    margin: opts.margin,
+    detect: opts.detect,
+    detector: opts.detect ? opts.detector : null,
+    minScore: opts.detect ? opts.minScore : null,
+    frames: opts.frames,
+    augment: opts.augment,
+    augmentAll: opts.augmentAll,
+    split: opts.split,
+    subjectPattern: opts.subjectPattern ?? null,
+    seed: opts.seed,
+    sourceUnits: `${units.length}:${listing.digest('hex').slice(0, 16)}`,
+  };
+}
+
+function differences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/** Removes temporary files that a killed run may have left (they start with '.' and end in '.tmp'). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await removeStaleTemps(p);
+    else if (e.name.startsWith('.') && e.name.endsWith('.tmp')) await fs.rm(p, { force: true });
+  }
+}
+
+/** Checks the output folder against the options; clears it under --force. Returns the finished unit records. */
+async function openOutput(out: string, options: Record<string, unknown>, force: boolean): Promise<Map<string, UnitResult>> {
+  const state = path.join(out, STATE_DIR);
+  const optionsFile = path.join(state, 'options.json');
+  const entries = (await fs.readdir(out).catch(() => [] as string[])).filter((e) => !e.startsWith('.'));
+  if (await exists(optionsFile)) {
+    const previous = (await readJson<{ options: Record<string, unknown> }>(optionsFile)).options;
+    const changed = differences(previous, options);
+    if (changed.length > 0) {
+      if (!force) {
+        throw new VisemoError(
+          `${out} was prepared with other options (${changed.join(', ')} differ)`,
+          'use the same options to resume, another --out folder, or --force to start that folder over',
+        );
+      }
+      for (const name of [...SPLIT_NAMES, STATE_DIR, 'manifest.json']) await fs.rm(path.join(out, name), { recursive: true, force: true });
+    }
+  } else if (entries.length > 0) {
+    throw new VisemoError(`${out} is not empty and was not written by visemo prepare`, 'give a new or empty folder with --out');
+  }
+  await fs.mkdir(path.join(state, UNIT_DIR), { recursive: true });
+  await removeStaleTemps(out);
+  await writeJsonAtomic(optionsFile, { options });
+  const done = new Map<string, UnitResult>();
+  for (const name of await fs.readdir(path.join(state, UNIT_DIR))) {
+    if (!name.endsWith('.json')) continue;
+    const r = await readJson<UnitResult>(path.join(state, UNIT_DIR, name)).catch(() => null);
+    if (r?.ok) done.set(r.id, r);
+  }
+  return done;
+}
+
+/** Splits for every unit: the source's own when it has them, else assigned (seeded, videos whole). */
+function splitUnits(units: SourceUnit[], mode: SplitMode, seed: number): SplitName[] {
+  if (units.every((u) => u.split)) return units.map((u) => u.split!);
+  if (mode === 'subject') {
+    const missing = units.filter((u) => !u.subject);
+    if (missing.length > 0) {
+      throw new VisemoError(
+        `--split subject needs a subject for every file, and ${missing.length} have none (e.g. ${missing[0]!.id})`,
+        'give --subject-pattern with a regex whose first group is the subject in the file name, or use --split random',
+      );
+    }
+  }
+  return assignSplits(units.map((u) => ({ label: u.label, subject: u.subject, group: u.id })), { mode, seed });
+}
+
+export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
+  const started = performance.now();
+  const out = path.resolve(opts.out);
+  const source = path.resolve(opts.source);
+  if (out === source || out.startsWith(source + path.sep)) {
+    throw new VisemoError(`--out ${opts.out} is inside the source folder`, 'write the dataset somewhere else, so it is not read back as source');
+  }
+  const scan = await scanSource(source, {
+    kind: opts.kind,
+    classes: opts.classes,
+    subjectPattern: opts.subjectPattern ? compilePattern(opts.subjectPattern) : undefined,
+  });
+  if (scan.kind !== 'images') await requireFfmpeg();
+  const options = optionSet(opts, scan.kind, scan.units);
+  const done = await openOutput(out, options, opts.force ?? false);
+  const splits = splitUnits(scan.units, opts.split, opts.seed);
+
+  const tasks: UnitTask[] = [];
+  scan.units.forEach((unit, i) => {
+    if (done.has(unit.id)) return;
+    const split = splits[i]!;
+    tasks.push({ unit, split, augment: split === 'train' || opts.augmentAll });
+  });
+
+  const results = new Map(done);
+  const failed: PrepareSummary['failed'] = [];
+  let frames = 0;
+  let imagesWritten = 0;
+  let finished = 0;
+  const progress = startProgress(tasks.length, scan.kind === 'images' ? 'images' : 'videos', 'faces {faces}/{frames}');
+  let faces = 0;
+  await runPool(tasks, opts, out, opts.workers ?? Math.min(2, os.availableParallelism()), async (r) => {
+    finished++;
+    frames += r.frames;
+    faces += r.faces;
+    imagesWritten += r.images.length;
+    if (r.ok) {
+      await writeJsonAtomic(path.join(out, STATE_DIR, UNIT_DIR, `${slug(r.id)}.json`), r);
+      results.set(r.id, r);
+    } else {
+      failed.push({ source: r.id, error: r.error ?? 'unknown error' });
+    }
+    progress.update(finished, { faces, frames });
+    opts.onUnit?.(finished, tasks.length, r);
+  });
+  progress.stop();
+
+  const images: ManifestImage[] = [];
+  const perSplit = Object.fromEntries(SPLIT_NAMES.map((s) => [s, {} as Record<string, number>])) as PrepareSummary['perSplit'];
+  let allFrames = 0;
+  let allFaces = 0;
+  let noFace = 0;
+  for (const unit of scan.units) {
+    const r = results.get(unit.id);
+    if (!r) continue;
+    allFrames += r.frames;
+    allFaces += r.faces;
+    noFace += r.noFace;
+    for (const img of r.images) {
+      images.push(img);
+      perSplit[img.split][img.label] = (perSplit[img.split][img.label] ?? 0) + 1;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const summary: PrepareSummary = {
+    kind: scan.kind,
+    units: scan.units.length,
+    resumed: done.size,
+    processed: tasks.length - failed.length,
+    failed,
+    unparsed: scan.unparsed,
+    frames: allFrames,
+    faces: allFaces,
+    noFace,
+    imagesWritten,
+    images: images.length,
+    perSplit,
+    seconds: Math.round(seconds * 100) / 100,
+    framesPerSecond: Math.round((frames / seconds) * 10) / 10,
+  };
+  const manifest: Manifest = { tool: 'visemo prepare', created: new Date().toISOString(), source, options, summary, images };
+  await writeJsonAtomic(path.join(out, 'manifest.json'), manifest);
+  return summary;
+}
+
+function compilePattern(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new VisemoError(`--subject-pattern '${source}' is not a valid regular expression (${(err as Error).message})`, "e.g. '^(S\\d+)_' for S005_001.avi");
+  }
+}
+
+/** The summary as a few lines for the terminal. */
+export function formatSummary(s: PrepareSummary, out: string): string {
+  const unit = s.kind === 'images' ? 'images' : 'videos';
+  const lines = [
+    `${unit} read: ${s.units - s.resumed} this run (${s.processed} ok, ${s.failed.length} failed)` + (s.resumed ? `, ${s.resumed} finished earlier` : ''),
+    `frames: ${s.frames}, faces found: ${s.faces}` + (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') + `, no face: ${s.noFace}`,
+    `images: ${s.images} in ${out} (${s.imagesWritten} written this run)`,
+    ...SPLIT_NAMES.map((sp) => `  ${sp.padEnd(5)} ${Object.entries(s.perSplit[sp]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`),
+    `time: ${s.seconds.toFixed(1)} s, ${s.framesPerSecond} frames/s`,
+  ];
+  for (const f of s.failed) lines.push(`failed: ${f.source}: ${f.error}`);
+  if (s.unparsed.length) {
+    lines.push(`skipped ${s.unparsed.length} file${s.unparsed.length > 1 ? 's' : ''} that could not be parsed:`);
+    for (const u of s.unparsed.slice(0, 20)) lines.push(`  ${u.file}: ${u.reason}`);
+    if (s.unparsed.length > 20) lines.push(`  … and ${s.unparsed.length - 20} more (see manifest.json)`);
+  }
+  return lines.join('\n');
+}

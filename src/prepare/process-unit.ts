@@ -1,0 +1,144 @@
+/**
+ * One unit of `prepare` work: a video (frames → faces) or an image (→ face), made monochrome,
+ * augmented when asked, and written as PNGs into DATASET/<split>/<label>/. Runs inside a worker.
+ */
+import path from 'node:path';
+import sharp from 'sharp';
+import { largestFace, loadFaceDetector, squareAround, type DetectorModel, type FaceBox, type FaceDetector, type RawImage } from '../inference/face-detector.js';
+import type { SplitName } from '../data/split.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { addNoise, encodePng, grayCrop, hashString, planAugmentations, rotatedGrayCrop, type Augmentation, type AugmentSpec } from './augment.js';
+import { chooseFrames, extractFrames, probeVideo, type FrameChoice } from './ffmpeg.js';
+import type { SourceUnit } from './sources.js';
+
+/** Everything that decides the output pixels; stored in the dataset for the resume check. */
+export interface ProcessOptions {
+  size: number;
+  margin: number;
+  detect: boolean;
+  detector: DetectorModel;
+  minScore: number;
+  frames: FrameChoice;
+  augment: AugmentSpec;
+  seed: number;
+}
+
+export interface ManifestImage {
+  /** Path inside the dataset, '/'-separated. */
+  file: string;
+  source: string;
+  subject: string | null;
+  video: string | null;
+  /** Seconds into the video; null for images. */
+  frameTime: number | null;
+  split: SplitName;
+  label: string;
+  augmentation: Augmentation | null;
+  /** Face box in source pixels (null with --no-detect), and the detector's score. */
+  box: FaceBox | null;
+  score: number | null;
+}
+
+export interface UnitResult {
+  id: string;
+  ok: boolean;
+  error?: string;
+  frames: number;
+  faces: number;
+  noFace: number;
+  images: ManifestImage[];
+}
+
+export interface UnitTask {
+  unit: SourceUnit;
+  split: SplitName;
+  augment: boolean;
+}
+
+/** A file-name stem from a source id: 'subject 1/anger/s1_an_1.avi' → 'subject_1_anger_s1_an_1'. */
+export function slug(id: string): string {
+  return id.replace(/\.[^./]+$/, '').replace(/[^A-Za-z0-9+-]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+let detector: Promise<FaceDetector> | null = null;
+
+async function decodeImage(file: string): Promise<RawImage> {
+  const { data, info } = await sharp(file).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
+/** The centred square of an image, for --no-detect. */
+function centreSquare(img: RawImage): FaceBox {
+  const side = Math.min(img.width, img.height);
+  return { x: Math.floor((img.width - side) / 2), y: Math.floor((img.height - side) / 2), width: side, height: side };
+}
+
+export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot: string): Promise<UnitResult> {
+  const { unit, split } = task;
+  const result: UnitResult = { id: unit.id, ok: true, frames: 0, faces: 0, noFace: 0, images: [] };
+  try {
+    let sources: { image: RawImage; time: number | null; stem: string }[];
+    if (unit.kind === 'video') {
+      const info = await probeVideo(unit.path);
+      const frames = await extractFrames(unit.path, info, chooseFrames(info, opts.frames));
+      if (frames.length === 0) throw new Error('no frame could be decoded');
+      sources = frames.map((f) => ({ image: f.image, time: f.pick.time, stem: `${slug(unit.id)}_f${String(f.pick.index).padStart(4, '0')}` }));
+    } else {
+      sources = [{ image: await decodeImage(unit.path), time: null, stem: slug(unit.id) }];
+    }
+    result.frames = sources.length;
+    if (opts.detect) detector ??= loadFaceDetector({ model: opts.detector, minScore: opts.minScore });
+    const dir = path.join(outRoot, split, unit.label);
+    for (const src of sources) {
+      let box: FaceBox | null = null;
+      let score: number | null = null;
+      let square: FaceBox;
+      if (opts.detect) {
+        const face = largestFace(await (await detector!).detect(src.image));
+        if (!face) {
+          result.noFace++;
+          continue;
+        }
+        box = roundBox(face.box);
+        score = Math.round(face.score * 1000) / 1000;
+        square = squareAround(face.box, opts.margin);
+      } else {
+        square = centreSquare(src.image);
+      }
+      result.faces++;
+      const base = await grayCrop(src.image, square, opts.size);
+      const entry = (file: string, augmentation: Augmentation | null): ManifestImage => ({
+        file: `${split}/${unit.label}/${file}`,
+        source: unit.id,
+        subject: unit.subject ?? null,
+        video: unit.kind === 'video' ? unit.id : null,
+        frameTime: src.time,
+        split,
+        label: unit.label,
+        augmentation,
+        box,
+        score,
+      });
+      await writeFileAtomic(path.join(dir, `${src.stem}.png`), await encodePng(base));
+      result.images.push(entry(`${src.stem}.png`, null));
+      if (!task.augment) continue;
+      for (const { aug, suffix } of planAugmentations(opts.augment, opts.seed, src.stem)) {
+        const copy =
+          aug.type === 'rotate'
+            ? await rotatedGrayCrop(src.image, square, opts.size, aug.degrees)
+            : addNoise(base, aug.std, (opts.seed ^ hashString(`${src.stem}/noise`)) >>> 0);
+        const file = `${src.stem}_${suffix}.png`;
+        await writeFileAtomic(path.join(dir, file), await encodePng(copy));
+        result.images.push(entry(file, aug));
+      }
+    }
+  } catch (err) {
+    result.ok = false;
+    result.error = (err as Error).message;
+  }
+  return result;
+}
+
+function roundBox(b: FaceBox): FaceBox {
+  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+}
