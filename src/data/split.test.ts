@@ -60,3 +60,10 @@ test('subject ids come from the file name', () => {
   assert.equal(subjectFromName('image.png', re), undefined);
   assert.equal(subjectFromName('s12_an_1.avi', /^s(\d+)_/), '12');
 });
+
+test('subject split with only a few subjects still fills test and val', () => {
+  const items: SplittableItem[] = [];
+  for (let s = 0; s < 4; s++) for (const label of ['a', 'b']) for (let f = 0; f < 5; f++) items.push({ label, subject: `S${s}` });
+  const splits = assignSplits(items, { mode: 'subject', seed: 2 });
+  assert.ok(count(splits, 'test') > 0 && count(splits, 'val') > 0 && count(splits, 'train') > 0, splits.join(','));
+});

@@ -75,31 +75,46 @@ function allocateStratified(
     val: new Map([...classTotals].map(([c, n]) => [c, Math.round(n * fractions.val)])),
   };
   const keys = shuffleInPlace([...groups.keys()].sort(), rng);
-  let trainGroups = 0;
-  keys.forEach((key, k) => {
-    const members = groups.get(key)!;
-    const counts = countByClass(items, members);
-    // Keep at least one group for training.
-    const lastChance = k === keys.length - 1 && trainGroups === 0;
+  const gainFor = (split: 'test' | 'val', counts: Map<string, number>) => {
+    let filled = 0;
+    let over = 0;
+    for (const [c, n] of counts) {
+      const want = need[split].get(c) ?? 0;
+      filled += Math.min(n, want);
+      over += Math.max(0, n - want);
+    }
+    return { filled, gain: filled - over };
+  };
+  const side = new Map<string, SplitName>();
+  const take = (key: string, split: 'test' | 'val', counts: Map<string, number>) => {
+    side.set(key, split);
+    for (const [c, n] of counts) need[split].set(c, Math.max(0, (need[split].get(c) ?? 0) - n));
+  };
+  for (const key of keys) {
+    const counts = countByClass(items, groups.get(key)!);
     let best: 'test' | 'val' | 'train' = 'train';
     let bestGain = 0;
-    if (!lastChance) {
-      for (const split of ['test', 'val'] as const) {
-        let filled = 0;
-        let over = 0;
-        for (const [c, n] of counts) {
-          const want = need[split].get(c) ?? 0;
-          filled += Math.min(n, want);
-          over += Math.max(0, n - want);
-        }
-        const gain = filled - over;
-        if (filled > 0 && gain > bestGain) [best, bestGain] = [split, gain];
-      }
+    for (const split of ['test', 'val'] as const) {
+      const { filled, gain } = gainFor(split, counts);
+      if (filled > 0 && gain > bestGain) [best, bestGain] = [split, gain];
     }
-    for (const i of members) out[i] = best;
-    if (best === 'train') trainGroups++;
-    else for (const [c, n] of counts) need[best].set(c, Math.max(0, (need[best].get(c) ?? 0) - n));
-  });
+    if (best === 'train') side.set(key, 'train');
+    else take(key, best, counts);
+  }
+  // With few groups every one may overshoot: still give test and val one group each when a
+  // wanted split is empty and at least one group would stay for training.
+  for (const split of ['test', 'val'] as const) {
+    const wanted = [...need[split].values()].some((n) => n > 0);
+    if (!wanted || [...side.values()].includes(split)) continue;
+    const trainKeys = keys.filter((k) => side.get(k) === 'train');
+    if (trainKeys.length < 2) continue;
+    const scored = trainKeys.map((k) => ({ k, counts: countByClass(items, groups.get(k)!) })).map((g) => ({ ...g, gain: gainFor(split, g.counts).gain }));
+    const pick = scored.reduce((a, b) => (b.gain > a.gain ? b : a));
+    take(pick.k, split, pick.counts);
+  }
+  // Keep at least one group for training.
+  if (![...side.values()].includes('train') && keys.length > 0) side.set(keys[keys.length - 1]!, 'train');
+  for (const [key, members] of groups) for (const i of members) out[i] = side.get(key)!;
 }
 
 function countByClass(items: SplittableItem[], indices: number[]): Map<string, number> {
