@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import { loadResults, writeReport } from '../../report/write-report.js';
+import { action } from '../run-action.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('re-render an experiment\'s report (report.html, report.md, figures, CSV) from its saved results.json, without retraining')
+    .argument('<dir>', 'the --out folder of visemo experiment')
+    .action(
+      action(async (dir: string) => {
+        const written = await writeReport(dir, await loadResults(dir));
+        const rel = (f: string) => path.relative(process.cwd(), f) || '.';
+        process.stdout.write(
+          `written ${rel(written.html)}, ${rel(written.markdown)}, ${written.figures.length} figure files in ${rel(path.join(dir, 'figures'))}, ` +
+            `${written.tables.length} CSV tables in ${rel(path.join(dir, 'tables'))}\n`,
+        );
+      }),
+    );
+}

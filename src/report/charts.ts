@@ -1,0 +1,169 @@
+/**
+ * The report's figures as Vega-Lite specifications, rendered to SVG in Node by Vega's
+ * headless renderer and copied to PNG by sharp (librsvg), so the same chart serves the
+ * HTML report (inline SVG) and the README/Markdown (PNG).
+ */
+import sharp from 'sharp';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import type { History } from '../training/types.js';
+
+/** Installed on Debian by fonts-dejavu-core; librsvg falls back to any sans font when absent. */
+const FONT = 'DejaVu Sans, Liberation Sans, sans-serif';
+
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ccc' },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+
+export const SERIES = { train: 'train', validation: 'validation' } as const;
+
+/** Figs. 5, 7, 9: training and validation accuracy (left) and loss (right) per epoch. */
+export function curvesSpec(title: string, history: History): TopLevelSpec {
+  const values = history.epochs.flatMap((e) => [
+    { epoch: e.epoch, metric: 'accuracy', series: SERIES.train, value: e.acc },
+    { epoch: e.epoch, metric: 'accuracy', series: SERIES.validation, value: e.valAcc },
+    { epoch: e.epoch, metric: 'loss', series: SERIES.train, value: e.loss },
+    { epoch: e.epoch, metric: 'loss', series: SERIES.validation, value: e.valLoss },
+  ]);
+  const panel = (metric: 'accuracy' | 'loss') => ({
+    width: 300,
+    height: 200,
+    transform: [{ filter: { field: 'metric', equal: metric } }],
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+      y: {
+        field: 'value',
+        type: 'quantitative' as const,
+        title: metric,
+        scale: metric === 'accuracy' ? { domain: [0, 1] } : { zero: true },
+      },
+      color: {
+        field: 'series',
+        type: 'nominal' as const,
+        title: null,
+        scale: { domain: [SERIES.train, SERIES.validation], range: ['#1f77b4', '#ff7f0e'] },
+      },
+      tooltip: [
+        { field: 'series', type: 'nominal' as const },
+        { field: 'epoch', type: 'quantitative' as const },
+        { field: 'value', type: 'quantitative' as const, format: '.4f' },
+      ],
+    },
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    hconcat: [panel('accuracy'), panel('loss')],
+    config: CONFIG,
+  };
+}
+
+/**
+ * Figs. 6, 8, 10: a confusion matrix heat map, true class down, predicted across, the number
+ * in each cell. `normalised` divides every row by its total (recall on the diagonal).
+ */
+export function confusionSpec(title: string, classes: string[], confusion: number[][], normalised: boolean): TopLevelSpec {
+  const values = confusion.flatMap((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((count, p) => {
+      const value = normalised ? (total > 0 ? count / total : 0) : count;
+      return { true: classes[t], predicted: classes[p], value, label: normalised ? value.toFixed(2) : String(count) };
+    });
+  });
+  const max = Math.max(1e-9, ...values.map((v) => v.value));
+  const cell = Math.max(36, Math.min(60, 420 / Math.max(1, classes.length)));
+  const axis = (title: string) => ({ field: title === 'true class' ? 'true' : 'predicted', type: 'nominal' as const, sort: classes, title });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    width: cell * classes.length,
+    height: cell * classes.length,
+    encoding: {
+      x: { ...axis('predicted class'), axis: { labelAngle: -40, orient: 'top' as const } },
+      y: axis('true class'),
+    },
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: normalised ? 'share of row' : 'images',
+            scale: { scheme: 'blues', domain: [0, normalised ? 1 : max] },
+          },
+          tooltip: [
+            { field: 'true', type: 'nominal' },
+            { field: 'predicted', type: 'nominal' },
+            { field: 'label', type: 'nominal', title: normalised ? 'share' : 'count' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 12 },
+        encoding: {
+          text: { field: 'label', type: 'nominal' },
+          // Light text on the darker half of the colour scale keeps every number readable.
+          color: { condition: { test: `datum.value > ${(normalised ? 1 : max) / 2}`, value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+    config: CONFIG,
+  };
+}
+
+export interface EpochTimeBar {
+  size: string;
+  source: string;
+  seconds: number;
+}
+
+/** Table 2 as bars: seconds per epoch per input size, this machine beside the paper's CPU and GPU. */
+export function epochTimeSpec(title: string, bars: EpochTimeBar[], sources: string[], sizes: string[]): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: bars },
+    width: 60 + 60 * sources.length * Math.max(1, sizes.length),
+    height: 240,
+    encoding: {
+      x: { field: 'size', type: 'nominal', sort: sizes, title: 'input size', axis: { labelAngle: 0 } },
+      xOffset: { field: 'source', type: 'nominal', sort: sources },
+      // Headroom above the tallest bar for its label.
+      y: { field: 'seconds', type: 'quantitative', title: 'seconds per epoch', scale: { domainMax: 1.12 * Math.max(1e-3, ...bars.map((b) => b.seconds)) } },
+      color: { field: 'source', type: 'nominal', sort: sources, title: null, legend: { orient: 'bottom', direction: 'vertical' } },
+    },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { tooltip: [{ field: 'source' }, { field: 'size' }, { field: 'seconds', format: '.2f' }] } },
+      {
+        mark: { type: 'text', dy: -6, fontSize: 10 },
+        encoding: { text: { field: 'seconds', type: 'quantitative', format: '.3~r' } },
+      },
+    ],
+    config: CONFIG,
+  };
+}
+
+/** Compiles a Vega-Lite spec and renders it to an SVG string without a browser. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** A PNG copy of an SVG at twice its size, for Markdown and READMEs. */
+export async function svgToPng(svg: string): Promise<Buffer> {
+  return sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+}
