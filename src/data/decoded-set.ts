@@ -7,6 +7,7 @@ import type { Normalisation } from '../training/types.js';
 import { decodeGray } from './decode.js';
 import type { ImageItem } from './image-folder.js';
 import { startProgress } from '../util/progress.js';
+import { ChannelMeanStd } from './stats.js';
 
 export interface DecodedSet {
   size: number;
@@ -65,17 +66,11 @@ export async function decodeItems(
 
 /** Mean and standard deviation of the pixels on 0–1, one value per input channel (the paper's Fig. 4). */
 export function pixelStats(set: DecodedSet, channels: 1 | 3): Normalisation {
-  let sum = 0;
-  let sumSq = 0;
-  for (let i = 0; i < set.pixels.length; i++) {
-    const v = set.pixels[i]! / 255;
-    sum += v;
-    sumSq += v * v;
-  }
-  const n = Math.max(1, set.pixels.length);
-  const mean = sum / n;
-  const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean)) || 1;
-  return { mean: new Array(channels).fill(mean), std: new Array(channels).fill(std) };
+  const acc = new ChannelMeanStd(1);
+  acc.add(set.pixels);
+  const { mean, std } = acc.result();
+  // Monochrome replicated to three channels has the same statistics in each.
+  return { mean: new Array(channels).fill(mean[0] || 0), std: new Array(channels).fill(std[0] || 1) };
 }
 
 /**

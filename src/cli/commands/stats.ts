@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { datasetStats, formatStats } from '../../data/stats.js';
-import { writeJsonAtomic } from '../../util/atomic.js';
+import { exists, writeJsonAtomic } from '../../util/atomic.js';
 import { startProgress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 
@@ -10,7 +10,7 @@ export function registerStats(program: Command): void {
     .command('stats')
     .description("the paper's Table 1 (images per class and split) and Fig. 4 (per-channel mean and std of the training images)")
     .argument('<dataset>', 'image-folder dataset (train/val/test/<class>/ or <class>/)')
-    .option('--out <file>', 'where to write the JSON (default: DATASET/stats.json)')
+    .option('--out <file>', 'where to write the JSON (default: DATASET/stats.json for a dataset made by prepare, else ./stats-<name>.json: a dataset of your own is never written into)')
     .option('--gray', 'measure one gray channel instead of three RGB channels')
     .option('--json', 'print the JSON instead of the table')
     .action(
@@ -24,7 +24,9 @@ export function registerStats(program: Command): void {
           },
         });
         (progress as ReturnType<typeof startProgress> | null)?.stop();
-        const file = o.out ?? path.join(dataset, 'stats.json');
+        // Write beside a dataset only when visemo made it; someone else's folder stays untouched.
+        const prepared = await exists(path.join(dataset, 'manifest.json'));
+        const file = o.out ?? (prepared ? path.join(dataset, 'stats.json') : `stats-${path.basename(path.resolve(dataset))}.json`);
         await writeJsonAtomic(file, stats);
         process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}`) + '\n');
       }),
