@@ -43,7 +43,7 @@ export interface ExperimentOutcome {
 export const sizeDirName = (size: number) => `size-${size}`;
 
 /** Settings that must match for an earlier experiment in DIR to be continued; epochs may grow, sizes may be added. */
-const FIXED_SETTINGS: (keyof ExperimentSettings)[] = ['seed', 'split', 'subjectPattern', 'classes', 'channels', 'batchSize', 'learningRate', 'limitPerClass'];
+const FIXED_SETTINGS: (keyof ExperimentSettings)[] = ['seed', 'split', 'subjectPattern', 'classes', 'channels', 'batchSize', 'learningRate', 'limitPerClass', 'fractions'];
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
@@ -63,6 +63,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
     subjectPattern: opts.split === 'subject' ? opts.subjectPattern : undefined,
     classes: opts.classes,
     limitPerClass: opts.limitPerClass,
+    fractions: opts.fractions,
   };
   const previous = opts.force ? undefined : await previousResults(dir, data, settings);
   await fs.mkdir(dir, { recursive: true });
@@ -112,6 +113,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
           force: opts.force,
           resume,
           limitPerClass: opts.limitPerClass,
+          fractions: opts.fractions,
           commandLine: `visemo experiment (size ${size})`,
         },
         { log: (line) => log(`${tag} ${line}`) },

@@ -42,6 +42,8 @@ export interface ExperimentSettings {
   /** The --classes asked for, undefined for every class found. */
   classes?: string[];
   limitPerClass?: number;
+  /** Validation and test shares (default: the paper's 0.1 and 0.1). */
+  fractions?: { val: number; test: number };
 }
 
 export interface ExperimentResults {

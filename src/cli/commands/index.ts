@@ -6,6 +6,8 @@ import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerExperiment } from './experiment.js';
 import { registerReport } from './report.js';
+import { registerPredict } from './predict.js';
+import { registerServe } from './serve.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -16,4 +18,6 @@ export function registerCommands(program: Command): void {
   registerEvaluate(program);
   registerExperiment(program);
   registerReport(program);
+  registerPredict(program);
+  registerServe(program);
 }

@@ -1,0 +1,74 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_MODEL } from '../../inference/models.js';
+import { DEFAULT_VIDEO_FPS, runPredict } from '../../inference/predict.js';
+import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
+import { DETECTOR_MODELS, type DetectorModel } from '../../inference/face-detector.js';
+import { startProgress, type Progress } from '../../util/progress.js';
+import { action } from '../run-action.js';
+import { floatOption } from '../options.js';
+import type { BackendChoice } from '../../engine/backend.js';
+
+interface PredictCliOptions {
+  model?: string;
+  format: PredictFormat;
+  annotate?: string;
+  fps: number;
+  detector: DetectorModel;
+  minFaceScore: number;
+  margin?: number;
+  batch: number;
+  backend: BackendChoice;
+}
+
+const marginOption = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < -0.2 || n > 2) throw new InvalidArgumentError(`--margin must be a number from -0.2 to 2, got '${value}'`);
+  return n;
+};
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description('find every face in images, folders and videos and recognise its emotion')
+    .argument('<input...>', 'image files, folders (searched recursively) and video files')
+    .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
+    .addOption(new Option('--format <format>', 'output on stdout').choices(PREDICT_FORMATS).default('table'))
+    .option('--annotate <dir>', 'write copies of the images (and an MP4 per video) with boxes and labels into this folder')
+    .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
+    .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate) or 'tiny' (faster)").choices(DETECTOR_MODELS).default('ssd'))
+    .option('--min-face-score <p>', 'ignore detections the detector scores below this', floatOption('--min-face-score'), 0.5)
+    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", marginOption)
+    .option('--batch <n>', 'images or frames whose faces go through the model together', floatOption('--batch'), 16)
+    .addOption(new Option('--backend <name>', "compute backend ('wasm' runs the face detector fastest)").choices(['auto', 'native', 'wasm', 'cpu']).default('wasm'))
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error.\n' +
+        'Examples:\n  visemo predict photo.jpg\n  visemo predict photos/ clip.mp4 --format csv > faces.csv\n  visemo predict clip.mp4 --fps 2 --annotate annotated/',
+    )
+    .action(
+      action(async (inputs: string[], o: PredictCliOptions) => {
+        let done = 0;
+        let progress: Progress = { update() {}, stop() {} };
+        const report = await runPredict(inputs, {
+          model: o.model,
+          backend: o.backend,
+          detector: o.detector,
+          minFaceScore: o.minFaceScore,
+          margin: o.margin,
+          fps: o.fps,
+          annotate: o.annotate,
+          batch: Math.round(o.batch),
+          onPlan: (total) => (progress = startProgress(total, 'predicting', '{file}')),
+          onResult: (r) => {
+            progress.update(++done, { file: r.file });
+            if (r.kind === 'error') process.stderr.write(`visemo: skipped ${r.file}: ${r.reason}\n`);
+          },
+        });
+        progress.stop();
+        process.stdout.write(formatReport(report, o.format));
+        process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize})\n`);
+        if (o.annotate) process.stderr.write(`annotated copies in ${o.annotate}\n`);
+        return report.stats.failed > 0 ? 1 : 0;
+      }),
+    );
+}

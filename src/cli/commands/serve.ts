@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { DEFAULT_MAX_UPLOAD, DEFAULT_PORT, startServer } from '../../server/server.js';
+import { action, intOption } from '../run-action.js';
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  runs: string;
+  maxUpload: number;
+  quiet?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('the web app: emotions on your webcam, images and videos, recognised in the browser (npm start)')
+    .option('--host <address>', 'interface to listen on (127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0), DEFAULT_PORT)
+    .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
+    .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
+    .option('--quiet', 'do not log requests')
+    .action(
+      action(async (o: ServeOptions) => {
+        const log = o.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+        const { url, close } = await startServer({ host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log });
+        process.stdout.write(`visemo web app at ${url} (runs from ${o.runs}/; Ctrl+C to stop)\n`);
+        if (o.host !== '127.0.0.1' && o.host !== 'localhost') {
+          process.stdout.write('note: browsers only give webcam access on http://127.0.0.1 or localhost (or over https)\n');
+        }
+        await new Promise<void>((resolve) => {
+          const stop = () => void close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      }),
+    );
+}
