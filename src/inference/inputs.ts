@@ -1,0 +1,74 @@
+/**
+ * What `predict` was asked to look at: image and video files, and folders searched recursively.
+ * Anything it cannot use is reported by name instead of stopping the run.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { IMAGE_EXTENSIONS } from '../data/image-folder.js';
+
+export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.ogv', '.3gp']);
+
+export type InputKind = 'image' | 'video';
+
+export interface InputFile {
+  path: string;
+  kind: InputKind;
+  /** Path relative to the folder given (or the file's own name): used for annotated copies. */
+  rel: string;
+}
+
+export interface InputProblem {
+  path: string;
+  reason: string;
+}
+
+export function kindOf(file: string): InputKind | null {
+  const ext = path.extname(file).toLowerCase();
+  if (IMAGE_EXTENSIONS.has(ext)) return 'image';
+  if (VIDEO_EXTENSIONS.has(ext)) return 'video';
+  return null;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    const stat = await fs.stat(p).catch(() => null);
+    if (stat?.isDirectory()) out.push(...(await walk(p)));
+    else if (stat?.isFile()) out.push(p);
+  }
+  return out.sort();
+}
+
+/**
+ * Expands `args` into files to process, in order. A file named on the command line with an
+ * unknown extension is tried as an image (decoding tells); inside folders such files are
+ * reported and skipped, as are empty folders and paths that do not exist.
+ */
+export async function collectInputs(args: string[]): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+  const files: InputFile[] = [];
+  const problems: InputProblem[] = [];
+  for (const arg of args) {
+    const stat = await fs.stat(arg).catch(() => null);
+    if (!stat) {
+      problems.push({ path: arg, reason: 'does not exist' });
+    } else if (stat.isDirectory()) {
+      const found = await walk(arg).catch((err: Error) => {
+        problems.push({ path: arg, reason: `cannot read folder (${err.message})` });
+        return null;
+      });
+      if (!found) continue;
+      const usable = found.filter((f) => {
+        if (kindOf(f)) return true;
+        problems.push({ path: f, reason: 'not an image or video file' });
+        return false;
+      });
+      if (usable.length === 0) problems.push({ path: arg, reason: 'folder has no images or videos' });
+      for (const f of usable) files.push({ path: f, kind: kindOf(f)!, rel: path.relative(arg, f) });
+    } else {
+      files.push({ path: arg, kind: kindOf(arg) ?? 'image', rel: path.basename(arg) });
+    }
+  }
+  return { files, problems };
+}

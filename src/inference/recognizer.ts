@@ -1,0 +1,192 @@
+/**
+ * EmotionRecognizer: the library API. Finds every face in an image, crops it the way `prepare`
+ * crops training faces (a square around the detector's box with a margin, monochrome, at the
+ * model's input size) and classifies all faces of a call in one batch.
+ */
+import { tf, useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
+import type { DecodedSet } from '../data/decoded-set.js';
+import { predictSet } from '../training/train.js';
+import type { RunMetadata } from '../training/types.js';
+import sharp from 'sharp';
+import { cropFace, loadFaceDetector, type DetectorModel, type FaceBox, type FaceDetection, type FaceDetector, type RawImage } from './face-detector.js';
+import { toRgb, wholeImageGray, type ImageInput } from './image-input.js';
+import { cropMarginFor, loadEmotionModel } from './models.js';
+
+export type { ImageInput } from './image-input.js';
+export type { FaceBox, RawImage } from './face-detector.js';
+
+export interface RecognizerOptions {
+  /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
+  model?: string;
+  /** tfjs backend (default 'wasm': the face detector needs every tfjs op, which wasm and cpu have). */
+  backend?: BackendChoice;
+  /** Face detector: 'ssd' (default, more accurate) or 'tiny' (faster). */
+  detector?: DetectorModel;
+  /** Faces the detector scores below this are ignored (default 0.5). */
+  minFaceScore?: number;
+  /**
+   * Room around the detector's box on each side, as a fraction of its longest side. Default: the
+   * margin the model's training faces were cut with (see cropMarginFor).
+   */
+  margin?: number;
+}
+
+export interface RecognizedFace {
+  /** Where the face is, in pixels of the image as given (after EXIF rotation). */
+  box: FaceBox;
+  /** The detector's confidence that this is a face, 0–1 (1 when detection was skipped). */
+  faceScore: number;
+  /** The most probable emotion. */
+  emotion: string;
+  /** Its probability. */
+  confidence: number;
+  /** Probability per emotion, in the model's class order. */
+  scores: Record<string, number>;
+}
+
+export interface RecognizeOptions {
+  /**
+   * false: the image is already a face crop (like the training images): classify it whole,
+   * preprocessed exactly as training. Default true: find faces first.
+   */
+  detect?: boolean;
+}
+
+export class EmotionRecognizer {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    /** The model's run metadata: classes, input size, channels, normalisation. */
+    readonly metadata: RunMetadata,
+    /** Bundled model name, or the run folder's name. */
+    readonly modelName: string,
+    readonly modelDir: string,
+    readonly backend: BackendName,
+    private readonly detectorOptions: { model: DetectorModel; minScore: number },
+    readonly margin: number,
+  ) {}
+
+  /** Loads the model (default: the bundled one) and activates the backend; the detector loads on first use. */
+  static async load(opts: RecognizerOptions = {}): Promise<EmotionRecognizer> {
+    const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
+    const loaded = await loadEmotionModel(opts.model);
+    const margin = opts.margin ?? (await cropMarginFor(loaded.metadata)).margin;
+    if (!(margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${margin}`);
+    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, margin);
+  }
+
+  get classes(): string[] {
+    return this.metadata.classes;
+  }
+
+  get inputSize(): number {
+    return this.metadata.inputSize;
+  }
+
+  /** Time spent so far finding faces and classifying them, and the faces classified. */
+  readonly stats = { detectMs: 0, classifyMs: 0, faces: 0 };
+
+  private detector: Promise<FaceDetector> | null = null;
+
+  private getDetector(): Promise<FaceDetector> {
+    this.detector ??= loadFaceDetector(this.detectorOptions);
+    return this.detector;
+  }
+
+  /** Every face in one image, the detector's most confident first. */
+  async recognize(input: ImageInput, opts: RecognizeOptions = {}): Promise<RecognizedFace[]> {
+    return (await this.recognizeMany([input], opts))[0]!;
+  }
+
+  /** Faces of several images (or video frames), classified together in batches. */
+  async recognizeMany(inputs: ImageInput[], opts: RecognizeOptions = {}): Promise<RecognizedFace[][]> {
+    const crops: Uint8Array[] = [];
+    const found: { image: number; box: FaceBox; faceScore: number }[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      if (opts.detect === false) {
+        crops.push(await wholeImageGray(inputs[i]!, this.inputSize));
+        const { width, height } = await imageSize(inputs[i]!);
+        found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: 1 });
+        continue;
+      }
+      const rgb = await toRgb(inputs[i]!);
+      const detector = await this.getDetector();
+      const t0 = performance.now();
+      const faces = await detectScaled(detector, rgb);
+      this.stats.detectMs += performance.now() - t0;
+      for (const face of faces) {
+        crops.push((await this.cropForModel(rgb, face.box)).data);
+        found.push({ image: i, box: roundBox(face.box), faceScore: face.score });
+      }
+    }
+    const t0 = performance.now();
+    const probs = this.classifyCrops(crops);
+    this.stats.classifyMs += performance.now() - t0;
+    this.stats.faces += crops.length;
+    const out: RecognizedFace[][] = inputs.map(() => []);
+    found.forEach((f, k) => out[f.image]!.push(this.toFace(f.box, f.faceScore, probs[k]!)));
+    return out;
+  }
+
+  /** The model-size monochrome crop of a face box, as `prepare` cuts training faces. */
+  cropForModel(rgb: RawImage, box: FaceBox): Promise<RawImage> {
+    return cropFace(rgb, box, { margin: this.margin, size: this.inputSize, gray: true });
+  }
+
+  /**
+   * Class probabilities for monochrome size×size crops (one byte a pixel), normalised and
+   * replicated to the model's channels exactly as in training, in batches.
+   */
+  classifyCrops(crops: Uint8Array[]): Float32Array[] {
+    if (crops.length === 0) return [];
+    const px = this.inputSize * this.inputSize;
+    const pixels = new Uint8Array(crops.length * px);
+    crops.forEach((c, i) => {
+      if (c.length !== px) throw new Error(`crop ${i} has ${c.length} pixels, expected ${this.inputSize}x${this.inputSize}`);
+      pixels.set(c, i * px);
+    });
+    const set: DecodedSet = { size: this.inputSize, pixels, labels: new Int32Array(crops.length), rels: [] };
+    return predictSet(this.model, set, this.metadata.normalisation, this.metadata.channels, 64);
+  }
+
+  private toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
+    const scores: Record<string, number> = {};
+    let best = 0;
+    this.classes.forEach((c, i) => {
+      scores[c] = p[i]!;
+      if (p[i]! > p[best]!) best = i;
+    });
+    return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/**
+ * The detectors look at the picture at 512 pixels or less, so a large photo is shrunk first
+ * (much less work, same faces); boxes are scaled back to the full picture, which crops use.
+ */
+export const DETECT_MAX_SIDE = 1024;
+
+async function detectScaled(detector: FaceDetector, rgb: RawImage): Promise<FaceDetection[]> {
+  const scale = DETECT_MAX_SIDE / Math.max(rgb.width, rgb.height);
+  if (scale >= 1) return detector.detect(rgb);
+  const width = Math.max(1, Math.round(rgb.width * scale));
+  const height = Math.max(1, Math.round(rgb.height * scale));
+  const small = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: rgb.channels } }).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const sx = rgb.width / width;
+  const sy = rgb.height / height;
+  const found = await detector.detect({ data: new Uint8Array(small.buffer, small.byteOffset, small.length), width, height, channels: 3 });
+  return found.map((f) => ({ score: f.score, box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy } }));
+}
+
+async function imageSize(input: ImageInput): Promise<{ width: number; height: number }> {
+  const rgb = await toRgb(input);
+  return { width: rgb.width, height: rgb.height };
+}
+
+function roundBox(b: FaceBox): FaceBox {
+  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+}

@@ -1,0 +1,231 @@
+/**
+ * The local web app's server (`visemo serve`, `npm start`). It serves the page, its bundled
+ * script, the tfjs wasm binaries, face-api's detector weights, the emotion models and the runs
+ * folder — each from its own folder only — and one JSON API to recognise an uploaded image.
+ * The page itself runs every model in the browser: webcam frames never reach the server.
+ */
+import { createRequire } from 'node:module';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { faceApiModelDir } from '../inference/face-detector.js';
+import { availableBundledModels, cropMarginFor, resolveModel } from '../inference/models.js';
+import type { RunMetadata } from '../training/types.js';
+import { VisemoError } from '../util/errors.js';
+import { listRuns } from './runs.js';
+import { contentType, resolveInside } from './safe-path.js';
+import { BUNDLE_FILE, ensureWebBundle, WEB_BUILD_DIR, WEB_SOURCE_DIR } from './web-bundle.js';
+import type { EmotionRecognizer } from '../inference/recognizer.js';
+
+export interface ServerOptions {
+  /** Interface to listen on (default 127.0.0.1: only this machine). */
+  host?: string;
+  /** Port (default 8321; 0 picks a free one). */
+  port?: number;
+  /** Folder of training runs and experiment reports (default ./runs). */
+  runsDir?: string;
+  /** Largest accepted upload in bytes (default 20 MB). */
+  maxUploadBytes?: number;
+  /** Log one line per request. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8321;
+export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
+
+const require = createRequire(import.meta.url);
+const WASM_DIR = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+/** Files of a model folder the page may fetch. */
+const MODEL_FILES = new Set(['model.json', 'weights.bin', 'metadata.json', 'MODEL_CARD.md']);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+// The page needs WebAssembly (tfjs wasm backend) and blob: URLs (uploaded videos and images).
+// Threaded wasm starts its workers from blob: URLs.
+const PAGE_CSP = "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+
+async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string | null, headers: Record<string, string> = {}): Promise<void> {
+  if (!file) throw new HttpError(404, `not found: ${req.url}`);
+  const stat = await fs.stat(file);
+  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': stat.size, 'Cache-Control': 'no-cache', ...headers });
+  if (req.method === 'HEAD') return void res.end();
+  res.end(await fs.readFile(file));
+}
+
+/** Reads a request body, refusing more than `limit` bytes with 413 (by header first, else while reading). */
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  const tooLarge = () => new HttpError(413, `upload too large: the limit is ${limit} bytes`, 'send a smaller image, or start the server with a larger --max-upload');
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+interface ModelInfo {
+  id: string;
+  label: string;
+  /** Folder URL: model.json, weights.bin and metadata.json are under it. */
+  url: string;
+  bundled: boolean;
+  classes: string[];
+  inputSize: number;
+  channels: 1 | 3;
+  margin: number;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const runsDir = path.resolve(opts.runsDir ?? 'runs');
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD;
+  await ensureWebBundle();
+  const recognizers = new Map<string, Promise<EmotionRecognizer>>();
+
+  async function models(): Promise<ModelInfo[]> {
+    const out: ModelInfo[] = [];
+    const describe = async (id: string, label: string, dir: string, url: string, bundled: boolean) => {
+      const meta = JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8')) as RunMetadata;
+      const { margin } = await cropMarginFor(meta);
+      out.push({ id, label, url, bundled, classes: meta.classes, inputSize: meta.inputSize, channels: meta.channels, margin });
+    };
+    for (const m of await availableBundledModels()) await describe(m.name, `${m.name} (bundled)`, m.dir, `/models/${m.name}/`, true);
+    for (const r of await listRuns(runsDir)) {
+      if (r.model) await describe(`runs/${r.id}`, `run ${r.id}`, path.join(runsDir, ...r.id.split('/')), r.model, false).catch(() => {});
+    }
+    return out;
+  }
+
+  async function recognizerFor(model: string | null): Promise<EmotionRecognizer> {
+    // Only bundled names and runs inside the runs folder: a request never names an arbitrary path.
+    let key: string | undefined;
+    if (model?.startsWith('runs/')) {
+      const metaFile = await resolveInside(runsDir, `${model.slice(5)}/metadata.json`);
+      if (!metaFile) throw new HttpError(404, `no run '${model.slice(5)}' in the runs folder`, 'GET /api/models lists the models');
+      key = path.dirname(metaFile);
+    } else if (model) {
+      key = model;
+    }
+    try {
+      await resolveModel(key);
+    } catch (err) {
+      throw new HttpError(404, err instanceof VisemoError ? err.message : String(err), 'GET /api/models lists the models');
+    }
+    const id = key ?? '';
+    if (!recognizers.has(id)) {
+      const { EmotionRecognizer } = await import('../inference/recognizer.js');
+      recognizers.set(id, EmotionRecognizer.load({ model: key }));
+    }
+    return recognizers.get(id)!;
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = url.pathname;
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (p === '/api/recognize') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST with the image bytes as the body', "curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL");
+      const type = req.headers['content-type'] ?? '';
+      if (!/^(image\/|application\/octet-stream)/.test(type)) throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
+      const body = await readBody(req, maxUpload);
+      if (body.length === 0) throw new HttpError(400, 'empty body', 'send an image file as the request body');
+      const recognizer = await recognizerFor(url.searchParams.get('model'));
+      let faces;
+      try {
+        faces = await recognizer.recognize(body);
+      } catch (err) {
+        throw new HttpError(400, `not a readable image: ${(err as Error).message.split('\n')[0]}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
+      }
+      return sendJson(res, 200, { model: recognizer.modelName, classes: recognizer.classes, faces });
+    }
+    if (!get) throw new HttpError(405, `${req.method} is not allowed here`, 'the page and its files are read with GET');
+    if (p === '/' || p === '/index.html') return sendFile(req, res, path.join(WEB_SOURCE_DIR, 'index.html'), { 'Content-Security-Policy': PAGE_CSP });
+    if (p === '/favicon.ico') return void res.writeHead(204).end();
+    if (p === '/style.css') return sendFile(req, res, path.join(WEB_SOURCE_DIR, 'style.css'));
+    if (p === `/${BUNDLE_FILE}`) return sendFile(req, res, path.join(WEB_BUILD_DIR, BUNDLE_FILE));
+    if (p === '/api/models') return sendJson(res, 200, await models());
+    if (p === '/api/runs') return sendJson(res, 200, { runsDir, runs: await listRuns(runsDir) });
+    if (p.startsWith('/vendor/wasm/')) {
+      const name = p.slice('/vendor/wasm/'.length);
+      return sendFile(req, res, name.endsWith('.wasm') ? await resolveInside(WASM_DIR, name) : null);
+    }
+    if (p.startsWith('/face-models/')) {
+      const name = p.slice('/face-models/'.length);
+      return sendFile(req, res, /^(ssd_mobilenetv1|tiny_face_detector)_model/.test(name) ? await resolveInside(faceApiModelDir(), name) : null);
+    }
+    const bundled = /^\/models\/([^/]+)\/([^/]+)$/.exec(p);
+    if (bundled) {
+      const [, name, file] = bundled;
+      if (!MODEL_FILES.has(file!)) throw new HttpError(404, `not found: ${p}`);
+      const model = await resolveModel(decodeURIComponent(name!)).catch(() => null);
+      if (!model?.bundled) throw new HttpError(404, `no bundled model '${name}'`, 'GET /api/models lists the models');
+      return sendFile(req, res, await resolveInside(model.dir, file!));
+    }
+    if (p.startsWith('/runs/')) return sendFile(req, res, await resolveInside(runsDir, p.slice('/runs/'.length)));
+    throw new HttpError(404, `not found: ${p}`, 'open / for the app');
+  }
+
+  const server = http.createServer((req, res) => {
+    const started = performance.now();
+    // Cross-origin isolation lets tfjs use threaded WebAssembly (SharedArrayBuffer) in the page;
+    // every resource is same-origin, so nothing is blocked by it.
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    route(req, res)
+      .catch((err: unknown) => {
+        const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error).message}`);
+        if (res.headersSent) return void res.destroy();
+        // After a refused upload the rest of the body is not read: close the connection.
+        if (e.status === 413) res.setHeader('Connection', 'close');
+        sendJson(res, e.status, { error: e.message, ...(e.hint ? { hint: e.hint } : {}), status: e.status });
+      })
+      .finally(() => opts.log?.(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`));
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new VisemoError(`port ${opts.port ?? DEFAULT_PORT} on ${host} is already in use`, 'pass another --port, or --port 0 for any free one') : err),
+    );
+    server.listen(opts.port ?? DEFAULT_PORT, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+

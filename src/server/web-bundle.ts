@@ -1,0 +1,54 @@
+/**
+ * The page's script: src/web/static/app.ts and its imports (tfjs, face-api's browser build)
+ * bundled by esbuild into build/web/ (gitignored) when the server starts, and rebuilt only
+ * when a source file is newer than the bundle.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../inference/models.js';
+import { VisemoError } from '../util/errors.js';
+
+export const WEB_SOURCE_DIR = path.join(PACKAGE_ROOT, 'src', 'web', 'static');
+export const WEB_BUILD_DIR = path.join(PACKAGE_ROOT, 'build', 'web');
+export const BUNDLE_FILE = 'app.js';
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? await newestMtime(p) : (await fs.stat(p)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds build/web/app.js when missing or older than the page sources; returns its path. */
+export async function ensureWebBundle(opts: { force?: boolean } = {}): Promise<string> {
+  const out = path.join(WEB_BUILD_DIR, BUNDLE_FILE);
+  const built = (await fs.stat(out).catch(() => null))?.mtimeMs ?? 0;
+  if (!opts.force && built > 0 && built >= (await newestMtime(WEB_SOURCE_DIR))) return out;
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    throw new VisemoError('esbuild is not installed: it bundles the web page', 'run `npm install` in the visemo folder (esbuild is a development dependency)');
+  }
+  await fs.mkdir(WEB_BUILD_DIR, { recursive: true });
+  // Written beside the target and renamed, so a server never serves half a bundle.
+  const tmp = `${out}.${process.pid}.tmp.js`;
+  await esbuild.build({
+    entryPoints: [path.join(WEB_SOURCE_DIR, 'app.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+    outfile: tmp,
+    logLevel: 'error',
+    // tfjs's browser builds mention node modules behind runtime checks; they never load in the page.
+    external: ['fs', 'path', 'crypto', 'worker_threads', 'os', 'util'],
+    absWorkingDir: PACKAGE_ROOT,
+  });
+  await fs.rename(tmp, out);
+  return out;
+}

@@ -1,0 +1,509 @@
+/// <reference lib="dom" />
+/**
+ * The visemo page: face detection (face-api's SSD MobileNet) and the emotion model (tfjs) run in
+ * the browser on the webcam, an uploaded image or an uploaded video. Faces are cropped and
+ * preprocessed as `visemo predict` does in Node (square around the box with the model's margin,
+ * edge pixels repeated, monochrome by sRGB luminance, resized, normalised with the run's mean
+ * and std), so the page and the CLI agree.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
+import { colourFor } from '../../inference/colours.js';
+
+interface ModelInfo {
+  id: string;
+  label: string;
+  url: string;
+  bundled: boolean;
+  classes: string[];
+  inputSize: number;
+  channels: 1 | 3;
+  margin: number;
+}
+
+interface Normalisation {
+  mean: number[];
+  std: number[];
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+interface Face {
+  box: Box;
+  faceScore: number;
+  emotion: string;
+  confidence: number;
+  scores: Record<string, number>;
+}
+
+interface RunEntry {
+  id: string;
+  kind: 'run' | 'experiment';
+  report: string | null;
+  model: string | null;
+  classes?: string[];
+  inputSize?: number;
+  createdAt?: string;
+  bestValAcc?: number;
+  testAcc?: number;
+}
+
+/** What the page is doing, readable from the console (and by the browser test). */
+const state = {
+  ready: false,
+  backend: '',
+  model: '',
+  detector: 'ssd' as 'ssd' | 'tiny',
+  source: 'none' as 'none' | 'webcam' | 'image' | 'video',
+  /** Frames analysed since the source started. */
+  frames: 0,
+  /** Frames analysed per second over the last two seconds. */
+  fps: 0,
+  faces: [] as Face[],
+  error: null as string | null,
+};
+(window as unknown as { visemo: typeof state }).visemo = state;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const els = {
+  model: $<HTMLSelectElement>('model'),
+  detector: $<HTMLSelectElement>('detector'),
+  webcam: $<HTMLButtonElement>('webcam'),
+  stop: $<HTMLButtonElement>('stop'),
+  file: $<HTMLInputElement>('file'),
+  status: $<HTMLSpanElement>('status'),
+  stage: $<HTMLElement>('stage'),
+  drop: $<HTMLDivElement>('drop'),
+  video: $<HTMLVideoElement>('video'),
+  canvas: $<HTMLCanvasElement>('canvas'),
+  fps: $<HTMLDivElement>('fps'),
+  faces: $<HTMLDivElement>('faces'),
+  runs: $<HTMLDivElement>('runs'),
+  about: $<HTMLSpanElement>('about'),
+};
+
+function setStatus(text: string, isError = false): void {
+  els.status.textContent = text;
+  els.status.classList.toggle('error', isError);
+  if (isError) state.error = text;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as T;
+}
+
+// ---------------------------------------------------------------- backend and models
+
+/** WebGL when a real GPU is behind it; else WebAssembly (a software WebGL is slower than wasm). */
+async function chooseBackend(): Promise<string> {
+  setWasmPaths('/vendor/wasm/');
+  const wanted = new URLSearchParams(location.search).get('backend');
+  const order = wanted ? [wanted] : softwareWebGl() ? ['wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+  for (const name of order) {
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(`no tfjs backend could start (tried ${order.join(', ')})`);
+}
+
+function softwareWebGl(): boolean {
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (!gl) return true;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  return /swiftshader|llvmpipe|software/i.test(renderer);
+}
+
+let model: tf.LayersModel | null = null;
+let modelInfo: ModelInfo | null = null;
+let norm: Normalisation | null = null;
+type DetectorName = 'ssd' | 'tiny';
+let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+
+/** SSD MobileNet (as `visemo predict` by default) or the Tiny Face Detector (about 3x faster, for slow machines). */
+async function useDetector(name: DetectorName): Promise<void> {
+  if (name === 'tiny') {
+    if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
+    detectorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
+  } else {
+    if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromUri('/face-models');
+    detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+  }
+  state.detector = name;
+}
+
+async function loadModel(info: ModelInfo): Promise<void> {
+  setStatus(`loading model ${info.label}…`);
+  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}model.json`), getJson<{ normalisation: Normalisation }>(`${info.url}metadata.json`)]);
+  model?.dispose();
+  model = loaded;
+  modelInfo = info;
+  norm = meta.normalisation;
+  state.model = info.id;
+  // One warm-up pass so the first frame is not slow.
+  tf.tidy(() => loaded.predict(tf.zeros([1, info.inputSize, info.inputSize, info.channels])));
+  setStatus(`ready: model ${info.label} (${info.classes.length} emotions, ${info.inputSize}×${info.inputSize}), backend ${state.backend}`);
+}
+
+// ---------------------------------------------------------------- preprocessing and recognition
+
+/** sRGB value (0–255) → linear light, as a lookup table (made once the backend is chosen, kept). */
+let srgbLut: tf.Tensor1D | null = null;
+function srgbToLinear(): tf.Tensor1D {
+  if (!srgbLut) {
+    const v = new Float32Array(256);
+    for (let i = 0; i < 256; i++) {
+      const c = i / 255;
+      v[i] = c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }
+    srgbLut = tf.keep(tf.tensor1d(v));
+  }
+  return srgbLut;
+}
+
+/** Indices lo..lo+n-1 clamped to [0, max]: repeating edge pixels outside the image, as Node's crop does. */
+function clampedRange(lo: number, n: number, max: number): tf.Tensor1D {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = Math.min(max, Math.max(0, lo + i));
+  return tf.tensor1d(idx, 'int32');
+}
+
+/**
+ * The model input for one face: [size, size, channels], normalised. Same geometry as Node's
+ * squareAround + cropFace (box clipped to the image, square of side max(w, h)·(1 + 2·margin)).
+ */
+function faceInput(frame: tf.Tensor3D, box: Box, info: ModelInfo, n: Normalisation): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [h, w] = frame.shape;
+    const x = Math.max(0, box.x);
+    const y = Math.max(0, box.y);
+    const bw = Math.min(w, box.x + box.width) - x;
+    const bh = Math.min(h, box.y + box.height) - y;
+    const side = Math.max(1, Math.round(Math.max(bw, bh) * (1 + 2 * info.margin)));
+    const x0 = Math.round(x + bw / 2 - side / 2);
+    const y0 = Math.round(y + bh / 2 - side / 2);
+    const crop = tf.gather(tf.gather(frame, clampedRange(y0, side, h - 1), 0), clampedRange(x0, side, w - 1), 1);
+    // Luminance in linear light, encoded back to sRGB: what sharp's grayscale() gives.
+    const lin = tf.gather(srgbToLinear(), tf.cast(crop, 'int32').flatten()).reshape([side, side, 3]);
+    const yLin = tf.sum(tf.mul(lin, tf.tensor1d([0.2126, 0.7152, 0.0722])), -1, true) as tf.Tensor3D;
+    const enc = tf.where(tf.lessEqual(yLin, 0.0031308), tf.mul(yLin, 12.92), tf.sub(tf.mul(tf.pow(yLin, 1 / 2.4), 1.055), 0.055));
+    const gray = tf.mul(enc, 255) as tf.Tensor3D;
+    // Shrinking: bilinear to a multiple of the size, then average k×k blocks (an area filter, no aliasing).
+    const size = info.inputSize;
+    const k = Math.max(1, Math.floor(side / size));
+    let resized = tf.image.resizeBilinear(gray, [size * k, size * k], true);
+    if (k > 1) resized = tf.avgPool(resized, k, k, 'valid');
+    const pixels = tf.clipByValue(tf.round(resized), 0, 255);
+    const x01 = tf.div(tf.sub(tf.div(pixels, 255), n.mean[0]!), n.std[0]!) as tf.Tensor3D;
+    return info.channels === 3 ? tf.tile(x01, [1, 1, 3]) : x01;
+  });
+}
+
+/** Every face in a picture (video, image or canvas) with its emotion probabilities. */
+async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanvasElement): Promise<Face[]> {
+  if (!model || !modelInfo || !norm) return [];
+  const frame = tf.browser.fromPixels(source);
+  try {
+    const detections = await faceapi.detectAllFaces(frame as never, detectorOptions);
+    if (detections.length === 0) return [];
+    const info = modelInfo;
+    const n = norm;
+    const input = tf.tidy(() => tf.stack(detections.map((d) => faceInput(frame, d.box, info, n))));
+    const output = model.predict(input) as tf.Tensor2D;
+    const probs = (await output.array()) as number[][];
+    tf.dispose([input, output]);
+    return detections.map((d, i) => {
+      const p = probs[i]!;
+      let best = 0;
+      p.forEach((v, c) => (v > p[best]! ? (best = c) : 0));
+      const scores = Object.fromEntries(info.classes.map((c, j) => [c, p[j]!]));
+      const { x, y, width, height } = d.box;
+      return { box: { x, y, width, height }, faceScore: d.score, emotion: info.classes[best]!, confidence: p[best]!, scores };
+    });
+  } finally {
+    frame.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- drawing
+
+function draw(source: CanvasImageSource, width: number, height: number, faces: Face[]): void {
+  const c = els.canvas;
+  if (c.width !== width || c.height !== height) [c.width, c.height] = [width, height];
+  const g = c.getContext('2d')!;
+  g.drawImage(source, 0, 0, width, height);
+  const line = Math.max(2, Math.round(Math.min(width, height) / 200));
+  for (const f of faces) {
+    const colour = colourFor(f.emotion);
+    const { x, y, width: w, height: h } = f.box;
+    g.lineWidth = line;
+    g.strokeStyle = colour;
+    g.strokeRect(x, y, w, h);
+    const font = Math.max(12, Math.round(w / 8));
+    g.font = `${font}px "DejaVu Sans", sans-serif`;
+    const label = `${f.emotion} ${Math.round(f.confidence * 100)}%`;
+    const lw = g.measureText(label).width + font * 0.6;
+    const ly = y - font * 1.4 >= 0 ? y - font * 1.4 : y;
+    g.fillStyle = colour;
+    g.fillRect(x, ly, lw, font * 1.4);
+    g.fillStyle = '#000';
+    g.fillText(label, x + font * 0.3, ly + font * 1.05);
+    // Small bars beside the box: one per emotion.
+    const classes = Object.keys(f.scores);
+    const barH = Math.max(4, Math.round(h / (classes.length * 2)));
+    const bx = x + w + line * 2;
+    classes.forEach((cls, i) => {
+      const by = y + i * barH * 1.5;
+      g.fillStyle = 'rgba(0,0,0,.45)';
+      g.fillRect(bx, by, w / 2, barH);
+      g.fillStyle = colourFor(cls);
+      g.fillRect(bx, by, (w / 2) * f.scores[cls]!, barH);
+    });
+  }
+  c.hidden = false;
+  els.drop.hidden = true;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function showFaces(faces: Face[]): void {
+  state.faces = faces;
+  if (faces.length === 0) {
+    els.faces.innerHTML = '<p class="muted">No face found.</p>';
+    return;
+  }
+  els.faces.replaceChildren(
+    ...faces.map((f, i) => {
+      const card = document.createElement('div');
+      card.className = 'face-card';
+      card.dataset.emotion = f.emotion;
+      const title = document.createElement('h3');
+      title.textContent = `Face ${i + 1}: ${f.emotion} (${pct(f.confidence)})`;
+      card.append(title);
+      for (const [cls, p] of Object.entries(f.scores)) {
+        const row = document.createElement('div');
+        row.className = 'bar-row';
+        row.dataset.emotion = cls;
+        const name = document.createElement('span');
+        name.textContent = cls;
+        const bar = document.createElement('div');
+        bar.className = 'bar';
+        const fill = document.createElement('span');
+        fill.style.width = pct(p);
+        fill.style.background = colourFor(cls);
+        bar.append(fill);
+        const value = document.createElement('span');
+        value.textContent = pct(p);
+        row.append(name, bar, value);
+        card.append(row);
+      }
+      return card;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- sources: webcam, video, image
+
+let loopToken = 0;
+let frameTimes: number[] = [];
+
+function tick(): void {
+  const now = performance.now();
+  state.frames++;
+  frameTimes.push(now);
+  frameTimes = frameTimes.filter((t) => now - t <= 2000);
+  state.fps = frameTimes.length > 1 ? ((frameTimes.length - 1) * 1000) / (now - frameTimes[0]!) : 0;
+  els.fps.textContent = `${state.fps.toFixed(1)} fps`;
+}
+
+/** Analyses the playing video continuously, one frame after another, until stopped. */
+async function runVideoLoop(token: number): Promise<void> {
+  const v = els.video;
+  while (token === loopToken) {
+    if (v.readyState >= 2 && v.videoWidth > 0 && !v.paused) {
+      try {
+        const faces = await recognise(v);
+        if (token !== loopToken) break;
+        draw(v, v.videoWidth, v.videoHeight, faces);
+        showFaces(faces);
+        tick();
+      } catch (err) {
+        setStatus(`recognition failed: ${(err as Error).message}`, true);
+        break;
+      }
+    }
+    await new Promise((r) => requestAnimationFrame(() => r(null)));
+  }
+}
+
+function stopSource(): void {
+  loopToken++;
+  const stream = els.video.srcObject as MediaStream | null;
+  stream?.getTracks().forEach((t) => t.stop());
+  els.video.pause();
+  els.video.srcObject = null;
+  if (els.video.src) URL.revokeObjectURL(els.video.src);
+  els.video.removeAttribute('src');
+  els.stop.disabled = true;
+  state.source = 'none';
+  state.frames = 0;
+  frameTimes = [];
+  els.fps.textContent = '';
+}
+
+async function startWebcam(): Promise<void> {
+  stopSource();
+  if (!navigator.mediaDevices?.getUserMedia) {
+    setStatus('this browser gives no camera access here (open the page as http://127.0.0.1 or localhost)', true);
+    return;
+  }
+  try {
+    els.video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+  } catch (err) {
+    setStatus(`no webcam: ${(err as Error).message}`, true);
+    return;
+  }
+  await els.video.play();
+  state.source = 'webcam';
+  els.stop.disabled = false;
+  void runVideoLoop(++loopToken);
+}
+
+async function openFile(file: File): Promise<void> {
+  stopSource();
+  const url = URL.createObjectURL(file);
+  if (file.type.startsWith('video/')) {
+    els.video.src = url;
+    els.video.loop = true;
+    try {
+      await els.video.play();
+    } catch (err) {
+      setStatus(`cannot play ${file.name}: ${(err as Error).message}`, true);
+      return;
+    }
+    state.source = 'video';
+    els.stop.disabled = false;
+    void runVideoLoop(++loopToken);
+  } else if (file.type.startsWith('image/')) {
+    const img = new Image();
+    img.src = url;
+    try {
+      await img.decode();
+    } catch {
+      setStatus(`cannot read ${file.name} as an image`, true);
+      return;
+    }
+    const faces = await recognise(img);
+    draw(img, img.naturalWidth, img.naturalHeight, faces);
+    showFaces(faces);
+    state.frames++;
+    state.source = 'image';
+    setStatus(`${file.name}: ${faces.length} face${faces.length === 1 ? '' : 's'}`);
+    URL.revokeObjectURL(url);
+  } else {
+    setStatus(`${file.name} is neither an image nor a video`, true);
+  }
+}
+
+// ---------------------------------------------------------------- runs
+
+function showRuns(runs: RunEntry[], runsDir: string): void {
+  if (runs.length === 0) {
+    els.runs.innerHTML = '';
+    const p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = `No training runs in ${runsDir} yet: train one with \`visemo train DATASET --out runs/NAME\`.`;
+    els.runs.append(p);
+    return;
+  }
+  const table = document.createElement('table');
+  table.innerHTML = '<thead><tr><th>run</th><th>classes</th><th>size</th><th>best val acc</th><th>test acc</th><th>created</th><th>report</th></tr></thead>';
+  const body = document.createElement('tbody');
+  for (const r of runs) {
+    const tr = document.createElement('tr');
+    const cells = [r.id, r.classes?.length ? String(r.classes.length) : '', r.inputSize ? `${r.inputSize}²` : '', r.bestValAcc !== undefined ? pct(r.bestValAcc) : '', r.testAcc !== undefined ? pct(r.testAcc) : '', r.createdAt?.slice(0, 16).replace('T', ' ') ?? ''];
+    for (const c of cells) {
+      const td = document.createElement('td');
+      td.textContent = c;
+      tr.append(td);
+    }
+    const td = document.createElement('td');
+    if (r.report) {
+      const a = document.createElement('a');
+      a.href = r.report;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.textContent = 'open report';
+      td.append(a);
+    } else td.textContent = r.kind === 'run' ? 'no report yet' : '';
+    tr.append(td);
+    body.append(tr);
+  }
+  table.append(body);
+  els.runs.replaceChildren(table);
+}
+
+// ---------------------------------------------------------------- start
+
+async function main(): Promise<void> {
+  state.backend = await chooseBackend();
+  setStatus(`loading the face detector (backend ${state.backend})…`);
+  const params = new URLSearchParams(location.search);
+  await useDetector(params.get('detector') === 'tiny' ? 'tiny' : 'ssd');
+  els.detector.value = state.detector;
+  const models = await getJson<ModelInfo[]>('/api/models');
+  if (models.length === 0) throw new Error('no model available: the bundled model is missing and the runs folder has none');
+  els.model.replaceChildren(
+    ...models.map((m) => {
+      const o = document.createElement('option');
+      o.value = m.id;
+      o.textContent = m.label;
+      return o;
+    }),
+  );
+  const wanted = params.get('model');
+  const first = models.find((m) => m.id === wanted) ?? models[0]!;
+  els.model.value = first.id;
+  await loadModel(first);
+  els.model.onchange = () => void loadModel(models.find((m) => m.id === els.model.value)!).catch((e: Error) => setStatus(e.message, true));
+  els.detector.onchange = () => void useDetector(els.detector.value as DetectorName).catch((e: Error) => setStatus(e.message, true));
+  for (const el of [els.model, els.detector, els.webcam, els.file]) el.disabled = false;
+  els.webcam.onclick = () => void startWebcam();
+  els.stop.onclick = () => stopSource();
+  els.file.onchange = () => {
+    const f = els.file.files?.[0];
+    if (f) void openFile(f);
+  };
+  els.stage.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    els.stage.classList.add('dragging');
+  });
+  els.stage.addEventListener('dragleave', () => els.stage.classList.remove('dragging'));
+  els.stage.addEventListener('drop', (e) => {
+    e.preventDefault();
+    els.stage.classList.remove('dragging');
+    const f = e.dataTransfer?.files[0];
+    if (f) void openFile(f);
+  });
+  els.about.textContent = `TensorFlow.js ${tf.version.tfjs}, backend ${state.backend}; face detectors from face-api (SSD MobileNet v1, Tiny Face Detector).`;
+  state.ready = true;
+  getJson<{ runsDir: string; runs: RunEntry[] }>('/api/runs')
+    .then((r) => showRuns(r.runs, r.runsDir))
+    .catch((e: Error) => (els.runs.textContent = `cannot list runs: ${e.message}`));
+}
+
+main().catch((err: Error) => setStatus(`cannot start: ${err.message}`, true));

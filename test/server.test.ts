@@ -1,0 +1,164 @@
+/**
+ * The web app's server: it serves the page, its bundle, the wasm binaries, the detector and
+ * emotion models and the runs folder, nothing else (path traversal, encoded dots, symlinks out,
+ * dotfiles), limits uploads (413), and answers bad requests with JSON errors.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type RunningServer } from '../src/server/server.js';
+import { ckFace, composite, hasDatasets, testModel } from './predict-helpers.js';
+
+interface Reply {
+  status: number;
+  type: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request with the path sent exactly as written (fetch would normalise `..` away). */
+function request(base: string, method: string, rawPath: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Reply> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, method, path: rawPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type'] ?? ''), headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    // The server may close early on a refused upload: the reply still arrives.
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unknown>;
+const skip = hasDatasets ? false : 'the shared datasets (../shared/datasets/ckplus48) are not there';
+
+describe('web app server', { skip }, () => {
+  let root: string;
+  let server: RunningServer;
+  let image: Buffer;
+  const MAX = 200_000;
+
+  before(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-server-'));
+    const runs = path.join(root, 'runs');
+    const model = (await testModel()).dir;
+    await fs.mkdir(path.join(runs, 'tiny'), { recursive: true });
+    for (const f of ['model.json', 'weights.bin', 'metadata.json']) await fs.copyFile(path.join(model, f), path.join(runs, 'tiny', f));
+    await fs.mkdir(path.join(runs, 'exp1'));
+    await fs.writeFile(path.join(runs, 'exp1', 'report.html'), '<html><body>report of exp1</body></html>');
+    await fs.writeFile(path.join(runs, 'tiny', '.secret'), 'hidden');
+    await fs.writeFile(path.join(root, 'secret.txt'), 'outside the runs folder');
+    await fs.symlink(root, path.join(runs, 'escape'));
+    image = await composite(640, 400, [
+      { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
+      { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
+    ]);
+    server = await startServer({ port: 0, runsDir: runs, maxUploadBytes: MAX });
+  });
+
+  after(async () => {
+    await server?.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('binds 127.0.0.1 and serves the page, its bundle and the wasm binaries', async () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await request(server.url, 'GET', '/');
+    assert.equal(page.status, 200);
+    assert.match(page.type, /text\/html/);
+    assert.match(page.body.toString(), /<script type="module" src="\/app.js">/);
+    assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
+    const app = await request(server.url, 'GET', '/app.js');
+    assert.equal(app.status, 200);
+    assert.match(app.type, /javascript/);
+    assert.ok(app.body.length > 100_000, 'bundle too small to hold tfjs and face-api');
+    const wasm = await request(server.url, 'GET', '/vendor/wasm/tfjs-backend-wasm-simd.wasm');
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.type, 'application/wasm');
+    const detector = await request(server.url, 'GET', '/face-models/ssd_mobilenetv1_model-weights_manifest.json');
+    assert.equal(detector.status, 200);
+  });
+
+  it('serves nothing outside its folders', async () => {
+    const attempts = [
+      '/runs/../secret.txt',
+      '/runs/%2e%2e/secret.txt',
+      '/runs/..%2fsecret.txt',
+      '/runs/tiny/..%2f..%2fsecret.txt',
+      '/runs/escape/secret.txt',
+      '/runs/tiny/.secret',
+      '/runs/tiny/%00model.json',
+      '/vendor/wasm/../../../package.json',
+      '/vendor/wasm/..%2f..%2fpackage.json',
+      '/face-models/..%2f..%2fpackage.json',
+      '/face-models/face_recognition_model.bin',
+      '/models/tiny/model.json',
+      '/models/..%2f..%2fpackage.json/model.json',
+      '/src/server/server.ts',
+      '/package.json',
+    ];
+    for (const p of attempts) {
+      const r = await request(server.url, 'GET', p);
+      assert.equal(r.status, 404, `${p} answered ${r.status}`);
+      assert.match(r.type, /application\/json/, p);
+      assert.ok(typeof json(r).error === 'string', p);
+      assert.ok(!/outside the runs folder|hidden|"name": "visemo"/.test(r.body.toString()), `${p} leaked a file`);
+    }
+  });
+
+  it('lists runs with their report links and models, and serves the report', async () => {
+    const r = await request(server.url, 'GET', '/api/runs');
+    assert.equal(r.status, 200);
+    const { runs } = json(r) as { runs: { id: string; kind: string; report: string | null; model: string | null }[] };
+    const byId = Object.fromEntries(runs.map((x) => [x.id, x]));
+    assert.deepEqual(Object.keys(byId).sort(), ['exp1', 'tiny']);
+    assert.equal(byId.exp1!.kind, 'experiment');
+    assert.equal(byId.exp1!.report, '/runs/exp1/report.html');
+    assert.equal(byId.tiny!.kind, 'run');
+    assert.equal(byId.tiny!.report, null);
+    assert.equal(byId.tiny!.model, '/runs/tiny/');
+    const report = await request(server.url, 'GET', byId.exp1!.report!);
+    assert.equal(report.status, 200);
+    assert.match(report.body.toString(), /report of exp1/);
+
+    const models = json(await request(server.url, 'GET', '/api/models')) as unknown as { id: string; url: string; inputSize: number; margin: number }[];
+    const tiny = models.find((m) => m.id === 'runs/tiny');
+    assert.ok(tiny, JSON.stringify(models));
+    assert.equal(typeof tiny.margin, 'number');
+    const weights = await request(server.url, 'GET', `${tiny.url}weights.bin`);
+    assert.equal(weights.status, 200);
+  });
+
+  it('recognises an uploaded image and refuses bad uploads with clear JSON errors', async () => {
+    const ok = await request(server.url, 'POST', '/api/recognize?model=runs/tiny', image, { 'Content-Type': 'image/png' });
+    assert.equal(ok.status, 200, ok.body.toString());
+    const body = json(ok) as { faces: { box: object; emotion: string; scores: Record<string, number> }[]; classes: string[] };
+    assert.equal(body.faces.length, 2);
+    assert.ok(body.classes.includes(body.faces[0]!.emotion));
+
+    const big = Buffer.alloc(MAX + 1, 1);
+    const tooBig = await request(server.url, 'POST', '/api/recognize?model=runs/tiny', big, { 'Content-Type': 'image/png' });
+    assert.equal(tooBig.status, 413);
+    assert.match(String(json(tooBig).error), /upload too large: the limit is 200000 bytes/);
+
+    const cases: [string, string, Buffer | undefined, Record<string, string>, number, RegExp][] = [
+      ['POST', '/api/recognize?model=runs/tiny', Buffer.from('not an image'), { 'Content-Type': 'image/png' }, 400, /not a readable image/],
+      ['POST', '/api/recognize?model=runs/tiny', Buffer.alloc(0), { 'Content-Type': 'image/png' }, 400, /empty body/],
+      ['POST', '/api/recognize', Buffer.from('hello'), { 'Content-Type': 'text/plain' }, 415, /unsupported content type/],
+      ['POST', '/api/recognize?model=runs/..%2f..%2fsecret', image, { 'Content-Type': 'image/png' }, 404, /no run/],
+      ['POST', '/api/recognize?model=no-such-model', image, { 'Content-Type': 'image/png' }, 404, /cannot use/],
+      ['GET', '/api/recognize', undefined, {}, 405, /use POST/],
+      ['DELETE', '/', undefined, {}, 405, /not allowed/],
+    ];
+    for (const [method, p, payload, headers, status, message] of cases) {
+      const r = await request(server.url, method, p, payload, headers);
+      assert.equal(r.status, status, `${method} ${p}: ${r.body.toString()}`);
+      assert.match(String(json(r).error), message, `${method} ${p}`);
+    }
+  });
+});
