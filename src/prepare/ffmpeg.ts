@@ -92,7 +92,8 @@ export function chooseFrames(info: VideoInfo, choice: FrameChoice): FramePick[] 
   if (end - start < 1 / info.fps) [start, end] = [0, length];
   const times: number[] = [];
   if (choice.fps) {
-    for (let t = start; t < end; t += 1 / choice.fps) times.push(t);
+    // start + i/fps, not repeated addition: summed steps drift (a frame at 1.6 s came out at 1.5 s).
+    for (let i = 0; start + i / choice.fps < end - 1e-9; i++) times.push(start + i / choice.fps);
   } else {
     const n = choice.framesPerVideo ?? 10;
     for (let i = 0; i < n; i++) times.push(start + ((i + 0.5) * (end - start)) / n);
