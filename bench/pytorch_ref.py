@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""PyTorch reference for `npm run bench`: the paper's CNN (same layers as src/model/paper-cnn.ts),
+trained with Adam(1e-3) and categorical cross-entropy at batch 32, or run for inference, on
+batches built from a uint8 image cache exactly as the TypeScript benchmark builds them.
+
+Prints one JSON object on stdout. Run with Debian's python3-torch: /usr/bin/python3.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+TRAIN_IMAGES = 11475  # the paper's training set
+CACHE_IMAGES = 256
+
+
+def paper_cnn(size: int, classes: int) -> nn.Module:
+    flat = (size // 2 // 2 // 2) ** 2 * 128
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.MaxPool2d(2, 2),
+        nn.MaxPool2d(2, 2),
+        nn.Flatten(),
+        nn.Linear(flat, 256), nn.ReLU(),
+        nn.Linear(256, classes),  # softmax is folded into the loss, as Keras' softmax + categorical CE
+    )
+
+
+def make_batch(cache: np.ndarray, indices: np.ndarray) -> torch.Tensor:
+    # uint8 gray [B, s, s] -> float32 [B, 3, s, s] in [0, 1], the monochrome image replicated.
+    x = torch.from_numpy(cache[indices]).to(torch.float32).div_(255.0)
+    return x.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def bench_train(size, args, rng):
+    torch.manual_seed(1)
+    model = paper_cnn(size, args.classes)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    cache = rng.integers(0, 256, size=(CACHE_IMAGES, size, size), dtype=np.uint8)
+    labels = torch.from_numpy(rng.integers(0, args.classes, size=CACHE_IMAGES)).long()
+    data_ms, model_ms = [], []
+    for step in range(args.warmup + args.steps):
+        idx = rng.integers(0, CACHE_IMAGES, size=args.batch)
+        t0 = time.perf_counter()
+        x = make_batch(cache, idx)
+        y = labels[idx]
+        t1 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        loss.item()
+        t2 = time.perf_counter()
+        if step >= args.warmup:
+            data_ms.append((t1 - t0) * 1e3)
+            model_ms.append((t2 - t1) * 1e3)
+    steps = [d + m for d, m in zip(data_ms, model_ms)]
+    step_ms = median(steps)
+    return {
+        'size': size, 'backend': 'pytorch', 'stepMs': step_ms, 'dataMs': median(data_ms), 'modelMs': median(model_ms),
+        'imagesPerSecond': args.batch * 1e3 / step_ms,
+        'secondsPerEpoch': math.ceil(TRAIN_IMAGES / args.batch) * step_ms / 1e3,
+    }
+
+
+def bench_predict(size, args, rng):
+    torch.manual_seed(1)
+    model = paper_cnn(size, args.classes).eval()
+    cache = rng.integers(0, 256, size=(CACHE_IMAGES, size, size), dtype=np.uint8)
+    out = {'size': size, 'backend': 'pytorch'}
+    with torch.no_grad():
+        for batch in (1, 64):
+            times = []
+            for step in range(args.warmup + args.steps):
+                idx = rng.integers(0, CACHE_IMAGES, size=batch)
+                t0 = time.perf_counter()
+                torch.softmax(model(make_batch(cache, idx)), dim=1).numpy()
+                t1 = time.perf_counter()
+                if step >= args.warmup:
+                    times.append((t1 - t0) * 1e3)
+            ms = median(times)
+            out[f'batch{batch}'] = {'ms': ms, 'imagesPerSecond': batch * 1e3 / ms}
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument('mode', choices=['train', 'predict'])
+    p.add_argument('--sizes', default='20,50,100')
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--classes', type=int, default=6)
+    p.add_argument('--threads', type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(1)
+    sizes = [int(s) for s in args.sizes.split(',')]
+    run = bench_train if args.mode == 'train' else bench_predict
+    results = [run(size, args, rng) for size in sizes]
+    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'results': results}, sys.stdout)
+    sys.stdout.write('\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,856 @@
+// visemo's native kernels: a thin N-API layer over oneDNN (Debian libdnnl-dev, 2.x API).
+//
+// Every function works in place on Float32Array buffers owned by the tfjs CPU backend: the
+// JavaScript side allocates the output and passes shapes as an Int32Array. Primitives are built
+// once per shape and kept in a cache, because building one costs far more than running it at
+// the batch sizes we see. A function returns false (instead of throwing) when oneDNN has no
+// implementation for the request, so the caller can fall back to the JavaScript kernel.
+#include <node_api.h>
+#include <dnnl.hpp>
+#include <omp.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+engine &cpuEngine() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+
+stream &cpuStream() {
+  static stream s(cpuEngine());
+  return s;
+}
+
+// Below this many elements a loop stays on one thread: waking the OpenMP team costs more.
+constexpr size_t PARALLEL_MIN = 1 << 15;
+
+bool debug() {
+  static const bool on = std::getenv("VISEMO_DEBUG") != nullptr;
+  return on;
+}
+
+// ---------------------------------------------------------------------------------------------
+// N-API helpers
+
+struct Floats {
+  float *data = nullptr;
+  size_t length = 0;
+};
+
+bool getFloats(napi_env env, napi_value v, Floats &out, bool allowNull = false) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (allowNull && (t == napi_null || t == napi_undefined)) return true;
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) return false;
+  napi_typedarray_type type;
+  void *data;
+  napi_value buf;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, &out.length, &data, &buf, &offset);
+  if (type != napi_float32_array) return false;
+  out.data = static_cast<float *>(data);
+  return true;
+}
+
+bool getInts(napi_env env, napi_value v, std::vector<int64_t> &out, size_t expected) {
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) return false;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buf;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, &length, &data, &buf, &offset);
+  if (type != napi_int32_array || length != expected) return false;
+  const int32_t *p = static_cast<const int32_t *>(data);
+  out.assign(p, p + length);
+  return true;
+}
+
+bool getBool(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+napi_value boolean(napi_env env, bool b) {
+  napi_value r;
+  napi_get_boolean(env, b, &r);
+  return r;
+}
+
+napi_value typeError(napi_env env, const char *what) {
+  napi_throw_type_error(env, nullptr, what);
+  return nullptr;
+}
+
+std::vector<napi_value> args(napi_env env, napi_callback_info info, size_t n) {
+  std::vector<napi_value> a(n);
+  size_t got = n;
+  napi_get_cb_info(env, info, &got, a.data(), nullptr, nullptr);
+  if (got < n) a.resize(got);
+  return a;
+}
+
+std::string keyOf(const char *kind, const std::vector<int64_t> &p, std::initializer_list<int64_t> extra) {
+  std::string k(kind);
+  for (int64_t v : p) k += ',' + std::to_string(v);
+  for (int64_t v : extra) k += ';' + std::to_string(v);
+  return k;
+}
+
+// Runs `body`; a oneDNN error (no implementation for this shape, bad dims) turns into `false`.
+// The primitive caches are shared by every JavaScript thread (worker_threads) that loads the addon.
+std::mutex cacheMutex;
+
+template <typename F>
+napi_value guarded(napi_env env, const char *name, F body) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  try {
+    body();
+    return boolean(env, true);
+  } catch (const dnnl::error &e) {
+    if (debug()) std::fprintf(stderr, "visemo native %s: %s\n", name, e.what());
+    return boolean(env, false);
+  } catch (const std::exception &e) {
+    if (debug()) std::fprintf(stderr, "visemo native %s: %s\n", name, e.what());
+    return boolean(env, false);
+  }
+}
+
+// A weights buffer in oneDNN's preferred layout, reordered from/to the user's HWIO array.
+struct Staged {
+  memory::desc user;
+  memory::desc internal;
+  bool needsReorder = false;
+  memory buffer;  // internal-layout scratch, allocated once per cached primitive
+  reorder toInternal, toUser;
+
+  void init(const memory::desc &u, const memory::desc &i, bool in, bool out) {
+    user = u;
+    internal = i;
+    needsReorder = !(u == i);
+    if (!needsReorder) return;
+    buffer = memory(i, cpuEngine());
+    memory uMem(u, cpuEngine(), DNNL_MEMORY_NONE);
+    if (in) toInternal = reorder(uMem, buffer);
+    if (out) toUser = reorder(buffer, uMem);
+  }
+  // Memory to hand the primitive, copying the user's data in first when layouts differ.
+  memory input(float *userData) {
+    memory u(user, cpuEngine(), userData);
+    if (!needsReorder) return u;
+    toInternal.execute(cpuStream(), u, buffer);
+    return buffer;
+  }
+  memory outputFor(float *userData) { return needsReorder ? buffer : memory(user, cpuEngine(), userData); }
+  void finishOutput(float *userData) {
+    if (!needsReorder) return;
+    memory u(user, cpuEngine(), userData);
+    toUser.execute(cpuStream(), buffer, u);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// 2-D convolution, NHWC activations and HWIO filters as tfjs stores them.
+// params: N,H,W,C, KH,KW,OC, OH,OW, strideH,strideW, dilationH,dilationW, padTop,padLeft,padBottom,padRight
+
+constexpr size_t CONV_PARAMS = 17;
+
+struct ConvShape {
+  memory::dims src, wei, dst, bias, strides, dilates, padL, padR;
+  explicit ConvShape(const std::vector<int64_t> &p) {
+    src = {p[0], p[3], p[1], p[2]};
+    wei = {p[6], p[3], p[4], p[5]};
+    dst = {p[0], p[6], p[7], p[8]};
+    bias = {p[6]};
+    strides = {p[9], p[10]};
+    dilates = {p[11] - 1, p[12] - 1};  // oneDNN counts dilation from 0
+    padL = {p[13], p[14]};
+    padR = {p[15], p[16]};
+  }
+  memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
+  memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+  memory::desc userWeiMd() const { return memory::desc(wei, dt::f32, tag::hwio); }
+  memory::desc anyWeiMd() const { return memory::desc(wei, dt::f32, tag::any); }
+  memory::desc biasMd() const { return memory::desc(bias, dt::f32, tag::x); }
+
+  convolution_forward::desc fwdDesc(bool withBias) const {
+    if (withBias)
+      return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcMd(), anyWeiMd(),
+                                       biasMd(), dstMd(), strides, dilates, padL, padR);
+    return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcMd(), anyWeiMd(),
+                                     dstMd(), strides, dilates, padL, padR);
+  }
+};
+
+struct ConvFwd {
+  convolution_forward::primitive_desc pd;
+  convolution_forward prim;
+  Staged weights;
+};
+
+struct ConvBwdData {
+  convolution_backward_data::primitive_desc pd;
+  convolution_backward_data prim;
+  Staged weights;
+};
+
+struct ConvBwdWeights {
+  convolution_backward_weights::primitive_desc pd;
+  convolution_backward_weights prim;
+  Staged weights;
+};
+
+std::unordered_map<std::string, std::unique_ptr<ConvFwd>> convFwdCache;
+std::unordered_map<std::string, std::unique_ptr<ConvBwdData>> convBwdDataCache;
+std::unordered_map<std::string, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
+
+ConvFwd &convFwd(const std::vector<int64_t> &p, bool withBias, bool relu) {
+  const std::string key = keyOf("cf", p, {withBias, relu});
+  auto it = convFwdCache.find(key);
+  if (it != convFwdCache.end()) return *it->second;
+  ConvShape s(p);
+  primitive_attr attr;
+  if (relu) {
+    post_ops ops;
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  auto e = std::make_unique<ConvFwd>();
+  e->pd = convolution_forward::primitive_desc(s.fwdDesc(withBias), attr, cpuEngine());
+  e->prim = convolution_forward(e->pd);
+  e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
+  if (debug()) std::fprintf(stderr, "visemo native conv fwd %s: %s\n", key.c_str(), e->pd.impl_info_str());
+  return *convFwdCache.emplace(key, std::move(e)).first->second;
+}
+
+// conv2d(x, w, bias|null, y, params, relu)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 6);
+  Floats x, w, b, y;
+  std::vector<int64_t> p;
+  if (a.size() < 6 || !getFloats(env, a[0], x) || !getFloats(env, a[1], w) || !getFloats(env, a[2], b, true) ||
+      !getFloats(env, a[3], y) || !getInts(env, a[4], p, CONV_PARAMS))
+    return typeError(env, "conv2d(x, w, bias|null, y, Int32Array(17), relu)");
+  const bool relu = getBool(env, a[5]);
+  return guarded(env, "conv2d", [&] {
+    ConvFwd &c = convFwd(p, b.data != nullptr, relu);
+    ConvShape s(p);
+    std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                      {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
+                                      {DNNL_ARG_DST, memory(s.dstMd(), cpuEngine(), y.data)}};
+    if (b.data) m.emplace(DNNL_ARG_BIAS, memory(s.biasMd(), cpuEngine(), b.data));
+    c.prim.execute(cpuStream(), m);
+    cpuStream().wait();
+  });
+}
+
+// conv2dBackwardData(dy, w, dx, params)
+napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 4);
+  Floats dy, w, dx;
+  std::vector<int64_t> p;
+  if (a.size() < 4 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], w) || !getFloats(env, a[2], dx) ||
+      !getInts(env, a[3], p, CONV_PARAMS))
+    return typeError(env, "conv2dBackwardData(dy, w, dx, Int32Array(17))");
+  return guarded(env, "conv2dBackwardData", [&] {
+    const std::string key = keyOf("cd", p, {});
+    ConvShape s(p);
+    auto it = convBwdDataCache.find(key);
+    if (it == convBwdDataCache.end()) {
+      auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
+      auto e = std::make_unique<ConvBwdData>();
+      convolution_backward_data::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides,
+                                        s.dilates, s.padL, s.padR);
+      e->pd = convolution_backward_data::primitive_desc(d, cpuEngine(), hint);
+      e->prim = convolution_backward_data(e->pd);
+      e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
+      if (debug()) std::fprintf(stderr, "visemo native conv bwd data %s: %s\n", key.c_str(), e->pd.impl_info_str());
+      it = convBwdDataCache.emplace(key, std::move(e)).first;
+    }
+    ConvBwdData &c = *it->second;
+    c.prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                                 {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
+                                 {DNNL_ARG_DIFF_SRC, memory(s.srcMd(), cpuEngine(), dx.data)}});
+    cpuStream().wait();
+  });
+}
+
+// conv2dBackwardFilter(x, dy, dw, params, dbias|null)
+napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 5);
+  Floats x, dy, dw, db;
+  std::vector<int64_t> p;
+  if (a.size() < 4 || !getFloats(env, a[0], x) || !getFloats(env, a[1], dy) || !getFloats(env, a[2], dw) ||
+      !getInts(env, a[3], p, CONV_PARAMS) || (a.size() > 4 && !getFloats(env, a[4], db, true)))
+    return typeError(env, "conv2dBackwardFilter(x, dy, dw, Int32Array(17), dbias?)");
+  const bool withBias = db.data != nullptr;
+  return guarded(env, "conv2dBackwardFilter", [&] {
+    const std::string key = keyOf("cw", p, {withBias});
+    ConvShape s(p);
+    auto it = convBwdWeightsCache.find(key);
+    if (it == convBwdWeightsCache.end()) {
+      auto hint = convolution_forward::primitive_desc(s.fwdDesc(withBias), cpuEngine());
+      auto e = std::make_unique<ConvBwdWeights>();
+      auto d = withBias ? convolution_backward_weights::desc(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(),
+                                                             s.biasMd(), s.dstMd(), s.strides, s.dilates, s.padL, s.padR)
+                        : convolution_backward_weights::desc(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(),
+                                                             s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+      e->pd = convolution_backward_weights::primitive_desc(d, cpuEngine(), hint);
+      e->prim = convolution_backward_weights(e->pd);
+      e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
+      if (debug()) std::fprintf(stderr, "visemo native conv bwd weights %s: %s\n", key.c_str(), e->pd.impl_info_str());
+      it = convBwdWeightsCache.emplace(key, std::move(e)).first;
+    }
+    ConvBwdWeights &c = *it->second;
+    std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                      {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                                      {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}};
+    if (withBias) m.emplace(DNNL_ARG_DIFF_BIAS, memory(s.biasMd(), cpuEngine(), db.data));
+    c.prim.execute(cpuStream(), m);
+    c.weights.finishOutput(dw.data);
+    cpuStream().wait();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched matrix product, tfjs BatchMatMul semantics: a [Ba,M,K] (or [Ba,K,M] transposed),
+// b [Bb,K,N] (or [Bb,N,K]), out [max(Ba,Bb),M,N]; a batch of 1 broadcasts.
+// params: Ba, Bb, M, N, K, transposeA, transposeB
+
+struct MatMulPrim {
+  matmul::primitive_desc pd;
+  matmul prim;
+  memory::desc a, b, c, bias;
+};
+std::unordered_map<std::string, std::unique_ptr<MatMulPrim>> matmulCache;
+
+// matmul(a, b, out, params, bias|null, relu)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 6);
+  Floats A, B, C, bias;
+  std::vector<int64_t> p;
+  if (a.size() < 6 || !getFloats(env, a[0], A) || !getFloats(env, a[1], B) || !getFloats(env, a[2], C) ||
+      !getInts(env, a[3], p, 7) || !getFloats(env, a[4], bias, true))
+    return typeError(env, "matmul(a, b, out, Int32Array(7), bias|null, relu)");
+  const bool relu = getBool(env, a[5]);
+  return guarded(env, "matmul", [&] {
+    const std::string key = keyOf("mm", p, {bias.data != nullptr, relu});
+    auto it = matmulCache.find(key);
+    if (it == matmulCache.end()) {
+      const int64_t Ba = p[0], Bb = p[1], M = p[2], N = p[3], K = p[4];
+      const bool tA = p[5] != 0, tB = p[6] != 0;
+      auto e = std::make_unique<MatMulPrim>();
+      e->a = memory::desc({Ba, M, K}, dt::f32, tA ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
+      e->b = memory::desc({Bb, K, N}, dt::f32, tB ? memory::dims{K * N, 1, K} : memory::dims{K * N, N, 1});
+      e->c = memory::desc({std::max(Ba, Bb), M, N}, dt::f32, memory::dims{M * N, N, 1});
+      e->bias = memory::desc({1, 1, N}, dt::f32, memory::dims{N, N, 1});
+      primitive_attr attr;
+      if (relu) {
+        post_ops ops;
+        ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(ops);
+      }
+      auto d = bias.data ? matmul::desc(e->a, e->b, e->bias, e->c) : matmul::desc(e->a, e->b, e->c);
+      e->pd = matmul::primitive_desc(d, attr, cpuEngine());
+      e->prim = matmul(e->pd);
+      if (debug()) std::fprintf(stderr, "visemo native matmul %s: %s\n", key.c_str(), e->pd.impl_info_str());
+      it = matmulCache.emplace(key, std::move(e)).first;
+    }
+    MatMulPrim &m = *it->second;
+    std::unordered_map<int, memory> mem{{DNNL_ARG_SRC, memory(m.a, cpuEngine(), A.data)},
+                                        {DNNL_ARG_WEIGHTS, memory(m.b, cpuEngine(), B.data)},
+                                        {DNNL_ARG_DST, memory(m.c, cpuEngine(), C.data)}};
+    if (bias.data) mem.emplace(DNNL_ARG_BIAS, memory(m.bias, cpuEngine(), bias.data));
+    m.prim.execute(cpuStream(), mem);
+    cpuStream().wait();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2-D max pooling, NHWC.
+// params: N,H,W,C, OH,OW, KH,KW, strideH,strideW, padTop,padLeft,padBottom,padRight
+
+struct PoolShape {
+  memory::dims src, dst, kernel, strides, padL, padR;
+  explicit PoolShape(const std::vector<int64_t> &p) {
+    src = {p[0], p[3], p[1], p[2]};
+    dst = {p[0], p[3], p[4], p[5]};
+    kernel = {p[6], p[7]};
+    strides = {p[8], p[9]};
+    padL = {p[10], p[11]};
+    padR = {p[12], p[13]};
+  }
+  memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
+  memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+  pooling_forward::desc fwdDesc(prop_kind kind) const {
+    return pooling_forward::desc(kind, algorithm::pooling_max, srcMd(), dstMd(), strides, kernel, padL, padR);
+  }
+};
+
+struct PoolFwd {
+  pooling_forward::primitive_desc pd;
+  pooling_forward prim;
+};
+std::unordered_map<std::string, std::unique_ptr<PoolFwd>> poolFwdCache;
+
+// maxPool(x, y, params)
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 3);
+  Floats x, y;
+  std::vector<int64_t> p;
+  if (a.size() < 3 || !getFloats(env, a[0], x) || !getFloats(env, a[1], y) || !getInts(env, a[2], p, 14))
+    return typeError(env, "maxPool(x, y, Int32Array(14))");
+  return guarded(env, "maxPool", [&] {
+    const std::string key = keyOf("pf", p, {});
+    PoolShape s(p);
+    auto it = poolFwdCache.find(key);
+    if (it == poolFwdCache.end()) {
+      auto e = std::make_unique<PoolFwd>();
+      e->pd = pooling_forward::primitive_desc(s.fwdDesc(prop_kind::forward_inference), cpuEngine());
+      e->prim = pooling_forward(e->pd);
+      it = poolFwdCache.emplace(key, std::move(e)).first;
+    }
+    it->second->prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                           {DNNL_ARG_DST, memory(s.dstMd(), cpuEngine(), y.data)}});
+    cpuStream().wait();
+  });
+}
+
+// The paper's pooling (2x2, stride 2, no padding) in one pass that writes every element of dx
+// once: each input position belongs to exactly one window, so no zeroing and no scatter.
+void maxPoolGrad2x2(const float *x, const float *dy, float *dx, int64_t N, int64_t H, int64_t W, int64_t C) {
+  const int64_t OH = H / 2, OW = W / 2;
+#pragma omp parallel for collapse(2) if (N * H * W * C >= static_cast<int64_t>(PARALLEL_MIN)) schedule(static)
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t oh = 0; oh < OH; oh++) {
+      const int64_t row0 = (n * H + 2 * oh) * W, row1 = row0 + W;
+      for (int64_t ow = 0; ow < OW; ow++) {
+        const int64_t i00 = (row0 + 2 * ow) * C, i01 = i00 + C, i10 = (row1 + 2 * ow) * C, i11 = i10 + C;
+        const float *g = dy + ((n * OH + oh) * OW + ow) * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) {
+          const float a = x[i00 + c], b = x[i01 + c], e = x[i10 + c], f = x[i11 + c];
+          // The first maximum in row-major window order takes the gradient, and a NaN never
+          // does (tfjs' rule: start from -inf, take strictly greater). Written branch-free so
+          // the loop vectorises.
+          const bool aOk = a > -INFINITY;
+          const float m0 = aOk ? a : -INFINITY;
+          const bool bWins = b > m0;
+          const float m1 = bWins ? b : m0;
+          const bool eWins = e > m1;
+          const float m2 = eWins ? e : m1;
+          const bool fWins = f > m2;
+          const float gv = g[c];
+          dx[i11 + c] = fWins ? gv : 0.f;
+          dx[i10 + c] = eWins && !fWins ? gv : 0.f;
+          dx[i01 + c] = bWins && !eWins && !fWins ? gv : 0.f;
+          dx[i00 + c] = aOk && !bWins && !eWins && !fWins ? gv : 0.f;
+        }
+      }
+    }
+  }
+  // Odd height or width: the last row / column lies outside every window.
+  if (H % 2 || W % 2) {
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t h = 0; h < H; h++) {
+        for (int64_t w = 0; w < W; w++) {
+          if (h < 2 * OH && w < 2 * OW) continue;
+          std::memset(dx + ((n * H + h) * W + w) * C, 0, sizeof(float) * C);
+        }
+      }
+    }
+  }
+}
+
+// maxPoolGrad(dy, x, dx, params): each output's gradient goes to the first maximum of its window,
+// as tfjs' reference kernel does (oneDNN would need the forward's workspace, which tfjs does not
+// keep between kernels, and may break ties differently). One pass over x, one over dx.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 4);
+  Floats dy, x, dx;
+  std::vector<int64_t> p;
+  if (a.size() < 4 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], x) || !getFloats(env, a[2], dx) ||
+      !getInts(env, a[3], p, 14))
+    return typeError(env, "maxPoolGrad(dy, x, dx, Int32Array(14))");
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7], SH = p[8],
+                SW = p[9], PT = p[10], PL = p[11];
+  if (x.length != static_cast<size_t>(N * H * W * C) || dx.length != x.length ||
+      dy.length != static_cast<size_t>(N * OH * OW * C))
+    return boolean(env, false);
+  const float *xs = x.data, *g = dy.data;
+  float *d = dx.data;
+  if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && PT == 0 && PL == 0 && OH == H / 2 && OW == W / 2) {
+    maxPoolGrad2x2(xs, g, d, N, H, W, C);
+    return boolean(env, true);
+  }
+#pragma omp parallel if (x.length >= PARALLEL_MIN)
+  {
+    std::vector<float> best(C);
+    std::vector<int64_t> at(C);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; n++) {
+      const float *xn = xs + n * H * W * C;
+      float *dn = d + n * H * W * C;
+      std::memset(dn, 0, sizeof(float) * H * W * C);
+      for (int64_t oh = 0; oh < OH; oh++) {
+        for (int64_t ow = 0; ow < OW; ow++) {
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(at.begin(), at.end(), -1);
+          for (int64_t kh = 0; kh < KH; kh++) {
+            const int64_t ih = oh * SH - PT + kh;
+            if (ih < 0 || ih >= H) continue;
+            for (int64_t kw = 0; kw < KW; kw++) {
+              const int64_t iw = ow * SW - PL + kw;
+              if (iw < 0 || iw >= W) continue;
+              const int64_t pos = (ih * W + iw) * C;
+              const float *xp = xn + pos;
+              for (int64_t c = 0; c < C; c++) {
+                if (xp[c] > best[c]) {
+                  best[c] = xp[c];
+                  at[c] = pos + c;
+                }
+              }
+            }
+          }
+          const float *gp = g + ((n * OH + oh) * OW + ow) * C;
+          for (int64_t c = 0; c < C; c++)
+            if (at[c] >= 0) dn[at[c]] += gp[c];
+        }
+      }
+    }
+  }
+  return boolean(env, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise kernels (the CPU backend's are plain JavaScript loops, which dominate a training
+// step once the convolutions are native).
+
+// An operand of a binary op: `period` 0 = same length as the output, 1 = a scalar, otherwise
+// the operand repeats every `period` elements (a bias of C values added to N*H*W*C).
+struct Operand {
+  const float *p;
+  size_t period;
+};
+
+template <typename Op>
+void binaryLoop(Operand a, Operand b, float *out, size_t n, Op op) {
+  const bool par = n >= PARALLEL_MIN;
+  if (a.period == 0 && b.period == 0) {
+#pragma omp parallel for simd if (par) schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = op(a.p[i], b.p[i]);
+  } else if (a.period == 0 && b.period == 1) {
+    const float bv = b.p[0];
+#pragma omp parallel for simd if (par) schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = op(a.p[i], bv);
+  } else if (a.period == 1 && b.period == 0) {
+    const float av = a.p[0];
+#pragma omp parallel for simd if (par) schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = op(av, b.p[i]);
+  } else {
+    // Periodic operand(s): walk the output in rows of the period.
+    const size_t period = a.period > 1 ? a.period : b.period;
+    const size_t rows = n / period;
+#pragma omp parallel for if (par) schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+      const size_t base = r * period;
+      const float *ap = a.period == 0 ? a.p + base : a.p;
+      const float *bp = b.period == 0 ? b.p + base : b.p;
+      float *o = out + base;
+      if (a.period == 1) {
+        const float av = a.p[0];
+#pragma omp simd
+        for (size_t j = 0; j < period; j++) o[j] = op(av, bp[j]);
+      } else if (b.period == 1) {
+        const float bv = b.p[0];
+#pragma omp simd
+        for (size_t j = 0; j < period; j++) o[j] = op(ap[j], bv);
+      } else {
+#pragma omp simd
+        for (size_t j = 0; j < period; j++) o[j] = op(ap[j], bp[j]);
+      }
+    }
+  }
+}
+
+// binary(op, a, aPeriod, b, bPeriod, out); op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min
+napi_value Binary(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 6);
+  int32_t op = -1, ap = 0, bp = 0;
+  Floats A, B, out;
+  if (a.size() < 6 || napi_get_value_int32(env, a[0], &op) != napi_ok || !getFloats(env, a[1], A) ||
+      napi_get_value_int32(env, a[2], &ap) != napi_ok || !getFloats(env, a[3], B) ||
+      napi_get_value_int32(env, a[4], &bp) != napi_ok || !getFloats(env, a[5], out))
+    return typeError(env, "binary(op, a, aPeriod, b, bPeriod, out)");
+  const size_t n = out.length;
+  auto fits = [n](size_t len, int32_t period) {
+    return period == 0 ? len == n : (period > 0 && len == static_cast<size_t>(period) && n % period == 0);
+  };
+  if (!fits(A.length, ap) || !fits(B.length, bp) || (ap > 1 && bp > 1 && ap != bp)) return boolean(env, false);
+  Operand x{A.data, static_cast<size_t>(ap)}, y{B.data, static_cast<size_t>(bp)};
+  switch (op) {
+    case 0: binaryLoop(x, y, out.data, n, [](float u, float v) { return u + v; }); break;
+    case 1: binaryLoop(x, y, out.data, n, [](float u, float v) { return u - v; }); break;
+    case 2: binaryLoop(x, y, out.data, n, [](float u, float v) { return u * v; }); break;
+    case 3: binaryLoop(x, y, out.data, n, [](float u, float v) { return u / v; }); break;
+    case 4: binaryLoop(x, y, out.data, n, [](float u, float v) { return u != u || v != v ? NAN : (u > v ? u : v); }); break;
+    case 5: binaryLoop(x, y, out.data, n, [](float u, float v) { return u != u || v != v ? NAN : (u < v ? u : v); }); break;
+    default: return boolean(env, false);
+  }
+  return boolean(env, true);
+}
+
+template <typename Op>
+void unaryLoop(const float *x, float *out, size_t n, Op op) {
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) out[i] = op(x[i]);
+}
+
+// unary(op, x, out, alpha); op: 0 relu, 1 step(alpha), 2 floor, 3 sqrt, 4 square, 5 neg, 6 exp, 7 log, 8 abs
+napi_value Unary(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 4);
+  int32_t op = -1;
+  double alpha = 0;
+  Floats x, out;
+  if (a.size() < 4 || napi_get_value_int32(env, a[0], &op) != napi_ok || !getFloats(env, a[1], x) ||
+      !getFloats(env, a[2], out) || napi_get_value_double(env, a[3], &alpha) != napi_ok || x.length != out.length)
+    return typeError(env, "unary(op, x, out, alpha)");
+  const float al = static_cast<float>(alpha);
+  const size_t n = x.length;
+  switch (op) {
+    // NaN passes through relu and step as it does in tfjs.
+    case 0: unaryLoop(x.data, out.data, n, [](float v) { return v < 0.f ? 0.f : v; }); break;
+    case 1: {
+      // A plain loop: with alpha captured in a lambda, GCC cannot prove the stores leave it
+      // alone and gives up vectorising.
+      const float *xv = x.data;
+      float *o = out.data;
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+      for (size_t i = 0; i < n; i++) {
+        const float v = xv[i];
+        const float r = v > 0.f ? 1.f : al;
+        o[i] = v != v ? v : r;
+      }
+      break;
+    }
+    case 2: unaryLoop(x.data, out.data, n, [](float v) { return std::floor(v); }); break;
+    case 3: unaryLoop(x.data, out.data, n, [](float v) { return std::sqrt(v); }); break;
+    case 4: unaryLoop(x.data, out.data, n, [](float v) { return v * v; }); break;
+    case 5: unaryLoop(x.data, out.data, n, [](float v) { return -v; }); break;
+    case 6: unaryLoop(x.data, out.data, n, [](float v) { return std::exp(v); }); break;
+    case 7: unaryLoop(x.data, out.data, n, [](float v) { return std::log(v); }); break;
+    case 8: unaryLoop(x.data, out.data, n, [](float v) { return std::fabs(v); }); break;
+    default: return boolean(env, false);
+  }
+  return boolean(env, true);
+}
+
+// sum(x, out, outer, reduce, inner): x viewed as [outer, reduce, inner], out [outer, inner].
+// Accumulates in double, as the JavaScript kernel does, so long sums agree with it.
+napi_value Sum(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 5);
+  Floats x, out;
+  int64_t outer = 0, reduce = 0, inner = 0;
+  if (a.size() < 5 || !getFloats(env, a[0], x) || !getFloats(env, a[1], out) ||
+      napi_get_value_int64(env, a[2], &outer) != napi_ok || napi_get_value_int64(env, a[3], &reduce) != napi_ok ||
+      napi_get_value_int64(env, a[4], &inner) != napi_ok)
+    return typeError(env, "sum(x, out, outer, reduce, inner)");
+  if (outer < 1 || reduce < 1 || inner < 1 || x.length != static_cast<size_t>(outer * reduce * inner) ||
+      out.length != static_cast<size_t>(outer * inner))
+    return boolean(env, false);
+  const bool par = x.length >= PARALLEL_MIN;
+  if (inner == 1) {
+#pragma omp parallel for if (par && outer > 1) schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+      const float *p = x.data + o * reduce;
+      double s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t r = 0; r < reduce; r++) s += p[r];
+      out.data[o] = static_cast<float>(s);
+    }
+    return boolean(env, true);
+  }
+  for (int64_t o = 0; o < outer; o++) {
+    const float *base = x.data + o * reduce * inner;
+    const int threads = par ? omp_get_max_threads() : 1;
+    std::vector<double> acc(static_cast<size_t>(threads) * inner, 0.0);
+#pragma omp parallel num_threads(threads)
+    {
+      double *mine = acc.data() + static_cast<size_t>(omp_get_thread_num()) * inner;
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < reduce; r++) {
+        const float *row = base + r * inner;
+#pragma omp simd
+        for (int64_t j = 0; j < inner; j++) mine[j] += row[j];
+      }
+    }
+    for (int64_t j = 0; j < inner; j++) {
+      double s = 0;
+      for (int t = 0; t < threads; t++) s += acc[static_cast<size_t>(t) * inner + j];
+      out.data[o * inner + j] = static_cast<float>(s);
+    }
+  }
+  return boolean(env, true);
+}
+
+// reluGrad(dy, x, out): dy * step(x), the gradient of relu in one pass instead of two.
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 3);
+  Floats dy, x, out;
+  if (a.size() < 3 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], x) || !getFloats(env, a[2], out))
+    return typeError(env, "reluGrad(dy, x, out)");
+  const size_t n = out.length;
+  if (dy.length != n || x.length != n) return boolean(env, false);
+  const float *g = dy.data, *xv = x.data;
+  float *o = out.data;
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) {
+    const float s = xv[i] != xv[i] ? xv[i] : (xv[i] > 0.f ? 1.f : 0.f);
+    o[i] = g[i] * s;
+  }
+  return boolean(env, true);
+}
+
+// adam(w, m, v, g, outW, outM, outV, [beta1, beta2, epsilon, learningRate, 1-beta1^t, 1-beta2^t]):
+// tfjs' Adam update (the same operations in the same order) in one pass over the parameters
+// instead of fourteen.
+napi_value Adam(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 8);
+  Floats w, m, v, g, ow, om, ov, hp;
+  if (a.size() < 8 || !getFloats(env, a[0], w) || !getFloats(env, a[1], m) || !getFloats(env, a[2], v) ||
+      !getFloats(env, a[3], g) || !getFloats(env, a[4], ow) || !getFloats(env, a[5], om) || !getFloats(env, a[6], ov) ||
+      !getFloats(env, a[7], hp) || hp.length != 6)
+    return typeError(env, "adam(w, m, v, g, outW, outM, outV, Float32Array(6))");
+  const size_t n = w.length;
+  if (m.length != n || v.length != n || g.length != n || ow.length != n || om.length != n || ov.length != n)
+    return boolean(env, false);
+  const float b1 = hp.data[0], b2 = hp.data[1], eps = hp.data[2], negLr = -hp.data[3], c1 = hp.data[4], c2 = hp.data[5];
+  const float ob1 = static_cast<float>(1.0 - static_cast<double>(b1)), ob2 = static_cast<float>(1.0 - static_cast<double>(b2));
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g.data[i];
+    const float mi = m.data[i] * b1 + gi * ob1;
+    const float vi = v.data[i] * b2 + (gi * gi) * ob2;
+    om.data[i] = mi;
+    ov.data[i] = vi;
+    ow.data[i] = ((mi / c1) / (std::sqrt(vi / c2) + eps)) * negLr + w.data[i];
+  }
+  return boolean(env, true);
+}
+
+// dropoutMask(out, rate, seed): out[i] = floor(u + keep) / keep with u uniform in [0, 1), the
+// multiplier tfjs' dropout builds from a JavaScript random stream, here from a counter-based hash
+// of seed and index) so both threads draw independently and a seed repeats exactly.
+napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 3);
+  Floats out;
+  double rate = 0, seed = 0;
+  if (a.size() < 3 || !getFloats(env, a[0], out) || napi_get_value_double(env, a[1], &rate) != napi_ok ||
+      napi_get_value_double(env, a[2], &seed) != napi_ok || !(rate >= 0 && rate < 1))
+    return typeError(env, "dropoutMask(out, rate in [0, 1), seed)");
+  const float keep = static_cast<float>(1.0 - rate);
+  const float kept = 1.0f / keep;
+  const uint64_t s64 = static_cast<uint64_t>(seed);
+  const uint32_t base = static_cast<uint32_t>(s64 ^ (s64 >> 32)) * 0x9E3779B9u;
+  const size_t n = out.length;
+  float *o = out.data;
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) {
+    // lowbias32 (C. Wellons): 32-bit multiplies, so the loop vectorises.
+    uint32_t z = base + static_cast<uint32_t>(i) * 0x85EBCA6Bu;
+    z ^= z >> 16;
+    z *= 0x7FEB352Du;
+    z ^= z >> 15;
+    z *= 0x846CA68Bu;
+    z ^= z >> 16;
+    const float u = static_cast<float>(z >> 8) * (1.0f / 16777216.0f);  // 24 random bits
+    o[i] = std::floor(u + keep) * kept;
+  }
+  return boolean(env, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// info(): { onednn: "2.6.3", threads: 2, isa: "..." }
+napi_value Info(napi_env env, napi_callback_info) {
+  const dnnl_version_t *v = dnnl_version();
+  char version[64];
+  std::snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+  napi_value obj, s, n;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, obj, "onednn", s);
+  napi_create_int32(env, omp_get_max_threads(), &n);
+  napi_set_named_property(env, obj, "threads", n);
+  return obj;
+}
+
+// setThreads(n)
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 1);
+  int32_t n = 0;
+  if (a.empty() || napi_get_value_int32(env, a[0], &n) != napi_ok || n < 1) return typeError(env, "setThreads(n >= 1)");
+  omp_set_num_threads(n);
+  return boolean(env, true);
+}
+
+// keepFreedMemory(): large tensor buffers (tens of MB at 100x100) are allocated and freed many
+// times a step. glibc serves each from a fresh mmap whose pages the kernel must fault in and zero
+// again, which costs more than the arithmetic on them; kept in the heap, freed buffers are reused.
+napi_value KeepFreedMemory(napi_env env, napi_callback_info) {
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+  return boolean(env, ok);
+#else
+  return boolean(env, false);
+#endif
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor fns[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardFilter", nullptr, Conv2dBackwardFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sum", nullptr, Sum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"keepFreedMemory", nullptr, KeepFreedMemory, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dropoutMask", nullptr, DropoutMask, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

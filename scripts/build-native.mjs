@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Builds the oneDNN addon behind the `native` backend (native/visemo_dnnl.cc) with node-gyp.
+// It never fails the install: where the addon cannot be built (no libdnnl-dev, another OS,
+// no compiler) it prints one line and exits 0, and visemo runs on the wasm backend instead.
+// Usage: node scripts/build-native.mjs [--force]   (VISEMO_SKIP_NATIVE=1 skips it)
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const nativeDir = join(root, 'native');
+const addon = join(nativeDir, 'build', 'Release', 'visemo_dnnl.node');
+const sources = ['binding.gyp', 'visemo_dnnl.cc'].map((f) => join(nativeDir, f));
+const HEADER_DIRS = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'];
+
+function skip(why) {
+  console.log(`visemo: native backend not built (${why}); the wasm backend will be used`);
+  process.exit(0);
+}
+
+if (process.env.VISEMO_SKIP_NATIVE) skip('VISEMO_SKIP_NATIVE is set');
+if (process.platform !== 'linux' && process.platform !== 'darwin') skip(`not supported on ${process.platform}`);
+if (!HEADER_DIRS.some((d) => existsSync(join(d, 'dnnl.hpp')))) skip('oneDNN headers not found: install libdnnl-dev');
+
+const force = process.argv.includes('--force');
+if (!force && existsSync(addon)) {
+  const built = statSync(addon).mtimeMs;
+  if (sources.every((f) => statSync(f).mtimeMs <= built)) {
+    console.log('visemo: native backend up to date');
+    process.exit(0);
+  }
+}
+
+// node-gyp ships inside npm; find it next to the running npm, else next to node.
+const candidates = [
+  process.env.npm_execpath && join(dirname(dirname(process.env.npm_execpath)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+].filter(Boolean);
+const nodeGyp = candidates.find((p) => existsSync(p));
+if (!nodeGyp) skip('node-gyp not found (it ships with npm)');
+
+// Use the headers installed with Node when they are there, so no download is needed.
+const args = [nodeGyp, 'rebuild'];
+const prefix = dirname(dirname(process.execPath));
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+
+const started = Date.now();
+const result = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8' });
+if (result.status !== 0 || !existsSync(addon)) {
+  const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+  const firstError = output.split('\n').find((l) => /error/i.test(l) && !/^gyp info/.test(l))?.trim();
+  skip(`node-gyp failed${firstError ? `: ${firstError.slice(0, 160)}` : ''}`);
+}
+console.log(`visemo: native backend built in ${((Date.now() - started) / 1000).toFixed(1)} s (${addon})`);

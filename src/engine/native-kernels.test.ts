@@ -1,0 +1,265 @@
+/**
+ * Every kernel of the native backend against the CPU backend's reference implementation, on
+ * random inputs of varied shapes: relative error (max-norm) under 1e-4, and no silent fallback
+ * to the reference kernel. Skipped only when the addon is not built.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { tf, useBackend } from './backend.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL, fallbackCounts, registerNativeBackend } from './native-backend.js';
+import { createRng } from '../util/random.js';
+
+const unavailable = await registerNativeBackend();
+const skip = unavailable ?? false;
+const TOLERANCE = 1e-4;
+
+const rng = createRng(20220906);
+function randomValues(shape: number[], lo = -1, hi = 1): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * rng());
+}
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+const input = (shape: number[], lo?: number, hi?: number): Input => ({ shape, values: randomValues(shape, lo, hi) });
+
+/** Runs one kernel on a backend with fresh tensors made from the same values. */
+async function runOn(backend: 'native' | 'cpu', kernel: string, inputs: Record<string, Input>, attrs: object): Promise<{ shape: number[]; values: Float32Array }> {
+  await useBackend(backend, { quiet: true });
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, t] of Object.entries(inputs)) tensors[name] = tf.tensor(t.values, t.shape, 'float32');
+  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { shape: out.shape, values: Float32Array.from(await out.data()) };
+  tf.dispose([out, ...Object.values(tensors)]);
+  return result;
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** Asserts the native kernel matches the reference and really ran natively. */
+async function check(kernel: string, inputs: Record<string, Input>, attrs: object): Promise<number> {
+  const before = fallbackCounts().get(kernel) ?? 0;
+  const native = await runOn('native', kernel, inputs, attrs);
+  assert.equal(fallbackCounts().get(kernel) ?? 0, before, `${kernel} fell back to the CPU kernel for ${JSON.stringify(attrs)}`);
+  const reference = await runOn('cpu', kernel, inputs, attrs);
+  assert.deepEqual(native.shape, reference.shape, `${kernel} output shape`);
+  assert.ok(reference.values.some((v) => v !== 0), `${kernel}: reference output is all zeros, the case tests nothing`);
+  const err = relativeError(native.values, reference.values);
+  assert.ok(err < TOLERANCE, `${kernel} ${JSON.stringify(attrs)}: relative error ${err.toExponential(2)}`);
+  return err;
+}
+
+interface ConvCase {
+  x: number[];
+  filter: number[];
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+  dilations: number | [number, number];
+}
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 9, 9, 3], filter: [3, 3, 3, 8], strides: 1, pad: 'same', dilations: 1 },
+  { x: [3, 10, 7, 5], filter: [5, 3, 5, 4], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [1, 12, 11, 4], filter: [3, 3, 4, 6], strides: [2, 1], pad: 'same', dilations: 1 },
+  { x: [2, 8, 8, 6], filter: [1, 1, 6, 16], strides: 1, pad: 'valid', dilations: 1 },
+  { x: [2, 7, 9, 2], filter: [3, 2, 2, 5], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dilations: 1 },
+  { x: [4, 6, 6, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'same', dilations: 1 },
+];
+
+describe('native backend kernels match the CPU backend', { skip }, () => {
+  before(async () => {
+    await useBackend('native', { quiet: true });
+  });
+
+  test('Conv2D over strides, paddings and a dilation', async () => {
+    for (const c of CONV_CASES) {
+      await check('Conv2D', { x: input(c.x), filter: input(c.filter) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: c.dilations });
+    }
+    await check('Conv2D', { x: input([2, 11, 11, 3]), filter: input([3, 3, 3, 4]) }, { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2 });
+  });
+
+  test('FusedConv2D with bias and relu, and without', async () => {
+    for (const c of CONV_CASES) {
+      const oc = c.filter[3];
+      const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: c.dilations };
+      await check('FusedConv2D', { x: input(c.x), filter: input(c.filter), bias: input([oc]) }, { ...base, activation: 'relu' });
+      await check('FusedConv2D', { x: input(c.x), filter: input(c.filter) }, { ...base, activation: 'linear' });
+    }
+  });
+
+  test('Conv2DBackpropInput', async () => {
+    for (const c of CONV_CASES) {
+      const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
+      await check('Conv2DBackpropInput', { dy: input(info.outShape), filter: input(c.filter) }, { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' });
+    }
+  });
+
+  test('Conv2DBackpropFilter', async () => {
+    for (const c of CONV_CASES) {
+      const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
+      await check('Conv2DBackpropFilter', { x: input(c.x), dy: input(info.outShape) }, { filterShape: c.filter, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' });
+    }
+  });
+
+  test('BatchMatMul with transposes, batches and a broadcast batch', async () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = ta ? [7, 5] : [5, 7];
+      const b = tb ? [3, 7] : [7, 3];
+      await check('BatchMatMul', { a: input(a), b: input(b) }, { transposeA: ta, transposeB: tb });
+      await check('BatchMatMul', { a: input([4, ...a]), b: input([4, ...b]) }, { transposeA: ta, transposeB: tb });
+    }
+    await check('BatchMatMul', { a: input([1, 5, 6]), b: input([3, 6, 2]) }, { transposeA: false, transposeB: false });
+    await check('BatchMatMul', { a: input([32, 4608]), b: input([4608, 256]) }, { transposeA: false, transposeB: false });
+  });
+
+  test('_FusedMatMul with bias and relu', async () => {
+    await check('_FusedMatMul', { a: input([1, 32, 300]), b: input([1, 300, 64]), bias: input([64]) }, { transposeA: false, transposeB: false, activation: 'relu' });
+    await check('_FusedMatMul', { a: input([1, 300, 9]), b: input([1, 17, 300]), bias: input([17]) }, { transposeA: true, transposeB: true, activation: 'linear' });
+  });
+
+  const POOLS = [
+    { x: [2, 8, 8, 3], filterSize: 2, strides: 2, pad: 'valid' },
+    { x: [3, 9, 7, 5], filterSize: 3, strides: 2, pad: 'same' },
+    { x: [1, 6, 6, 4], filterSize: [3, 2], strides: 1, pad: 'valid' },
+    { x: [32, 25, 25, 64], filterSize: 2, strides: 2, pad: 'valid' },
+  ] as const;
+
+  test('MaxPool', async () => {
+    for (const p of POOLS) await check('MaxPool', { x: input([...p.x]) }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
+  });
+
+  test('MaxPoolGrad', async () => {
+    for (const p of POOLS) {
+      const x = input([...p.x]);
+      const info = tf.backend_util.computePool2DInfo(p.x as unknown as [number, number, number, number], p.filterSize as number, p.strides, 1, p.pad);
+      const output = await runOn('cpu', 'MaxPool', { x }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
+      await check('MaxPoolGrad', { dy: input(info.outShape), input: x, output }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
+      // After a relu most windows hold ties at 0: the gradient must go to the first maximum, as in tfjs.
+      const relued = { shape: x.shape, values: x.values.map((v) => Math.max(v, 0)) };
+      const out2 = await runOn('cpu', 'MaxPool', { x: relued }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
+      await check('MaxPoolGrad', { dy: input(info.outShape), input: relued, output: out2 }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
+    }
+  });
+
+  test('binary element-wise ops: same shape, scalar and bias broadcasts', async () => {
+    const shapes: [number[], number[]][] = [
+      [[4, 5, 6], [4, 5, 6]],
+      [[300, 400], []],
+      [[], [7, 3]],
+      [[2, 5, 5, 8], [8]],
+      [[8], [3, 4, 8]],
+      [[3, 4, 8], [4, 8]],
+      [[64, 32, 32], [64, 32, 32]],
+    ];
+    for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum']) {
+      for (const [sa, sb] of shapes) {
+        // Divisors kept away from zero so the relative error measures the kernel, not the data.
+        await check(kernel, { a: input(sa), b: kernel === 'RealDiv' ? input(sb, 0.5, 2) : input(sb) }, {});
+      }
+    }
+  });
+
+  test('unary element-wise ops', async () => {
+    for (const shape of [[5, 7], [70000]]) {
+      for (const kernel of ['Relu', 'Floor', 'Square', 'Neg', 'Exp', 'Abs']) await check(kernel, { x: input(shape, -3, 3) }, {});
+      for (const kernel of ['Sqrt', 'Log']) await check(kernel, { x: input(shape, 0.1, 4) }, {});
+      await check('Step', { x: input(shape) }, { alpha: 0 });
+      await check('Step', { x: input(shape) }, { alpha: 0.25 });
+    }
+  });
+
+  test('Sum over leading, trailing, middle and all axes', async () => {
+    const cases: [number[], number | number[], boolean][] = [
+      [[32, 10, 10, 64], [0, 1, 2], false],
+      [[6, 7], -1, true],
+      [[4, 5, 6], 1, false],
+      [[3, 4, 5], [0, 1, 2], false],
+      [[100000], 0, true],
+      [[2, 3, 4, 5], [1, 2], true],
+    ];
+    for (const [shape, axis, keepDims] of cases) await check('Sum', { x: input(shape) }, { axis, keepDims });
+  });
+});
+
+describe('fused training kernels of the native backend', { skip }, () => {
+  test(`${RELU_GRAD_KERNEL} equals tfjs' relu gradient dy * step(x)`, async () => {
+    const dy = input([3, 7, 9, 16]);
+    const x = input([3, 7, 9, 16]);
+    const grad = async (backend: 'native' | 'cpu') => {
+      await useBackend(backend, { quiet: true });
+      const xt = tf.tensor(x.values, x.shape);
+      const dyt = tf.tensor(dy.values, dy.shape);
+      const g = tf.grad((t: tf.Tensor) => tf.mul(tf.relu(t), dyt))(xt);
+      const { kernels } = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.mul(tf.relu(t), dyt))(xt));
+      const values = Float32Array.from(await g.data());
+      tf.dispose([xt, dyt, g]);
+      return { values, kernels: kernels.map((k) => k.name) };
+    };
+    const native = await grad('native');
+    const reference = await grad('cpu');
+    assert.ok(native.kernels.includes(RELU_GRAD_KERNEL), `native relu gradient ran ${native.kernels.join(', ')}`);
+    assert.ok(!reference.kernels.includes(RELU_GRAD_KERNEL), 'the cpu backend keeps tfjs\' own relu gradient');
+    assert.deepEqual(native.values, reference.values);
+  });
+
+  test(`${ADAM_KERNEL}: three Adam steps update weights as tfjs' Adam does`, async () => {
+    const shapes = [[300, 257], [7], [3, 3, 4, 8]];
+    const init = shapes.map((s) => input(s));
+    const grads = [0, 1, 2].map(() => shapes.map((s) => input(s)));
+    const train = async (backend: 'native' | 'cpu') => {
+      await useBackend(backend, { quiet: true });
+      const vars = init.map((v, i) => tf.variable(tf.tensor(v.values, v.shape), true, `adam_test_${backend}_${i}`));
+      const opt = tf.train.adam(0.01);
+      const kernels = new Set<string>();
+      for (const step of grads) {
+        const named = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(step[i].values, step[i].shape)]));
+        const { kernels: ran } = await tf.profile(() => opt.applyGradients(named));
+        ran.forEach((k) => kernels.add(k.name));
+        tf.dispose(Object.values(named));
+      }
+      const values = await Promise.all(vars.map(async (v) => Float32Array.from(await v.data())));
+      opt.dispose();
+      tf.dispose(vars);
+      return { values, kernels };
+    };
+    const native = await train('native');
+    const reference = await train('cpu');
+    assert.ok(native.kernels.has(ADAM_KERNEL), 'the native backend used the fused Adam kernel');
+    assert.ok(!reference.kernels.has(ADAM_KERNEL), 'the cpu backend kept tfjs\' own Adam');
+    native.values.forEach((v, i) => {
+      const err = relativeError(v, reference.values[i]);
+      assert.ok(err < TOLERANCE, `variable ${i}: relative error ${err.toExponential(2)}`);
+    });
+  });
+
+  test(`tfjs-layers dropout on the native backend draws its mask with ${DROPOUT_MASK_KERNEL}`, async () => {
+    await useBackend('native', { quiet: true });
+    const x = tf.ones([200, 500]);
+    const rate = 0.25;
+    // The path training takes: the Dropout layer calls tfjs-core's dropout at call time.
+    const drop = (seed?: number) => tf.layers.dropout({ rate, seed }).apply(x, { training: true }) as tf.Tensor;
+    const { kernels } = await tf.profile(() => drop(42));
+    assert.ok(kernels.some((k) => k.name === DROPOUT_MASK_KERNEL), `native dropout mask kernel ran: ${kernels.map((k) => k.name).join(', ')}`);
+    const a = await drop(42).data();
+    const b = await drop(42).data();
+    const c = await drop().data();
+    const kept = Math.fround(1 / Math.fround(1 - rate));
+    assert.ok(a.every((v) => v === 0 || v === kept), 'every value is dropped or scaled by 1/keep');
+    const keptShare = a.filter((v) => v !== 0).length / a.length;
+    assert.ok(Math.abs(keptShare - (1 - rate)) < 0.01, `kept share ${keptShare}`);
+    assert.deepEqual(a, b, 'a seed repeats its mask, as in tfjs');
+    assert.notDeepEqual(a, c, 'without a seed the mask changes');
+    // Rows of the mask are not copies of each other (the hash covers every index).
+    assert.notDeepEqual(a.slice(0, 500), a.slice(500, 1000));
+    tf.dispose(x);
+  });
+});
