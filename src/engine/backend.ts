@@ -44,6 +44,7 @@ const BACKENDS: Record<BackendName, BackendEntry> = {
 export const BACKEND_PREFERENCE: BackendName[] = ['native', 'wasm', 'cpu'];
 
 let active: BackendName | null = null;
+const warned = new Set<BackendName>();
 
 /**
  * Activates a backend. 'auto' tries native, then wasm; a named backend that cannot be used
@@ -59,10 +60,10 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
       active = name;
       return name;
     }
-    if (!opts.quiet && (choice === name || (choice === 'auto' && name !== 'native'))) {
-      process.stderr.write(`visemo: ${why ?? `backend ${name} failed to start`}; falling back\n`);
-    } else if (!opts.quiet && choice === 'auto' && name === 'native' && process.env.VISEMO_DEBUG) {
-      process.stderr.write(`visemo: ${why}\n`);
+    // One line, once per process, whenever a backend asked for (or preferred by 'auto') is skipped.
+    if (!opts.quiet && !warned.has(name)) {
+      warned.add(name);
+      process.stderr.write(`visemo: ${why ?? `backend ${name} failed to start`}; using the next available backend\n`);
     }
   }
   throw new Error('no tfjs backend could be started');

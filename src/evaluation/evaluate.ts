@@ -42,7 +42,7 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
     throw new VisemoError(`${opts.run} is not a finished training run (no metadata.json or model.json)`, 'give the --out folder of visemo train');
   }
   const meta = await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata));
-  await useBackend(opts.backend ?? 'auto', { quiet: true });
+  await useBackend(opts.backend ?? 'auto');
   const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes) : await itemsFromSplit(runDir, meta, opts.split);
   if (items.length === 0) throw new VisemoError(`the ${opts.split} split of ${opts.data ?? opts.run} has no images`, 'evaluate another split (--split val|test) or another --data folder');
 
