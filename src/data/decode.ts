@@ -1,11 +1,16 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 /**
  * Decodes an image file to a size×size monochrome uint8 image (row-major, one byte a pixel).
  * Alpha is flattened onto black; the aspect ratio is not kept (as the paper resizes frames).
  */
 export async function decodeGray(file: string | Buffer, size: number): Promise<Uint8Array> {
-  const { data, info } = await sharp(file, { failOn: 'error' })
+  return grayPixels(sharp(file, { failOn: 'error' }), size);
+}
+
+/** The one preprocessing every image goes through, in training and at inference alike. */
+export async function grayPixels(image: Sharp, size: number): Promise<Uint8Array> {
+  const { data, info } = await image
     .flatten({ background: '#000000' })
     .grayscale()
     .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })

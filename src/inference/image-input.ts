@@ -3,6 +3,7 @@
  * into raw RGB pixels for the face detector, and monochrome model-size pixels for a face.
  */
 import sharp, { type Sharp } from 'sharp';
+import { grayPixels } from '../data/decode.js';
 import { tf } from '../engine/backend.js';
 import type { RawImage } from './face-detector.js';
 
@@ -59,14 +60,5 @@ export async function toRgb(input: ImageInput): Promise<RawImage> {
  * flattened, monochrome, resized to size×size without keeping the aspect ratio (lanczos3).
  */
 export async function wholeImageGray(input: ImageInput, size: number): Promise<Uint8Array> {
-  const { data, info } = await sharpOf(input)
-    .flatten({ background: '#000000' })
-    .grayscale()
-    .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels === 1) return new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const out = new Uint8Array(size * size);
-  for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]!;
-  return out;
+  return grayPixels(sharpOf(input), size);
 }
