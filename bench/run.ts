@@ -18,6 +18,9 @@ const CACHE_IMAGES = 256;
 const CLASSES = 6;
 const PYTHON = '/usr/bin/python3';
 const PROFILE_STEPS = 3;
+// PyTorch runs with the environment the user started the bench with: the native backend sets
+// OMP_WAIT_POLICY=passive for itself, and that must not change how the reference runs.
+const USER_ENV = { ...process.env };
 
 interface Options {
   sizes: number[];
@@ -206,7 +209,7 @@ function runPytorch(mode: 'train' | 'predict', opts: Options): { torch: string; 
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
   const args = [script, mode, '--sizes', opts.sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(opts.threads)];
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: USER_ENV });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
     return /No module named 'torch'/.test(r.stderr) ? 'python3-torch is not installed' : `the PyTorch reference failed: ${last}`;
@@ -240,8 +243,7 @@ function printPredictTable(rows: PredictResult[]): void {
 }
 
 async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
-  // Read by the native backend when it loads its addon; PyTorch gets the same count (and
-  // inherits the same OpenMP settings through the environment).
+  // Read by the native backend when it loads its addon; PyTorch gets the same count as --threads.
   process.env.VISEMO_THREADS = String(opts.threads);
   const loadAtStart = os.loadavg();
   const rows: (TrainResult | PredictResult)[] = [];
