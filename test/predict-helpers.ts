@@ -2,6 +2,7 @@
  * Shared by the predict, server and web tests: a model to test with, and images with a known
  * number of faces built by compositing the shared CK+ face crops onto a plain background.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fs, existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,3 +68,13 @@ export async function testModel(): Promise<{ dir: string; bundled: boolean; runs
   const dir = await tinyRun;
   return { dir, bundled: false, runsDir: path.dirname(dir) };
 }
+
+/** Whether ffmpeg is on the PATH (video tests skip without it). */
+export const hasFfmpeg = (() => {
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();

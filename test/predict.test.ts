@@ -20,17 +20,9 @@ import { EmotionRecognizer } from '../src/index.js';
 import { cropMarginFor, resolveModel, TIGHT_CROP_MARGIN } from '../src/inference/models.js';
 import { runPredict, summariseVideo, type ImageResult, type VideoResult } from '../src/inference/predict.js';
 import { formatCsv, formatJson, formatTextTable } from '../src/inference/predict-format.js';
-import { ckFace, composite, hasDatasets, iou, REPO, testModel } from './predict-helpers.js';
+import { ckFace, composite, hasDatasets, iou, REPO, testModel, hasFfmpeg } from './predict-helpers.js';
 
 const execFileAsync = promisify(execFile);
-const hasFfmpeg = (() => {
-  try {
-    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const skip = hasDatasets ? false : 'the shared datasets (../shared/datasets/ckplus48) are not there';
 

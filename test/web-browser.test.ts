@@ -14,18 +14,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EmotionRecognizer } from '../src/index.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
-import { ckFace, composite, hasBundled, hasDatasets, iou, REPO, testModel } from './predict-helpers.js';
+import { ckFace, composite, hasBundled, hasDatasets, iou, REPO, testModel, hasFfmpeg } from './predict-helpers.js';
 
 const CHROMIUM = process.env.VISEMO_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'build', 'test-artifacts');
-const hasFfmpeg = (() => {
-  try {
-    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const skip = !existsSync(CHROMIUM)
   ? `${CHROMIUM} is not installed (apt-get install chromium, or set VISEMO_CHROMIUM)`
   : !hasFfmpeg

@@ -5,21 +5,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { History, RunMetadata } from '../training/types.js';
+import type { RunEntry } from './api-types.js';
 
-export interface RunEntry {
-  /** Path under the runs folder, '/'-separated: the id used in URLs. */
-  id: string;
-  kind: 'run' | 'experiment';
-  /** URL of report.html when the folder has one. */
-  report: string | null;
-  /** URL of the folder's model (for the page's model menu) when it has model.json. */
-  model: string | null;
-  classes?: string[];
-  inputSize?: number;
-  createdAt?: string;
-  bestValAcc?: number;
-  testAcc?: number;
-}
+export type { RunEntry };
 
 async function readJsonOrNull<T>(file: string): Promise<T | null> {
   try {

@@ -17,6 +17,7 @@ import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
 import { BUNDLE_FILE, ensureWebBundle, WEB_BUILD_DIR, WEB_SOURCE_DIR } from './web-bundle.js';
 import type { EmotionRecognizer } from '../inference/recognizer.js';
+import type { ModelInfo } from './api-types.js';
 
 export interface ServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine). */
@@ -86,18 +87,6 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-interface ModelInfo {
-  id: string;
-  label: string;
-  /** Folder URL: model.json, weights.bin and metadata.json are under it. */
-  url: string;
-  bundled: boolean;
-  classes: string[];
-  inputSize: number;
-  channels: 1 | 3;
-  margin: number;
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {

@@ -10,17 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 import { colourFor } from '../../inference/colours.js';
-
-interface ModelInfo {
-  id: string;
-  label: string;
-  url: string;
-  bundled: boolean;
-  classes: string[];
-  inputSize: number;
-  channels: 1 | 3;
-  margin: number;
-}
+import type { ModelInfo, RunEntry } from '../../server/api-types.js';
 
 interface Normalisation {
   mean: number[];
@@ -40,18 +30,6 @@ interface Face {
   emotion: string;
   confidence: number;
   scores: Record<string, number>;
-}
-
-interface RunEntry {
-  id: string;
-  kind: 'run' | 'experiment';
-  report: string | null;
-  model: string | null;
-  classes?: string[];
-  inputSize?: number;
-  createdAt?: string;
-  bestValAcc?: number;
-  testAcc?: number;
 }
 
 /** What the page is doing, readable from the console (and by the browser test). */
