@@ -18,8 +18,8 @@ const CACHE_IMAGES = 256;
 const CLASSES = 6;
 const PYTHON = '/usr/bin/python3';
 const PROFILE_STEPS = 3;
-// PyTorch runs with the environment the user started the bench with: the native backend sets
-// OMP_WAIT_POLICY=passive for itself, and that must not change how the reference runs.
+// PyTorch starts from the environment the user started the bench with: the native backend sets
+// OMP_WAIT_POLICY=passive for itself, and that must not decide how the reference runs.
 const USER_ENV = { ...process.env };
 
 interface Options {
@@ -207,9 +207,25 @@ async function benchPredict(size: number, backend: string, opts: Options): Promi
 
 function runPytorch(mode: 'train' | 'predict', opts: Options): { torch: string; results: (TrainResult | PredictResult)[] } | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  // OpenMP's default busy-waiting makes PyTorch many times slower as soon as anything else uses
+  // a core, and passive waiting costs it a little on an idle machine: unless the user chose a
+  // policy, time both and keep the faster per size, so the reference is PyTorch at its best.
+  const envs = USER_ENV.OMP_WAIT_POLICY ? [USER_ENV] : [USER_ENV, { ...USER_ENV, OMP_WAIT_POLICY: 'passive' }];
+  const runs: { torch: string; results: (TrainResult | PredictResult)[] }[] = [];
+  for (const env of envs) {
+    const r = runPytorchOnce(mode, opts, env);
+    if (typeof r === 'string') return r;
+    runs.push(r);
+  }
+  const cost = (x: TrainResult | PredictResult) => ('stepMs' in x ? x.stepMs : x.batch1.ms + x.batch64.ms / 64);
+  const results = runs[0]!.results.map((first, i) => runs.map((r) => r.results[i]!).reduce((a, b) => (cost(b) < cost(a) ? b : a), first));
+  return { torch: runs[0]!.torch, results };
+}
+
+function runPytorchOnce(mode: 'train' | 'predict', opts: Options, env: NodeJS.ProcessEnv): { torch: string; results: (TrainResult | PredictResult)[] } | string {
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
   const args = [script, mode, '--sizes', opts.sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(opts.threads)];
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env: USER_ENV });
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
     return /No module named 'torch'/.test(r.stderr) ? 'python3-torch is not installed' : `the PyTorch reference failed: ${last}`;
@@ -277,6 +293,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
       console.log(`pytorch: ${ref}, skipped`);
     } else {
       torchVersion = ref.torch;
+      console.log(`pytorch ${ref.torch}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : 'the faster of OpenMP\'s default and passive waiting, per size'}`);
       for (const r of ref.results) {
         if (mode === 'train') (r as TrainResult).gflopPerSecond = (3 * forwardFlopsPerImage(r.size) * opts.batch) / (r as TrainResult).stepMs / 1e6;
         rows.push(r);
