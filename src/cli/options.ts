@@ -3,7 +3,15 @@ import type { BackendChoice } from '../engine/backend.js';
 import { parseClassOption } from '../data/classes.js';
 import { DEFAULT_SUBJECT_PATTERN, type SplitFractions, type SplitMode } from '../data/split.js';
 import { TRAIN_DEFAULTS } from '../training/train.js';
+import { ARCHITECTURES, type Arch } from '../model/architectures.js';
+import { parseTrainAugment } from '../training/augment.js';
+import { CLASS_WEIGHT_MODES } from '../training/loss.js';
+import { LR_SCHEDULES, type LrSchedule } from '../training/schedule.js';
+import type { ClassWeightMode } from '../training/types.js';
 import { intOption } from './run-action.js';
+
+/** Help text of --tta, shared by evaluate and predict. */
+export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
 
 export function floatOption(name: string): (value: string) => number {
   return (value: string) => {
@@ -39,6 +47,17 @@ export interface TrainingCliOptions {
   seed: number;
   backend: BackendChoice;
   limitPerClass?: number;
+  arch: Arch;
+  augment: string;
+  labelSmoothing: number;
+  classWeights: ClassWeightMode;
+  lrSchedule: LrSchedule;
+}
+
+function smoothingOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`--label-smoothing must be a share from 0 to under 1, got '${value}'`);
+  return n;
 }
 
 /** The data and training options `train` and `experiment` share, with the same names and defaults. */
@@ -55,7 +74,12 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--channels <1|3>', '3 replicates monochrome to three channels as the paper did; 1 is leaner', intOption('--channels', 1), TRAIN_DEFAULTS.channels)
     .option('--seed <n>', 'seed for the split, shuffling and initial weights', intOption('--seed', 0), TRAIN_DEFAULTS.seed)
     .addOption(backendOption())
-    .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1));
+    .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1))
+    .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default('paper'))
+    .option('--augment <spec>', "fresh random variants of the training images every epoch: 'none', 'default' (rotate=15,crop=0.15,flip,noise=0.03) or a comma list", 'none')
+    .option('--label-smoothing <share>', 'spread this share of each target over all classes (e.g. 0.1)', smoothingOption, 0)
+    .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices(CLASS_WEIGHT_MODES).default('none'))
+    .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default('constant'));
 }
 
 /** The parsed shared options as trainRun/runExperiment settings. */
@@ -72,5 +96,10 @@ export function trainingSettings(o: TrainingCliOptions) {
     seed: o.seed,
     backend: o.backend,
     limitPerClass: o.limitPerClass,
+    arch: o.arch,
+    augment: parseTrainAugment(o.augment),
+    labelSmoothing: o.labelSmoothing,
+    classWeights: o.classWeights,
+    lrSchedule: o.lrSchedule,
   };
 }

@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   /** Another dataset folder: its `split` subfolder when it has train/val/test, else every image. */
   data?: string;
   backend?: BackendChoice;
+  /** Test-time augmentation: average each image's output with its mirror image's. */
+  tta?: boolean;
   log?: (line: string) => void;
 }
 
@@ -55,11 +57,12 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
     },
   });
   const model = await loadModel(runDir);
-  const predicted = predictSet(model, set, meta.normalisation, meta.channels).map(argmax);
+  const predicted = predictSet(model, set, meta.normalisation, meta.channels, 128, opts.tta === true).map(argmax);
   model.dispose();
   const metrics = computeMetrics(set.labels, predicted, meta.classes);
-  const file = path.join(runDir, opts.data ? `metrics-${path.basename(path.resolve(opts.data))}-${opts.split}.json` : `metrics-${opts.split}.json`);
-  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length });
+  const suffix = opts.tta ? '-tta' : '';
+  const file = path.join(runDir, opts.data ? `metrics-${path.basename(path.resolve(opts.data))}-${opts.split}${suffix}.json` : `metrics-${opts.split}${suffix}.json`);
+  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true });
   return { metrics, skipped, file };
 }
 

@@ -11,7 +11,8 @@ import type { SplitRecord } from '../data/dataset.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { evaluateRun } from '../evaluation/evaluate.js';
 import type { Metrics } from '../evaluation/types.js';
-import { buildPaperCnn } from '../model/paper-cnn.js';
+import { buildModel } from '../model/architectures.js';
+import { formatTrainAugment, parseTrainAugment, type TrainAugment } from '../training/augment.js';
 import { summarise } from '../model/summary.js';
 import { RUN_FILES, runDirState } from '../training/run-files.js';
 import { trainRun } from '../training/train.js';
@@ -21,7 +22,8 @@ import { VisemoError } from '../util/errors.js';
 import { RESULTS_FILE, writeReport, type WrittenReport } from '../report/write-report.js';
 import { SPLITS, type ExperimentResults, type ExperimentSettings, type SizeResult } from '../report/types.js';
 
-export interface ExperimentOptions extends ExperimentSettings {
+export interface ExperimentOptions extends Omit<ExperimentSettings, 'augment'> {
+  augment?: TrainAugment;
   data: string;
   out: string;
   backend: BackendChoice;
@@ -43,7 +45,7 @@ export interface ExperimentOutcome {
 export const sizeDirName = (size: number) => `size-${size}`;
 
 /** Settings that must match for an earlier experiment in DIR to be continued; epochs may grow, sizes may be added. */
-const FIXED_SETTINGS: (keyof ExperimentSettings)[] = ['seed', 'split', 'subjectPattern', 'classes', 'channels', 'batchSize', 'learningRate', 'limitPerClass', 'fractions'];
+const FIXED_SETTINGS: (keyof ExperimentSettings)[] = ['seed', 'split', 'subjectPattern', 'classes', 'channels', 'batchSize', 'learningRate', 'limitPerClass', 'fractions', 'arch', 'augment', 'labelSmoothing', 'classWeights', 'lrSchedule'];
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
@@ -64,6 +66,11 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
     classes: opts.classes,
     limitPerClass: opts.limitPerClass,
     fractions: opts.fractions,
+    arch: opts.arch ?? 'paper',
+    augment: formatTrainAugment(opts.augment ?? parseTrainAugment('none')),
+    labelSmoothing: opts.labelSmoothing ?? 0,
+    classWeights: opts.classWeights ?? 'none',
+    lrSchedule: opts.lrSchedule ?? 'constant',
   };
   const previous = opts.force ? undefined : await previousResults(dir, data, settings);
   await fs.mkdir(dir, { recursive: true });
@@ -114,6 +121,11 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
           resume,
           limitPerClass: opts.limitPerClass,
           fractions: opts.fractions,
+          arch: opts.arch,
+          augment: opts.augment,
+          labelSmoothing: opts.labelSmoothing,
+          classWeights: opts.classWeights,
+          lrSchedule: opts.lrSchedule,
           commandLine: `visemo experiment (size ${size})`,
         },
         { log: (line) => log(`${tag} ${line}`) },
@@ -189,7 +201,7 @@ function cleanMetrics(m: Metrics): Metrics {
 
 /** Figs. 3.1–3.3 for this run: the same architecture, built only to count its layers' parameters. */
 function modelSummary(meta: RunMetadata) {
-  const model = buildPaperCnn({ size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels });
+  const model = buildModel({ arch: meta.arch ?? 'paper', size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels });
   try {
     return summarise(model);
   } finally {

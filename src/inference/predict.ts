@@ -23,6 +23,8 @@ export interface PredictOptions {
   annotate?: string;
   /** Images (or video frames) whose faces are classified in one batch (default 16). */
   batch?: number;
+  /** Average each face's scores with its mirror image's (test-time flip). */
+  tta?: boolean;
   /** Called once the inputs are expanded, with the number of results to come. */
   onPlan?: (total: number) => void;
   /** Called as each input is done, for streaming output and progress. */

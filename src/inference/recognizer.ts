@@ -29,6 +29,8 @@ export interface RecognizerOptions {
    * margin the model's training faces were cut with (see cropMarginFor).
    */
   margin?: number;
+  /** Test-time augmentation: average each face's scores with its mirror image's (twice the model work). */
+  tta?: boolean;
 }
 
 export interface RecognizedFace {
@@ -63,6 +65,7 @@ export class EmotionRecognizer {
     readonly backend: BackendName,
     private readonly detectorOptions: { model: DetectorModel; minScore: number },
     readonly margin: number,
+    readonly tta: boolean,
   ) {}
 
   /** Loads the model (default: the bundled one) and activates the backend; the detector loads on first use. */
@@ -71,7 +74,7 @@ export class EmotionRecognizer {
     const loaded = await loadEmotionModel(opts.model);
     const margin = opts.margin ?? (await cropMarginFor(loaded.metadata)).margin;
     if (!(margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${margin}`);
-    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, margin);
+    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, margin, opts.tta === true);
   }
 
   get classes(): string[] {
@@ -145,7 +148,7 @@ export class EmotionRecognizer {
       pixels.set(c, i * px);
     });
     const set: DecodedSet = { size: this.inputSize, pixels, labels: new Int32Array(crops.length), rels: [] };
-    return predictSet(this.model, set, this.metadata.normalisation, this.metadata.channels, 64);
+    return predictSet(this.model, set, this.metadata.normalisation, this.metadata.channels, 64, this.tta);
   }
 
   private toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {

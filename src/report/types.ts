@@ -44,6 +44,13 @@ export interface ExperimentSettings {
   limitPerClass?: number;
   /** Validation and test shares (default: the paper's 0.1 and 0.1). */
   fractions?: { val: number; test: number };
+  /** The training recipe beyond the paper's (all default to the paper's plain training). */
+  arch?: 'paper' | 'visemo';
+  /** The --augment spec, as formatTrainAugment writes it. */
+  augment?: string;
+  labelSmoothing?: number;
+  classWeights?: 'none' | 'balanced' | 'sqrt';
+  lrSchedule?: 'constant' | 'cosine' | 'step';
 }
 
 export interface ExperimentResults {

@@ -9,7 +9,7 @@ import { tf, useBackend, type BackendChoice } from '../engine/backend.js';
 import { batchInput, batchLabels, decodeItems, pixelStats, type DecodedSet } from '../data/decoded-set.js';
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
 import type { SplitFractions, SplitMode } from '../data/split.js';
-import { buildPaperCnn } from '../model/paper-cnn.js';
+import { buildModel, MIN_SIZE, type Arch } from '../model/architectures.js';
 import { loadModel, loadTensors, saveModel, saveTensors } from '../model/model-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -17,7 +17,10 @@ import { createRng, shuffleInPlace } from '../util/random.js';
 import { startProgress } from '../util/progress.js';
 import { version } from '../version.js';
 import { claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
-import type { EpochRecord, History, RunMetadata } from './types.js';
+import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from './augment.js';
+import { classWeightValues, smoothLabels, weightedCrossentropy } from './loss.js';
+import { learningRateAt, setLearningRate, type LrSchedule } from './schedule.js';
+import type { ClassWeightMode, EpochRecord, History, RunMetadata } from './types.js';
 
 export interface TrainOptions {
   data: string;
@@ -39,6 +42,16 @@ export interface TrainOptions {
   fractions?: SplitFractions;
   /** Recorded in metadata.json. */
   commandLine?: string;
+  /** Model architecture (default 'paper', the paper's CNN). */
+  arch?: Arch;
+  /** Random variants of every training batch, fresh each epoch (default none). */
+  augment?: TrainAugment;
+  /** Share of each target's mass spread over all classes (default 0). */
+  labelSmoothing?: number;
+  /** Class weights in the loss, for rare classes (default 'none'). */
+  classWeights?: ClassWeightMode;
+  /** Learning rate per epoch (default 'constant'). */
+  lrSchedule?: LrSchedule;
 }
 
 export interface TrainResult {
@@ -73,6 +86,8 @@ export const TRAIN_DEFAULTS = {
 
 export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
+  const arch = opts.arch ?? 'paper';
+  if (!(opts.size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${opts.size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
   const runDir = path.resolve(opts.out);
   const resuming = opts.resume === true && (await runDirState(runDir)) === 'run';
   if (opts.resume && !resuming) log(`no run to resume in ${runDir}: starting a new one`);
@@ -97,7 +112,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     ? await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata))
     : {
         format: 'visemo-run@1',
-        arch: 'paper',
+        arch: opts.arch ?? 'paper',
         classes,
         inputSize: opts.size,
         channels: opts.channels,
@@ -108,7 +123,20 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
           fingerprint: dataset.fingerprint,
           images: { train: dataset.splits.train.length, val: dataset.splits.val.length, test: dataset.splits.test.length },
         },
-        training: { epochs: opts.epochs, batchSize: opts.batchSize, optimizer: 'adam', learningRate: opts.learningRate, loss: 'categoricalCrossentropy', seed: opts.seed, backend },
+        training: {
+          epochs: opts.epochs,
+          batchSize: opts.batchSize,
+          optimizer: 'adam',
+          learningRate: opts.learningRate,
+          loss: opts.classWeights && opts.classWeights !== 'none' ? 'weightedCategoricalCrossentropy' : 'categoricalCrossentropy',
+          seed: opts.seed,
+          backend,
+          augment: formatTrainAugment(opts.augment ?? parseTrainAugment('none')),
+          labelSmoothing: opts.labelSmoothing ?? 0,
+          classWeights: opts.classWeights ?? 'none',
+          classWeightValues: opts.classWeights && opts.classWeights !== 'none' ? classWeightValues(train.labels, classes.length, opts.classWeights) : undefined,
+          lrSchedule: opts.lrSchedule ?? 'constant',
+        },
         versions: { visemo: version, tfjs: tf.version.tfjs, node: process.version },
         commandLine: opts.commandLine ?? '',
         createdAt: new Date().toISOString(),
@@ -121,9 +149,11 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   await writeJsonAtomic(path.join(runDir, RUN_FILES.metadata), metadata);
   if (!resuming) await writeJsonAtomic(path.join(runDir, RUN_FILES.split), dataset.record);
 
-  const model = buildPaperCnn({ size: opts.size, numClasses: classes.length, channels: opts.channels, seed: opts.seed });
+  const model = buildModel({ arch: metadata.arch ?? 'paper', size: opts.size, numClasses: classes.length, channels: opts.channels, seed: opts.seed });
   const optimizer = tf.train.adam(opts.learningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const weightValues = metadata.training.classWeightValues;
+  const weights = weightValues ? tf.tensor1d(weightValues) : null;
+  model.compile({ optimizer, loss: weights ? weightedCrossentropy(weights) : 'categoricalCrossentropy', metrics: ['accuracy'] });
 
   let state: CheckpointState = { epoch: 0, history: { epochs: [], bestEpoch: 0 }, bestValAcc: -1 };
   if (resuming) {
@@ -140,7 +170,11 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
 
   const norm = metadata.normalisation;
   for (let epoch = state.epoch + 1; epoch <= opts.epochs; epoch++) {
+    const schedule = metadata.training.lrSchedule ?? 'constant';
+    const learningRate = learningRateAt(schedule, opts.learningRate, epoch, opts.epochs);
+    setLearningRate(optimizer, learningRate);
     const record = await trainEpoch(model, train, val, { ...opts, numClasses: classes.length, norm, epoch });
+    if (schedule !== 'constant') record.learningRate = learningRate;
     state.history.epochs.push(record);
     hooks.onEpoch?.(record);
     const improved = val.labels.length === 0 || record.valAcc > state.bestValAcc;
@@ -161,6 +195,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   if (state.history.epochs.length === 0) await writeHistory(runDir, state.history);
   model.dispose();
   optimizer.dispose();
+  weights?.dispose();
   return { runDir, history: state.history, metadata, skipped };
 }
 
@@ -182,6 +217,11 @@ async function optionsForResume(runDir: string, opts: TrainOptions): Promise<Tra
     limitPerClass: split.limitPerClass,
     fractions: split.fractions,
     epochs: Math.max(opts.epochs, meta.training.epochs),
+    arch: meta.arch ?? 'paper',
+    augment: parseTrainAugment(meta.training.augment ?? 'none'),
+    labelSmoothing: meta.training.labelSmoothing ?? 0,
+    classWeights: meta.training.classWeights ?? 'none',
+    lrSchedule: meta.training.lrSchedule ?? 'constant',
   };
 }
 
@@ -199,13 +239,18 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   let lossSum = 0;
   let accSum = 0;
   let seen = 0;
+  // Its own seeded stream per epoch, like the order: a resumed run augments as an uninterrupted one.
+  const augment = ctx.augment && !isIdentity(ctx.augment) ? ctx.augment : null;
+  const augRng = createRng((ctx.seed * 1000 + ctx.epoch) ^ 0x5bd1e995);
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
     const idx = order.slice(s * ctx.batchSize, (s + 1) * ctx.batchSize);
-    const x = batchInput(train, idx, ctx.norm, ctx.channels);
-    const y = batchLabels(train, idx, ctx.numClasses);
+    const x = augment ? batchInput(augmentBatch(train, idx, augment, augRng), idx.map((_, k) => k), ctx.norm, ctx.channels) : batchInput(train, idx, ctx.norm, ctx.channels);
+    const hard = batchLabels(train, idx, ctx.numClasses);
+    const y = smoothLabels(hard, ctx.labelSmoothing ?? 0);
     const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
     x.dispose();
+    hard.dispose();
     y.dispose();
     lossSum += loss! * idx.length;
     accSum += acc! * idx.length;
@@ -218,12 +263,20 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   return { epoch: ctx.epoch, loss: lossSum / seen, acc: accSum / seen, valLoss: v.loss, valAcc: v.acc, seconds, msPerStep: (seconds * 1000) / steps };
 }
 
-/** Class probabilities for every image of `set`, in batches, as one [n, classes] array. */
-export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3, batch = 128): Float32Array[] {
+/**
+ * Class probabilities for every image of `set`, in batches, as one [n, classes] array. With `tta`
+ * (test-time augmentation) each image's probabilities are the mean over it and its mirror image.
+ */
+export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3, batch = 128, tta = false): Float32Array[] {
   const out: Float32Array[] = [];
   for (let i = 0; i < set.labels.length; i += batch) {
     const idx = Array.from({ length: Math.min(batch, set.labels.length - i) }, (_, k) => i + k);
-    const probs = tf.tidy(() => model.predict(batchInput(set, idx, norm, channels)) as tf.Tensor2D);
+    const probs = tf.tidy(() => {
+      const x = batchInput(set, idx, norm, channels);
+      const p = model.predict(x) as tf.Tensor2D;
+      // Axis 2 of NHWC is the width: reversing it mirrors every image left–right.
+      return tta ? (tf.div(tf.add(p, model.predict(tf.reverse(x, 2)) as tf.Tensor2D), 2) as tf.Tensor2D) : p;
+    });
     const data = probs.dataSync() as Float32Array;
     const k = probs.shape[1];
     for (let r = 0; r < idx.length; r++) out.push(data.slice(r * k, (r + 1) * k));

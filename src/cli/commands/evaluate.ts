@@ -3,7 +3,7 @@ import path from 'node:path';
 import { evaluateRunDetailed } from '../../evaluation/evaluate.js';
 import { formatMetrics } from '../../evaluation/format.js';
 import { action } from '../run-action.js';
-import { backendOption } from '../options.js';
+import { backendOption, TTA_HELP } from '../options.js';
 
 export function registerEvaluate(program: Command): void {
   program
@@ -13,11 +13,12 @@ export function registerEvaluate(program: Command): void {
     .addOption(new Option('--split <name>', 'which split of the run to evaluate').choices(['test', 'val', 'train']).default('test'))
     .option('--data <dir>', 'evaluate on another image folder instead (its <split>/ subfolder if it has train/val/test)')
     .addOption(backendOption())
+    .option('--tta', TTA_HELP)
     .option('--json', 'print the metrics as JSON')
     .action(
-      action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean }) => {
+      action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean }) => {
         const log = (line: string) => process.stderr.write(line + '\n');
-        const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, log });
+        const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, tta: o.tta, log });
         if (o.json) process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
         else {
           process.stdout.write(formatMetrics(metrics) + '\n\n');

@@ -8,6 +8,7 @@ import { registerExperiment } from './experiment.js';
 import { registerReport } from './report.js';
 import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
+import { registerCompare } from './compare.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerPredict(program);
   registerServe(program);
+  registerCompare(program);
 }

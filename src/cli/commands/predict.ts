@@ -5,7 +5,7 @@ import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '
 import { DETECTOR_MODELS, type DetectorModel } from '../../inference/face-detector.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action, intOption } from '../run-action.js';
-import { floatOption } from '../options.js';
+import { floatOption, TTA_HELP } from '../options.js';
 import type { BackendChoice } from '../../engine/backend.js';
 
 interface PredictCliOptions {
@@ -18,6 +18,7 @@ interface PredictCliOptions {
   margin?: number;
   batch: number;
   backend: BackendChoice;
+  tta?: boolean;
 }
 
 const marginOption = (value: string) => {
@@ -39,6 +40,7 @@ export function registerPredict(program: Command): void {
     .option('--min-face-score <p>', 'ignore detections the detector scores below this', floatOption('--min-face-score'), 0.5)
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", marginOption)
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
+    .option('--tta', TTA_HELP)
     .addOption(new Option('--backend <name>', "compute backend ('wasm' runs the face detector fastest)").choices(['auto', 'native', 'wasm', 'cpu']).default('wasm'))
     .addHelpText(
       'after',
@@ -58,6 +60,7 @@ export function registerPredict(program: Command): void {
           fps: o.fps,
           annotate: o.annotate,
           batch: o.batch,
+          tta: o.tta,
           onPlan: (total) => (progress = startProgress(total, 'predicting', '{file}')),
           onResult: (r) => {
             progress.update(++done, { file: r.file });

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import { parseClassOption } from '../../data/classes.js';
+import { compareModels, formatComparison, FACEAPI_MODEL } from '../../evaluation/compare.js';
+import { writeJsonAtomic } from '../../util/atomic.js';
+import { action, intOption } from '../run-action.js';
+import { backendOption } from '../options.js';
+
+interface CompareCliOptions {
+  models: string;
+  classes: string;
+  limitPerClass?: number;
+  seed: number;
+  tta?: boolean;
+  backend: 'auto' | 'native' | 'wasm' | 'cpu';
+  json?: boolean;
+  out?: string;
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description("several emotion models on the same face crops, classes and metrics: one table (accuracy, macro F1, recall per class)")
+    .argument('<dataset>', 'folder of face crops, one subfolder per class (or train/val/test: its test/ split is used)')
+    .requiredOption('--models <list>', `comma list of bundled model names, run folders, and '${FACEAPI_MODEL}' (face-api.js's expression net)`)
+    .option('--classes <list>', "classes to score: 'paper' (the six) or a comma list every model knows", 'paper')
+    .option('--limit-per-class <n>', 'score at most n images per class (a seeded sample, the same for every model)', intOption('--limit-per-class', 1))
+    .option('--seed <n>', 'seed of the --limit-per-class sample', intOption('--seed', 0), 42)
+    .option('--tta', 'average each visemo model over the image and its mirror (face-api runs as shipped)')
+    // wasm by default: face-api's net is mostly depthwise convolutions, which wasm runs natively
+    // and the native backend in plain JS (3–4× slower there); the scores do not depend on it.
+    .addOption(backendOption().default('wasm'))
+    .option('--json', 'print the comparison as JSON')
+    .option('-o, --out <file>', 'also write the comparison as JSON to this file')
+    .addHelpText('after', `\nExample:\n  visemo compare ../shared/datasets/fer2013/publictest --models paper,runs/visemo48,${FACEAPI_MODEL}`)
+    .action(
+      action(async (dataset: string, o: CompareCliOptions) => {
+        const log = (line: string) => process.stderr.write(line + '\n');
+        const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+        const result = await compareModels({ data: dataset, models, classes: parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
+        if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
+        if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        else process.stdout.write(formatComparison(result) + (o.out ? `\n\nwritten ${o.out}` : '') + '\n');
+      }),
+    );
+}

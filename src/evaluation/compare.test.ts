@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { PAPER_CLASSES } from '../data/classes.js';
+import { trainRun } from '../training/train.js';
+import { CKPLUS, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
+import { compareModels, formatComparison, restrictedArgmax, type ComparisonResult } from './compare.js';
+
+const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
+const PAPER = [...PAPER_CLASSES];
+let data = '';
+let run = '';
+
+before(async () => {
+  if (!hasShared) return;
+  data = await linkSubset(CKPLUS, [...PAPER, 'contempt'], 12);
+  run = path.join(tempDir(), 'tiny-run');
+  // A tiny 7-class run: compare must score it on the six by ignoring its contempt output.
+  await trainRun({ data, out: run, size: 24, split: 'random', seed: 1, epochs: 3, batchSize: 16, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo' });
+});
+
+test('restricted argmax: the most probable of the compared classes, whatever else the model knows', () => {
+  const faceapi = ['neutral', 'happiness', 'sadness', 'anger', 'fear', 'disgust', 'surprise'];
+  assert.equal(restrictedArgmax([0.6, 0.05, 0.1, 0.2, 0, 0.05, 0], faceapi, PAPER), PAPER.indexOf('anger'));
+  assert.equal(restrictedArgmax([0.1, 0.5, 0.2, 0.1, 0, 0.05, 0.05], faceapi, PAPER), PAPER.indexOf('happiness'));
+});
+
+test('a run and faceapi on the same CK+ images, classes and metrics', { skip }, async () => {
+  const r = await compareModels({ data, models: [run, 'faceapi'], limitPerClass: 8, backend: 'wasm' });
+  assert.deepEqual(r.classes, PAPER);
+  assert.equal(r.n, 6 * 8, 'contempt images are left out: only the six classes are scored');
+  assert.deepEqual(r.models.map((m) => m.model), [run, 'faceapi']);
+  assert.deepEqual(r.models.map((m) => m.inputSize), [24, 112]);
+  for (const m of r.models) {
+    assert.deepEqual(m.metrics.classes, PAPER);
+    assert.equal(m.metrics.n, r.n);
+    assert.deepEqual(m.metrics.perClass.map((c) => c.support), new Array(6).fill(8), `${m.model}: the same images per class`);
+    assert.ok(m.msPerImage > 0);
+  }
+  assert.equal(r.models[0]!.modelClasses.length, 7);
+  // face-api's net knows CK+-style posed expressions well: far above chance (1/6).
+  const faceapi = r.models[1]!.metrics;
+  assert.ok(faceapi.accuracy > 0.5, `faceapi accuracy ${faceapi.accuracy}`);
+  const table = formatComparison(r);
+  assert.match(table, /model\s+accuracy\s+macro F1\s+anger R/);
+  assert.match(table, new RegExp(`faceapi\\s+${(faceapi.accuracy * 100).toFixed(2)}%\\s+${faceapi.macro.f1.toFixed(3)}`));
+
+  // The sample is seeded: the same images again, so the same scores.
+  const again = await compareModels({ data, models: ['faceapi'], limitPerClass: 8, backend: 'wasm' });
+  assert.deepEqual(again.models[0]!.metrics.confusion, faceapi.confusion);
+});
+
+test('visemo compare CLI: table, --json, --out; unknown models and classes are one-line errors', { skip }, async () => {
+  const out = path.join(tempDir(), 'cmp.json');
+  const r = runCli(['compare', data, '--models', `${run},faceapi`, '--limit-per-class', '3', '--tta', '--backend', 'wasm', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /18 images .*flip averaging/);
+  assert.match(r.stdout, /^faceapi\s+\d+\.\d\d%/m);
+  const saved = JSON.parse(await fs.readFile(out, 'utf8')) as ComparisonResult;
+  assert.equal(saved.format, 'visemo-compare@1');
+  assert.equal(saved.tta, true);
+  assert.equal(saved.models.length, 2);
+
+  const bad = runCli(['compare', data, '--models', 'no-such-model', '--limit-per-class', '2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /cannot use model folder no-such-model/);
+  const sixClassFolder = await linkSubset(CKPLUS, ['happiness', 'surprise'], 2);
+  const missing = runCli(['compare', sixClassFolder, '--models', 'faceapi', '--classes', 'happiness,neutral']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /class neutral not found/);
+  const unknown = runCli(['compare', data, '--models', 'faceapi', '--classes', 'happiness,contempt']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /model faceapi has no class contempt/);
+});

@@ -1,0 +1,218 @@
+/**
+ * `visemo compare`: several emotion models on the same images, the same classes and the same
+ * metrics. A model is a bundled name, a run folder written by `visemo train`, or `faceapi`
+ * (face-api.js's expression net as shipped in @vladmandic/face-api).
+ *
+ * The images are face crops already (the public datasets are tight 48×48 crops), so every model
+ * classifies them whole, without face detection, each at its own input size and preprocessing.
+ * Each model's argmax is taken over the compared classes only: a seven-class model (face-api, or
+ * a run trained with neutral) is scored on the paper's six by ignoring its other outputs.
+ */
+import path from 'node:path';
+import { PAPER_CLASSES } from '../data/classes.js';
+import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
+import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
+import { useBackend, type BackendChoice } from '../engine/backend.js';
+import { loadFaceApiExpressionNet } from '../inference/faceapi-expression.js';
+import { loadEmotionModel } from '../inference/models.js';
+import { predictSet } from '../training/train.js';
+import { createRng, shuffleInPlace } from '../util/random.js';
+import { VisemoError } from '../util/errors.js';
+import { fixed, formatTable, pct } from '../util/table.js';
+import { computeMetrics } from './metrics.js';
+import type { Metrics } from './types.js';
+
+export const FACEAPI_MODEL = 'faceapi';
+
+export interface CompareOptions {
+  /** A flat class folder, or a train/val/test folder (its test/ split is used). */
+  data: string;
+  /** Bundled names, run folders, or 'faceapi'. */
+  models: string[];
+  /** Classes to score (default the paper's six); every model must know them all. */
+  classes?: string[];
+  /** At most this many images per class (a seeded choice, the same for every model). */
+  limitPerClass?: number;
+  seed?: number;
+  /** Default wasm: face-api's depthwise convolutions run natively there, in plain JS on 'native'. */
+  backend?: BackendChoice;
+  /** Average each visemo model's output over the image and its mirror (faceapi is run as shipped). */
+  tta?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ModelComparison {
+  /** As given on the command line. */
+  model: string;
+  /** Where it came from: its folder, or the face-api package. */
+  source: string;
+  /** The classes the model outputs (a superset of the compared ones). */
+  modelClasses: string[];
+  inputSize: number;
+  metrics: Metrics;
+  /** Classification time per image (decoding excluded), milliseconds. */
+  msPerImage: number;
+}
+
+/** What compare writes with --out, and prints with --json. */
+export interface ComparisonResult {
+  format: 'visemo-compare@1';
+  data: string;
+  /** 'test' when the folder has train/val/test and its test split was used. */
+  split?: 'test';
+  classes: string[];
+  n: number;
+  limitPerClass?: number;
+  tta: boolean;
+  backend: string;
+  models: ModelComparison[];
+  skipped: SkippedImage[];
+  createdAt: string;
+}
+
+/** A model as compare runs it: probabilities over its own classes for crops at its input size. */
+interface Contender {
+  name: string;
+  source: string;
+  classes: string[];
+  inputSize: number;
+  classify(set: DecodedSet): Promise<Float32Array[]>;
+  dispose(): void;
+}
+
+export async function compareModels(opts: CompareOptions): Promise<ComparisonResult> {
+  const log = opts.log ?? (() => {});
+  if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models paper,${FACEAPI_MODEL}`);
+  const classes = opts.classes ?? [...PAPER_CLASSES];
+  const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
+  const { items, split } = await imagesToCompare(opts.data, classes, opts.limitPerClass, opts.seed ?? 42);
+  log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
+
+  const contenders: Contender[] = [];
+  try {
+    for (const name of opts.models) {
+      const c = await loadContender(name, opts.tta === true);
+      contenders.push(c);
+      const missing = classes.filter((k) => !c.classes.includes(k));
+      if (missing.length > 0) {
+        throw new VisemoError(`model ${name} has no class ${missing.join(', ')} (it knows ${c.classes.join(', ')})`, 'compare on classes every model knows: --classes with a comma list');
+      }
+    }
+    // Decode once per input size; an unreadable image is dropped for every model alike.
+    const sizes = [...new Set(contenders.map((c) => c.inputSize))];
+    const skipped: SkippedImage[] = [];
+    const first = await decodeItems(items, classes, sizes[0]!, { label: `decoding ${sizes[0]}x${sizes[0]}`, onSkip: (s) => log(`warning: skipped ${s.path}: ${s.reason}`) });
+    skipped.push(...first.skipped);
+    const readable = items.filter((it) => !first.skipped.some((s) => s.path === it.path));
+    const sets = new Map<number, DecodedSet>([[sizes[0]!, first.set]]);
+    for (const size of sizes.slice(1)) {
+      const { set } = await decodeItems(readable, classes, size, { label: `decoding ${size}x${size}` });
+      if (set.labels.length !== readable.length) throw new Error(`images changed while comparing: ${readable.length} decoded at ${sizes[0]}, ${set.labels.length} at ${size}`);
+      sets.set(size, set);
+    }
+    if (readable.length === 0) throw new VisemoError(`no readable images in ${opts.data}`, 'check the files named in the warnings above');
+
+    const results: ModelComparison[] = [];
+    for (const c of contenders) {
+      const set = sets.get(c.inputSize)!;
+      const t0 = performance.now();
+      const probs = await c.classify(set);
+      const msPerImage = (performance.now() - t0) / set.labels.length;
+      const predicted = probs.map((p) => restrictedArgmax(p, c.classes, classes));
+      const metrics = computeMetrics(set.labels, predicted, classes);
+      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image)`);
+      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, metrics, msPerImage });
+    }
+    return {
+      format: 'visemo-compare@1',
+      data: path.resolve(opts.data),
+      split,
+      classes,
+      n: readable.length,
+      limitPerClass: opts.limitPerClass,
+      tta: opts.tta === true,
+      backend,
+      models: results,
+      skipped,
+      createdAt: new Date().toISOString(),
+    };
+  } finally {
+    for (const c of contenders) c.dispose();
+  }
+}
+
+/** The index, in `compared`, of the most probable of the compared classes under the model's output. */
+export function restrictedArgmax(probs: ArrayLike<number>, modelClasses: string[], compared: string[]): number {
+  let best = 0;
+  let bestP = -Infinity;
+  compared.forEach((c, k) => {
+    const p = probs[modelClasses.indexOf(c)]!;
+    if (p > bestP) {
+      bestP = p;
+      best = k;
+    }
+  });
+  return best;
+}
+
+/** The images to score: the test split of a train/val/test folder, else every image; optionally a per-class sample. */
+async function imagesToCompare(data: string, classes: string[], limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test' }> {
+  const folder = await scanImageFolder(data, { classes });
+  let items = folder.items;
+  let split: 'test' | undefined;
+  if (folder.layout === 'split') {
+    items = items.filter((it) => it.split === 'test');
+    split = 'test';
+    if (items.length === 0) throw new VisemoError(`${data} has train/val folders but no test/ images`, 'give a flat class folder or one with a test/ split');
+  }
+  if (limit) {
+    // The same seeded sample for every model (and every run of the same command).
+    const rng = createRng(seed);
+    items = classes.flatMap((c) => shuffleInPlace(items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)), rng).slice(0, limit));
+  }
+  return { items, split };
+}
+
+async function loadContender(name: string, tta: boolean): Promise<Contender> {
+  if (name === FACEAPI_MODEL) {
+    const net = await loadFaceApiExpressionNet();
+    return {
+      name,
+      source: 'face-api.js expression net (@vladmandic/face-api, model/face_expression_model)',
+      classes: net.classes,
+      inputSize: net.inputSize,
+      classify: (set) => net.classifyGray(splitPixels(set)),
+      dispose: () => {},
+    };
+  }
+  const loaded = await loadEmotionModel(name);
+  const { normalisation, channels } = loaded.metadata;
+  return {
+    name,
+    source: loaded.dir,
+    classes: loaded.metadata.classes,
+    inputSize: loaded.metadata.inputSize,
+    classify: async (set) => predictSet(loaded.model, set, normalisation, channels, 128, tta),
+    dispose: () => loaded.model.dispose(),
+  };
+}
+
+function splitPixels(set: DecodedSet): Uint8Array[] {
+  const px = set.size * set.size;
+  return Array.from(set.labels, (_, i) => set.pixels.subarray(i * px, (i + 1) * px));
+}
+
+/** One table: accuracy, macro F1 and recall per class, a row per model. */
+export function formatComparison(r: ComparisonResult): string {
+  const short = r.classes.map((c) => c.slice(0, 5));
+  const table = formatTable(
+    ['model', 'accuracy', 'macro F1', ...short.map((s) => `${s} R`), 'ms/img'],
+    r.models.map((m) => [m.model, pct(m.metrics.accuracy), fixed(m.metrics.macro.f1), ...m.metrics.perClass.map((c) => fixed(c.recall)), m.msPerImage.toFixed(1)]),
+  );
+  const support = r.classes.map((c, i) => `${c} ${r.models[0]?.metrics.perClass[i]?.support ?? 0}`).join(', ');
+  return (
+    `${r.n} images${r.split ? ' (test split)' : ''} of ${r.data}${r.tta ? '; visemo models with flip averaging' : ''}\n` +
+    `images per class: ${support}\n\n${table}\n\n` +
+    'R: recall of the class. Each model picks the most probable of these classes; others it knows are ignored.'
+  );
+}

@@ -1,0 +1,100 @@
+/** train --arch visemo with the full recipe: recorded in metadata, applied per epoch, kept on resume; evaluate --tta. */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { PAPER_CLASSES } from '../data/classes.js';
+import { evaluateRunDetailed } from '../evaluation/evaluate.js';
+import { loadEmotionModel } from '../inference/models.js';
+import { CKPLUS, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
+import { DEFAULT_AUGMENT } from './augment.js';
+import { COSINE_FLOOR } from './schedule.js';
+import { trainRun } from './train.js';
+import type { History, RunMetadata } from './types.js';
+
+const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
+
+test('visemo arch with augmentation, label smoothing, class weights and a cosine schedule; resume keeps the recipe', { skip }, async () => {
+  const data = await linkSubset(CKPLUS, [...PAPER_CLASSES], 15);
+  const out = path.join(tempDir(), 'run');
+  const base = { data, out, size: 16, split: 'random' as const, seed: 3, batchSize: 16, learningRate: 2e-3, channels: 1 as const, backend: 'wasm' as const };
+  const recipe = { arch: 'visemo' as const, augment: DEFAULT_AUGMENT, labelSmoothing: 0.1, classWeights: 'balanced' as const, lrSchedule: 'cosine' as const };
+  const first = await trainRun({ ...base, ...recipe, epochs: 2 });
+  const meta = first.metadata;
+  assert.equal(meta.arch, 'visemo');
+  assert.equal(meta.training.augment, 'rotate=15,crop=0.15,flip,noise=0.03');
+  assert.equal(meta.training.labelSmoothing, 0.1);
+  assert.equal(meta.training.lrSchedule, 'cosine');
+  assert.equal(meta.training.loss, 'weightedCategoricalCrossentropy');
+  // 15 per class, 80% to train: 12 each, so balanced weights are all 1.
+  assert.deepEqual(meta.training.classWeightValues, [1, 1, 1, 1, 1, 1]);
+  const model = JSON.parse(await fs.readFile(path.join(out, 'model.json'), 'utf8'));
+  assert.equal(model.modelTopology.config.name, 'visemo_net');
+
+  // Resumed without the recipe options: they come back from metadata.json, and the schedule
+  // stretches over the new epoch count.
+  const resumed = await trainRun({ ...base, epochs: 3, resume: true });
+  const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8')) as History;
+  assert.deepEqual(history.epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.equal(history.epochs[0]!.learningRate, 2e-3);
+  assert.ok(Math.abs(history.epochs[2]!.learningRate! - 2e-3 * COSINE_FLOOR) < 1e-12, `last rate ${history.epochs[2]!.learningRate}`);
+  const saved = JSON.parse(await fs.readFile(path.join(out, 'metadata.json'), 'utf8')) as RunMetadata;
+  assert.equal(saved.arch, 'visemo');
+  assert.equal(saved.training.augment, meta.training.augment);
+  assert.equal(resumed.metadata.training.epochs, 3);
+
+  // The run loads as an emotion model (predict, compare), and evaluates with flip averaging.
+  const loaded = await loadEmotionModel(out);
+  assert.equal(loaded.model.name, 'visemo_net');
+  loaded.model.dispose();
+  const plain = await evaluateRunDetailed({ run: out, split: 'test', backend: 'wasm' });
+  const tta = await evaluateRunDetailed({ run: out, split: 'test', backend: 'wasm', tta: true });
+  assert.equal(path.basename(tta.file), 'metrics-test-tta.json');
+  assert.equal(tta.metrics.n, plain.metrics.n);
+});
+
+test('the same seed trains identically; augmentation and label smoothing each change what is trained on', { skip }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise', 'anger'], 12);
+  const firstLoss = async (extra: object) => {
+    const r = await trainRun({ data, out: path.join(tempDir(), 'run'), size: 16, split: 'random', seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo', ...extra });
+    return r.history.epochs[0]!.loss;
+  };
+  const plain = await firstLoss({});
+  assert.equal(await firstLoss({}), plain, 'not deterministic for a seed');
+  assert.equal(await firstLoss({ augment: { rotate: 0, crop: 0, flip: false, noise: 0 } }), plain, 'an identity augmentation changed training');
+  assert.notEqual(await firstLoss({ augment: { rotate: 15, crop: 0, flip: false, noise: 0 } }), plain, 'rotation was not applied');
+  assert.notEqual(await firstLoss({ augment: { rotate: 0, crop: 0, flip: true, noise: 0 } }), plain, 'flips were not applied');
+  assert.notEqual(await firstLoss({ labelSmoothing: 0.2 }), plain, 'label smoothing was not applied');
+});
+
+test('class weights enter the loss on unbalanced data', { skip }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness'], 20);
+  await linkSubset(CKPLUS, ['surprise', 'anger'], 5, data);
+  const run = (classWeights: 'none' | 'balanced') =>
+    trainRun({ data, out: path.join(tempDir(), 'run'), size: 16, split: 'random', seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo', classWeights });
+  const plain = await run('none');
+  const weighted = await run('balanced');
+  const w = weighted.metadata.training.classWeightValues!;
+  assert.ok(w[0]! > 1 && w[1]! < 1 && w[2]! > 1, `anger and surprise (rare) weigh more than happiness (common): ${w}`);
+  assert.notEqual(weighted.history.epochs[0]!.loss, plain.history.epochs[0]!.loss);
+});
+
+test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-schedule; bad values are one-line errors', { skip }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 10);
+  const out = path.join(tempDir(), 'run');
+  const r = runCli(['train', data, '--arch', 'visemo', '--size', '16', '--channels', '1', '--epochs', '1', '--augment', 'rotate=10,flip', '--label-smoothing', '0.05', '--class-weights', 'sqrt', '--lr-schedule', 'step', '--backend', 'wasm', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const meta = JSON.parse(await fs.readFile(path.join(out, 'metadata.json'), 'utf8')) as RunMetadata;
+  assert.deepEqual([meta.arch, meta.training.augment, meta.training.labelSmoothing, meta.training.classWeights, meta.training.lrSchedule], ['visemo', 'rotate=10,flip', 0.05, 'sqrt', 'step']);
+  for (const [args, re] of [
+    [['--arch', 'resnet'], /argument 'resnet' is invalid/],
+    [['--augment', 'blur=1'], /--augment 'blur=1': cannot read 'blur=1'/],
+    [['--label-smoothing', '1'], /--label-smoothing must be a share from 0 to under 1/],
+    [['--arch', 'visemo', '--size', '12'], /--size 12 is too small for the visemo architecture/],
+  ] as [string[], RegExp][]) {
+    const bad = runCli(['train', data, '--epochs', '1', '--out', path.join(tempDir(), 'bad'), ...args]);
+    assert.notEqual(bad.code, 0, args.join(' '));
+    assert.match(bad.stderr, re);
+    assert.ok(bad.stderr.trim().split('\n').length <= 2, bad.stderr);
+  }
+});
