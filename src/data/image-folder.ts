@@ -66,7 +66,8 @@ export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): 
   if (!stat.isDirectory()) throw new VisemoError(`${rootArg} is not a folder`, 'give a folder with one subfolder per class (e.g. anger/, happiness/)');
 
   const top = await subdirs(root);
-  const layout = top.includes('train') && top.some((d) => d === 'val' || d === 'test') ? 'split' : 'flat';
+  // train/ alone (val and test left empty by a small prepare) is still a split layout.
+  const layout = top.includes('train') && top.every((d) => (SPLIT_NAMES as string[]).includes(d)) ? 'split' : 'flat';
   const groups: { dir: string; className: string; split?: SplitName }[] = [];
   if (layout === 'split') {
     for (const split of SPLIT_NAMES) {

@@ -1,0 +1,66 @@
+/**
+ * prepare's other two sources: a folder of videos per class (faces found by the detector) and a
+ * folder of images per class (already face crops, --no-detect). Both end in a dataset train reads.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Manifest } from '../src/prepare/prepare.js';
+import { scanImageFolder } from '../src/data/image-folder.js';
+import { CKPLUS, hasShared, runCli, tempDir } from './helpers.js';
+import { hasFfmpeg } from './predict-helpers.js';
+
+const CLASSES = ['happiness', 'surprise'];
+const firstFaces = async (cls: string, n: number) => (await fs.readdir(path.join(CKPLUS, cls))).sort().slice(0, n).map((f) => path.join(CKPLUS, cls, f));
+
+async function manifestOf(out: string): Promise<Manifest> {
+  return JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+test('a folder of videos per class: frames, faces found, subject from the file name', { skip: !hasShared || !hasFfmpeg ? 'needs ../shared and ffmpeg' : false }, async () => {
+  const src = tempDir();
+  for (const cls of CLASSES) {
+    await fs.mkdir(path.join(src, cls));
+    for (const face of await firstFaces(cls, 4)) {
+      // A CK+ face at 200 px on a 640x480 frame, 1.5 s at 10 fps, named like the image (S010_…).
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-vf', 'scale=200:200,pad=640:480:220:140:gray', '-t', '1.5', '-r', '10', '-pix_fmt', 'yuv420p', path.join(src, cls, path.basename(face, '.png') + '.mp4')]);
+    }
+  }
+  const out = path.join(tempDir(), 'dataset');
+  const r = runCli(['prepare', src, '--out', out, '--size', '64', '--frames-per-video', '2', '--skip-start', '0', '--augment', 'none', '--split', 'random', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.kind, 'videos');
+  assert.equal(summary.units, 8);
+  assert.equal(summary.frames, 16);
+  assert.ok(summary.faces >= 14, `faces found in ${summary.faces} of 16 frames`);
+  const manifest = await manifestOf(out);
+  assert.ok(manifest.images.every((im) => im.video !== null && im.frameTime !== null && im.box !== null));
+  assert.ok(manifest.images.every((im) => /^S\d+$/.test(im.subject ?? '')), 'subject from the default pattern');
+  const folder = await scanImageFolder(out);
+  assert.deepEqual(folder.classes, CLASSES);
+  assert.equal(folder.items.length, manifest.images.length);
+});
+
+test('a folder of images per class with --no-detect: monochrome copies plus the paper augmentations on train', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const src = tempDir();
+  for (const cls of CLASSES) {
+    await fs.mkdir(path.join(src, cls));
+    for (const face of await firstFaces(cls, 10)) await fs.symlink(face, path.join(src, cls, path.basename(face)));
+  }
+  const out = path.join(tempDir(), 'dataset');
+  const r = runCli(['prepare', src, '--out', out, '--no-detect', '--size', '48', '--split', 'random', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.kind, 'images');
+  assert.equal(summary.units, 20);
+  const manifest = await manifestOf(out);
+  const originals = manifest.images.filter((im) => im.augmentation === null);
+  assert.equal(originals.length, 20);
+  const augmented = manifest.images.filter((im) => im.augmentation !== null);
+  assert.ok(augmented.length > 0 && augmented.every((im) => im.split === 'train'), 'only training images are augmented');
+  const train = originals.filter((im) => im.split === 'train').length;
+  assert.equal(augmented.length, 2 * train, 'one rotated and one noisy copy per training image');
+});
