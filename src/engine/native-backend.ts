@@ -57,6 +57,8 @@ export const NATIVE_KERNELS = [
   'MaxPool',
   'MaxPoolGrad',
   'Sum',
+  'Mean',
+  'Tile',
 ] as const;
 
 /** Element-wise kernels and their operation codes in the addon. */
@@ -130,6 +132,9 @@ function registerKernels(native: NativeAddon): void {
     MaxPool: (args, b) => maxPool(native, b, args),
     MaxPoolGrad: (args, b) => maxPoolGrad(native, b, args),
     Sum: (args, b) => sum(native, b, args),
+    // Batch normalisation (the visemo architecture) spends most of its step in these two as JS.
+    Mean: (args, b) => mean(native, b, args),
+    Tile: (args, b) => tile(b, args),
   };
   for (const [name, code] of Object.entries(BINARY_OPS)) kernels[name] = (args, b) => binary(native, b, args, code);
   for (const [name, code] of Object.entries(UNARY_OPS)) kernels[name] = (args, b) => unary(native, b, args, code);
@@ -365,6 +370,34 @@ function sum(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArg
   const out = uninitialized(outer * inner);
   if (!native.sum(xv, out, outer, reduce, inner)) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
+}
+
+/** The native Sum divided by the count, in place on its fresh output. */
+function mean(native: NativeAddon, b: NativeBackend, args: KernelArgs): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const axes = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, x.shape);
+  const out = sum(native, b, { ...args, attrs: { ...args.attrs, axis: axes } });
+  if (!out) return null;
+  const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+  const values = b.f32(out)!;
+  for (let i = 0; i < values.length; i++) values[i]! /= n;
+  return out;
+}
+
+/**
+ * Tile where every dimension before the last repeated one has size 1 ([1,1,1,C] → [N,H,W,C], as
+ * batch-norm gradients ask): the output is the input repeated whole, filled by doubling copies.
+ */
+function tile(b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const reps = (attrs as { reps: number[] }).reps;
+  const src = b.f32(x);
+  const lastRepeated = reps.reduce((k, r, i) => (r > 1 ? i : k), -1);
+  if (!src || !x.shape.slice(0, Math.max(0, lastRepeated)).every((d) => d === 1)) return null;
+  const out = uninitialized(src.length * reps.reduce((p, r) => p * r, 1));
+  out.set(src);
+  for (let filled = src.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  return b.makeTensorInfo(x.shape.map((d, i) => d * reps[i]!), 'float32', out);
 }
 
 // ---------------------------------------------------------------------------------------------

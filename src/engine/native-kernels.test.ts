@@ -188,6 +188,34 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     ];
     for (const [shape, axis, keepDims] of cases) await check('Sum', { x: input(shape) }, { axis, keepDims });
   });
+
+  test('Mean over leading, trailing and all axes (batch norm statistics)', async () => {
+    const cases: [number[], number | number[] | null, boolean][] = [
+      [[32, 12, 12, 64], [0, 1, 2], true],
+      [[6, 7], -1, false],
+      [[3, 4, 5], null, false],
+      [[2, 3, 4, 5], [1, 2], true],
+    ];
+    for (const [shape, axis, keepDims] of cases) await check('Mean', { x: input(shape) }, { axis, keepDims });
+  });
+
+  test('Tile that repeats the whole input ([1,1,1,C] → [N,H,W,C] in batch norm gradients)', async () => {
+    const cases: [number[], number[]][] = [
+      [[1, 1, 1, 64], [32, 12, 12, 1]],
+      [[1, 5], [7, 1]],
+      [[1, 1, 3], [2, 5, 1]],
+      [[4], [3]],
+      [[5, 4], [3, 1]],
+    ];
+    for (const [shape, reps] of cases) await check('Tile', { x: input(shape) }, { reps });
+  });
+
+  test('Tile of other shapes hands over to the CPU kernel and still matches', async () => {
+    const x = input([2, 3]);
+    const native = await runOn('native', 'Tile', { x }, { reps: [2, 2] });
+    const reference = await runOn('cpu', 'Tile', { x }, { reps: [2, 2] });
+    assert.deepEqual(native.values, reference.values);
+  });
 });
 
 describe('fused training kernels of the native backend', { skip }, () => {
