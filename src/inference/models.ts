@@ -15,6 +15,7 @@ import { VisemoError } from '../util/errors.js';
 /** Bundled models by name → their folder under models/. */
 export const BUNDLED_MODELS: Record<string, string> = {
   paper: 'paper-fer50',
+  visemo: 'visemo-fer48',
 };
 
 /** The model used wherever none is named. The one place to change it. */
