@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { decodeItems } from '../src/data/decoded-set.js';
 import { tf } from '../src/engine/backend.js';
 import { loadModel } from '../src/model/model-io.js';
-import { predictSet } from '../src/training/train.js';
+import { predictSet } from '../src/model/predict-set.js';
 import type { RunMetadata } from '../src/training/types.js';
 import { EmotionRecognizer } from '../src/index.js';
 import { cropMarginFor, resolveModel, TIGHT_CROP_MARGIN } from '../src/inference/models.js';

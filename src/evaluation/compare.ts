@@ -15,7 +15,7 @@ import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { loadFaceApiExpressionNet } from '../inference/faceapi-expression.js';
 import { loadEmotionModel } from '../inference/models.js';
-import { predictSet } from '../training/train.js';
+import { predictSet } from '../model/predict-set.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { VisemoError } from '../util/errors.js';
 import { fixed, formatTable, pct } from '../util/table.js';

@@ -9,7 +9,7 @@ import { decodeItems, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import type { SplitName } from '../data/split.js';
 import { loadModel } from '../model/model-io.js';
-import { argmax, predictSet } from '../training/train.js';
+import { argmax, predictSet } from '../model/predict-set.js';
 import { RUN_FILES, runDirState } from '../training/run-files.js';
 import type { RunMetadata } from '../training/types.js';
 import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';

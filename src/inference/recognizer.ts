@@ -5,7 +5,7 @@
  */
 import { tf, useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
-import { predictSet } from '../training/train.js';
+import { predictSet } from '../model/predict-set.js';
 import type { RunMetadata } from '../training/types.js';
 import sharp from 'sharp';
 import { cropFace, loadFaceDetector, type DetectorModel, type FaceBox, type FaceDetection, type FaceDetector, type RawImage } from './face-detector.js';

@@ -16,6 +16,7 @@ import { VisemoError } from '../util/errors.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { startProgress } from '../util/progress.js';
 import { version } from '../version.js';
+import { argmax, predictSet } from '../model/predict-set.js';
 import { claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from './augment.js';
 import { classWeightValues, smoothLabels, weightedCrossentropy } from './loss.js';
@@ -263,28 +264,6 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   return { epoch: ctx.epoch, loss: lossSum / seen, acc: accSum / seen, valLoss: v.loss, valAcc: v.acc, seconds, msPerStep: (seconds * 1000) / steps };
 }
 
-/**
- * Class probabilities for every image of `set`, in batches, as one [n, classes] array. With `tta`
- * (test-time augmentation) each image's probabilities are the mean over it and its mirror image.
- */
-export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3, batch = 128, tta = false): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < set.labels.length; i += batch) {
-    const idx = Array.from({ length: Math.min(batch, set.labels.length - i) }, (_, k) => i + k);
-    const probs = tf.tidy(() => {
-      const x = batchInput(set, idx, norm, channels);
-      const p = model.predict(x) as tf.Tensor2D;
-      // Axis 2 of NHWC is the width: reversing it mirrors every image left–right.
-      return tta ? (tf.div(tf.add(p, model.predict(tf.reverse(x, 2)) as tf.Tensor2D), 2) as tf.Tensor2D) : p;
-    });
-    const data = probs.dataSync() as Float32Array;
-    const k = probs.shape[1];
-    for (let r = 0; r < idx.length; r++) out.push(data.slice(r * k, (r + 1) * k));
-    probs.dispose();
-  }
-  return out;
-}
-
 function evaluateLossAcc(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3): { loss: number; acc: number } {
   const probs = predictSet(model, set, norm, channels);
   let loss = 0;
@@ -297,11 +276,6 @@ function evaluateLossAcc(model: tf.LayersModel, set: DecodedSet, norm: RunMetada
   return { loss: loss / probs.length, acc: correct / probs.length };
 }
 
-export function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  return best;
-}
 
 async function writeHistory(runDir: string, history: History): Promise<void> {
   await writeJsonAtomic(path.join(runDir, RUN_FILES.history), history);
