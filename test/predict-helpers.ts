@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { PAPER_CLASSES } from '../src/data/classes.js';
 import { trainRun } from '../src/training/train.js';
+import { BUNDLED_MODELS, DEFAULT_MODEL } from '../src/inference/models.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DATASETS = path.resolve(REPO, '../shared/datasets');
 export const CKPLUS = path.join(DATASETS, 'ckplus48');
-export const BUNDLED_DIR = path.join(REPO, 'models', 'paper-fer50');
+export const BUNDLED_DIR = path.join(REPO, 'models', BUNDLED_MODELS[DEFAULT_MODEL]!);
 export const hasBundled = existsSync(path.join(BUNDLED_DIR, 'model.json'));
 export const hasDatasets = existsSync(CKPLUS);
 

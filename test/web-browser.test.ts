@@ -12,7 +12,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EmotionRecognizer } from '../src/index.js';
+import { DEFAULT_MODEL, EmotionRecognizer } from '../src/index.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { ckFace, composite, hasBundled, hasDatasets, iou, REPO, testModel, hasFfmpeg } from './predict-helpers.js';
 
@@ -62,7 +62,7 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     const model = await testModel();
     modelDir = model.dir;
     if (model.bundled) {
-      modelId = 'paper';
+      modelId = DEFAULT_MODEL;
     } else {
       await fs.cp(model.dir, path.join(runs, 'tiny'), { recursive: true });
       modelId = 'runs/tiny';

@@ -98,3 +98,34 @@ test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-sch
     assert.ok(bad.stderr.trim().split('\n').length <= 2, bad.stderr);
   }
 });
+
+test('--init starts from another model: its weights and normalisation; a mismatched model is refused by name', { skip }, async () => {
+  const classes = ['happiness', 'surprise'];
+  const base = { size: 16, split: 'random' as const, seed: 5, epochs: 1, batchSize: 8, channels: 1 as const, backend: 'wasm' as const, arch: 'visemo' as const };
+  const first = await trainRun({ ...base, data: await linkSubset(CKPLUS, classes, 10), out: path.join(tempDir(), 'first'), learningRate: 1e-3 });
+  // Other images (so other pixel statistics) and a learning rate too small to move any weight.
+  const other = await linkSubset(CKPLUS, classes, 20);
+  const tuned = await trainRun({ ...base, data: other, out: path.join(tempDir(), 'tuned'), learningRate: 1e-12, init: first.runDir });
+  assert.equal(tuned.metadata.training.initFrom, first.runDir);
+  assert.deepEqual(tuned.metadata.normalisation, first.metadata.normalisation, 'the start model keeps its input encoding');
+  const scratch = await trainRun({ ...base, data: other, out: path.join(tempDir(), 'scratch'), learningRate: 1e-12 });
+  assert.notDeepEqual(scratch.metadata.normalisation, first.metadata.normalisation);
+
+  const firstKernel = async (dir: string) => {
+    const m = await loadEmotionModel(dir);
+    const w = m.model.getWeights()[0]!.dataSync().slice();
+    m.model.dispose();
+    return w;
+  };
+  const start = await firstKernel(first.runDir);
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  assert.ok(maxDiff(start, await firstKernel(tuned.runDir)) < 1e-6, 'the tuned run did not start from --init');
+  assert.ok(maxDiff(start, await firstKernel(scratch.runDir)) > 1e-3, 'a run without --init should start elsewhere');
+
+  await assert.rejects(trainRun({ ...base, size: 20, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: first.runDir }), (e: Error & { hint?: string }) => {
+    assert.match(e.message, /--init .* has size 16, this run 20/);
+    assert.equal(e.hint, 'train with --size 16');
+    return true;
+  });
+  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: tempDir() }), /--init .*: no metadata\.json there/);
+});

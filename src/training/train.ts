@@ -53,6 +53,11 @@ export interface TrainOptions {
   classWeights?: ClassWeightMode;
   /** Learning rate per epoch (default 'constant'). */
   lrSchedule?: LrSchedule;
+  /**
+   * Start from this model folder's weights instead of random ones (fine-tuning, or a warm restart).
+   * It must have the same architecture, classes, input size and channels; its normalisation is kept.
+   */
+  init?: string;
 }
 
 export interface TrainResult {
@@ -107,7 +112,9 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const { set: val } = await decodeItems(dataset.splits.val, classes, opts.size, { label: 'decoding val', onSkip: warnSkip });
   if (train.labels.length === 0) throw new VisemoError(`no readable training images in ${opts.data}`, 'check the files named in the warnings above');
   if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
-  const normalisation = pixelStats(train, opts.channels);
+  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, classes, size: opts.size, channels: opts.channels }) : null;
+  // Weights learned on one input encoding keep it: the start model's mean and std, not this data's.
+  const normalisation = initFrom?.metadata.normalisation ?? pixelStats(train, opts.channels);
 
   const metadata: RunMetadata = resuming
     ? await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata))
@@ -137,6 +144,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
           classWeights: opts.classWeights ?? 'none',
           classWeightValues: opts.classWeights && opts.classWeights !== 'none' ? classWeightValues(train.labels, classes.length, opts.classWeights) : undefined,
           lrSchedule: opts.lrSchedule ?? 'constant',
+          initFrom: initFrom?.dir,
         },
         versions: { visemo: version, tfjs: tf.version.tfjs, node: process.version },
         commandLine: opts.commandLine ?? '',
@@ -157,8 +165,16 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   model.compile({ optimizer, loss: weights ? weightedCrossentropy(weights) : 'categoricalCrossentropy', metrics: ['accuracy'] });
 
   let state: CheckpointState = { epoch: 0, history: { epochs: [], bestEpoch: 0 }, bestValAcc: -1 };
+  const ckpt = resuming ? await findCheckpoint(runDir) : null;
+  // A run killed before its first checkpoint resumes from its --init weights again.
+  const initDir = ckpt ? undefined : metadata.training.initFrom;
+  if (initDir) {
+    const start = await loadModel(initDir);
+    model.setWeights(start.getWeights());
+    start.dispose();
+    log(`starting from the weights of ${initDir}`);
+  }
   if (resuming) {
-    const ckpt = await findCheckpoint(runDir);
     if (ckpt) {
       state = await readJson<CheckpointState>(path.join(ckpt, RUN_FILES.checkpointState));
       const saved = await loadModel(ckpt);
@@ -224,6 +240,24 @@ async function optionsForResume(runDir: string, opts: TrainOptions): Promise<Tra
     classWeights: meta.training.classWeights ?? 'none',
     lrSchedule: meta.training.lrSchedule ?? 'constant',
   };
+}
+
+/** The --init model's metadata, checked against the run it starts: a mismatch names the field and the fix. */
+async function readInitModel(dir: string, want: { arch: Arch; classes: string[]; size: number; channels: 1 | 3 }): Promise<{ dir: string; metadata: RunMetadata }> {
+  const abs = path.resolve(dir);
+  let metadata: RunMetadata;
+  try {
+    metadata = await readJson<RunMetadata>(path.join(abs, RUN_FILES.metadata));
+  } catch {
+    throw new VisemoError(`--init ${dir}: no ${RUN_FILES.metadata} there`, 'give a folder written by visemo train (or a bundled model under models/)');
+  }
+  const have = { arch: metadata.arch ?? 'paper', classes: metadata.classes.join(','), size: metadata.inputSize, channels: metadata.channels };
+  const need = { arch: want.arch, classes: want.classes.join(','), size: want.size, channels: want.channels };
+  const flags = { arch: '--arch', classes: '--classes', size: '--size', channels: '--channels' } as const;
+  for (const key of Object.keys(need) as (keyof typeof need)[]) {
+    if (have[key] !== need[key]) throw new VisemoError(`--init ${dir} has ${key} ${have[key]}, this run ${need[key]}`, `train with ${flags[key]} ${have[key]}`);
+  }
+  return { dir: abs, metadata };
 }
 
 interface EpochContext extends TrainOptions {

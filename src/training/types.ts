@@ -56,6 +56,8 @@ export interface RunMetadata {
     /** Per class, in `classes` order, when classWeights is not 'none'. */
     classWeightValues?: number[];
     lrSchedule?: LrSchedule;
+    /** The model folder whose weights the run started from (train --init). */
+    initFrom?: string;
   };
   versions: Record<string, string>;
   commandLine: string;

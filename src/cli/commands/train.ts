@@ -10,6 +10,7 @@ interface TrainCliOptions extends TrainingCliOptions {
   size: number;
   force?: boolean;
   resume?: boolean;
+  init?: string;
 }
 
 export function registerTrain(program: Command): void {
@@ -22,7 +23,12 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
-    .addHelpText('after', '\nExample:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50')
+    .option('--init <model>', "start from this model's weights (a run folder, or models/visemo-fer48 to fine-tune on your data); same --arch, --classes, --size and --channels")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
+        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init models/visemo-fer48 --lr 2e-4 --epochs 5 --out runs/mine',
+    )
     .action(
       action(async (dataset: string, o: TrainCliOptions) => {
         const log = (line: string) => process.stdout.write(line + '\n');
@@ -35,6 +41,7 @@ export function registerTrain(program: Command): void {
             ...trainingSettings(o),
             force: o.force,
             resume: o.resume,
+            init: o.init,
             commandLine: ['visemo', ...process.argv.slice(2)].join(' '),
           },
           { log },

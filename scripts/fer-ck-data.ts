@@ -1,0 +1,33 @@
+/**
+ * Builds the two image folders behind the bundled `visemo` model (models/visemo-fer48), as symbolic
+ * links into ../shared (nothing is copied):
+ *   OUT/fer-ck-train/<class>/  FER2013 train (the paper's six classes) + CK+ training subjects
+ *   OUT/ckplus-heldout/<class>/ CK+ images of the held-out subjects, never trained on
+ * CK+ is split by subject (seed 42, 30% of subjects held out, stratified per class), so no person
+ * is on both sides. Usage: npx tsx scripts/fer-ck-data.ts [OUT] (default ../visemo-data)
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PAPER_CLASSES } from '../src/data/classes.js';
+import { prepareDataset } from '../src/data/dataset.js';
+import { scanImageFolder, type ImageItem } from '../src/data/image-folder.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const shared = path.resolve(here, '../../shared/datasets');
+const out = path.resolve(process.argv[2] ?? path.join(here, '../../visemo-data'));
+const classes = [...PAPER_CLASSES];
+
+const ck = await prepareDataset({ data: path.join(shared, 'ckplus48'), classes, split: 'subject', seed: 42, fractions: { val: 0, test: 0.3 } });
+const fer = await scanImageFolder(path.join(shared, 'fer2013', 'train'), { classes });
+
+async function link(dir: string, items: ImageItem[]): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true }); // only ever links made by this script
+  for (const c of classes) await fs.mkdir(path.join(dir, c), { recursive: true });
+  for (const it of items) await fs.symlink(it.path, path.join(dir, it.label, path.basename(it.path)));
+}
+await link(path.join(out, 'fer-ck-train'), [...fer.items, ...ck.splits.train]);
+await link(path.join(out, 'ckplus-heldout'), ck.splits.test);
+const subjects = (items: ImageItem[]) => new Set(items.map((it) => path.basename(it.path).split('_')[0])).size;
+console.log(`${out}/fer-ck-train: ${fer.items.length} FER2013 + ${ck.splits.train.length} CK+ images (${subjects(ck.splits.train)} subjects)`);
+console.log(`${out}/ckplus-heldout: ${ck.splits.test.length} CK+ images (${subjects(ck.splits.test)} subjects, none in training)`);

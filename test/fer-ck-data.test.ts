@@ -1,0 +1,32 @@
+/** scripts/fer-ck-data.ts: the bundled visemo model's training and held-out CK+ folders are links, and no CK+ subject is on both sides. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CKPLUS, FER_TRAIN, hasShared, REPO, tempDir } from './helpers.js';
+
+test('fer-ck-data links FER2013 train and CK+ training subjects, and holds the other CK+ subjects out', { skip: hasShared ? false : 'needs ../shared/datasets' }, async () => {
+  const out = tempDir();
+  const log = execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'fer-ck-data.ts'), out], { cwd: REPO, encoding: 'utf8' });
+  const subjectsOf = async (dir: string) => {
+    const subjects = new Set<string>();
+    for (const c of await fs.readdir(dir)) {
+      for (const f of await fs.readdir(path.join(dir, c))) {
+        const target = await fs.readlink(path.join(dir, c, f)); // throws if not a link: nothing is copied
+        assert.ok(target.startsWith(CKPLUS) || target.startsWith(FER_TRAIN), target);
+        if (target.startsWith(CKPLUS)) {
+          assert.equal(path.basename(path.dirname(target)), c, 'a link keeps its class');
+          subjects.add(f.split('_')[0]!);
+        }
+      }
+    }
+    return subjects;
+  };
+  const train = await subjectsOf(path.join(out, 'fer-ck-train'));
+  const heldOut = await subjectsOf(path.join(out, 'ckplus-heldout'));
+  assert.ok(train.size > 50 && heldOut.size > 20, `${train.size} training and ${heldOut.size} held-out subjects`);
+  assert.deepEqual([...heldOut].filter((s) => train.has(s)), [], 'a subject on both sides');
+  assert.deepEqual((await fs.readdir(path.join(out, 'fer-ck-train'))).sort(), ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);
+  assert.match(log, /23744 FER2013 \+ \d+ CK\+ images/);
+});
