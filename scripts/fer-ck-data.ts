@@ -3,6 +3,8 @@
  * links into ../shared (nothing is copied):
  *   OUT/fer-ck-train/<class>/  FER2013 train (the paper's six classes) + CK+ training subjects
  *   OUT/ckplus-heldout/<class>/ CK+ images of the held-out subjects, never trained on
+ *   OUT/ck-focus/<class>/      the same CK+ training subjects + a seeded 1000 FER2013 train images per
+ *                              class: a short last fine-tune where CK+ is a tenth of the data, not 3%
  * CK+ is split by subject (seed 42, 30% of subjects held out, stratified per class), so no person
  * is on both sides. Usage: npx tsx scripts/fer-ck-data.ts [OUT] (default ../visemo-data)
  */
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { PAPER_CLASSES } from '../src/data/classes.js';
 import { prepareDataset } from '../src/data/dataset.js';
 import { scanImageFolder, type ImageItem } from '../src/data/image-folder.js';
+import { createRng, shuffleInPlace } from '../src/util/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = path.resolve(here, '../../shared/datasets');
@@ -28,6 +31,11 @@ async function link(dir: string, items: ImageItem[]): Promise<void> {
 }
 await link(path.join(out, 'fer-ck-train'), [...fer.items, ...ck.splits.train]);
 await link(path.join(out, 'ckplus-heldout'), ck.splits.test);
+const FER_PER_CLASS = 1000;
+const rng = createRng(42);
+const ferSample = classes.flatMap((c) => shuffleInPlace(fer.items.filter((it) => it.label === c), rng).slice(0, FER_PER_CLASS));
+await link(path.join(out, 'ck-focus'), [...ferSample, ...ck.splits.train]);
 const subjects = (items: ImageItem[]) => new Set(items.map((it) => path.basename(it.path).split('_')[0])).size;
 console.log(`${out}/fer-ck-train: ${fer.items.length} FER2013 + ${ck.splits.train.length} CK+ images (${subjects(ck.splits.train)} subjects)`);
+console.log(`${out}/ck-focus: ${ferSample.length} FER2013 + the same ${ck.splits.train.length} CK+ images`);
 console.log(`${out}/ckplus-heldout: ${ck.splits.test.length} CK+ images (${subjects(ck.splits.test)} subjects, none in training)`);

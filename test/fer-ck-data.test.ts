@@ -1,4 +1,4 @@
-/** scripts/fer-ck-data.ts: the bundled visemo model's training and held-out CK+ folders are links, and no CK+ subject is on both sides. */
+/** scripts/fer-ck-data.ts: the bundled visemo model's training, focus and held-out CK+ folders are links, and no CK+ subject is on both sides. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -25,8 +25,11 @@ test('fer-ck-data links FER2013 train and CK+ training subjects, and holds the o
   };
   const train = await subjectsOf(path.join(out, 'fer-ck-train'));
   const heldOut = await subjectsOf(path.join(out, 'ckplus-heldout'));
+  assert.deepEqual(await subjectsOf(path.join(out, 'ck-focus')), train, 'the focus folder has the same CK+ training subjects');
   assert.ok(train.size > 50 && heldOut.size > 20, `${train.size} training and ${heldOut.size} held-out subjects`);
   assert.deepEqual([...heldOut].filter((s) => train.has(s)), [], 'a subject on both sides');
   assert.deepEqual((await fs.readdir(path.join(out, 'fer-ck-train'))).sort(), ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);
   assert.match(log, /23744 FER2013 \+ \d+ CK\+ images/);
+  // 1000 per class, but FER2013 train has only 436 disgust images.
+  assert.match(log, /ck-focus: 5436 FER2013 \+ the same \d+ CK\+ images/);
 });

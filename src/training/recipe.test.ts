@@ -127,5 +127,7 @@ test('--init starts from another model: its weights and normalisation; a mismatc
     assert.equal(e.hint, 'train with --size 16');
     return true;
   });
-  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: tempDir() }), /--init .*: no metadata\.json there/);
+  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);
+  // A bundled model by name: the paper's CNN is 50×50×3, so this 16×16 visemo run is refused, naming the arch.
+  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: 'paper' }), /--init paper has arch paper, this run visemo/);
 });

@@ -10,6 +10,7 @@ import { batchInput, batchLabels, decodeItems, pixelStats, type DecodedSet } fro
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
 import type { SplitFractions, SplitMode } from '../data/split.js';
 import { buildModel, MIN_SIZE, type Arch } from '../model/architectures.js';
+import { resolveModel } from '../inference/models.js';
 import { loadModel, loadTensors, saveModel, saveTensors } from '../model/model-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -54,7 +55,8 @@ export interface TrainOptions {
   /** Learning rate per epoch (default 'constant'). */
   lrSchedule?: LrSchedule;
   /**
-   * Start from this model folder's weights instead of random ones (fine-tuning, or a warm restart).
+   * Start from this model's weights instead of random ones (fine-tuning, or a warm restart): a
+   * bundled model's name or a run folder.
    * It must have the same architecture, classes, input size and channels; its normalisation is kept.
    */
   init?: string;
@@ -244,13 +246,14 @@ async function optionsForResume(runDir: string, opts: TrainOptions): Promise<Tra
 
 /** The --init model's metadata, checked against the run it starts: a mismatch names the field and the fix. */
 async function readInitModel(dir: string, want: { arch: Arch; classes: string[]; size: number; channels: 1 | 3 }): Promise<{ dir: string; metadata: RunMetadata }> {
-  const abs = path.resolve(dir);
-  let metadata: RunMetadata;
+  let abs: string;
   try {
-    metadata = await readJson<RunMetadata>(path.join(abs, RUN_FILES.metadata));
-  } catch {
-    throw new VisemoError(`--init ${dir}: no ${RUN_FILES.metadata} there`, 'give a folder written by visemo train (or a bundled model under models/)');
+    abs = (await resolveModel(dir)).dir;
+  } catch (err) {
+    if (err instanceof VisemoError) throw new VisemoError(`--init: ${err.message}`, err.hint);
+    throw err;
   }
+  const metadata = await readJson<RunMetadata>(path.join(abs, RUN_FILES.metadata));
   const have = { arch: metadata.arch ?? 'paper', classes: metadata.classes.join(','), size: metadata.inputSize, channels: metadata.channels };
   const need = { arch: want.arch, classes: want.classes.join(','), size: want.size, channels: want.channels };
   const flags = { arch: '--arch', classes: '--classes', size: '--size', channels: '--channels' } as const;

@@ -23,11 +23,11 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
-    .option('--init <model>', "start from this model's weights (a run folder, or models/visemo-fer48 to fine-tune on your data); same --arch, --classes, --size and --channels")
+    .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --classes, --size and --channels")
     .addHelpText(
       'after',
       '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
-        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init models/visemo-fer48 --lr 2e-4 --epochs 5 --out runs/mine',
+        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine',
     )
     .action(
       action(async (dataset: string, o: TrainCliOptions) => {
