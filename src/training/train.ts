@@ -105,6 +105,8 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const backend = await useBackend(opts.backend);
   const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass, fractions: opts.fractions });
   const classes = dataset.folder.classes;
+  // Checked before decoding, so a mismatched --init fails at once.
+  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, classes, size: opts.size, channels: opts.channels }) : null;
   const skipped: TrainResult['skipped'] = [];
   const warnSkip = (s: { path: string; reason: string }) => {
     skipped.push(s);
@@ -114,7 +116,6 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const { set: val } = await decodeItems(dataset.splits.val, classes, opts.size, { label: 'decoding val', onSkip: warnSkip });
   if (train.labels.length === 0) throw new VisemoError(`no readable training images in ${opts.data}`, 'check the files named in the warnings above');
   if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
-  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, classes, size: opts.size, channels: opts.channels }) : null;
   // Weights learned on one input encoding keep it: the start model's mean and std, not this data's.
   const normalisation = initFrom?.metadata.normalisation ?? pixelStats(train, opts.channels);
 
