@@ -24,8 +24,18 @@ const classes = [...PAPER_CLASSES];
 const ck = await prepareDataset({ data: path.join(shared, 'ckplus48'), classes, split: 'subject', seed: 42, fractions: { val: 0, test: 0.3 } });
 const fer = await scanImageFolder(path.join(shared, 'fer2013', 'train'), { classes });
 
+/** Removes a folder this script made before: class folders of links only; anything else stops the script. */
+async function removeOwnLinks(dir: string): Promise<void> {
+  for (const c of await fs.readdir(dir).catch(() => [])) {
+    for (const f of await fs.readdir(path.join(dir, c))) {
+      if (!(await fs.lstat(path.join(dir, c, f))).isSymbolicLink()) throw new Error(`${path.join(dir, c, f)} is not a link this script made: move ${dir} away first`);
+    }
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
 async function link(dir: string, items: ImageItem[]): Promise<void> {
-  await fs.rm(dir, { recursive: true, force: true }); // only ever links made by this script
+  await removeOwnLinks(dir);
   for (const c of classes) await fs.mkdir(path.join(dir, c), { recursive: true });
   for (const it of items) await fs.symlink(it.path, path.join(dir, it.label, path.basename(it.path)));
 }

@@ -8,7 +8,8 @@ import { CKPLUS, FER_TRAIN, hasShared, REPO, tempDir } from './helpers.js';
 
 test('fer-ck-data links FER2013 train and CK+ training subjects, and holds the other CK+ subjects out', { skip: hasShared ? false : 'needs ../shared/datasets' }, async () => {
   const out = tempDir();
-  const log = execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'fer-ck-data.ts'), out], { cwd: REPO, encoding: 'utf8' });
+  const script = () => execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'fer-ck-data.ts'), out], { cwd: REPO, encoding: 'utf8', stdio: 'pipe' });
+  const log = script();
   const subjectsOf = async (dir: string) => {
     const subjects = new Set<string>();
     for (const c of await fs.readdir(dir)) {
@@ -32,4 +33,11 @@ test('fer-ck-data links FER2013 train and CK+ training subjects, and holds the o
   assert.match(log, /23744 FER2013 \+ \d+ CK\+ images/);
   // 1000 per class, but FER2013 train has only 436 disgust images.
   assert.match(log, /ck-focus: 5436 FER2013 \+ the same \d+ CK\+ images/);
+
+  // Run again: its own links are replaced; a real file in its folders stops it, untouched.
+  script();
+  const mine = path.join(out, 'ckplus-heldout', 'anger', 'mine.txt');
+  await fs.writeFile(mine, 'user data');
+  assert.throws(script, /is not a link this script made/);
+  assert.equal(await fs.readFile(mine, 'utf8'), 'user data');
 });
