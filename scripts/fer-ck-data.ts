@@ -5,6 +5,8 @@
  *   OUT/ckplus-heldout/<class>/ CK+ images of the held-out subjects, never trained on
  *   OUT/ck-focus/<class>/      the same CK+ training subjects + a seeded 1000 FER2013 train images per
  *                              class: a short last fine-tune where CK+ is a tenth of the data, not 3%
+ *   OUT/fer-ck-x6/<class>/     FER2013 train + each CK+ training image linked six times (…-c1.png …
+ *                              -c6.png): CK+ becomes 14% of the data while all of FER2013 stays
  * CK+ is split by subject (seed 42, 30% of subjects held out, stratified per class), so no person
  * is on both sides. Usage: npx tsx scripts/fer-ck-data.ts [OUT] (default ../visemo-data)
  */
@@ -34,10 +36,15 @@ async function removeOwnLinks(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
-async function link(dir: string, items: ImageItem[]): Promise<void> {
+/** Links the items into dir/<class>/; with copies > 1 each is linked that often, as name-c1.ext … */
+async function link(dir: string, items: ImageItem[], oversampled: { items: ImageItem[]; copies: number } = { items: [], copies: 1 }): Promise<void> {
   await removeOwnLinks(dir);
   for (const c of classes) await fs.mkdir(path.join(dir, c), { recursive: true });
   for (const it of items) await fs.symlink(it.path, path.join(dir, it.label, path.basename(it.path)));
+  for (const it of oversampled.items) {
+    const { name, ext } = path.parse(it.path);
+    for (let k = 1; k <= oversampled.copies; k++) await fs.symlink(it.path, path.join(dir, it.label, `${name}-c${k}${ext}`));
+  }
 }
 await link(path.join(out, 'fer-ck-train'), [...fer.items, ...ck.splits.train]);
 await link(path.join(out, 'ckplus-heldout'), ck.splits.test);
@@ -45,7 +52,10 @@ const FER_PER_CLASS = 1000;
 const rng = createRng(42);
 const ferSample = classes.flatMap((c) => shuffleInPlace(fer.items.filter((it) => it.label === c), rng).slice(0, FER_PER_CLASS));
 await link(path.join(out, 'ck-focus'), [...ferSample, ...ck.splits.train]);
+const CK_COPIES = 6;
+await link(path.join(out, 'fer-ck-x6'), fer.items, { items: ck.splits.train, copies: CK_COPIES });
 const subjects = (items: ImageItem[]) => new Set(items.map((it) => path.basename(it.path).split('_')[0])).size;
 console.log(`${out}/fer-ck-train: ${fer.items.length} FER2013 + ${ck.splits.train.length} CK+ images (${subjects(ck.splits.train)} subjects)`);
+console.log(`${out}/fer-ck-x6: ${fer.items.length} FER2013 + ${CK_COPIES} × the same ${ck.splits.train.length} CK+ images`);
 console.log(`${out}/ck-focus: ${ferSample.length} FER2013 + the same ${ck.splits.train.length} CK+ images`);
 console.log(`${out}/ckplus-heldout: ${ck.splits.test.length} CK+ images (${subjects(ck.splits.test)} subjects, none in training)`);

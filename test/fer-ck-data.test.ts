@@ -1,4 +1,4 @@
-/** scripts/fer-ck-data.ts: the bundled visemo model's training, focus and held-out CK+ folders are links, and no CK+ subject is on both sides. */
+/** scripts/fer-ck-data.ts: the bundled visemo model's training, oversampled, focus and held-out CK+ folders are links, and no CK+ subject is on both sides. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -27,6 +27,11 @@ test('fer-ck-data links FER2013 train and CK+ training subjects, and holds the o
   const train = await subjectsOf(path.join(out, 'fer-ck-train'));
   const heldOut = await subjectsOf(path.join(out, 'ckplus-heldout'));
   assert.deepEqual(await subjectsOf(path.join(out, 'ck-focus')), train, 'the focus folder has the same CK+ training subjects');
+  assert.deepEqual(await subjectsOf(path.join(out, 'fer-ck-x6')), train, 'the oversampled folder has the same CK+ training subjects');
+  const ckCount = Number(/\+ (\d+) CK\+ images/.exec(log)?.[1]);
+  const x6Ck = (await Promise.all((await fs.readdir(path.join(out, 'fer-ck-x6'))).map((c) => fs.readdir(path.join(out, 'fer-ck-x6', c))))).flat().filter((f) => /^S\d+_/.test(f));
+  assert.equal(x6Ck.length, 6 * ckCount, 'each CK+ training image is linked six times');
+  assert.ok(x6Ck.every((f) => /-c[1-6]\.png$/.test(f)), 'copies are named -c1 … -c6');
   assert.ok(train.size > 50 && heldOut.size > 20, `${train.size} training and ${heldOut.size} held-out subjects`);
   assert.deepEqual([...heldOut].filter((s) => train.has(s)), [], 'a subject on both sides');
   assert.deepEqual((await fs.readdir(path.join(out, 'fer-ck-train'))).sort(), ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);

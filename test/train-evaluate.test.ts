@@ -62,6 +62,11 @@ test('an existing run is never overwritten without --force; --resume continues i
   const leftovers = (await fs.readdir(out)).filter((f) => f.endsWith('.tmp') || f.startsWith('.'));
   assert.deepEqual(leftovers, [], 'temporary files left behind');
 
+  // --force replaces the run only once the new one has passed its checks: a refused one leaves it whole.
+  const finished = await fs.readFile(path.join(out, 'weights.bin'));
+  const refused = runCli([...args, '--epochs', '1', '--force', '--classes', 'happiness,joyful']);
+  assert.match(refused.stderr, /joyful not found/);
+  assert.deepEqual(await fs.readFile(path.join(out, 'weights.bin')), finished, '--force removed the old run before the new one could start');
   assert.equal(runCli([...args, '--epochs', '1', '--force']).code, 0);
 });
 

@@ -1,6 +1,6 @@
 /** train --arch visemo with the full recipe: recorded in metadata, applied per epoch, kept on resume; evaluate --tta. */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PAPER_CLASSES } from '../data/classes.js';
@@ -110,6 +110,14 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   assert.deepEqual(tuned.metadata.normalisation, first.metadata.normalisation, 'the start model keeps its input encoding');
   const scratch = await trainRun({ ...base, data: other, out: path.join(tempDir(), 'scratch'), learningRate: 1e-12 });
   assert.notDeepEqual(scratch.metadata.normalisation, first.metadata.normalisation);
+  // A second cycle on the same images with the same seed would replay the first one's shuffles and augmentations: warned.
+  const logsOf = async (seed: number) => {
+    const logs: string[] = [];
+    await trainRun({ ...base, seed, data: other, out: path.join(tempDir(), `again-${seed}`), learningRate: 1e-12, init: tuned.runDir }, { log: (m) => logs.push(m) });
+    return logs.join('\n');
+  };
+  assert.match(await logsOf(base.seed), /was trained on these same images with seed 5; .*give another --seed/);
+  assert.doesNotMatch(await logsOf(base.seed + 1), /same images/);
 
   const firstKernel = async (dir: string) => {
     const m = await loadEmotionModel(dir);
@@ -129,5 +137,7 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   });
   await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);
   // A bundled model by name: the paper's CNN is 50×50×3, so this 16×16 visemo run is refused, naming the arch.
-  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: 'paper' }), /--init paper has arch paper, this run visemo/);
+  const bad = path.join(tempDir(), 'bad');
+  await assert.rejects(trainRun({ ...base, data: other, out: bad, learningRate: 1e-3, init: 'paper' }), /--init paper has arch paper, this run visemo/);
+  assert.equal(existsSync(bad), false, 'a refused run leaves no output folder behind');
 });

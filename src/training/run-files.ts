@@ -24,16 +24,24 @@ export async function runDirState(dir: string): Promise<RunDirState> {
   return entries.includes(RUN_FILES.metadata) ? 'run' : 'other';
 }
 
-/** Makes `dir` ready for a fresh run, refusing to overwrite anything without --force. */
-export async function claimRunDir(dir: string, force: boolean): Promise<void> {
+/** Refuses a fresh run in `dir` when it would overwrite something without --force; changes nothing. */
+export async function checkRunDirFree(dir: string, force: boolean): Promise<void> {
   const state = await runDirState(dir);
-  if (state === 'run' || state === 'other') {
-    if (!force) {
-      throw new VisemoError(
-        `output folder ${dir} already exists and is not empty`,
-        state === 'run' ? 'pass --resume to continue that run, --force to replace it, or choose another --out' : 'choose another --out (or --force to write into it)',
-      );
-    }
+  if ((state === 'run' || state === 'other') && !force) {
+    throw new VisemoError(
+      `output folder ${dir} already exists and is not empty`,
+      state === 'run' ? 'pass --resume to continue that run, --force to replace it, or choose another --out' : 'choose another --out (or --force to write into it)',
+    );
+  }
+}
+
+/**
+ * Makes `dir` ready for a fresh run. Called only once the data and options have passed their
+ * checks, so a run that fails early neither leaves an empty folder nor removes an old run.
+ */
+export async function claimRunDir(dir: string, force: boolean): Promise<void> {
+  await checkRunDirFree(dir, force);
+  if (force) {
     // Only our own files go; anything else the user put there stays.
     for (const f of OWNED) await fs.rm(path.join(dir, f), { force: true });
     await fs.rm(path.join(dir, RUN_FILES.checkpoint), { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { createRng, shuffleInPlace } from '../util/random.js';
 import { startProgress } from '../util/progress.js';
 import { version } from '../version.js';
 import { argmax, predictSet } from '../model/predict-set.js';
-import { claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
+import { checkRunDirFree, claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from './augment.js';
 import { classWeightValues, smoothLabels, weightedCrossentropy } from './loss.js';
 import { learningRateAt, setLearningRate, type LrSchedule } from './schedule.js';
@@ -100,13 +100,17 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const resuming = opts.resume === true && (await runDirState(runDir)) === 'run';
   if (opts.resume && !resuming) log(`no run to resume in ${runDir}: starting a new one`);
   if (resuming) opts = await optionsForResume(runDir, opts);
-  else await claimRunDir(runDir, opts.force === true);
+  else await checkRunDirFree(runDir, opts.force === true);
 
   const backend = await useBackend(opts.backend);
   const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass, fractions: opts.fractions });
   const classes = dataset.folder.classes;
   // Checked before decoding, so a mismatched --init fails at once.
   const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, classes, size: opts.size, channels: opts.channels }) : null;
+  if (initFrom && initFrom.metadata.dataset?.fingerprint === dataset.fingerprint && initFrom.metadata.training?.seed === opts.seed) {
+    // Shuffles and augmentations are seeded by (seed, epoch): a second cycle would replay the first.
+    log(`warning: --init ${opts.init} was trained on these same images with seed ${opts.seed}; this run replays its shuffles and augmentations epoch by epoch: give another --seed for fresh ones`);
+  }
   const skipped: TrainResult['skipped'] = [];
   const warnSkip = (s: { path: string; reason: string }) => {
     skipped.push(s);
@@ -158,6 +162,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   }
   metadata.training.epochs = opts.epochs;
   metadata.training.backend = backend;
+  if (!resuming) await claimRunDir(runDir, opts.force === true);
   await writeJsonAtomic(path.join(runDir, RUN_FILES.metadata), metadata);
   if (!resuming) await writeJsonAtomic(path.join(runDir, RUN_FILES.split), dataset.record);
 

@@ -23,7 +23,7 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
-    .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --classes, --size and --channels")
+    .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --classes, --size and --channels; on the images it was trained on, give another --seed")
     .addHelpText(
       'after',
       '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
