@@ -23,3 +23,5 @@ export type { PrepareOptions, PrepareSummary } from './prepare/prepare.js';
 export { runExperiment } from './experiment/run-experiment.js';
 export type { ExperimentOptions } from './experiment/run-experiment.js';
 export { compareModels } from './evaluation/compare.js';
+export { averageModels } from './model/average.js';
+export type { AverageOptions, AverageResult } from './model/average.js';

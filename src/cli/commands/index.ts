@@ -9,6 +9,7 @@ import { registerReport } from './report.js';
 import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerCompare } from './compare.js';
+import { registerAverage } from './average.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerServe(program);
   registerCompare(program);
+  registerAverage(program);
 }

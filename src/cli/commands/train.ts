@@ -54,7 +54,9 @@ export function registerTrain(program: Command): void {
         log(`classes   ${metadata.classes.join(', ')}`);
         log(`images    train ${img.train}, val ${img.val}, test ${img.test} (${metadata.split.mode} split, seed ${metadata.split.seed})${result.skipped.length ? `; ${result.skipped.length} unreadable skipped` : ''}`);
         log(`backend   ${metadata.training.backend}, ${metadata.inputSize}x${metadata.inputSize}x${metadata.channels}, batch ${metadata.training.batchSize}`);
-        if (best) log(`best      epoch ${best.epoch}: val_acc ${pct(best.valAcc)}, val_loss ${best.valLoss.toFixed(4)}`);
+        // Without a validation split there is no best epoch to report, only the last one kept.
+        if (best && img.val === 0) log(`kept      the last epoch, ${best.epoch}: train acc ${pct(best.acc)}, loss ${best.loss.toFixed(4)} (no validation split)`);
+        else if (best) log(`best      epoch ${best.epoch}: val_acc ${pct(best.valAcc)}, val_loss ${best.valLoss.toFixed(4)}`);
         log(`time      ${seconds.toFixed(1)} s training (${history.epochs.length ? (seconds / history.epochs.length).toFixed(1) : '0'} s/epoch), ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
         log(`saved     ${path.relative(process.cwd(), result.runDir) || '.'}/  (next: visemo evaluate ${path.relative(process.cwd(), result.runDir) || '.'})`);
       }),
