@@ -6,24 +6,11 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { MODEL_FILE, WEIGHTS_FILE } from './model-io.js';
+import { MODEL_FILE, WEIGHTS_FILE, type ModelJson } from './model-io.js';
 import { RUN_FILES, checkRunDirFree, claimRunDir } from '../training/run-files.js';
 import type { RunMetadata } from '../training/types.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
-
-interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: unknown;
-}
-
-interface ModelJson {
-  modelTopology: unknown;
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
-  [key: string]: unknown;
-}
 
 /** One model folder as read for averaging. */
 interface Ingredient {

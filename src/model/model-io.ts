@@ -40,7 +40,8 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   );
 }
 
-interface ModelJson {
+/** model.json as saveModel writes it. */
+export interface ModelJson {
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
