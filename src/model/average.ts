@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MODEL_FILE, WEIGHTS_FILE, type ModelJson } from './model-io.js';
-import { RUN_FILES, checkRunDirFree, claimRunDir } from '../training/run-files.js';
+import { RUN_FILES, claimRunDir } from '../training/run-files.js';
 import type { RunMetadata } from '../training/types.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -111,8 +111,6 @@ export async function averageModels(dirs: string[], out: string, options: Averag
     const why = mismatch(first, other);
     if (why) throw new VisemoError(`cannot average ${other.dir} with ${first.dir}: it has ${why}`, 'average only models of one architecture, classes, input and normalisation');
   }
-  await checkRunDirFree(out, options.force ?? false);
-
   const weights = meanOf(ingredients.map((i) => i.weights));
   const metadata: RunMetadata & { averagedFrom: { dir: string; commandLine: string; createdAt: string }[] } = {
     ...first.metadata,
@@ -120,7 +118,7 @@ export async function averageModels(dirs: string[], out: string, options: Averag
     commandLine: options.commandLine ?? `visemo average ${dirs.join(' ')} --out ${out}`,
     createdAt: new Date().toISOString(),
   };
-  // Only now, with every check passed, are an old run's files in `out` removed (--force).
+  // Refuses an existing run without --force; only now, with every check passed, are its files removed.
   await claimRunDir(out, options.force ?? false);
   // Weights first, model.json and metadata.json last: a folder with metadata.json is a whole model.
   await writeFileAtomic(path.join(out, WEIGHTS_FILE), new Uint8Array(weights.buffer));
