@@ -21,6 +21,15 @@ export function floatOption(name: string): (value: string) => number {
   };
 }
 
+/** A number from 0 to 1 inclusive. */
+export function unitOption(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be from 0 to 1, got '${value}'`);
+    return n;
+  };
+}
+
 export function fractionOption(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);

@@ -13,16 +13,14 @@ import { PAPER_CLASSES } from '../data/classes.js';
 import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
-import { loadFaceApiExpressionNet } from '../inference/faceapi-expression.js';
-import { loadEmotionModel } from '../inference/models.js';
-import { predictSet } from '../model/predict-set.js';
+import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { VisemoError } from '../util/errors.js';
 import { fixed, formatTable, pct } from '../util/table.js';
 import { computeMetrics } from './metrics.js';
 import type { Metrics } from './types.js';
 
-export const FACEAPI_MODEL = 'faceapi';
+export { FACEAPI_MODEL };
 
 export interface CompareOptions {
   /** A flat class folder, or a train/val/test folder (its test/ split is used). */
@@ -70,16 +68,6 @@ export interface ComparisonResult {
   createdAt: string;
 }
 
-/** A model as compare runs it: probabilities over its own classes for crops at its input size. */
-interface Contender {
-  name: string;
-  source: string;
-  classes: string[];
-  inputSize: number;
-  classify(set: DecodedSet): Promise<Float32Array[]>;
-  dispose(): void;
-}
-
 export async function compareModels(opts: CompareOptions): Promise<ComparisonResult> {
   const log = opts.log ?? (() => {});
   if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models paper,${FACEAPI_MODEL}`);
@@ -88,10 +76,10 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
   const { items, split } = await imagesToCompare(opts.data, classes, opts.limitPerClass, opts.seed ?? 42);
   log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
 
-  const contenders: Contender[] = [];
+  const contenders: Classifier[] = [];
   try {
     for (const name of opts.models) {
-      const c = await loadContender(name, opts.tta === true);
+      const c = await loadClassifier(name, { tta: opts.tta === true });
       contenders.push(c);
       const missing = classes.filter((k) => !c.classes.includes(k));
       if (missing.length > 0) {
@@ -171,35 +159,6 @@ async function imagesToCompare(data: string, classes: string[], limit: number | 
     items = classes.flatMap((c) => shuffleInPlace(items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)), rng).slice(0, limit));
   }
   return { items, split };
-}
-
-async function loadContender(name: string, tta: boolean): Promise<Contender> {
-  if (name === FACEAPI_MODEL) {
-    const net = await loadFaceApiExpressionNet();
-    return {
-      name,
-      source: 'face-api.js expression net (@vladmandic/face-api, model/face_expression_model)',
-      classes: net.classes,
-      inputSize: net.inputSize,
-      classify: (set) => net.classifyGray(splitPixels(set)),
-      dispose: () => {},
-    };
-  }
-  const loaded = await loadEmotionModel(name);
-  const { normalisation, channels } = loaded.metadata;
-  return {
-    name,
-    source: loaded.dir,
-    classes: loaded.metadata.classes,
-    inputSize: loaded.metadata.inputSize,
-    classify: async (set) => predictSet(loaded.model, set, normalisation, channels, 128, tta),
-    dispose: () => loaded.model.dispose(),
-  };
-}
-
-function splitPixels(set: DecodedSet): Uint8Array[] {
-  const px = set.size * set.size;
-  return Array.from(set.labels, (_, i) => set.pixels.subarray(i * px, (i + 1) * px));
 }
 
 /** One table: accuracy, macro F1 and recall per class, a row per model. */

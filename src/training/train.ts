@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { tf, useBackend, type BackendChoice } from '../engine/backend.js';
-import { batchInput, batchLabels, decodeItems, pixelStats, type DecodedSet } from '../data/decoded-set.js';
+import { batchInput, decodeItems, pixelStats, type DecodedSet } from '../data/decoded-set.js';
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
 import type { SplitFractions, SplitMode } from '../data/split.js';
 import { buildModel, MIN_SIZE, type Arch } from '../model/architectures.js';
@@ -20,7 +20,10 @@ import { version } from '../version.js';
 import { argmax, predictSet } from '../model/predict-set.js';
 import { checkRunDirFree, claimRunDir, findCheckpoint, replaceCheckpoint, RUN_FILES, runDirState } from './run-files.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from './augment.js';
-import { classWeightValues, smoothLabels, weightedCrossentropy } from './loss.js';
+import { classWeightValues, weightedCrossentropy } from './loss.js';
+import { initWeightsFrom } from './init-weights.js';
+import { mixTargets, teacherTargets, type TeacherSpec } from './teacher.js';
+import { FACEAPI_MODEL } from '../inference/classifier.js';
 import { learningRateAt, setLearningRate, type LrSchedule } from './schedule.js';
 import type { ClassWeightMode, EpochRecord, History, RunMetadata } from './types.js';
 
@@ -57,9 +60,14 @@ export interface TrainOptions {
   /**
    * Start from this model's weights instead of random ones (fine-tuning, or a warm restart): a
    * bundled model's name or a run folder.
-   * It must have the same architecture, classes, input size and channels; its normalisation is kept.
+   * It must have the same architecture, input size and channels; its normalisation is kept. Classes
+   * it lacks start with fresh classifier weights.
    */
   init?: string;
+  /** Knowledge distillation: teacher models whose probabilities are mixed into the targets. */
+  teacher?: TeacherSpec;
+  /** Where teacher probabilities are cached (default: see defaultCacheDir). */
+  cacheDir?: string;
 }
 
 export interface TrainResult {
@@ -106,7 +114,8 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const dataset = await prepareDataset({ data: opts.data, classes: opts.classes, split: opts.split, seed: opts.seed, subjectPattern: opts.subjectPattern, limitPerClass: opts.limitPerClass, fractions: opts.fractions });
   const classes = dataset.folder.classes;
   // Checked before decoding, so a mismatched --init fails at once.
-  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, classes, size: opts.size, channels: opts.channels }) : null;
+  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, size: opts.size, channels: opts.channels }) : null;
+  const teacher = opts.teacher ? { ...opts.teacher, models: await Promise.all(opts.teacher.models.map(resolveTeacher)) } : undefined;
   if (initFrom && initFrom.metadata.dataset?.fingerprint === dataset.fingerprint && initFrom.metadata.training?.seed === opts.seed) {
     // Shuffles and augmentations are seeded by (seed, epoch): a second cycle would replay the first.
     log(`warning: --init ${opts.init} was trained on these same images with seed ${opts.seed}; this run replays its shuffles and augmentations epoch by epoch: give another --seed for fresh ones`);
@@ -120,6 +129,14 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const { set: val } = await decodeItems(dataset.splits.val, classes, opts.size, { label: 'decoding val', onSkip: warnSkip });
   if (train.labels.length === 0) throw new VisemoError(`no readable training images in ${opts.data}`, 'check the files named in the warnings above');
   if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
+  let teacherProbs: Float32Array | null = null;
+  if (teacher) {
+    // Teachers run on wasm, where face-api's depthwise convolutions are fast; training goes back to its backend.
+    await useBackend('wasm', { quiet: true });
+    const byRel = new Map(dataset.splits.train.map((it) => [it.rel, it]));
+    teacherProbs = await teacherTargets(train.rels.map((r) => byRel.get(r)!), classes, teacher, { cacheDir: opts.cacheDir, log });
+    await useBackend(opts.backend, { quiet: true });
+  }
   // Weights learned on one input encoding keep it: the start model's mean and std, not this data's.
   const normalisation = initFrom?.metadata.normalisation ?? pixelStats(train, opts.channels);
 
@@ -152,6 +169,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
           classWeightValues: opts.classWeights && opts.classWeights !== 'none' ? classWeightValues(train.labels, classes.length, opts.classWeights) : undefined,
           lrSchedule: opts.lrSchedule ?? 'constant',
           initFrom: initFrom?.dir,
+          teacher,
         },
         versions: { visemo: version, tfjs: tf.version.tfjs, node: process.version },
         commandLine: opts.commandLine ?? '',
@@ -178,9 +196,10 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const initDir = ckpt ? undefined : metadata.training.initFrom;
   if (initDir) {
     const start = await loadModel(initDir);
-    model.setWeights(start.getWeights());
+    const startClasses = (await readJson<RunMetadata>(path.join(initDir, RUN_FILES.metadata))).classes;
+    const { fresh } = initWeightsFrom(model, start, startClasses, classes);
     start.dispose();
-    log(`starting from the weights of ${initDir}`);
+    log(`starting from the weights of ${initDir}${fresh.length ? ` (new classes start fresh: ${fresh.join(', ')})` : ''}`);
   }
   if (resuming) {
     if (ckpt) {
@@ -198,7 +217,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     const schedule = metadata.training.lrSchedule ?? 'constant';
     const learningRate = learningRateAt(schedule, opts.learningRate, epoch, opts.epochs);
     setLearningRate(optimizer, learningRate);
-    const record = await trainEpoch(model, train, val, { ...opts, numClasses: classes.length, norm, epoch });
+    const record = await trainEpoch(model, train, val, { ...opts, numClasses: classes.length, norm, epoch, teacher: teacherProbs && teacher ? { probs: teacherProbs, weight: teacher.weight } : null });
     if (schedule !== 'constant') record.learningRate = learningRate;
     state.history.epochs.push(record);
     hooks.onEpoch?.(record);
@@ -247,11 +266,12 @@ async function optionsForResume(runDir: string, opts: TrainOptions): Promise<Tra
     labelSmoothing: meta.training.labelSmoothing ?? 0,
     classWeights: meta.training.classWeights ?? 'none',
     lrSchedule: meta.training.lrSchedule ?? 'constant',
+    teacher: meta.training.teacher,
   };
 }
 
 /** The --init model's metadata, checked against the run it starts: a mismatch names the field and the fix. */
-async function readInitModel(dir: string, want: { arch: Arch; classes: string[]; size: number; channels: 1 | 3 }): Promise<{ dir: string; metadata: RunMetadata }> {
+async function readInitModel(dir: string, want: { arch: Arch; size: number; channels: 1 | 3 }): Promise<{ dir: string; metadata: RunMetadata }> {
   let abs: string;
   try {
     abs = (await resolveModel(dir)).dir;
@@ -260,17 +280,30 @@ async function readInitModel(dir: string, want: { arch: Arch; classes: string[];
     throw err;
   }
   const metadata = await readJson<RunMetadata>(path.join(abs, RUN_FILES.metadata));
-  const have = { arch: metadata.arch ?? 'paper', classes: metadata.classes.join(','), size: metadata.inputSize, channels: metadata.channels };
-  const need = { arch: want.arch, classes: want.classes.join(','), size: want.size, channels: want.channels };
-  const flags = { arch: '--arch', classes: '--classes', size: '--size', channels: '--channels' } as const;
+  const have = { arch: metadata.arch ?? 'paper', size: metadata.inputSize, channels: metadata.channels };
+  const need = { arch: want.arch, size: want.size, channels: want.channels };
+  const flags = { arch: '--arch', size: '--size', channels: '--channels' } as const;
   for (const key of Object.keys(need) as (keyof typeof need)[]) {
     if (have[key] !== need[key]) throw new VisemoError(`--init ${dir} has ${key} ${have[key]}, this run ${need[key]}`, `train with ${flags[key]} ${have[key]}`);
   }
   return { dir: abs, metadata };
 }
 
-interface EpochContext extends TrainOptions {
+/** A teacher is 'faceapi', a bundled model's name (kept as the name) or a run folder (made absolute). */
+async function resolveTeacher(name: string): Promise<string> {
+  if (name === FACEAPI_MODEL) return name;
+  try {
+    const resolved = await resolveModel(name);
+    return resolved.bundled ? name : resolved.dir;
+  } catch (err) {
+    if (err instanceof VisemoError) throw new VisemoError(`--teacher: ${err.message}`, err.hint);
+    throw err;
+  }
+}
+
+interface EpochContext extends Omit<TrainOptions, 'teacher'> {
   numClasses: number;
+  teacher: { probs: Float32Array; weight: number } | null;
   norm: RunMetadata['normalisation'];
   epoch: number;
 }
@@ -290,11 +323,9 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   for (let s = 0; s < steps; s++) {
     const idx = order.slice(s * ctx.batchSize, (s + 1) * ctx.batchSize);
     const x = augment ? batchInput(augmentBatch(train, idx, augment, augRng), idx.map((_, k) => k), ctx.norm, ctx.channels) : batchInput(train, idx, ctx.norm, ctx.channels);
-    const hard = batchLabels(train, idx, ctx.numClasses);
-    const y = smoothLabels(hard, ctx.labelSmoothing ?? 0);
+    const y = tf.tensor2d(mixTargets(train.labels, ctx.numClasses, ctx.labelSmoothing ?? 0, ctx.teacher, idx), [idx.length, ctx.numClasses]);
     const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
     x.dispose();
-    hard.dispose();
     y.dispose();
     lossSum += loss! * idx.length;
     accSum += acc! * idx.length;

@@ -2,6 +2,7 @@
 import type { SplitMode } from '../data/split.js';
 import type { Arch } from '../model/architectures.js';
 import type { LrSchedule } from './schedule.js';
+import type { TeacherSpec } from './teacher.js';
 
 /** How the loss weighs classes: 'balanced' n/(k·n_c); 'sqrt' its square root (milder); 'none' equal. */
 export type ClassWeightMode = 'none' | 'balanced' | 'sqrt';
@@ -58,6 +59,8 @@ export interface RunMetadata {
     lrSchedule?: LrSchedule;
     /** The model folder whose weights the run started from (train --init). */
     initFrom?: string;
+    /** Knowledge distillation (train --teacher). */
+    teacher?: TeacherSpec;
   };
   versions: Record<string, string>;
   commandLine: string;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { TRAIN_DEFAULTS, trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
 import { action, intOption } from '../run-action.js';
-import { addTrainingOptions, trainingSettings, type TrainingCliOptions } from '../options.js';
+import { addTrainingOptions, floatOption, trainingSettings, unitOption, type TrainingCliOptions } from '../options.js';
+import { DISTILL_DEFAULTS } from '../../training/teacher.js';
 
 interface TrainCliOptions extends TrainingCliOptions {
   out: string;
@@ -11,6 +12,9 @@ interface TrainCliOptions extends TrainingCliOptions {
   force?: boolean;
   resume?: boolean;
   init?: string;
+  teacher?: string;
+  distillWeight: number;
+  temperature: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -23,11 +27,15 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
-    .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --classes, --size and --channels; on the images it was trained on, give another --seed")
+    .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --size and --channels; classes it lacks (e.g. neutral) start fresh; on the images it was trained on, give another --seed")
+    .option('--teacher <models>', "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached")
+    .option('--distill-weight <w>', "share of each target taken from the teachers, 0 to 1 (unlabeled images: all)", unitOption('--distill-weight'), DISTILL_DEFAULTS.weight)
+    .option('--temperature <T>', 'soften the teachers\' probabilities: p^(1/T), renormalised', floatOption('--temperature'), DISTILL_DEFAULTS.temperature)
     .addHelpText(
       'after',
       '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
-        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine',
+        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine\n' +
+        '  visemo train my-faces --arch visemo --size 48 --channels 1 --init visemo --teacher faceapi,visemo --distill-weight 0.5 --out runs/distilled',
     )
     .action(
       action(async (dataset: string, o: TrainCliOptions) => {
@@ -42,6 +50,7 @@ export function registerTrain(program: Command): void {
             force: o.force,
             resume: o.resume,
             init: o.init,
+            teacher: o.teacher ? { models: o.teacher.split(',').map((m) => m.trim()).filter(Boolean), weight: o.distillWeight, temperature: o.temperature } : undefined,
             commandLine: ['visemo', ...process.argv.slice(2)].join(' '),
           },
           { log },
