@@ -62,4 +62,9 @@ export function splitByGroup(items: ImageItem[], groupOf: (file: string) => stri
   return out;
 }
 
+/** SFEW: `Airheads_000519240_00000005.jpg`, `OceansThirteen-010619400_00000087.jpg`, `IAmSam_013827920__00000055.jpg` → the film. */
+export const sfewFilm = (file: string) => /^(.+?)[_-]\d{6,}_+\d+\.\w+$/.exec(file)?.[1] ?? file;
+/** facial_expressions: `George_W_Bush_0001.jpg`, `Dwarakish_65.jpg` → the person (no number: the file is its own person). */
+export const fePerson = (file: string) => /^(.+)_\d+\.\w+$/.exec(file)?.[1] ?? file;
+
 export const groupCount = (items: ImageItem[], groupOf: (file: string) => string) => new Set(items.map((it) => groupOf(it.file))).size;

@@ -14,13 +14,9 @@
  */
 import path from 'node:path';
 import { scanImageFolder, type ImageItem } from '../src/data/image-folder.js';
-import { ckplusSubjectSplit, DEFAULT_OUT, groupCount, linkClassFolders, once, SHARED_DATASETS, splitByGroup } from './data-links.js';
+import { ckplusSubjectSplit, DEFAULT_OUT, fePerson, groupCount, linkClassFolders, once, sfewFilm, SHARED_DATASETS, splitByGroup } from './data-links.js';
 
 const WILD_CLASSES = ['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise'];
-/** SFEW: `Airheads_000519240_00000005.jpg` and `OceansThirteen-010619400_00000087.jpg` → the film. */
-const sfewFilm = (file: string) => /^(.+?)[_-]\d{6,}_\d+\.\w+$/.exec(file)?.[1] ?? file;
-/** facial_expressions: `George_W_Bush_0001.jpg`, `Dwarakish_65.jpg` → the person. */
-const fePerson = (file: string) => /^(.+)_\d+\.\w+$/.exec(file)?.[1] ?? file;
 
 const out = path.resolve(process.argv[2] ?? DEFAULT_OUT);
 const classes = WILD_CLASSES;

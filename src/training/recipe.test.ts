@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { PAPER_CLASSES } from '../data/classes.js';
 import { evaluateRunDetailed } from '../evaluation/evaluate.js';
 import { loadEmotionModel } from '../inference/models.js';
-import { CKPLUS, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
+import { CKPLUS, FER_TRAIN, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
 import { DEFAULT_AUGMENT } from './augment.js';
 import { COSINE_FLOOR } from './schedule.js';
 import { trainRun } from './train.js';
@@ -140,4 +140,27 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   const bad = path.join(tempDir(), 'bad');
   await assert.rejects(trainRun({ ...base, data: other, out: bad, learningRate: 1e-3, init: 'paper' }), /--init paper has arch paper, this run visemo/);
   assert.equal(existsSync(bad), false, 'a refused run leaves no output folder behind');
+});
+
+test('distillation: a seven-class run starts from the six-class bundled model, learns from face-api and visemo, and resumes with the same teachers', { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+  const seven = [...PAPER_CLASSES.slice(0, 4), 'neutral', ...PAPER_CLASSES.slice(4)];
+  const data = await linkSubset(FER_TRAIN, seven, 8);
+  const out = path.join(tempDir(), 'run');
+  const cacheDir = tempDir();
+  const logs: string[] = [];
+  const opts = { data, out, size: 48, split: 'random' as const, seed: 11, batchSize: 16, learningRate: 1e-4, channels: 1 as const, backend: 'wasm' as const, arch: 'visemo' as const, epochs: 1, fractions: { val: 0.15, test: 0 }, init: 'visemo', teacher: { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 }, cacheDir };
+  const first = await trainRun(opts, { log: (l) => logs.push(l) });
+  assert.deepEqual(first.metadata.classes, seven);
+  assert.deepEqual(first.metadata.training.teacher, { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 });
+  assert.match(logs.join('\n'), /new classes start fresh: neutral/);
+  assert.match(logs.join('\n'), /teacher faceapi: \d+ of \d+ images to score/);
+  assert.equal((await fs.readdir(cacheDir)).length, 2, 'one cache file per teacher');
+  // Resumed for a second epoch: the teachers come from the metadata and from the cache.
+  logs.length = 0;
+  const resumed = await trainRun({ ...opts, teacher: undefined, init: undefined, epochs: 2, resume: true }, { log: (l) => logs.push(l) });
+  assert.equal(resumed.history.epochs.length, 2);
+  assert.match(logs.join('\n'), /teacher faceapi: all \d+ images cached/);
+  const loaded = await loadEmotionModel(out);
+  assert.equal(loaded.model.outputs[0]!.shape[1], 7);
+  loaded.model.dispose();
 });
