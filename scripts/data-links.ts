@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { PAPER_CLASSES } from '../src/data/classes.js';
 import { prepareDataset } from '../src/data/dataset.js';
 import type { ImageItem } from '../src/data/image-folder.js';
-import { assignSplits, type SplitFractions, type SplitName } from '../src/data/split.js';
+import { assignSplits, type SplitName } from '../src/data/split.js';
+import type { SplitFractions } from '../src/config/recipe.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SHARED_DATASETS = path.resolve(here, '../../shared/datasets');

@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it, test } from 'node:test';
 import { EmotionRecognizer } from '../src/index.js';
-import { BUNDLED_MODELS, DEFAULT_MODEL, resolveModel } from '../src/inference/models.js';
+import { BUNDLED_MODELS, DEFAULT_MODEL, resolveModel } from '../src/model/run-folder.js';
 import { BUNDLED_DIR, DATASETS, hasBundled, REPO } from './predict-helpers.js';
 
 const PUBLICTEST = path.join(DATASETS, 'fer2013', 'publictest');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { PAPER_CLASSES } from '../src/data/classes.js';
 import { trainRun } from '../src/training/train.js';
-import { BUNDLED_MODELS, DEFAULT_MODEL } from '../src/inference/models.js';
+import { BUNDLED_MODELS, DEFAULT_MODEL } from '../src/model/run-folder.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DATASETS = path.resolve(REPO, '../shared/datasets');
@@ -61,8 +61,9 @@ export async function testModel(): Promise<{ dir: string; bundled: boolean; runs
     process.once('exit', () => rmSync(runs, { recursive: true, force: true }));
     const out = path.join(runs, 'tiny');
     await trainRun({
-      data: CKPLUS, out, size: 50, classes: [...PAPER_CLASSES], split: 'random', seed: 7, epochs: 1, batchSize: 16,
-      learningRate: 1e-3, channels: 3, backend: 'wasm', limitPerClass: 12, force: true,
+      data: CKPLUS, out, backend: 'wasm', force: true,
+      recipe: { size: 50, seed: 7, epochs: 1, batchSize: 16, learningRate: 1e-3, channels: 3 },
+      dataset: { classes: [...PAPER_CLASSES], split: 'random', limitPerClass: 12 },
     });
     return out;
   })();

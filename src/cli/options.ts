@@ -1,13 +1,23 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { BackendChoice } from '../engine/backend.js';
+import {
+  ARCHITECTURES,
+  CLASS_WEIGHT_MODES,
+  DATA_DEFAULTS,
+  DISTILL_DEFAULTS,
+  LR_SCHEDULES,
+  RECIPE_DEFAULTS,
+  SPLIT_MODES,
+  type Arch,
+  type ClassWeightMode,
+  type DataRecipe,
+  type LrSchedule,
+  type SplitMode,
+  type TrainRecipe,
+} from '../config/recipe.js';
 import { parseClassOption } from '../data/classes.js';
-import { DEFAULT_SUBJECT_PATTERN, type SplitFractions, type SplitMode } from '../data/split.js';
-import { TRAIN_DEFAULTS } from '../training/train.js';
-import { ARCHITECTURES, type Arch } from '../model/architectures.js';
-import { parseTrainAugment } from '../training/augment.js';
-import { CLASS_WEIGHT_MODES } from '../training/loss.js';
-import { LR_SCHEDULES, type LrSchedule } from '../training/schedule.js';
-import type { ClassWeightMode } from '../training/types.js';
+import type { BackendChoice } from '../engine/backend.js';
+import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
+import { firstLine } from '../util/errors.js';
 import { intOption } from './run-action.js';
 
 /** Help text of --tta, shared by evaluate and predict. */
@@ -52,7 +62,7 @@ export interface TrainingCliOptions {
   epochs: number;
   batch: number;
   lr: number;
-  channels: number;
+  channels: '1' | '3';
   seed: number;
   backend: BackendChoice;
   limitPerClass?: number;
@@ -61,6 +71,9 @@ export interface TrainingCliOptions {
   labelSmoothing: number;
   classWeights: ClassWeightMode;
   lrSchedule: LrSchedule;
+  teacher?: string;
+  distillWeight: number;
+  temperature: number;
 }
 
 function smoothingOption(value: string): number {
@@ -69,46 +82,66 @@ function smoothingOption(value: string): number {
   return n;
 }
 
-/** The data and training options `train` and `experiment` share, with the same names and defaults. */
+/** --augment: checked and written in its one canonical form, so runs and experiments compare equal. */
+function augmentOption(value: string): string {
+  try {
+    return formatTrainAugment(parseTrainAugment(value));
+  } catch (err) {
+    throw new InvalidArgumentError(firstLine(err));
+  }
+}
+
+const R = RECIPE_DEFAULTS;
+const D = DATA_DEFAULTS;
+
+/** The data and training options `train` and `experiment` share, with the same names and the recipe's defaults. */
 export function addTrainingOptions(cmd: Command): Command {
   return cmd
     .option('--classes <list>', "'paper' (anger,disgust,fear,happiness,sadness,surprise), 'all', or a comma list", 'all')
-    .addOption(new Option('--split <mode>', "'random': per-class 80/10/10 as the paper's Table 1; 'subject': no person on two sides").choices(['random', 'subject']).default(TRAIN_DEFAULTS.split))
-    .option('--subject-pattern <regex>', 'regex whose first group is the subject id in a file name', DEFAULT_SUBJECT_PATTERN)
-    .option('--val-fraction <share>', 'share of images (of each class, or of subjects) for validation', fractionOption('--val-fraction'), 0.1)
-    .option('--test-fraction <share>', 'share for the test split; 0 when you test on another folder (evaluate --data)', fractionOption('--test-fraction'), 0.1)
-    .option('--epochs <n>', 'training epochs', intOption('--epochs', 1), TRAIN_DEFAULTS.epochs)
-    .option('--batch <n>', 'batch size', intOption('--batch', 1), TRAIN_DEFAULTS.batchSize)
-    .option('--lr <rate>', 'Adam learning rate (the paper names neither optimizer nor loss: Adam and categorical cross-entropy are our choice)', floatOption('--lr'), TRAIN_DEFAULTS.learningRate)
-    .option('--channels <1|3>', '3 replicates monochrome to three channels as the paper did; 1 is leaner', intOption('--channels', 1), TRAIN_DEFAULTS.channels)
-    .option('--seed <n>', 'seed for the split, shuffling and initial weights', intOption('--seed', 0), TRAIN_DEFAULTS.seed)
+    .addOption(new Option('--split <mode>', "'random': per-class 80/10/10 as the paper's Table 1; 'subject': no person on two sides").choices([...SPLIT_MODES]).default(D.split))
+    .option('--subject-pattern <regex>', 'regex whose first group is the subject id in a file name', D.subjectPattern)
+    .option('--val-fraction <share>', 'share of images (of each class, or of subjects) for validation', fractionOption('--val-fraction'), D.fractions.val)
+    .option('--test-fraction <share>', 'share for the test split; 0 when you test on another folder (evaluate --data)', fractionOption('--test-fraction'), D.fractions.test)
+    .option('--epochs <n>', 'training epochs', intOption('--epochs', 1), R.epochs)
+    .option('--batch <n>', 'batch size', intOption('--batch', 1), R.batchSize)
+    .option('--lr <rate>', 'Adam learning rate (the paper names neither optimizer nor loss: Adam and categorical cross-entropy are our choice)', floatOption('--lr'), R.learningRate)
+    .addOption(new Option('--channels <n>', '3 replicates monochrome to three channels as the paper did; 1 is leaner').choices(['1', '3']).default(String(R.channels)))
+    .option('--seed <n>', 'seed for the split, shuffling and initial weights', intOption('--seed', 0), R.seed)
     .addOption(backendOption())
     .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1))
-    .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default('paper'))
-    .option('--augment <spec>', "fresh random variants of the training images every epoch: 'none', 'default' (rotate=15,crop=0.15,flip,noise=0.03) or a comma list", 'none')
-    .option('--label-smoothing <share>', 'spread this share of each target over all classes (e.g. 0.1)', smoothingOption, 0)
-    .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices(CLASS_WEIGHT_MODES).default('none'))
-    .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default('constant'));
+    .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default(R.arch))
+    .option('--augment <spec>', "fresh random variants of the training images every epoch: 'none', 'default' (rotate=15,crop=0.15,flip,noise=0.03) or a comma list", augmentOption, R.augment)
+    .option('--label-smoothing <share>', 'spread this share of each target over all classes (e.g. 0.1)', smoothingOption, R.labelSmoothing)
+    .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices([...CLASS_WEIGHT_MODES]).default(R.classWeights))
+    .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default(R.lrSchedule))
+    .option('--teacher <models>', "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached")
+    .option('--distill-weight <w>', 'share of each target taken from the teachers, 0 to 1 (unlabeled images: all)', unitOption('--distill-weight'), DISTILL_DEFAULTS.weight)
+    .option('--temperature <T>', "soften the teachers' probabilities: p^(1/T), renormalised", floatOption('--temperature'), DISTILL_DEFAULTS.temperature);
 }
 
-/** The parsed shared options as trainRun/runExperiment settings. */
-export function trainingSettings(o: TrainingCliOptions) {
+/** The training recipe the shared options describe (the input size is each command's own). */
+export function recipeFromCli(o: TrainingCliOptions): Omit<TrainRecipe, 'size'> {
+  return {
+    arch: o.arch,
+    channels: o.channels === '1' ? 1 : 3,
+    epochs: o.epochs,
+    batchSize: o.batch,
+    learningRate: o.lr,
+    lrSchedule: o.lrSchedule,
+    seed: o.seed,
+    augment: o.augment,
+    labelSmoothing: o.labelSmoothing,
+    classWeights: o.classWeights,
+    teacher: o.teacher ? { models: o.teacher.split(',').map((m) => m.trim()).filter(Boolean), weight: o.distillWeight, temperature: o.temperature } : undefined,
+  };
+}
+
+export function dataRecipeFromCli(o: TrainingCliOptions): DataRecipe {
   return {
     classes: parseClassOption(o.classes),
     split: o.split,
     subjectPattern: o.subjectPattern,
-    fractions: { val: o.valFraction, test: o.testFraction } satisfies SplitFractions,
-    epochs: o.epochs,
-    batchSize: o.batch,
-    learningRate: o.lr,
-    channels: (o.channels === 1 ? 1 : 3) as 1 | 3,
-    seed: o.seed,
-    backend: o.backend,
+    fractions: { val: o.valFraction, test: o.testFraction },
     limitPerClass: o.limitPerClass,
-    arch: o.arch,
-    augment: parseTrainAugment(o.augment),
-    labelSmoothing: o.labelSmoothing,
-    classWeights: o.classWeights,
-    lrSchedule: o.lrSchedule,
   };
 }

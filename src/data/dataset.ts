@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import { VisemoError } from '../util/errors.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { scanImageFolder, type ImageFolder, type ImageItem } from './image-folder.js';
-import { assignSplits, DEFAULT_SUBJECT_PATTERN, PAPER_FRACTIONS, SPLIT_NAMES, subjectFromName, type SplitFractions, type SplitMode, type SplitName } from './split.js';
+import { assignSplits, SPLIT_NAMES, subjectFromName, type SplitName } from './split.js';
+import { DEFAULT_SUBJECT_PATTERN, PAPER_FRACTIONS, type SplitFractions, type SplitMode } from '../config/recipe.js';
 
 export interface DatasetOptions {
   data: string;

@@ -3,11 +3,17 @@
  * uint8, so no epoch decodes again. 11,475 images at 100×100 take 115 MB.
  */
 import { tf } from '../engine/backend.js';
-import type { Normalisation } from '../training/types.js';
 import { decodeGray } from './decode.js';
 import type { ImageItem } from './image-folder.js';
 import { startProgress } from '../util/progress.js';
+import { firstLine } from '../util/errors.js';
 import { ChannelMeanStd } from './stats.js';
+
+/** Per input channel, on 0–1 pixels (the paper's Fig. 4): how a model's inputs are normalised. */
+export interface Normalisation {
+  mean: number[];
+  std: number[];
+}
 
 export interface DecodedSet {
   size: number;
@@ -42,7 +48,7 @@ export async function decodeItems(
       try {
         results[i] = await decodeGray(items[i]!.path, size);
       } catch (err) {
-        const s = { path: items[i]!.path, reason: (err as Error).message.split('\n')[0]! };
+        const s = { path: items[i]!.path, reason: firstLine(err) };
         skipped.push(s);
         opts.onSkip?.(s);
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assignSplits, subjectFromName, DEFAULT_SUBJECT_PATTERN, type SplittableItem } from './split.js';
+import { assignSplits, subjectFromName, type SplittableItem } from './split.js';
+import { DEFAULT_SUBJECT_PATTERN } from '../config/recipe.js';
 
 /** 40 subjects × 6 classes × 3 frames, like a small CK+. */
 function fakeItems(): SplittableItem[] {

@@ -3,17 +3,12 @@
  * `subject` keeps every subject on one side, since frames of one person on both sides
  * inflate accuracy. Both are seeded and never cut a group (a subject, or a video) in two.
  */
+import { PAPER_FRACTIONS, type SplitFractions, type SplitMode } from '../config/recipe.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 
 export type SplitName = 'train' | 'val' | 'test';
-export type SplitMode = 'random' | 'subject';
 export const SPLIT_NAMES: SplitName[] = ['train', 'val', 'test'];
 
-export interface SplitFractions {
-  val: number;
-  test: number;
-}
-export const PAPER_FRACTIONS: SplitFractions = { val: 0.1, test: 0.1 };
 
 export interface SplittableItem {
   label: string;
@@ -123,8 +118,6 @@ function countByClass(items: SplittableItem[], indices: number[]): Map<string, n
   return m;
 }
 
-/** Default CK+ subject pattern: the leading `S005` of `S005_001_00000011.png`. */
-export const DEFAULT_SUBJECT_PATTERN = '^(S\\d+)_';
 
 /** Extracts a subject id from a file name with a regex (first capture group, or the whole match). */
 export function subjectFromName(fileName: string, pattern: RegExp): string | undefined {

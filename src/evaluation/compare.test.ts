@@ -17,7 +17,7 @@ before(async () => {
   data = await linkSubset(CKPLUS, [...PAPER, 'contempt'], 12);
   run = path.join(tempDir(), 'tiny-run');
   // A tiny 7-class run: compare must score it on the six by ignoring its contempt output.
-  await trainRun({ data, out: run, size: 24, split: 'random', seed: 1, epochs: 3, batchSize: 16, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo' });
+  await trainRun({ data, out: run, backend: 'wasm', recipe: { size: 24, seed: 1, epochs: 3, batchSize: 16, learningRate: 1e-3, channels: 1, arch: 'visemo' } });
 });
 
 test('restricted argmax: the most probable of the compared classes, whatever else the model knows', () => {

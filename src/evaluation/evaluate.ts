@@ -10,9 +10,8 @@ import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import type { SplitName } from '../data/split.js';
 import { loadModel } from '../model/model-io.js';
 import { argmax, predictSet } from '../model/predict-set.js';
-import { RUN_FILES, runDirState } from '../training/run-files.js';
-import type { RunMetadata } from '../training/types.js';
-import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
+import { hasModel, metricsFile, readRunMetadata, RUN_FILES, type RunMetadata } from '../model/run-folder.js';
+import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { computeMetrics } from './metrics.js';
 import type { Metrics } from './types.js';
@@ -40,10 +39,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<Metrics> {
 
 export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<EvaluationResult> {
   const runDir = path.resolve(opts.run);
-  if ((await runDirState(runDir)) !== 'run' || !(await exists(path.join(runDir, 'model.json')))) {
-    throw new VisemoError(`${opts.run} is not a finished training run (no metadata.json or model.json)`, 'give the --out folder of visemo train');
+  if (!(await hasModel(runDir))) {
+    throw new VisemoError(`${opts.run} is not a finished training run (no ${RUN_FILES.metadata} or ${RUN_FILES.model})`, 'give the --out folder of visemo train');
   }
-  const meta = await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata));
+  const meta = await readRunMetadata(runDir);
   await useBackend(opts.backend ?? 'auto');
   const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes) : await itemsFromSplit(runDir, meta, opts.split);
   if (items.length === 0) throw new VisemoError(`the ${opts.split} split of ${opts.data ?? opts.run} has no images`, 'evaluate another split (--split val|test) or another --data folder');
@@ -61,7 +60,7 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
   model.dispose();
   const metrics = computeMetrics(set.labels, predicted, meta.classes);
   const suffix = opts.tta ? '-tta' : '';
-  const file = path.join(runDir, opts.data ? `metrics-${path.basename(path.resolve(opts.data))}-${opts.split}${suffix}.json` : `metrics-${opts.split}${suffix}.json`);
+  const file = path.join(runDir, metricsFile(`${opts.data ? `${path.basename(path.resolve(opts.data))}-` : ''}${opts.split}${suffix}`));
   await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true });
   return { metrics, skipped, file };
 }

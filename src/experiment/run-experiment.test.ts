@@ -35,22 +35,16 @@ describe('visemo experiment on a ckplus48 subset', { skip }, () => {
     data: CKPLUS,
     out: dir,
     sizes: [20, 24],
-    epochs: 1,
-    batchSize: 16,
-    seed: 5,
-    learningRate: 1e-3,
-    channels: 1,
     backend: 'auto',
-    split: 'subject',
-    subjectPattern: '^(S\\d+)_',
-    classes: ['anger', 'happiness', 'surprise'],
-    limitPerClass: 12,
+    recipe: { epochs: 1, batchSize: 16, seed: 5, learningRate: 1e-3, channels: 1 },
+    dataset: { split: 'subject', subjectPattern: '^(S\\d+)_', classes: ['anger', 'happiness', 'surprise'], limitPerClass: 12 },
   });
+  const withRecipe = (change: NonNullable<ExperimentOptions['recipe']>): ExperimentOptions => ({ ...base(), recipe: { ...base().recipe, ...change } });
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-experiment-'));
     first = await runExperiment(base());
-    resumed = await runExperiment({ ...base(), epochs: 2 });
+    resumed = await runExperiment(withRecipe({ epochs: 2 }));
   });
   after(async () => fs.rm(dir, { recursive: true, force: true }));
 
@@ -103,12 +97,12 @@ describe('visemo experiment on a ckplus48 subset', { skip }, () => {
   });
 
   it('reads finished sizes back without training when run again', async () => {
-    const again = await runExperiment({ ...base(), epochs: 2 });
+    const again = await runExperiment(withRecipe({ epochs: 2 }));
     assert.deepEqual(again.reused, [20, 24]);
     assert.deepEqual(again.results.sizes.map((r) => r.metrics), resumed.results.sizes.map((r) => r.metrics));
   });
 
   it('refuses to mix an experiment with other settings into DIR', async () => {
-    await assert.rejects(runExperiment({ ...base(), seed: 6 }), (e: unknown) => e instanceof VisemoError && /seed 5 vs 6/.test(e.message));
+    await assert.rejects(runExperiment(withRecipe({ seed: 6 })), (e: unknown) => e instanceof VisemoError && /seed 5 vs 6/.test(e.message));
   });
 });

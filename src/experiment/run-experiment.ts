@@ -12,21 +12,23 @@ import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { evaluateRun } from '../evaluation/evaluate.js';
 import type { Metrics } from '../evaluation/types.js';
 import { buildModel } from '../model/architectures.js';
-import { formatTrainAugment, parseTrainAugment, type TrainAugment } from '../training/augment.js';
+import { completeDataRecipe, completeRecipe, type DataRecipe, type TrainRecipe } from '../config/recipe.js';
 import { summarise } from '../model/summary.js';
-import { RUN_FILES, runDirState } from '../training/run-files.js';
+import { metricsFile, readHistory, readRunMetadata, RUN_FILES, runDirState, type RunMetadata } from '../model/run-folder.js';
 import { trainRun } from '../training/train.js';
-import type { History, RunMetadata } from '../training/types.js';
 import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { RESULTS_FILE, writeReport, type WrittenReport } from '../report/write-report.js';
 import { SPLITS, type ExperimentResults, type ExperimentSettings, type SizeResult } from '../report/types.js';
 
-export interface ExperimentOptions extends Omit<ExperimentSettings, 'augment'> {
-  augment?: TrainAugment;
+export interface ExperimentOptions {
   data: string;
   out: string;
-  backend: BackendChoice;
+  sizes: number[];
+  /** How every size is trained; unset fields take their defaults. */
+  recipe?: Partial<Omit<TrainRecipe, 'size'>>;
+  dataset?: Partial<DataRecipe>;
+  backend?: BackendChoice;
   /** Start every size afresh, replacing earlier runs in DIR. */
   force?: boolean;
 }
@@ -44,8 +46,8 @@ export interface ExperimentOutcome {
 
 export const sizeDirName = (size: number) => `size-${size}`;
 
-/** Settings that must match for an earlier experiment in DIR to be continued; epochs may grow, sizes may be added. */
-const FIXED_SETTINGS: (keyof ExperimentSettings)[] = ['seed', 'split', 'subjectPattern', 'classes', 'channels', 'batchSize', 'learningRate', 'limitPerClass', 'fractions', 'arch', 'augment', 'labelSmoothing', 'classWeights', 'lrSchedule'];
+/** Settings that may change between invocations of one experiment: more epochs, more sizes, another backend; all else must match. */
+const FREE_SETTINGS = new Set<string>(['sizes', 'epochs', 'backend']);
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
@@ -53,28 +55,19 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
   const data = path.resolve(opts.data);
   if (opts.sizes.length === 0) throw new VisemoError('--sizes names no input size', 'give a comma list such as --sizes 100,50,20');
   if (new Set(opts.sizes).size !== opts.sizes.length) throw new VisemoError(`--sizes repeats a size (${opts.sizes.join(',')})`, 'name each size once');
+  const { size: _size, ...recipe } = completeRecipe(opts.recipe ?? {});
+  const dataRecipe = completeDataRecipe(opts.dataset ?? {});
+  const backend = opts.backend ?? 'auto';
   const settings: ExperimentSettings = {
     sizes: opts.sizes,
-    epochs: opts.epochs,
-    batchSize: opts.batchSize,
-    seed: opts.seed,
-    learningRate: opts.learningRate,
-    channels: opts.channels,
-    backend: opts.backend,
-    split: opts.split,
-    subjectPattern: opts.split === 'subject' ? opts.subjectPattern : undefined,
-    classes: opts.classes,
-    limitPerClass: opts.limitPerClass,
-    fractions: opts.fractions,
-    arch: opts.arch ?? 'paper',
-    augment: formatTrainAugment(opts.augment ?? parseTrainAugment('none')),
-    labelSmoothing: opts.labelSmoothing ?? 0,
-    classWeights: opts.classWeights ?? 'none',
-    lrSchedule: opts.lrSchedule ?? 'constant',
+    backend,
+    ...recipe,
+    ...dataRecipe,
+    subjectPattern: dataRecipe.split === 'subject' ? dataRecipe.subjectPattern : undefined,
   };
   const previous = opts.force ? undefined : await previousResults(dir, data, settings);
   await fs.mkdir(dir, { recursive: true });
-  await useBackend(opts.backend);
+  await useBackend(backend);
 
   const now = new Date().toISOString();
   const results: ExperimentResults = {
@@ -95,7 +88,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
     const runDir = path.join(dir, sizeDirName(size));
     const tag = `[${k + 1}/${opts.sizes.length} ${size}×${size}]`;
     const started = performance.now();
-    let entry = opts.force ? undefined : await finishedRun(runDir, size, opts.epochs);
+    let entry = opts.force ? undefined : await finishedRun(runDir, size, recipe.epochs);
     if (entry) {
       reused.push(size);
       log(`${tag} finished earlier (${entry.history.epochs.length} epochs): read back from ${runDir}`);
@@ -104,34 +97,11 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
       const resume = !opts.force && state === 'run';
       log(`${tag} ${resume ? 'resuming' : 'training'} in ${runDir}`);
       const trained = await trainRun(
-        {
-          data,
-          out: runDir,
-          size,
-          classes: opts.classes,
-          split: opts.split,
-          subjectPattern: opts.subjectPattern,
-          seed: opts.seed,
-          epochs: opts.epochs,
-          batchSize: opts.batchSize,
-          learningRate: opts.learningRate,
-          channels: opts.channels,
-          backend: opts.backend,
-          force: opts.force,
-          resume,
-          limitPerClass: opts.limitPerClass,
-          fractions: opts.fractions,
-          arch: opts.arch,
-          augment: opts.augment,
-          labelSmoothing: opts.labelSmoothing,
-          classWeights: opts.classWeights,
-          lrSchedule: opts.lrSchedule,
-          commandLine: `visemo experiment (size ${size})`,
-        },
+        { data, out: runDir, recipe: { ...recipe, size }, dataset: dataRecipe, backend, force: opts.force, resume, commandLine: `visemo experiment (size ${size})` },
         { log: (line) => log(`${tag} ${line}`) },
       );
       log(`${tag} evaluating on the test split`);
-      const metrics = cleanMetrics(await evaluateRun({ run: runDir, split: 'test', backend: opts.backend }));
+      const metrics = cleanMetrics(await evaluateRun({ run: runDir, split: 'test', backend }));
       entry = { size, runDir: sizeDirName(size), metadata: trained.metadata, history: trained.history, metrics, summary: modelSummary(trained.metadata) };
     }
     const record = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
@@ -165,7 +135,8 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
   if (!prev || prev.format !== 'visemo-experiment@1') return undefined;
   const differ: string[] = [];
   if (prev.dataset !== data) differ.push(`dataset ${prev.dataset} vs ${data}`);
-  for (const key of FIXED_SETTINGS) {
+  const keys = new Set([...Object.keys(prev.settings), ...Object.keys(settings)].filter((k) => !FREE_SETTINGS.has(k)));
+  for (const key of keys as Set<keyof ExperimentSettings>) {
     if (JSON.stringify(prev.settings[key]) !== JSON.stringify(settings[key])) {
       differ.push(`${key} ${JSON.stringify(prev.settings[key]) ?? 'unset'} vs ${JSON.stringify(settings[key]) ?? 'unset'}`);
     }
@@ -178,17 +149,17 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
 
 /** A size whose training reached `epochs` and whose test metrics exist: nothing to do but read it. */
 async function finishedRun(runDir: string, size: number, epochs: number): Promise<SizeResult | undefined> {
-  const files = ['model.json', RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.split, 'metrics-test.json'].map((f) => path.join(runDir, f));
+  const files = [RUN_FILES.model, RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.split, metricsFile('test')].map((f) => path.join(runDir, f));
   for (const f of files) if (!(await exists(f))) return undefined;
-  const history = await readJson<History>(path.join(runDir, RUN_FILES.history));
+  const history = await readHistory(runDir);
   if (history.epochs.length < epochs) return undefined;
-  const metadata = await readJson<RunMetadata>(path.join(runDir, RUN_FILES.metadata));
+  const metadata = await readRunMetadata(runDir);
   if (metadata.inputSize !== size) {
     throw new VisemoError(`${runDir} holds a ${metadata.inputSize}×${metadata.inputSize} run, not ${size}×${size}`, 'remove it or pass --force');
   }
   // metrics-test.json is written after model.json; an older one belongs to an earlier model.
-  const [model, metricsFile] = await Promise.all([fs.stat(files[0]!), fs.stat(files[4]!)]);
-  if (metricsFile.mtimeMs < model.mtimeMs) return undefined;
+  const [model, metricsStat] = await Promise.all([fs.stat(files[0]!), fs.stat(files[4]!)]);
+  if (metricsStat.mtimeMs < model.mtimeMs) return undefined;
   const metrics = cleanMetrics(await readJson<Metrics>(files[4]!));
   return { size, runDir: path.basename(runDir), metadata, history, metrics, summary: modelSummary(metadata) };
 }
@@ -201,7 +172,7 @@ function cleanMetrics(m: Metrics): Metrics {
 
 /** Figs. 3.1–3.3 for this run: the same architecture, built only to count its layers' parameters. */
 function modelSummary(meta: RunMetadata) {
-  const model = buildModel({ arch: meta.arch ?? 'paper', size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels });
+  const model = buildModel({ arch: meta.arch, size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels });
   try {
     return summarise(model);
   } finally {

@@ -6,7 +6,7 @@
 import type { DecodedSet } from '../data/decoded-set.js';
 import { predictSet } from '../model/predict-set.js';
 import { loadFaceApiExpressionNet } from './faceapi-expression.js';
-import { loadEmotionModel } from './models.js';
+import { loadEmotionModel } from '../model/model-io.js';
 
 export const FACEAPI_MODEL = 'faceapi';
 

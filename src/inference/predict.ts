@@ -10,6 +10,7 @@ import type { DetectorModel, RawImage } from './face-detector.js';
 import { toRgb } from './image-input.js';
 import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
 import { EmotionRecognizer, type RecognizedFace } from './recognizer.js';
+import { firstLine } from '../util/errors.js';
 
 export interface PredictOptions {
   model?: string;
@@ -163,7 +164,7 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
     try {
       decoded.push({ file, image: await toRgb(file.path) });
     } catch (err) {
-      out.push({ kind: 'error', file: file.path, reason: `not a readable image (${(err as Error).message.split('\n')[0]})` });
+      out.push({ kind: 'error', file: file.path, reason: `not a readable image (${firstLine(err)})` });
     }
   }
   const faces = await recognizer.recognizeMany(decoded.map((d) => d.image));
@@ -213,7 +214,7 @@ async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts
     };
   } catch (err) {
     await writer?.abort();
-    return { kind: 'error', file: file.path, reason: `not a readable video (${(err as Error).message.split('\n')[0]})` };
+    return { kind: 'error', file: file.path, reason: `not a readable video (${firstLine(err)})` };
   }
 }
 

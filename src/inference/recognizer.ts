@@ -6,11 +6,12 @@
 import { tf, useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
 import { predictSet } from '../model/predict-set.js';
-import type { RunMetadata } from '../training/types.js';
+import { type RunMetadata } from '../model/run-folder.js';
+import { loadEmotionModel } from '../model/model-io.js';
+import { cropMarginFor } from './crop-margin.js';
 import sharp from 'sharp';
 import { cropFace, loadFaceDetector, type DetectorModel, type FaceBox, type FaceDetection, type FaceDetector, type RawImage } from './face-detector.js';
 import { toRgb, wholeImageGray, type ImageInput } from './image-input.js';
-import { cropMarginFor, loadEmotionModel } from './models.js';
 
 export type { ImageInput } from './image-input.js';
 export type { FaceBox, RawImage } from './face-detector.js';

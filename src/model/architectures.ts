@@ -2,12 +2,11 @@
  * The model architectures `train --arch` can build, by name. 'paper' is exactly the paper's CNN
  * (the reproduction); 'visemo' is our own, smaller and more accurate net (see visemo-net.ts).
  */
+import { ARCHITECTURES, type Arch } from '../config/recipe.js';
 import type { tf } from '../engine/backend.js';
 import { buildPaperCnn, MIN_INPUT_SIZE } from './paper-cnn.js';
 import { buildVisemoNet, VISEMO_NET_MIN_SIZE } from './visemo-net.js';
 
-export const ARCHITECTURES = ['paper', 'visemo'] as const;
-export type Arch = (typeof ARCHITECTURES)[number];
 
 export interface ArchArgs {
   arch: Arch;

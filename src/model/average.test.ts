@@ -4,12 +4,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tf, useBackend } from '../engine/backend.js';
-import { loadEmotionModel } from '../inference/models.js';
-import type { RunMetadata } from '../training/types.js';
+import { type RunMetadata } from './run-folder.js';
 import { runCli, tempDir } from '../../test/helpers.js';
 import { buildModel } from './architectures.js';
 import { averageModels, meanOf } from './average.js';
-import { loadModel, saveModel } from './model-io.js';
+import { loadModel, saveModel, loadEmotionModel } from './model-io.js';
 
 const CLASSES = ['anger', 'happiness', 'surprise'];
 
@@ -28,7 +27,7 @@ async function writeRun(seed: number, classes = CLASSES): Promise<string> {
     normalisation: { mean: [0.5], std: [0.25] },
     split: { mode: 'random', seed },
     dataset: { path: '/nowhere', fingerprint: 'f', images: { train: 1, val: 0, test: 0 } },
-    training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu' },
+    training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu', lrSchedule: 'constant', augment: 'none', labelSmoothing: 0, classWeights: 'none' },
     versions: {},
     commandLine: `visemo train --seed ${seed}`,
     createdAt: new Date(0).toISOString(),

@@ -6,9 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { MODEL_FILE, WEIGHTS_FILE, type ModelJson } from './model-io.js';
-import { RUN_FILES, claimRunDir } from '../training/run-files.js';
-import type { RunMetadata } from '../training/types.js';
+import type { ModelJson } from './model-io.js';
+import { RUN_FILES, claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 
@@ -35,18 +34,11 @@ export interface AverageResult {
 }
 
 async function readIngredient(dir: string): Promise<Ingredient> {
-  const read = async <T>(file: string): Promise<T> => {
-    try {
-      return await readJson<T>(path.join(dir, file));
-    } catch (err) {
-      throw new VisemoError(`cannot read ${path.join(dir, file)}: ${(err as Error).message.split('\n')[0]}`, 'give model folders written by visemo train');
-    }
-  };
-  const modelJson = await read<ModelJson>(MODEL_FILE);
-  const metadata = await read<RunMetadata>(RUN_FILES.metadata);
+  const modelJson = await readJson<ModelJson>(path.join(dir, RUN_FILES.model), 'give model folders written by visemo train');
+  const metadata = await readRunMetadata(dir);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const bad = specs.find((s) => s.dtype !== 'float32' || s.quantization !== undefined);
-  if (bad) throw new VisemoError(`${path.join(dir, MODEL_FILE)}: weight ${bad.name} is not plain float32`, 'only unquantised float32 models can be averaged');
+  if (bad) throw new VisemoError(`${path.join(dir, RUN_FILES.model)}: weight ${bad.name} is not plain float32`, 'only unquantised float32 models can be averaged');
   const files = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(dir, p)));
   const buffers = await Promise.all(
     files.map((f) =>
@@ -58,7 +50,7 @@ async function readIngredient(dir: string): Promise<Ingredient> {
   const bytes = Buffer.concat(buffers);
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.byteLength !== expected * 4) {
-    throw new VisemoError(`${dir}: ${WEIGHTS_FILE} holds ${bytes.byteLength} bytes, ${MODEL_FILE} describes ${expected * 4}`, 'the folder is damaged: train it again');
+    throw new VisemoError(`${dir}: ${RUN_FILES.weights} holds ${bytes.byteLength} bytes, ${RUN_FILES.model} describes ${expected * 4}`, 'the folder is damaged: train it again');
   }
   // Copy into an aligned buffer: a Buffer from readFile may start at any byte offset.
   const weights = new Float32Array(expected);
@@ -121,9 +113,9 @@ export async function averageModels(dirs: string[], out: string, options: Averag
   // Refuses an existing run without --force; only now, with every check passed, are its files removed.
   await claimRunDir(out, options.force ?? false);
   // Weights first, model.json and metadata.json last: a folder with metadata.json is a whole model.
-  await writeFileAtomic(path.join(out, WEIGHTS_FILE), new Uint8Array(weights.buffer));
-  const manifest = [{ paths: [WEIGHTS_FILE], weights: first.modelJson.weightsManifest.flatMap((g) => g.weights) }];
-  await writeJsonAtomic(path.join(out, MODEL_FILE), { ...first.modelJson, weightsManifest: manifest });
+  await writeFileAtomic(path.join(out, RUN_FILES.weights), new Uint8Array(weights.buffer));
+  const manifest = [{ paths: [RUN_FILES.weights], weights: first.modelJson.weightsManifest.flatMap((g) => g.weights) }];
+  await writeJsonAtomic(path.join(out, RUN_FILES.model), { ...first.modelJson, weightsManifest: manifest });
   await writeJsonAtomic(path.join(out, RUN_FILES.metadata), metadata);
   return { out, models: dirs, parameters: weights.length, bytes: weights.byteLength };
 }

@@ -5,12 +5,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/backend.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { VisemoError } from '../util/errors.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
+import { readRunMetadata, resolveModel, RUN_FILES, type ResolvedModel, type RunMetadata } from './run-folder.js';
 
-export const MODEL_FILE = 'model.json';
-export const WEIGHTS_FILE = 'weights.bin';
 
 function concatBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   const parts = Array.isArray(data) ? data : [data];
@@ -27,13 +25,13 @@ function concatBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      await writeFileAtomic(path.join(dir, WEIGHTS_FILE), concatBuffers(artifacts.weightData!));
-      await writeJsonAtomic(path.join(dir, MODEL_FILE), {
+      await writeFileAtomic(path.join(dir, RUN_FILES.weights), concatBuffers(artifacts.weightData!));
+      await writeJsonAtomic(path.join(dir, RUN_FILES.model), {
         format: 'layers-model',
         generatedBy: `visemo ${version} (TensorFlow.js ${tf.version.tfjs})`,
         convertedBy: null,
         modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+        weightsManifest: [{ paths: [RUN_FILES.weights], weights: artifacts.weightSpecs }],
       });
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -47,13 +45,8 @@ export interface ModelJson {
 }
 
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  const file = path.join(dir, MODEL_FILE);
-  let json: ModelJson;
-  try {
-    json = JSON.parse(await fs.readFile(file, 'utf8')) as ModelJson;
-  } catch (err) {
-    throw new VisemoError(`cannot read model ${file}: ${(err as Error).message.split('\n')[0]}`, 'give a run folder written by visemo train');
-  }
+  const file = path.join(dir, RUN_FILES.model);
+  const json = await readJson<ModelJson>(file, 'give a run folder written by visemo train');
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(dir, p))));
   const weightData = concatBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer)).buffer as ArrayBuffer;
@@ -68,8 +61,21 @@ export async function saveTensors(named: { name: string; tensor: tf.Tensor }[], 
 }
 
 export async function loadTensors(dir: string, base: string): Promise<{ name: string; tensor: tf.Tensor }[]> {
-  const specs = JSON.parse(await fs.readFile(path.join(dir, `${base}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const specs = await readJson<tf.io.WeightsManifestEntry[]>(path.join(dir, `${base}.json`));
   const buf = await fs.readFile(path.join(dir, `${base}.bin`));
   const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name]! }));
+}
+
+export interface LoadedModel extends ResolvedModel {
+  model: tf.LayersModel;
+  metadata: RunMetadata;
+}
+
+/** Resolves and loads a model with its metadata (classes, input size, channels, normalisation). */
+export async function loadEmotionModel(nameOrPath?: string): Promise<LoadedModel> {
+  const resolved = await resolveModel(nameOrPath);
+  const metadata = await readRunMetadata(resolved.dir);
+  const model = await loadModel(resolved.dir);
+  return { ...resolved, model, metadata };
 }

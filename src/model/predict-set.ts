@@ -1,7 +1,7 @@
 /** Class probabilities for a decoded set: shared by validation, evaluate, compare and the recogniser. */
 import { tf } from '../engine/backend.js';
 import { batchInput, type DecodedSet } from '../data/decoded-set.js';
-import type { RunMetadata } from '../training/types.js';
+import type { RunMetadata } from './run-folder.js';
 
 /**
  * Class probabilities for every image of `set`, in batches, as one [n, classes] array. With `tta`

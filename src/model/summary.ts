@@ -9,6 +9,8 @@ export interface LayerRow {
 }
 
 export interface ModelSummary {
+  /** The model's own name: 'paper_cnn', 'visemo_net'. */
+  model: string;
   layers: LayerRow[];
   total: number;
   trainable: number;
@@ -24,7 +26,7 @@ export function summarise(model: tf.LayersModel): ModelSummary {
   }));
   const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
   const total = model.countParams();
-  return { layers, total, trainable, nonTrainable: total - trainable };
+  return { model: model.name, layers, total, trainable, nonTrainable: total - trainable };
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import type { History } from '../training/types.js';
+import type { History } from '../model/run-folder.js';
 
 /** Installed on Debian by fonts-dejavu-core; librsvg falls back to any sans font when absent. */
 const FONT = 'DejaVu Sans, Liberation Sans, sans-serif';

@@ -260,7 +260,7 @@ function fig3(results: ExperimentResults): Section {
     }),
   ];
   for (const r of results.sizes) {
-    blocks.push({ kind: 'preformatted', text: formatSummary(r.summary, `Model: "paper_cnn" (${sizeLabel(r.size)})`) });
+    blocks.push({ kind: 'preformatted', text: formatSummary(r.summary, `Model: "${r.summary.model ?? 'paper_cnn'}" (${sizeLabel(r.size)})`) });
   }
   return { id: 'fig3', title: 'Figs. 3.1–3.3 — model summary per size', blocks };
 }

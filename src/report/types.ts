@@ -1,7 +1,8 @@
 /** DIR/results.json: everything an experiment measured, enough to re-render the report without retraining. */
+import type { DataRecipe, TrainRecipe } from '../config/recipe.js';
 import type { Metrics } from '../evaluation/types.js';
 import type { ModelSummary } from '../model/summary.js';
-import type { History, RunMetadata } from '../training/types.js';
+import type { History, RunMetadata } from '../model/run-folder.js';
 
 import { SPLIT_NAMES, type SplitName } from '../data/split.js';
 
@@ -28,29 +29,12 @@ export interface MachineInfo {
   node: string;
 }
 
-export interface ExperimentSettings {
+/** The experiment's recipe: every size trains with it; the data recipe's subject pattern only matters for a subject split. */
+export interface ExperimentSettings extends Omit<TrainRecipe, 'size'>, Omit<DataRecipe, 'subjectPattern'> {
   sizes: number[];
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  learningRate: number;
-  channels: 1 | 3;
   /** The backend asked for; each run's metadata names the one used. */
   backend: string;
-  split: 'random' | 'subject';
   subjectPattern?: string;
-  /** The --classes asked for, undefined for every class found. */
-  classes?: string[];
-  limitPerClass?: number;
-  /** Validation and test shares (default: the paper's 0.1 and 0.1). */
-  fractions?: { val: number; test: number };
-  /** The training recipe beyond the paper's (all default to the paper's plain training). */
-  arch?: 'paper' | 'visemo';
-  /** The --augment spec, as formatTrainAugment writes it. */
-  augment?: string;
-  labelSmoothing?: number;
-  classWeights?: 'none' | 'balanced' | 'sqrt';
-  lrSchedule?: 'constant' | 'cosine' | 'step';
 }
 
 export interface ExperimentResults {

@@ -4,36 +4,30 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { History, RunMetadata } from '../training/types.js';
+import { metricsFile, readHistory, readRunMetadata, RUN_FILES } from '../model/run-folder.js';
+import { readJsonIfPresent } from '../util/atomic.js';
 import type { RunEntry } from './api-types.js';
 
 export type { RunEntry };
-
-async function readJsonOrNull<T>(file: string): Promise<T | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
 
 const urlOf = (id: string, file: string) => `/runs/${id.split('/').map(encodeURIComponent).join('/')}/${file}`;
 
 async function describe(root: string, id: string): Promise<RunEntry | null> {
   const dir = path.join(root, ...id.split('/'));
   const names = new Set(await fs.readdir(dir).catch(() => [] as string[]));
-  const isRun = names.has('metadata.json');
+  const isRun = names.has(RUN_FILES.metadata);
   if (!isRun && !names.has('report.html')) return null;
   const entry: RunEntry = {
     id,
     kind: isRun ? 'run' : 'experiment',
     report: names.has('report.html') ? urlOf(id, 'report.html') : null,
-    model: isRun && names.has('model.json') && names.has('weights.bin') ? urlOf(id, '') : null,
+    model: isRun && names.has(RUN_FILES.model) && names.has(RUN_FILES.weights) ? urlOf(id, '') : null,
   };
   if (isRun) {
-    const meta = await readJsonOrNull<RunMetadata>(path.join(dir, 'metadata.json'));
-    const history = await readJsonOrNull<History>(path.join(dir, 'history.json'));
-    const test = await readJsonOrNull<{ accuracy?: number }>(path.join(dir, 'metrics-test.json'));
+    // A run still training (or damaged) is listed with what can be read of it.
+    const meta = await readRunMetadata(dir).catch(() => undefined);
+    const history = await readHistory(dir).catch(() => undefined);
+    const test = await readJsonIfPresent<{ accuracy?: number }>(path.join(dir, metricsFile('test')));
     if (meta) Object.assign(entry, { classes: meta.classes, inputSize: meta.inputSize, createdAt: meta.createdAt });
     const best = history?.epochs.find((e) => e.epoch === history.bestEpoch);
     if (best) entry.bestValAcc = best.valAcc;

@@ -10,9 +10,9 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { faceApiModelDir } from '../inference/face-detector.js';
-import { availableBundledModels, cropMarginFor, resolveModel } from '../inference/models.js';
-import type { RunMetadata } from '../training/types.js';
-import { VisemoError } from '../util/errors.js';
+import { availableBundledModels, readRunMetadata, resolveModel, RUN_FILES } from '../model/run-folder.js';
+import { cropMarginFor } from '../inference/crop-margin.js';
+import { firstLine, VisemoError } from '../util/errors.js';
 import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
 import { BUNDLE_FILE, ensureWebBundle, WEB_BUILD_DIR, WEB_SOURCE_DIR } from './web-bundle.js';
@@ -44,7 +44,7 @@ export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
 const require = createRequire(import.meta.url);
 const WASM_DIR = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 /** Files of a model folder the page may fetch. */
-const MODEL_FILES = new Set(['model.json', 'weights.bin', 'metadata.json', 'MODEL_CARD.md']);
+const MODEL_FILES = new Set<string>([RUN_FILES.model, RUN_FILES.weights, RUN_FILES.metadata, RUN_FILES.modelCard]);
 
 class HttpError extends Error {
   constructor(
@@ -99,7 +99,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   async function models(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];
     const describe = async (id: string, label: string, dir: string, url: string, bundled: boolean) => {
-      const meta = JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8')) as RunMetadata;
+      const meta = await readRunMetadata(dir);
       const { margin } = await cropMarginFor(meta);
       out.push({ id, label, url, bundled, classes: meta.classes, inputSize: meta.inputSize, channels: meta.channels, margin });
     };
@@ -114,7 +114,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // Only bundled names and runs inside the runs folder: a request never names an arbitrary path.
     let key: string | undefined;
     if (model?.startsWith('runs/')) {
-      const metaFile = await resolveInside(runsDir, `${model.slice(5)}/metadata.json`);
+      const metaFile = await resolveInside(runsDir, `${model.slice(5)}/${RUN_FILES.metadata}`);
       if (!metaFile) throw new HttpError(404, `no run '${model.slice(5)}' in the runs folder`, 'GET /api/models lists the models');
       key = path.dirname(metaFile);
     } else if (model) {
@@ -148,7 +148,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       try {
         faces = await recognizer.recognize(body);
       } catch (err) {
-        throw new HttpError(400, `not a readable image: ${(err as Error).message.split('\n')[0]}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
+        throw new HttpError(400, `not a readable image: ${firstLine(err)}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
       }
       return sendJson(res, 200, { model: recognizer.modelName, classes: recognizer.classes, faces });
     }

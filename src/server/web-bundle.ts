@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../inference/models.js';
+import { PACKAGE_ROOT } from '../model/run-folder.js';
 import { VisemoError } from '../util/errors.js';
 
 export const WEB_SOURCE_DIR = path.join(PACKAGE_ROOT, 'src', 'web', 'static');

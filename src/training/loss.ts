@@ -4,9 +4,7 @@
  * weights, so they enter through the loss: each example's cross-entropy times its class's weight.
  */
 import { tf } from '../engine/backend.js';
-import type { ClassWeightMode } from './types.js';
-
-export const CLASS_WEIGHT_MODES: ClassWeightMode[] = ['none', 'balanced', 'sqrt'];
+import type { ClassWeightMode } from '../config/recipe.js';
 
 /**
  * Weight per class from the training labels: 'balanced' is n / (k · n_c) (scikit-learn's), 'sqrt'

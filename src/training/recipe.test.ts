@@ -5,21 +5,21 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PAPER_CLASSES } from '../data/classes.js';
 import { evaluateRunDetailed } from '../evaluation/evaluate.js';
-import { loadEmotionModel } from '../inference/models.js';
+import { type History, type RunMetadata } from '../model/run-folder.js';
+import { loadEmotionModel } from '../model/model-io.js';
 import { CKPLUS, FER_TRAIN, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
-import { DEFAULT_AUGMENT } from './augment.js';
+import { DEFAULT_AUGMENT, formatTrainAugment, type TrainAugment } from './augment.js';
 import { COSINE_FLOOR } from './schedule.js';
 import { trainRun } from './train.js';
-import type { History, RunMetadata } from './types.js';
 
 const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
 
 test('visemo arch with augmentation, label smoothing, class weights and a cosine schedule; resume keeps the recipe', { skip }, async () => {
   const data = await linkSubset(CKPLUS, [...PAPER_CLASSES], 15);
   const out = path.join(tempDir(), 'run');
-  const base = { data, out, size: 16, split: 'random' as const, seed: 3, batchSize: 16, learningRate: 2e-3, channels: 1 as const, backend: 'wasm' as const };
-  const recipe = { arch: 'visemo' as const, augment: DEFAULT_AUGMENT, labelSmoothing: 0.1, classWeights: 'balanced' as const, lrSchedule: 'cosine' as const };
-  const first = await trainRun({ ...base, ...recipe, epochs: 2 });
+  const base = { size: 16, seed: 3, batchSize: 16, learningRate: 2e-3, channels: 1 as const };
+  const recipe = { arch: 'visemo' as const, augment: formatTrainAugment(DEFAULT_AUGMENT), labelSmoothing: 0.1, classWeights: 'balanced' as const, lrSchedule: 'cosine' as const };
+  const first = await trainRun({ data, out, backend: 'wasm', recipe: { ...base, ...recipe, epochs: 2 } });
   const meta = first.metadata;
   assert.equal(meta.arch, 'visemo');
   assert.equal(meta.training.augment, 'rotate=15,crop=0.15,flip,noise=0.03');
@@ -33,7 +33,7 @@ test('visemo arch with augmentation, label smoothing, class weights and a cosine
 
   // Resumed without the recipe options: they come back from metadata.json, and the schedule
   // stretches over the new epoch count.
-  const resumed = await trainRun({ ...base, epochs: 3, resume: true });
+  const resumed = await trainRun({ data, out, backend: 'wasm', recipe: { ...base, epochs: 3 }, resume: true });
   const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8')) as History;
   assert.deepEqual(history.epochs.map((e) => e.epoch), [1, 2, 3]);
   assert.equal(history.epochs[0]!.learningRate, 2e-3);
@@ -55,8 +55,9 @@ test('visemo arch with augmentation, label smoothing, class weights and a cosine
 
 test('the same seed trains identically; augmentation and label smoothing each change what is trained on', { skip }, async () => {
   const data = await linkSubset(CKPLUS, ['happiness', 'surprise', 'anger'], 12);
-  const firstLoss = async (extra: object) => {
-    const r = await trainRun({ data, out: path.join(tempDir(), 'run'), size: 16, split: 'random', seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo', ...extra });
+  const firstLoss = async (extra: { augment?: TrainAugment; labelSmoothing?: number }) => {
+    const augment = extra.augment ? formatTrainAugment(extra.augment) : undefined;
+    const r = await trainRun({ data, out: path.join(tempDir(), 'run'), backend: 'wasm', recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', labelSmoothing: extra.labelSmoothing, augment } });
     return r.history.epochs[0]!.loss;
   };
   const plain = await firstLoss({});
@@ -71,7 +72,7 @@ test('class weights enter the loss on unbalanced data', { skip }, async () => {
   const data = await linkSubset(CKPLUS, ['happiness'], 20);
   await linkSubset(CKPLUS, ['surprise', 'anger'], 5, data);
   const run = (classWeights: 'none' | 'balanced') =>
-    trainRun({ data, out: path.join(tempDir(), 'run'), size: 16, split: 'random', seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, backend: 'wasm', arch: 'visemo', classWeights });
+    trainRun({ data, out: path.join(tempDir(), 'run'), backend: 'wasm', recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', classWeights } });
   const plain = await run('none');
   const weighted = await run('balanced');
   const w = weighted.metadata.training.classWeightValues!;
@@ -101,19 +102,21 @@ test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-sch
 
 test('--init starts from another model: its weights and normalisation; a mismatched model is refused by name', { skip }, async () => {
   const classes = ['happiness', 'surprise'];
-  const base = { size: 16, split: 'random' as const, seed: 5, epochs: 1, batchSize: 8, channels: 1 as const, backend: 'wasm' as const, arch: 'visemo' as const };
-  const first = await trainRun({ ...base, data: await linkSubset(CKPLUS, classes, 10), out: path.join(tempDir(), 'first'), learningRate: 1e-3 });
+  const base = { size: 16, seed: 5, epochs: 1, batchSize: 8, channels: 1 as const, arch: 'visemo' as const };
+  const run = (data: string, out: string, learningRate: number, extra: { seed?: number; size?: number; init?: string } = {}, hooks = {}) =>
+    trainRun({ data, out, backend: 'wasm', init: extra.init, recipe: { ...base, learningRate, ...(extra.seed === undefined ? {} : { seed: extra.seed }), ...(extra.size ? { size: extra.size } : {}) } }, hooks);
+  const first = await run(await linkSubset(CKPLUS, classes, 10), path.join(tempDir(), 'first'), 1e-3);
   // Other images (so other pixel statistics) and a learning rate too small to move any weight.
   const other = await linkSubset(CKPLUS, classes, 20);
-  const tuned = await trainRun({ ...base, data: other, out: path.join(tempDir(), 'tuned'), learningRate: 1e-12, init: first.runDir });
+  const tuned = await run(other, path.join(tempDir(), 'tuned'), 1e-12, { init: first.runDir });
   assert.equal(tuned.metadata.training.initFrom, first.runDir);
   assert.deepEqual(tuned.metadata.normalisation, first.metadata.normalisation, 'the start model keeps its input encoding');
-  const scratch = await trainRun({ ...base, data: other, out: path.join(tempDir(), 'scratch'), learningRate: 1e-12 });
+  const scratch = await run(other, path.join(tempDir(), 'scratch'), 1e-12);
   assert.notDeepEqual(scratch.metadata.normalisation, first.metadata.normalisation);
   // A second cycle on the same images with the same seed would replay the first one's shuffles and augmentations: warned.
   const logsOf = async (seed: number) => {
     const logs: string[] = [];
-    await trainRun({ ...base, seed, data: other, out: path.join(tempDir(), `again-${seed}`), learningRate: 1e-12, init: tuned.runDir }, { log: (m) => logs.push(m) });
+    await run(other, path.join(tempDir(), `again-${seed}`), 1e-12, { seed, init: tuned.runDir }, { log: (m: string) => logs.push(m) });
     return logs.join('\n');
   };
   assert.match(await logsOf(base.seed), /was trained on these same images with seed 5; .*give another --seed/);
@@ -130,15 +133,15 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   assert.ok(maxDiff(start, await firstKernel(tuned.runDir)) < 1e-6, 'the tuned run did not start from --init');
   assert.ok(maxDiff(start, await firstKernel(scratch.runDir)) > 1e-3, 'a run without --init should start elsewhere');
 
-  await assert.rejects(trainRun({ ...base, size: 20, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: first.runDir }), (e: Error & { hint?: string }) => {
+  await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { size: 20, init: first.runDir }), (e: Error & { hint?: string }) => {
     assert.match(e.message, /--init .* has size 16, this run 20/);
     assert.equal(e.hint, 'train with --size 16');
     return true;
   });
-  await assert.rejects(trainRun({ ...base, data: other, out: path.join(tempDir(), 'bad'), learningRate: 1e-3, init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);
+  await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);
   // A bundled model by name: the paper's CNN is 50×50×3, so this 16×16 visemo run is refused, naming the arch.
   const bad = path.join(tempDir(), 'bad');
-  await assert.rejects(trainRun({ ...base, data: other, out: bad, learningRate: 1e-3, init: 'paper' }), /--init paper has arch paper, this run visemo/);
+  await assert.rejects(run(other, bad, 1e-3, { init: 'paper' }), /--init paper has arch paper, this run visemo/);
   assert.equal(existsSync(bad), false, 'a refused run leaves no output folder behind');
 });
 
@@ -148,8 +151,8 @@ test('distillation: a seven-class run starts from the six-class bundled model, l
   const out = path.join(tempDir(), 'run');
   const cacheDir = tempDir();
   const logs: string[] = [];
-  const opts = { data, out, size: 48, split: 'random' as const, seed: 11, batchSize: 16, learningRate: 1e-4, channels: 1 as const, backend: 'wasm' as const, arch: 'visemo' as const, epochs: 1, fractions: { val: 0.15, test: 0 }, init: 'visemo', teacher: { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 }, cacheDir };
-  const first = await trainRun(opts, { log: (l) => logs.push(l) });
+  const recipe = { size: 48, seed: 11, batchSize: 16, learningRate: 1e-4, channels: 1 as const, arch: 'visemo' as const, epochs: 1, teacher: { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 } };
+  const first = await trainRun({ data, out, backend: 'wasm', recipe, dataset: { fractions: { val: 0.15, test: 0 } }, init: 'visemo', cacheDir }, { log: (l) => logs.push(l) });
   assert.deepEqual(first.metadata.classes, seven);
   assert.deepEqual(first.metadata.training.teacher, { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 });
   assert.match(logs.join('\n'), /new classes start fresh: neutral/);
@@ -157,7 +160,7 @@ test('distillation: a seven-class run starts from the six-class bundled model, l
   assert.equal((await fs.readdir(cacheDir)).length, 2, 'one cache file per teacher');
   // Resumed for a second epoch: the teachers come from the metadata and from the cache.
   logs.length = 0;
-  const resumed = await trainRun({ ...opts, teacher: undefined, init: undefined, epochs: 2, resume: true }, { log: (l) => logs.push(l) });
+  const resumed = await trainRun({ data, out, backend: 'wasm', recipe: { epochs: 2 }, resume: true, cacheDir }, { log: (l) => logs.push(l) });
   assert.equal(resumed.history.epochs.length, 2);
   assert.match(logs.join('\n'), /teacher faceapi: all \d+ images cached/);
   const loaded = await loadEmotionModel(out);

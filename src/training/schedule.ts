@@ -4,10 +4,9 @@
  * so setting it before an epoch changes the rate of that epoch's steps.
  */
 import type { tf } from '../engine/backend.js';
+import { LR_SCHEDULES, type LrSchedule } from '../config/recipe.js';
 import { VisemoError } from '../util/errors.js';
 
-export const LR_SCHEDULES = ['constant', 'cosine', 'step'] as const;
-export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /** Cosine decays to this share of the initial rate by the last epoch. */
 export const COSINE_FLOOR = 0.01;

@@ -15,6 +15,7 @@
  * their mean probability to them and scales its own to the remaining mass.
  */
 import { createHash } from 'node:crypto';
+import type { TeacherSpec } from '../config/recipe.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,15 +26,6 @@ import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 
-export interface TeacherSpec {
-  /** 'faceapi', bundled model names or run folders (absolute once resolved). */
-  models: string[];
-  /** Share of the target taken from the teachers (0–1). */
-  weight: number;
-  temperature: number;
-}
-
-export const DISTILL_DEFAULTS = { weight: 0.5, temperature: 2 };
 
 /** Where teacher probabilities are cached: VISEMO_CACHE_DIR, else ~/.cache/visemo. */
 export function defaultCacheDir(): string {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { firstLine, VisemoError } from './errors.js';
 
 let counter = 0;
 
@@ -25,8 +26,18 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-export async function readJson<T>(file: string): Promise<T> {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+/** The one JSON reader: a missing or unparsable file is a VisemoError naming it, with `hint`. */
+export async function readJson<T>(file: string, hint = 'the file is missing or damaged: write it again with visemo'): Promise<T> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch (err) {
+    throw new VisemoError(`cannot read ${file}: ${firstLine(err)}`, hint);
+  }
+}
+
+/** An optional JSON file: undefined when it is absent or unreadable. */
+export async function readJsonIfPresent<T>(file: string): Promise<T | undefined> {
+  return readJson<T>(file).catch(() => undefined);
 }
 
 export async function exists(p: string): Promise<boolean> {

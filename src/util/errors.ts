@@ -3,6 +3,11 @@
  * or option), `hint` says what to do. The CLI prints both on one line and exits
  * non-zero without a stack trace.
  */
+/** The first line of an error's message: what the user sees of an error from a library. */
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
 export class VisemoError extends Error {
   constructor(message: string, readonly hint?: string) {
     super(message);

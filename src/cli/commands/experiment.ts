@@ -7,7 +7,7 @@ import { paperForSize } from '../../report/paper-reference.js';
 import { MIN_INPUT_SIZE } from '../../model/paper-cnn.js';
 import { formatTable } from '../../util/table.js';
 import { action } from '../run-action.js';
-import { addTrainingOptions, trainingSettings, type TrainingCliOptions } from '../options.js';
+import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
 
 interface ExperimentCliOptions extends TrainingCliOptions {
   out: string;
@@ -47,7 +47,9 @@ export function registerExperiment(program: Command): void {
             data: dataset,
             out: o.out,
             sizes: o.sizes,
-            ...trainingSettings(o),
+            recipe: recipeFromCli(o),
+            dataset: dataRecipeFromCli(o),
+            backend: o.backend,
             force: o.force,
           },
           { log },

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_MODEL } from '../../inference/models.js';
+import { DEFAULT_MODEL } from '../../model/run-folder.js';
 import { DEFAULT_VIDEO_FPS, runPredict } from '../../inference/predict.js';
 import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
 import { DETECTOR_MODELS, type DetectorModel } from '../../inference/face-detector.js';

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { TRAIN_DEFAULTS, trainRun } from '../../training/train.js';
+import { RECIPE_DEFAULTS } from '../../config/recipe.js';
+import { trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
 import { action, intOption } from '../run-action.js';
-import { addTrainingOptions, floatOption, trainingSettings, unitOption, type TrainingCliOptions } from '../options.js';
-import { DISTILL_DEFAULTS } from '../../training/teacher.js';
+import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
 
 interface TrainCliOptions extends TrainingCliOptions {
   out: string;
@@ -12,9 +12,6 @@ interface TrainCliOptions extends TrainingCliOptions {
   force?: boolean;
   resume?: boolean;
   init?: string;
-  teacher?: string;
-  distillWeight: number;
-  temperature: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -23,14 +20,12 @@ export function registerTrain(program: Command): void {
     .description("train the paper's CNN on a folder of face images (one subfolder per class, or train/val/test subfolders)")
     .argument('<dataset>', 'image folder: <class>/*.png|jpg|tiff|bmp|webp, or train|val|test/<class>/*')
     .requiredOption('-o, --out <dir>', 'run folder to write (model.json, weights.bin, metadata.json, history.json/csv, split.json)')
-    .option('--size <pixels>', 'input width and height (paper: 100, 50, 20)', intOption('--size', 8), TRAIN_DEFAULTS.size);
+    .option('--size <pixels>', 'input width and height (paper: 100, 50, 20)', intOption('--size', 8), RECIPE_DEFAULTS.size);
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
     .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --size and --channels; classes it lacks (e.g. neutral) start fresh; on the images it was trained on, give another --seed")
-    .option('--teacher <models>', "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached")
-    .option('--distill-weight <w>', "share of each target taken from the teachers, 0 to 1 (unlabeled images: all)", unitOption('--distill-weight'), DISTILL_DEFAULTS.weight)
-    .option('--temperature <T>', 'soften the teachers\' probabilities: p^(1/T), renormalised', floatOption('--temperature'), DISTILL_DEFAULTS.temperature)
+
     .addHelpText(
       'after',
       '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
@@ -45,12 +40,12 @@ export function registerTrain(program: Command): void {
           {
             data: dataset,
             out: o.out,
-            size: o.size,
-            ...trainingSettings(o),
+            recipe: { ...recipeFromCli(o), size: o.size },
+            dataset: dataRecipeFromCli(o),
+            backend: o.backend,
             force: o.force,
             resume: o.resume,
             init: o.init,
-            teacher: o.teacher ? { models: o.teacher.split(',').map((m) => m.trim()).filter(Boolean), weight: o.distillWeight, temperature: o.temperature } : undefined,
             commandLine: ['visemo', ...process.argv.slice(2)].join(' '),
           },
           { log },
