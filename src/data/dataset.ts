@@ -2,9 +2,9 @@
  * From a dataset folder to the three splits a run trains, validates and tests on.
  * The split is recorded (split.json) so that evaluation later uses exactly the same test set.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { VisemoError } from '../util/errors.js';
+import { hashHex } from '../util/hash.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { scanImageFolder, type ImageFolder, type ImageItem } from './image-folder.js';
 import { assignSplits, SPLIT_NAMES, subjectFromName, type SplitName } from './split.js';
@@ -99,10 +99,10 @@ function limitPerClass(items: ImageItem[], n: number, seed: number): ImageItem[]
 
 /** A short hash of the image list with file sizes: changes when images are added, removed or replaced. */
 async function fingerprint(items: ImageItem[]): Promise<string> {
-  const h = createHash('sha256');
+  const lines: string[] = [];
   for (const it of items) {
     const st = await fs.stat(it.path).catch(() => null);
-    h.update(`${it.rel}\t${it.label}\t${st?.size ?? -1}\n`);
+    lines.push(`${it.rel}\t${it.label}\t${st?.size ?? -1}\n`);
   }
-  return h.digest('hex').slice(0, 16);
+  return hashHex(lines, 16);
 }

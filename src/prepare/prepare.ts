@@ -7,7 +7,7 @@
  * the units in flight. Splits are decided from the unit list before any work, so they do not
  * depend on which frames had faces, nor on the order workers finish.
  */
-import { createHash } from 'node:crypto';
+import { hashHex } from '../util/hash.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,8 +68,7 @@ const UNIT_DIR = 'units';
 
 /** The options that decide the output, with the source's unit list hashed in: any change means a different dataset. */
 function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]): Record<string, unknown> {
-  const listing = createHash('sha256');
-  for (const u of units) listing.update(`${u.id}\t${u.label}\t${u.subject ?? ''}\t${u.split ?? ''}\n`);
+  const listing = hashHex(units.map((u) => `${u.id}\t${u.label}\t${u.subject ?? ''}\t${u.split ?? ''}\n`), 16);
   return {
     kind,
     classes: opts.classes ?? 'all',
@@ -84,7 +83,7 @@ function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]):
     split: opts.split,
     subjectPattern: opts.subjectPattern ?? null,
     seed: opts.seed,
-    sourceUnits: `${units.length}:${listing.digest('hex').slice(0, 16)}`,
+    sourceUnits: `${units.length}:${listing}`,
   };
 }
 

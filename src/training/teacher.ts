@@ -14,7 +14,6 @@
  * run teaching a seven-class model has no neutral) leaves those classes to the others: it gives
  * their mean probability to them and scales its own to the remaining mass.
  */
-import { createHash } from 'node:crypto';
 import type { TeacherSpec } from '../config/recipe.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -22,8 +21,10 @@ import path from 'node:path';
 import { decodeItems, type DecodedSet } from '../data/decoded-set.js';
 import type { ImageItem } from '../data/image-folder.js';
 import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
+import { RUN_FILES } from '../model/run-folder.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { hashHex } from '../util/hash.js';
 import { startProgress } from '../util/progress.js';
 
 
@@ -124,7 +125,7 @@ export function mixTargets(labels: ArrayLike<number>, numClasses: number, labelS
 
 async function contentHashes(items: ImageItem[]): Promise<string[]> {
   const out: string[] = [];
-  for (const it of items) out.push(createHash('sha1').update(await fs.readFile(it.path)).digest('hex'));
+  for (const it of items) out.push(hashHex(await fs.readFile(it.path), 40));
   return out;
 }
 
@@ -135,8 +136,8 @@ async function teacherKey(c: Classifier): Promise<string> {
     const pkg = createRequire(import.meta.url)('@vladmandic/face-api/package.json') as { version: string };
     return `faceapi-${pkg.version}-gray${c.inputSize}`;
   }
-  const weights = await fs.readFile(path.join(c.source, 'weights.bin'));
-  return `run-${createHash('sha1').update(weights).digest('hex').slice(0, 16)}-gray${c.inputSize}`;
+  const weights = await fs.readFile(path.join(c.source, RUN_FILES.weights));
+  return `run-${hashHex(weights, 16)}-gray${c.inputSize}`;
 }
 
 /** Scores a decoded set in chunks, with a progress bar (face-api takes ~10 ms a face). */

@@ -1,0 +1,9 @@
+import { createHash } from 'node:crypto';
+
+/** The one hash: sha256 of the parts in order, as hex, cut to `length` characters (fingerprints, cache keys). */
+export function hashHex(parts: Iterable<string | Uint8Array> | string | Uint8Array, length = 64): string {
+  const h = createHash('sha256');
+  if (typeof parts === 'string' || parts instanceof Uint8Array) h.update(parts);
+  else for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, length);
+}
