@@ -1,21 +1,28 @@
 /**
  * `npm run bench -- train | predict`: step time of the paper's CNN on each available backend
  * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
- * as JSON. Batches are built from a uint8 image cache (normalise + replicate to 3 channels) as
- * training does, and that time is reported as the share of the step spent outside the model.
+ * as JSON. Batches come from a uint8 image cache through training's own code (batchInput,
+ * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
+ * is reported as the share of the step spent outside the model.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os, { availableParallelism, cpus } from 'node:os';
 import { Command, Option } from 'commander';
-import { tf, useBackend, type BackendName } from '../src/engine/backend.js';
+import { batchInput, pixelStats, type DecodedSet } from '../src/data/decoded-set.js';
+import { useBackend, type BackendName } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
 import { buildPaperCnn } from '../src/model/paper-cnn.js';
+import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from '../src/training/augment.js';
+import { mixTargets } from '../src/training/teacher.js';
+import type { Normalisation } from '../src/training/types.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { createRng } from '../src/util/random.js';
 
 const TRAIN_IMAGES = 11475; // the paper's training set
 const CACHE_IMAGES = 256;
 const CLASSES = 6;
+const CHANNELS = 3; // the paper's monochrome replicated to three channels
 const PYTHON = '/usr/bin/python3';
 const PROFILE_STEPS = 3;
 // PyTorch starts from the environment the user started the bench with: the native backend sets
@@ -28,6 +35,7 @@ interface Options {
   steps: number;
   warmup: number;
   batch: number;
+  augment: TrainAugment;
   pytorch: boolean;
   profile: boolean;
   threads: number;
@@ -78,41 +86,28 @@ export function forwardFlopsPerImage(size: number, classes = CLASSES): number {
   return flops;
 }
 
-/** A decoded uint8 gray image cache, as training keeps in memory, with labels. */
-function makeCache(size: number, seed: number): { pixels: Uint8Array; labels: Int32Array } {
+/** A decoded uint8 gray image cache, as training keeps in memory (src/data/decoded-set.ts). */
+function makeCache(size: number, seed: number): DecodedSet {
   const rng = createRng(seed);
   const pixels = Uint8Array.from({ length: CACHE_IMAGES * size * size }, () => Math.floor(rng() * 256));
   const labels = Int32Array.from({ length: CACHE_IMAGES }, () => Math.floor(rng() * CLASSES));
-  return { pixels, labels };
+  const rels = Array.from({ length: CACHE_IMAGES }, (_, i) => `bench/${i}.png`);
+  return { size, pixels, labels, rels };
 }
 
-/** Batch tensor [B, s, s, 3] in [0, 1] from cached uint8 images, monochrome replicated to 3 channels. */
-function batchFromCache(pixels: Uint8Array, indices: number[], size: number): tf.Tensor4D {
-  const area = size * size;
-  const out = new Float32Array(indices.length * area * 3);
-  let o = 0;
-  for (const idx of indices) {
-    const base = idx * area;
-    for (let p = 0; p < area; p++) {
-      const v = pixels[base + p] / 255;
-      out[o] = v;
-      out[o + 1] = v;
-      out[o + 2] = v;
-      o += 3;
-    }
-  }
-  return tf.tensor4d(out, [indices.length, size, size, 3]);
-}
-
-function oneHot(labels: Int32Array, indices: number[]): tf.Tensor2D {
-  const y = new Float32Array(indices.length * CLASSES);
-  indices.forEach((idx, i) => (y[i * CLASSES + labels[idx]] = 1));
-  return tf.tensor2d(y, [indices.length, CLASSES]);
+/** A training batch made as trainEpoch (src/training/train.ts) makes it, with hard targets. */
+function trainingBatch(set: DecodedSet, idx: number[], norm: Normalisation, augment: TrainAugment | null, rng: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const x = augment ? batchInput(augmentBatch(set, idx, augment, rng), idx.map((_, k) => k), norm, CHANNELS) : batchInput(set, idx, norm, CHANNELS);
+  const y = tf.tensor2d(mixTargets(set.labels, CLASSES, 0, null, idx), [idx.length, CLASSES]);
+  return { x, y };
 }
 
 async function benchTrain(size: number, backend: string, opts: Options): Promise<{ result: TrainResult; profile?: KernelShare[] }> {
-  const { pixels, labels } = makeCache(size, size);
+  const set = makeCache(size, size);
+  const norm = pixelStats(set, CHANNELS);
   const rng = createRng(1);
+  const augment = isIdentity(opts.augment) ? null : opts.augment;
+  const augRng = createRng(2);
   const pick = () => Array.from({ length: opts.batch }, () => Math.floor(rng() * CACHE_IMAGES));
   const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
@@ -121,8 +116,7 @@ async function benchTrain(size: number, backend: string, opts: Options): Promise
   for (let step = 0; step < opts.warmup + opts.steps; step++) {
     const idx = pick();
     const t0 = performance.now();
-    const x = batchFromCache(pixels, idx, size);
-    const y = oneHot(labels, idx);
+    const { x, y } = trainingBatch(set, idx, norm, augment, augRng);
     const t1 = performance.now();
     await model.trainOnBatch(x, y);
     const t2 = performance.now();
@@ -138,9 +132,7 @@ async function benchTrain(size: number, backend: string, opts: Options): Promise
     const byKernel = new Map<string, { ms: number; calls: number }>();
     let total = 0;
     for (let i = 0; i < PROFILE_STEPS; i++) {
-      const idx = pick();
-      const x = batchFromCache(pixels, idx, size);
-      const y = oneHot(labels, idx);
+      const { x, y } = trainingBatch(set, pick(), norm, augment, augRng);
       const t0 = performance.now();
       const info = await tf.profile(async () => {
         await model.trainOnBatch(x, y);
@@ -182,7 +174,8 @@ async function benchTrain(size: number, backend: string, opts: Options): Promise
 }
 
 async function benchPredict(size: number, backend: string, opts: Options): Promise<PredictResult> {
-  const { pixels } = makeCache(size, size);
+  const set = makeCache(size, size);
+  const norm = pixelStats(set, CHANNELS);
   const rng = createRng(2);
   const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
   const result: Partial<PredictResult> = { size, backend };
@@ -191,7 +184,8 @@ async function benchPredict(size: number, backend: string, opts: Options): Promi
     for (let step = 0; step < opts.warmup + opts.steps; step++) {
       const idx = Array.from({ length: batch }, () => Math.floor(rng() * CACHE_IMAGES));
       const t0 = performance.now();
-      const x = batchFromCache(pixels, idx, size);
+      // As predictSet (src/model/predict-set.ts) builds its batches.
+      const x = batchInput(set, idx, norm, CHANNELS);
       const y = model.predict(x) as tf.Tensor;
       await y.data();
       const t1 = performance.now();
@@ -311,7 +305,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     mode,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: os.loadavg() } },
-    config: { sizes: opts.sizes, batch: opts.batch, steps: opts.steps, warmup: opts.warmup, threads: opts.threads, trainImages: TRAIN_IMAGES },
+    config: { sizes: opts.sizes, batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, trainImages: TRAIN_IMAGES },
     results: rows,
     profiles,
     skipped,
@@ -327,6 +321,7 @@ const program = new Command('bench')
   .option('--steps <n>', 'timed steps per size and backend', (v) => Number(v), 10)
   .option('--warmup <n>', 'untimed steps first', (v) => Number(v), 3)
   .option('--batch <n>', 'training batch size', (v) => Number(v), 32)
+  .addOption(new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)").default(parseTrainAugment('none'), 'none').argParser(parseTrainAugment))
   .option('--threads <n>', 'CPU threads for the native backend and PyTorch (default: all cores)', (v) => Number(v), availableParallelism())
   .option('--no-pytorch', 'skip the PyTorch reference')
   .option('--no-profile', 'skip the per-kernel profile of the native backend')

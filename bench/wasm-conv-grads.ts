@@ -1,5 +1,5 @@
 /**
- * Timing of the wasm Conv2D gradient kernels (src/engine/wasm-conv-grads.ts).
+ * Timing of the wasm Conv2D gradient kernels (src/engine/wasm/conv-grads.ts).
  * Run: npx tsx bench/wasm-conv-grads.ts
  *
  * Prints ms per training step of the paper CNN (batch 32) at 20×20 and 50×50 with our kernels,
@@ -7,13 +7,14 @@
  * and that naive kernel next to ours on the 50×50 model's shapes. Timings on a shared machine
  * vary by ±20 %; compare figures from one run.
  */
-import { tf, useBackend } from '../src/engine/backend.js';
+import { useBackend } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
 import { buildPaperCnn } from '../src/model/paper-cnn.js';
 import {
   originalWasmConv2DBackpropInput,
   registerWasmConvGradients,
   wasmConv2DBackpropInputConfig,
-} from '../src/engine/wasm-conv-grads.js';
+} from '../src/engine/wasm/conv-grads.js';
 
 const BATCH = 32;
 const NUM_CLASSES = 6;

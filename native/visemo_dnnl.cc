@@ -298,26 +298,23 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardFilter(x, dy, dw, params, dbias|null)
+// conv2dBackwardFilter(x, dy, dw, params). The bias gradient is a Sum kernel of its own in tfjs.
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
-  auto a = args(env, info, 5);
-  Floats x, dy, dw, db;
+  auto a = args(env, info, 4);
+  Floats x, dy, dw;
   std::vector<int64_t> p;
   if (a.size() < 4 || !getFloats(env, a[0], x) || !getFloats(env, a[1], dy) || !getFloats(env, a[2], dw) ||
-      !getInts(env, a[3], p, CONV_PARAMS) || (a.size() > 4 && !getFloats(env, a[4], db, true)))
-    return typeError(env, "conv2dBackwardFilter(x, dy, dw, Int32Array(17), dbias?)");
-  const bool withBias = db.data != nullptr;
+      !getInts(env, a[3], p, CONV_PARAMS))
+    return typeError(env, "conv2dBackwardFilter(x, dy, dw, Int32Array(17))");
   return guarded(env, "conv2dBackwardFilter", [&] {
-    const std::string key = keyOf("cw", p, {withBias});
+    const std::string key = keyOf("cw", p, {});
     ConvShape s(p);
     auto it = convBwdWeightsCache.find(key);
     if (it == convBwdWeightsCache.end()) {
-      auto hint = convolution_forward::primitive_desc(s.fwdDesc(withBias), cpuEngine());
+      auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
       auto e = std::make_unique<ConvBwdWeights>();
-      auto d = withBias ? convolution_backward_weights::desc(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(),
-                                                             s.biasMd(), s.dstMd(), s.strides, s.dilates, s.padL, s.padR)
-                        : convolution_backward_weights::desc(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(),
-                                                             s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+      convolution_backward_weights::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides,
+                                           s.dilates, s.padL, s.padR);
       e->pd = convolution_backward_weights::primitive_desc(d, cpuEngine(), hint);
       e->prim = convolution_backward_weights(e->pd);
       e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
@@ -325,11 +322,9 @@ napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
       it = convBwdWeightsCache.emplace(key, std::move(e)).first;
     }
     ConvBwdWeights &c = *it->second;
-    std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
-                                      {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
-                                      {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}};
-    if (withBias) m.emplace(DNNL_ARG_DIFF_BIAS, memory(s.biasMd(), cpuEngine(), db.data));
-    c.prim.execute(cpuStream(), m);
+    c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                 {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                                 {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}});
     c.weights.finishOutput(dw.data);
     cpuStream().wait();
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, useBackend } from './backend.js';
+import { useBackend } from './backend.js';
+import { tf } from './tf.js';
 
 test("'auto' falls back to wasm with one line saying why when native is unavailable", async () => {
   process.env.VISEMO_NATIVE = '0';

@@ -1,50 +1,38 @@
 /**
- * The one place that chooses the compute backend. Everything else imports `tf` from here,
- * so a new backend (native oneDNN, WebGPU) is a new entry in BACKENDS and nothing more.
+ * The one place that chooses the compute backend. A new backend (WebGPU, say) is a module that
+ * exports a `Backend` (backend-interface.ts) and one entry in BACKENDS, and nothing more.
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from './wasm-conv-grads.js';
+import type { Backend } from './backend-interface.js';
+import { tf } from './tf.js';
 
-export { tf };
-
-// Production mode skips tfjs's debug checks (NaN scans, shape asserts on every op) and its
-// console advice to install tfjs-node, which cannot be installed here.
-tf.enableProdMode();
+// temporary: callers move to ./tf.js
+export { tf } from './tf.js';
 
 export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
 
-interface BackendEntry {
-  /** Registers the backend with tfjs; returns why it is unavailable, or null when ready. */
-  prepare(): Promise<string | null>;
-}
-
-const BACKENDS: Record<BackendName, BackendEntry> = {
-  native: {
-    async prepare() {
-      try {
-        const mod = (await import('./native-backend.js')) as { registerNativeBackend(): Promise<string | null> };
-        return await mod.registerNativeBackend();
-      } catch (err) {
-        return `native backend not available (${(err as Error).message.split('\n')[0]})`;
-      }
-    },
-  },
-  wasm: {
-    async prepare() {
-      registerWasmConvGradients();
-      return null;
-    },
-  },
-  cpu: { prepare: async () => null },
+/** Each backend's module is loaded only when it is tried: the native one loads a compiled addon. */
+const BACKENDS: Record<BackendName, () => Promise<Backend>> = {
+  native: async () => (await import('./native/register.js')).nativeBackend,
+  wasm: async () => (await import('./wasm/conv-grads.js')).wasmBackend,
+  // tfjs' own CPU backend needs nothing registered.
+  cpu: async () => ({ prepare: async () => null }),
 };
 
 /** Fastest first: 'auto' takes the first that is available. */
-export const BACKEND_PREFERENCE: BackendName[] = ['native', 'wasm', 'cpu'];
+const BACKEND_PREFERENCE: BackendName[] = ['native', 'wasm', 'cpu'];
 
 let active: BackendName | null = null;
 const warned = new Set<BackendName>();
+
+/** Why `name` cannot be used, or null once it is registered with tfjs. */
+async function prepare(name: BackendName): Promise<string | null> {
+  try {
+    return await (await BACKENDS[name]()).prepare();
+  } catch (err) {
+    return `${name} backend not available (${(err as Error).message.split('\n')[0]})`;
+  }
+}
 
 /**
  * Activates a backend. 'auto' tries native, then wasm; a named backend that cannot be used
@@ -54,7 +42,7 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
   const order = choice === 'auto' ? BACKEND_PREFERENCE : [choice, ...BACKEND_PREFERENCE.filter((b) => b !== choice)];
   for (const name of order) {
     if (active === name && tf.getBackend() === name) return name;
-    const why = await BACKENDS[name].prepare();
+    const why = await prepare(name);
     if (why === null && (await tf.setBackend(name))) {
       await tf.ready();
       active = name;

@@ -3,7 +3,7 @@
  * `predict` (finding the face to classify). The detectors are the ones that ship inside
  * @vladmandic/face-api, loaded from its package folder: nothing is downloaded at run time.
  *
- * face-api's `node-wasm` build `require`s the same `@tensorflow/tfjs` that src/engine/backend.ts
+ * face-api's `node-wasm` build `require`s the same `@tensorflow/tfjs` that src/engine/tf.ts
  * imports, so the detector runs on the one tfjs engine (and backend) of the process.
  */
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, useBackend, type BackendName } from '../engine/backend.js';
-import { loadAddon } from '../engine/native-backend.js';
+import { loadAddon } from '../engine/native/addon.js';
 import { buildModel } from './architectures.js';
 import { buildVisemoNet } from './visemo-net.js';
 

@@ -10,7 +10,6 @@ import {
   PAPER_CITATION,
   PAPER_DATASET,
   PAPER_FIG4,
-  PAPER_SIZES,
   PAPER_SPLIT,
   PAPER_TABLE1,
   paperForSize,
@@ -451,6 +450,3 @@ export async function buildReportDocument(results: ExperimentResults): Promise<R
     ],
   };
 }
-
-/** Sizes the paper tried, for option defaults and help text. */
-export const PAPER_SIZE_LIST = PAPER_SIZES.map((p) => p.size);

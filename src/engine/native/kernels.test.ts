@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { tf, useBackend } from './backend.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL, fallbackCounts, registerNativeBackend } from './native-backend.js';
-import { createRng } from '../util/random.js';
+import { useBackend } from '../backend.js';
+import { tf } from '../tf.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { fallbackCounts, registerNativeBackend } from './register.js';
+import { createRng } from '../../util/random.js';
 
 const unavailable = await registerNativeBackend();
 const skip = unavailable ?? false;

@@ -2,14 +2,16 @@
  * A short training run of the paper's CNN gives the same loss curve on the native backend as on
  * the wasm backend (same seeded weights, data and dropout masks). wasm is the reference here
  * because the CPU backend's filter gradient takes seconds per step even at this size; the
- * kernel-by-kernel comparison with the CPU backend is in native-kernels.test.ts.
+ * kernel-by-kernel comparison with the CPU backend is in kernels.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, useBackend } from './backend.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL, fallbackCounts, registerNativeBackend } from './native-backend.js';
-import { buildPaperCnn } from '../model/paper-cnn.js';
-import { createRng } from '../util/random.js';
+import { useBackend } from '../backend.js';
+import { tf } from '../tf.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { fallbackCounts, registerNativeBackend } from './register.js';
+import { buildPaperCnn } from '../../model/paper-cnn.js';
+import { createRng } from '../../util/random.js';
 
 const unavailable = await registerNativeBackend();
 

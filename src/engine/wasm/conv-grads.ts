@@ -14,8 +14,9 @@
  * Cases the rewrite does not cover (NCHW, paddings it cannot express, non-float32) run the CPU
  * backend's reference kernels instead: slow, but never wrong.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { Backend } from '../backend-interface.js';
+import { tf } from '../tf.js';
 
 type TensorInfo = tf.TensorInfo;
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -256,3 +257,11 @@ export function registerWasmConvGradients(): void {
     tf.registerKernel(config);
   }
 }
+
+/** The wasm backend for backend.ts: tfjs' own, with these two gradient kernels in place. */
+export const wasmBackend: Backend = {
+  async prepare() {
+    registerWasmConvGradients();
+    return null;
+  },
+};

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf, useBackend } from './backend.js';
-import { buildPaperCnn } from '../model/paper-cnn.js';
+import { useBackend } from '../backend.js';
+import { tf } from '../tf.js';
+import { buildPaperCnn } from '../../model/paper-cnn.js';
 import {
   conv2DGradientCalls,
   originalWasmConv2DBackpropInput,
   registerWasmConvGradients,
   wasmConv2DBackpropFilterConfig,
   wasmConv2DBackpropInputConfig,
-} from './wasm-conv-grads.js';
-import { createRng } from '../util/random.js';
+} from './conv-grads.js';
+import { createRng } from '../../util/random.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];

@@ -1,0 +1,53 @@
+/**
+ * The compiled N-API addon behind the native backend (native/visemo_dnnl.cc, built by
+ * scripts/build-native.mjs): its typed interface and how it is found and loaded.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** What the compiled addon exports; every compute call returns false when oneDNN cannot do it. */
+export interface NativeAddon {
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, relu: boolean): boolean;
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, params: Int32Array): boolean;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): boolean;
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias: Float32Array | null, relu: boolean): boolean;
+  maxPool(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): boolean;
+  binary(op: number, a: Float32Array, aPeriod: number, b: Float32Array, bPeriod: number, out: Float32Array): boolean;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): boolean;
+  sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): boolean;
+  info(): { onednn: string; threads: number };
+  setThreads(n: number): boolean;
+  keepFreedMemory(): boolean;
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): boolean;
+  dropoutMask(out: Float32Array, rate: number, seed: number): boolean;
+  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outW: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float32Array): boolean;
+}
+
+/** Where node-gyp leaves the addon, relative to this file in src/engine/native or dist/engine/native. */
+const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/visemo_dnnl.node', import.meta.url));
+
+let addon: NativeAddon | null = null;
+
+/** Loads the addon, or says in a few words why it cannot be used. */
+export function loadAddon(): NativeAddon | string {
+  if (addon) return addon;
+  if (process.env.VISEMO_NATIVE === '0') return 'native backend disabled by VISEMO_NATIVE=0';
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return `native backend not supported on ${process.platform}`;
+  if (!existsSync(ADDON_PATH)) return 'native addon not built (install libdnnl-dev, then run `npm run build:native`)';
+  // OpenMP threads that spin between kernels steal the core another process (or the JavaScript
+  // between two kernels) needs; on a busy 2-core machine a spinning team was 2x slower than
+  // sleeping ones. libgomp reads this when the addon loads it; an explicit setting wins.
+  if (!process.env.OMP_WAIT_POLICY && !process.env.GOMP_SPINCOUNT) process.env.OMP_WAIT_POLICY = 'passive';
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (err) {
+    return `native addon failed to load (${(err as Error).message.split('\n')[0]})`;
+  }
+  const threads = Number(process.env.VISEMO_THREADS) || availableParallelism();
+  addon.setThreads(Math.max(1, Math.floor(threads)));
+  if (process.env.VISEMO_MALLOC !== 'default') addon.keepFreedMemory();
+  return addon;
+}

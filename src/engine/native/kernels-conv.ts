@@ -1,0 +1,137 @@
+/**
+ * Convolutions and their two gradients, matrix products and max pooling: the kernels that carry
+ * a training step's cost, each one oneDNN primitive (a fused op's bias and relu inside it).
+ */
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+import { uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
+
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+type Shape4 = [number, number, number, number];
+
+function convParams(c: Conv2DInfo): Int32Array {
+  const p = c.padInfo;
+  return Int32Array.from([
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
+    c.filterHeight, c.filterWidth, c.outChannels,
+    c.outHeight, c.outWidth,
+    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+    p.top, p.left, p.bottom, p.right,
+  ]);
+}
+
+function poolParams(c: Conv2DInfo): Int32Array {
+  const p = c.padInfo;
+  return Int32Array.from([
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
+    c.outHeight, c.outWidth, c.filterHeight, c.filterWidth,
+    c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right,
+  ]);
+}
+
+function channelsLast(dataFormat: unknown): boolean {
+  return dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
+}
+
+export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, fused: boolean): TensorInfo | null {
+  const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
+  const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string };
+  if (!x || !filter || !channelsLast(a.dataFormat) || preluActivationWeights) return null;
+  const activation = fused ? (a.activation ?? 'linear') : 'linear';
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const xv = b.f32(x);
+  const wv = b.f32(filter);
+  const bv = bias ? b.f32(bias) : null;
+  if (!xv || !wv || (bias && (!bv || bv.length !== info.outChannels))) return null;
+  const out = uninitialized(tf.util.sizeFromShape(info.outShape));
+  if (!native.conv2d(xv, wv, bv, out, convParams(info), activation === 'relu')) return null;
+  return b.makeTensorInfo(info.outShape, 'float32', out);
+}
+
+export function conv2dBackpropInput(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { dy, filter } = inputs as Record<string, TensorInfo>;
+  const a = attrs as { inputShape: Shape4; strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (!channelsLast(a.dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const dyv = b.f32(dy);
+  const wv = b.f32(filter);
+  if (!dyv || !wv) return null;
+  const dx = uninitialized(tf.util.sizeFromShape(a.inputShape));
+  if (!native.conv2dBackwardData(dyv, wv, dx, convParams(info))) return null;
+  return b.makeTensorInfo([...a.inputShape], 'float32', dx);
+}
+
+export function conv2dBackpropFilter(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x, dy } = inputs as Record<string, TensorInfo>;
+  const a = attrs as { filterShape: Shape4; strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (!channelsLast(a.dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const xv = b.f32(x);
+  const dyv = b.f32(dy);
+  if (!xv || !dyv) return null;
+  const dw = uninitialized(tf.util.sizeFromShape(a.filterShape));
+  if (!native.conv2dBackwardFilter(xv, dyv, dw, convParams(info))) return null;
+  return b.makeTensorInfo([...a.filterShape], 'float32', dw);
+}
+
+export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, fused: boolean): TensorInfo | null {
+  const { a: A, b: B, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
+  const { transposeA = false, transposeB = false, activation = 'linear' } = attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  if (!A || !B || preluActivationWeights) return null;
+  if (fused ? activation !== 'linear' && activation !== 'relu' : false) return null;
+  const rank = A.shape.length;
+  if (rank < 2 || B.shape.length !== rank) return null;
+  const batchA = A.shape.slice(0, -2);
+  const batchB = B.shape.slice(0, -2);
+  const ba = tf.util.sizeFromShape(batchA);
+  const bb = tf.util.sizeFromShape(batchB);
+  // Equal batch dimensions, or one side without a batch (broadcast); other broadcasts fall back.
+  if (!(tf.util.arraysEqual(batchA, batchB) || ba === 1 || bb === 1)) return null;
+  const [a0, a1] = A.shape.slice(-2);
+  const [b0, b1] = B.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
+  if (k !== k2) return null;
+  const av = b.f32(A);
+  const bv = b.f32(B);
+  const biasv = bias ? b.f32(bias) : null;
+  if (!av || !bv || (bias && (!biasv || biasv.length !== n))) return null;
+  const batch = Math.max(ba, bb);
+  const outShape = [...(ba >= bb ? batchA : batchB), m, n];
+  const out = uninitialized(batch * m * n);
+  const params = Int32Array.from([ba, bb, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  if (!native.matmul(av, bv, out, params, biasv, fused && activation === 'relu')) return null;
+  return b.makeTensorInfo(outShape, 'float32', out);
+}
+
+interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+export function maxPool(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const a = attrs as unknown as PoolAttrs;
+  if (x.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const xv = b.f32(x);
+  if (!xv) return null;
+  const out = uninitialized(tf.util.sizeFromShape(info.outShape));
+  if (!native.maxPool(xv, out, poolParams(info))) return null;
+  return b.makeTensorInfo(info.outShape, 'float32', out);
+}
+
+export function maxPoolGrad(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { dy, input } = inputs as Record<string, TensorInfo>;
+  const a = attrs as unknown as PoolAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const dyv = b.f32(dy);
+  const xv = b.f32(input);
+  if (!dyv || !xv) return null;
+  const dx = uninitialized(xv.length);
+  if (!native.maxPoolGrad(dyv, xv, dx, poolParams(info))) return null;
+  return b.makeTensorInfo([...input.shape], 'float32', dx);
+}

@@ -1,0 +1,47 @@
+/**
+ * Element-wise kernels as OpenMP loops in the addon: the broadcasting binary ops (bias adds,
+ * Adam's and batch normalisation's arithmetic) and the unary ones, each named by its code.
+ */
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+
+/** Element-wise kernels and their operation codes in the addon. */
+export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5 } as const;
+export const UNARY_OPS = { Relu: 0, Step: 1, Floor: 2, Sqrt: 3, Square: 4, Neg: 5, Exp: 6, Log: 7, Abs: 8 } as const;
+
+/** How an operand of a broadcasting binary op repeats: 0 full size, 1 scalar, n a trailing block of n. */
+function periodOf(shape: number[], outShape: number[]): number | null {
+  const size = tf.util.sizeFromShape(shape);
+  const outSize = tf.util.sizeFromShape(outShape);
+  if (size === outSize) return 0;
+  if (size === 1) return 1;
+  const padded = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
+  const first = padded.findIndex((d) => d !== 1);
+  for (let i = first; i < outShape.length; i++) if (padded[i] !== outShape[i]) return null;
+  return size;
+}
+
+export function binary(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs, op: number): TensorInfo | null {
+  const { a: A, b: B } = inputs as Record<string, TensorInfo>;
+  const av = b.f32(A);
+  const bv = b.f32(B);
+  if (!av || !bv) return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(A.shape, B.shape);
+  const pa = periodOf(A.shape, outShape);
+  const pb = periodOf(B.shape, outShape);
+  if (pa === null || pb === null) return null;
+  const out = uninitialized(tf.util.sizeFromShape(outShape));
+  if (!native.binary(op, av, pa, bv, pb, out)) return null;
+  return b.makeTensorInfo(outShape, 'float32', out);
+}
+
+export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, op: number): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const xv = b.f32(x);
+  if (!xv) return null;
+  const out = uninitialized(xv.length);
+  const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+  if (!native.unary(op, xv, out, alpha)) return null;
+  return b.makeTensorInfo([...x.shape], 'float32', out);
+}

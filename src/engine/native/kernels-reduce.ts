@@ -1,0 +1,51 @@
+/** Sum and Mean over contiguous axes, and Tile of a broadcast block: OpenMP loops or plain copies. */
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+
+/** Sum over a contiguous run of axes, the case of bias gradients and per-row losses. */
+export function sum(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const { axis, keepDims = false } = attrs as { axis: number | number[]; keepDims?: boolean };
+  const xv = b.f32(x);
+  if (!xv) return null;
+  const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((p, q) => p - q);
+  if (axes.length === 0 || axes.some((ax, i) => i > 0 && ax !== axes[i - 1] + 1)) return null;
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+  const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+  const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const out = uninitialized(outer * inner);
+  if (!native.sum(xv, out, outer, reduce, inner)) return null;
+  return b.makeTensorInfo(outShape, 'float32', out);
+}
+
+/** The native Sum divided by the count, in place on its fresh output. */
+export function mean(native: NativeAddon, b: NativeBackend, args: KernelArgs): TensorInfo | null {
+  const { x } = args.inputs as Record<string, TensorInfo>;
+  const axes = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, x.shape);
+  const out = sum(native, b, { ...args, attrs: { ...args.attrs, axis: axes } });
+  if (!out) return null;
+  const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+  const values = b.f32(out)!;
+  for (let i = 0; i < values.length; i++) values[i]! /= n;
+  return out;
+}
+
+/**
+ * Tile where every dimension before the last repeated one has size 1 ([1,1,1,C] → [N,H,W,C], as
+ * batch-norm gradients ask): the output is the input repeated whole, filled by doubling copies.
+ */
+export function tile(_native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const reps = (attrs as { reps: number[] }).reps;
+  const src = b.f32(x);
+  const lastRepeated = reps.reduce((k, r, i) => (r > 1 ? i : k), -1);
+  if (!src || !x.shape.slice(0, Math.max(0, lastRepeated)).every((d) => d === 1)) return null;
+  const out = uninitialized(src.length * reps.reduce((p, r) => p * r, 1));
+  out.set(src);
+  for (let filled = src.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  return b.makeTensorInfo(x.shape.map((d, i) => d * reps[i]!), 'float32', out);
+}

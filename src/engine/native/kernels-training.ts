@@ -1,0 +1,44 @@
+/**
+ * Kernels tfjs does not have, one native pass each where tfjs chains element-wise ops: the relu
+ * gradient (2 passes), the Adam update (14) and the dropout mask (drawn one number at a time in
+ * JavaScript). Only training-patches.ts runs them, and only while 'native' is the backend; with
+ * no CPU kernel to hand over to, they throw on inputs they cannot take.
+ */
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+
+export const RELU_GRAD_KERNEL = 'VisemoReluGrad';
+export const ADAM_KERNEL = 'VisemoAdam';
+export const DROPOUT_MASK_KERNEL = 'VisemoDropoutMask';
+
+/** dy * step(x). */
+export function reluGrad(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs): TensorInfo {
+  const { dy, x } = inputs as Record<string, TensorInfo>;
+  const dyv = b.f32(dy);
+  const xv = b.f32(x);
+  const out = uninitialized(dyv?.length ?? 0);
+  if (!dyv || !xv || !native.reluGrad(dyv, xv, out)) throw new Error(`${RELU_GRAD_KERNEL}: unsupported inputs ${dy.dtype}[${dy.shape}] ${x.dtype}[${x.shape}]`);
+  return b.makeTensorInfo([...dy.shape], 'float32', out);
+}
+
+/** One Adam step of a variable: new weights, first and second moments. */
+export function adam(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo[] {
+  const { w, m, v, g } = inputs as Record<string, TensorInfo>;
+  const { hyper } = attrs as unknown as { hyper: number[] };
+  const [wv, mv, vv, gv] = [w, m, v, g].map((t) => b.f32(t));
+  const n = wv?.length ?? 0;
+  const outs = [uninitialized(n), uninitialized(n), uninitialized(n)];
+  if (!wv || !mv || !vv || !gv || !native.adam(wv, mv, vv, gv, outs[0], outs[1], outs[2], Float32Array.from(hyper))) {
+    throw new Error(`${ADAM_KERNEL}: unsupported inputs for ${w.dtype}[${w.shape}]`);
+  }
+  return outs.map((o) => b.makeTensorInfo([...w.shape], 'float32', o));
+}
+
+/** A dropout mask (0, or 1/(1-rate)) of `shape`; no inputs, so it stays off the gradient path. */
+export function dropoutMask(native: NativeAddon, b: NativeBackend, { attrs }: KernelArgs): TensorInfo {
+  const { shape, rate, seed } = attrs as unknown as { shape: number[]; rate: number; seed: number };
+  const out = uninitialized(tf.util.sizeFromShape(shape));
+  if (!native.dropoutMask(out, rate, seed)) throw new Error(`${DROPOUT_MASK_KERNEL}: bad rate ${rate}`);
+  return b.makeTensorInfo([...shape], 'float32', out);
+}

@@ -1,0 +1,168 @@
+/**
+ * The global tfjs patches that keep a training step on the native kernels. Each hands over to
+ * tfjs' own code unless 'native' is the backend, so other backends train as before:
+ *  - the relu gradient is one VisemoReluGrad kernel instead of two element-wise ops;
+ *  - Adam's update is one VisemoAdam kernel per variable instead of 14 passes;
+ *  - dropout draws its mask with VisemoDropoutMask (patchDropout);
+ *  - conv2d + bias + relu stays one FusedConv2D while gradients are recorded (patchFusedConv2d).
+ * The model code does not change.
+ */
+import { createRequire } from 'node:module';
+import { tf } from '../tf.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { NATIVE_BACKEND, type Pad } from './native-backend.js';
+
+/** Applies every patch; register.ts calls it once, when it registers the backend. */
+export function applyTrainingPatches(): void {
+  patchReluGradient();
+  patchAdam();
+  patchDropout();
+  patchFusedConv2d();
+}
+
+function patchReluGradient(): void {
+  const reluGrad = tf.getGradient('Relu');
+  if (reluGrad) {
+    tf.registerGradient({
+      ...reluGrad,
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        if (tf.getBackend() !== NATIVE_BACKEND || x.dtype !== 'float32' || (dy as tf.Tensor).dtype !== 'float32') return reluGrad.gradFunc(dy, saved, attrs);
+        return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x }) as tf.Tensor };
+      },
+    });
+  }
+}
+
+interface AdamInternals {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+}
+
+function patchAdam(): void {
+  const proto = tf.AdamOptimizer.prototype;
+  const original = proto.applyGradients;
+  proto.applyGradients = function applyGradients(this: tf.AdamOptimizer, variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    if (tf.getBackend() !== NATIVE_BACKEND) return original.call(this, variableGradients);
+    const self = this as unknown as AdamInternals;
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    // The same float32 bias corrections tfjs computes with sub(1, accBeta).
+    const c1 = Math.fround(1 - self.accBeta1.dataSync()[0]);
+    const c2 = Math.fround(1 - self.accBeta2.dataSync()[0]);
+    const hyper = [self.beta1, self.beta2, self.epsilon, self.learningRate, c1, c2];
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name];
+        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i].variable;
+        const v = self.accumulatedSecondMoment[i].variable;
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, m, v, g: gradient }, { hyper } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        m.assign(m2);
+        v.assign(v2);
+        value.assign(w2);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+  };
+}
+
+/** A seed for the native dropout mask: tfjs repeats the mask for a given seed, and so does this. */
+function dropoutSeed(seed: number | string | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 52);
+  let h = 2166136261;
+  for (const ch of String(seed)) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return h;
+}
+
+/**
+ * tfjs-layers' Dropout calls tfjs-core's `dropout`, which draws its mask in JavaScript one number
+ * at a time and applies it in four more passes. On the native backend the mask comes from one
+ * native kernel (no inputs, so it stays off the gradient path) and only the multiply remains.
+ * The export is looked up at call time by tfjs-layers, so replacing it on the CommonJS module
+ * is enough; other backends get the original.
+ */
+function patchDropout(): void {
+  type Dropout = (x: tf.Tensor | tf.TensorLike, rate: number, noiseShape?: number[], seed?: number | string) => tf.Tensor;
+  const core = createRequire(import.meta.url)('@tensorflow/tfjs-core') as { dropout: Dropout };
+  const original = core.dropout;
+  core.dropout = function dropout(x, rate, noiseShape, seed) {
+    const plain =
+      tf.getBackend() !== NATIVE_BACKEND ||
+      !(x instanceof tf.Tensor) ||
+      x.dtype !== 'float32' ||
+      !(rate > 0 && rate < 1) ||
+      (noiseShape != null && !tf.util.arraysEqual(noiseShape, x.shape));
+    if (plain) return original(x, rate, noiseShape, seed);
+    return tf.tidy(() => {
+      const attrs = { shape: x.shape, rate, seed: dropoutSeed(seed) } as unknown as tf.NamedAttrMap;
+      const mask = tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, attrs) as tf.Tensor;
+      return tf.mul(x, mask);
+    });
+  };
+}
+
+type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
+
+/**
+ * While gradients are recorded, tfjs-core splits conv2d + bias + relu into three ops (a conv, a
+ * broadcast add and a relu: two extra passes over every activation, forward and backward). On
+ * the native backend the layer's call stays one FusedConv2D kernel (bias and relu as oneDNN
+ * post-ops), recorded on the tape with the gradient below: tfjs-core's own gradient of a fused
+ * linear conv, after the relu step. tfjs registers no gradient for FusedConv2D (its ops wrap the
+ * kernel in customGrad), so this one is used only for the calls made here.
+ */
+function patchFusedConv2d(): void {
+  tf.registerGradient({
+    kernelName: 'FusedConv2D',
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved;
+      const { strides, pad, dimRoundingMode, activation } = attrs as unknown as { strides: [number, number]; pad: Pad; dimRoundingMode?: string; activation: string };
+      if (activation !== 'relu' && activation !== 'linear') throw new Error(`no native gradient for FusedConv2D with ${activation}`);
+      const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode } as unknown as tf.NamedAttrMap;
+      // relu'(pre-activation) is step(y): y > 0 exactly where the pre-activation is > 0. Made
+      // here, not in the closures: the engine runs each closure in its own scope.
+      const g = activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }) as tf.Tensor) : (dy as tf.Tensor);
+      return {
+        // Evaluated only when x needs a gradient: not for the first layer, whose x is the data.
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { ...conv, inputShape: x.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...conv, filterShape: filter.shape }) as tf.Tensor,
+        bias: () => tf.sum(g, [0, 1, 2]),
+      };
+    },
+  });
+
+  const core = createRequire(import.meta.url)('@tensorflow/tfjs-core') as { fused: { conv2d: (args: FusedConv2dArgs) => tf.Tensor } };
+  const original = core.fused.conv2d;
+  core.fused.conv2d = function conv2d(args: FusedConv2dArgs): tf.Tensor {
+    const { x, filter, bias, activation, preluActivationWeights, strides, pad, dimRoundingMode } = args;
+    const dataFormat = args.dataFormat ?? 'NHWC';
+    const dilations = args.dilations ?? [1, 1];
+    const eligible =
+      tf.getBackend() === NATIVE_BACKEND &&
+      (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0 &&
+      activation === 'relu' &&
+      preluActivationWeights == null &&
+      dataFormat === 'NHWC' &&
+      (Array.isArray(dilations) ? dilations.every((d) => d === 1) : dilations === 1) &&
+      x instanceof tf.Tensor && x.rank === 4 && x.dtype === 'float32' &&
+      filter instanceof tf.Tensor && filter.rank === 4 && filter.dtype === 'float32' &&
+      bias instanceof tf.Tensor && bias.rank === 1 && bias.size === filter.shape[3] && bias.dtype === 'float32';
+    if (!eligible) return original(args);
+    const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode, activation: 'relu' } as unknown as tf.NamedAttrMap;
+    return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs) as tf.Tensor;
+  };
+}
