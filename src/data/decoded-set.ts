@@ -4,7 +4,7 @@
  */
 import { tf } from '../engine/backend.js';
 import type { Normalisation } from '../training/types.js';
-import { decodeGray } from './decode.js';
+import { decodeGray } from '../image/decode.js';
 import type { ImageItem } from './image-folder.js';
 import { startProgress } from '../util/progress.js';
 import { ChannelMeanStd } from './stats.js';
