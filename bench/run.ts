@@ -15,7 +15,7 @@ import { tf } from '../src/engine/tf.js';
 import { buildPaperCnn } from '../src/model/paper-cnn.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from '../src/training/augment.js';
 import { mixTargets } from '../src/training/teacher.js';
-import type { Normalisation } from '../src/training/types.js';
+import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { createRng } from '../src/util/random.js';
 

@@ -1,6 +1,8 @@
 /** visemo as a library: `import { EmotionRecognizer } from 'visemo'`. A thin list of the public API. */
 export { EmotionRecognizer } from './inference/recognizer.js';
-export type { RecognizedFace, RecognizerOptions, RecognizeOptions, ImageInput, FaceBox, RawImage } from './inference/recognizer.js';
+export type { RecognizedFace, RecognizerOptions, RecognizeOptions } from './inference/recognizer.js';
+export type { ImageInput } from './image/decode.js';
+export type { FaceBox, RawImage } from './image/geometry.js';
 export { resolveModel, DEFAULT_MODEL, BUNDLED_MODELS, type ResolvedModel, type RunMetadata } from './model/run-folder.js';
 export type { Arch } from './config/recipe.js';
 export { runPredict } from './inference/predict.js';

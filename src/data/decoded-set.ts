@@ -3,7 +3,7 @@
  * uint8, so no epoch decodes again. 11,475 images at 100×100 take 115 MB.
  */
 import { tf } from '../engine/backend.js';
-import { decodeGray } from './decode.js';
+import { decodeGray } from '../image/decode.js';
 import type { ImageItem } from './image-folder.js';
 import { startProgress } from '../util/progress.js';
 import { firstLine } from '../util/errors.js';

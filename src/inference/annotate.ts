@@ -1,18 +1,15 @@
 /**
  * `predict --annotate`: copies of images with a box and a label drawn on every face, and for a
- * video, its sampled frames annotated and encoded back into an MP4 with ffmpeg.
+ * video, its sampled frames annotated (predict encodes them back into an MP4 with image/video.ts).
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import sharp, { type FormatEnum, type Sharp } from 'sharp';
+import type { FormatEnum, Sharp } from 'sharp';
+import type { RawImage } from '../image/geometry.js';
+import { rawPixels, sharpRaw } from '../image/raw.js';
 import { tempPathFor } from '../util/atomic.js';
-import type { RawImage } from './face-detector.js';
 import type { RecognizedFace } from './recognizer.js';
 import { colourFor } from './colours.js';
-
-export { EMOTION_COLOURS, colourFor } from './colours.js';
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -39,7 +36,7 @@ export function overlaySvg(width: number, height: number, faces: RecognizedFace[
 
 /** The RGB image with the faces drawn on it, as a sharp pipeline ready to encode. */
 export function annotated(image: RawImage, faces: RecognizedFace[]): Sharp {
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).composite([
+  return sharpRaw(image).composite([
     { input: Buffer.from(overlaySvg(image.width, image.height, faces)), left: 0, top: 0 },
   ]);
 }
@@ -67,65 +64,7 @@ export async function writeAnnotatedImage(file: string, image: RawImage, faces: 
   }
 }
 
-/**
- * An MP4 written by ffmpeg from annotated frames fed one by one, at `fps` frames a second.
- * The file appears under its name only when `finish` succeeds.
- */
-export class AnnotatedVideoWriter {
-  private readonly tmp: string;
-  private readonly child: ChildProcessByStdio<Writable, null, Readable>;
-  private readonly done: Promise<{ code: number | null; stderr: string }>;
-
-  /** Starts ffmpeg writing next to `file` (its folder is created). */
-  static async open(file: string, width: number, height: number, fps: number): Promise<AnnotatedVideoWriter> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    return new AnnotatedVideoWriter(file, width, height, fps);
-  }
-
-  private constructor(
-    readonly file: string,
-    readonly width: number,
-    readonly height: number,
-    fps: number,
-  ) {
-    this.tmp = tempPathFor(file).replace(/\.tmp$/, '.tmp.mp4');
-    const args = [
-      '-v', 'error', '-y',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0',
-      // yuv420p (what players expect) needs even sizes.
-      '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2',
-      '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', this.tmp,
-    ];
-    this.child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    this.done = new Promise((resolve, reject) => {
-      let stderr = '';
-      this.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      this.child.on('error', reject);
-      this.child.on('close', (code) => resolve({ code, stderr }));
-    });
-    // A write after ffmpeg died raises EPIPE on stdin; `finish` reports ffmpeg's own message instead.
-    this.child.stdin.on('error', () => {});
-  }
-
-  async addFrame(image: RawImage, faces: RecognizedFace[]): Promise<void> {
-    const rgb = await annotated(image, faces).removeAlpha().raw().toBuffer();
-    if (!this.child.stdin.write(rgb)) await new Promise<void>((resolve) => this.child.stdin.once('drain', resolve));
-  }
-
-  async finish(): Promise<void> {
-    this.child.stdin.end();
-    const { code, stderr } = await this.done;
-    if (code !== 0) {
-      await fs.rm(this.tmp, { force: true });
-      throw new Error(`ffmpeg could not write ${this.file}: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
-    }
-    await fs.rename(this.tmp, this.file);
-  }
-
-  /** Stops ffmpeg and removes the partial file. */
-  async abort(): Promise<void> {
-    this.child.kill();
-    await this.done.catch(() => {});
-    await fs.rm(this.tmp, { force: true });
-  }
+/** The RGB frame with the faces drawn on it, for a video (image/video.ts's VideoWriter). */
+export function annotatedFrame(image: RawImage, faces: RecognizedFace[]): Promise<RawImage> {
+  return rawPixels(annotated(image, faces).removeAlpha());
 }

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { tf, useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
 import { normaliseClassName } from '../data/classes.js';
-import { faceApiModelDir } from './face-detector.js';
+import { faceApiModelDir } from '../image/face-detector.js';
 
 /** face-api's FaceFeatureExtractor input (toBatchTensor(112)). */
 export const FACEAPI_INPUT_SIZE = 112;
@@ -38,7 +38,7 @@ export interface FaceApiExpressionModel {
 /** Loads the expression net's weights (once per process) on the active backend (default wasm). */
 export async function loadFaceApiExpressionNet(opts: { backend?: BackendChoice } = {}): Promise<FaceApiExpressionModel> {
   if (activeBackend() === null) await useBackend(opts.backend ?? 'wasm', { quiet: true });
-  // The same module face-detector.ts loads, so one face-api instance runs on our tfjs engine.
+  // The same module image/face-detector.ts loads, so one face-api instance runs on our tfjs engine.
   const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as { nets: { faceExpressionNet: FaceApiExpressionNetRaw } };
   const net = api.nets.faceExpressionNet;
   if (!net.isLoaded) await net.loadFromDisk(faceApiModelDir());

@@ -4,9 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS } from '../data/image-folder.js';
-
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.ogv', '.3gp']);
+import { isImageFile } from '../data/image-folder.js';
+import { isVideoFile } from '../image/video.js';
 
 export type InputKind = 'image' | 'video';
 
@@ -23,9 +22,8 @@ export interface InputProblem {
 }
 
 export function kindOf(file: string): InputKind | null {
-  const ext = path.extname(file).toLowerCase();
-  if (IMAGE_EXTENSIONS.has(ext)) return 'image';
-  if (VIDEO_EXTENSIONS.has(ext)) return 'video';
+  if (isImageFile(file)) return 'image';
+  if (isVideoFile(file)) return 'video';
   return null;
 }
 

@@ -4,10 +4,11 @@
  */
 import path from 'node:path';
 import type { BackendChoice } from '../engine/backend.js';
-import { chooseFrames, extractFrames, probeVideo, requireFfmpeg, type FramePick } from '../prepare/ffmpeg.js';
-import { AnnotatedVideoWriter, annotatedName, writeAnnotatedImage } from './annotate.js';
-import type { DetectorModel, RawImage } from './face-detector.js';
-import { toRgb } from './image-input.js';
+import { toRgb } from '../image/decode.js';
+import type { DetectorModel } from '../image/face-detector.js';
+import { largestFace, type RawImage } from '../image/geometry.js';
+import { chooseFrames, extractFrames, probeVideo, requireFfmpeg, VideoWriter, type FramePick } from '../image/video.js';
+import { annotatedFrame, annotatedName, writeAnnotatedImage } from './annotate.js';
 import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
 import { EmotionRecognizer, type RecognizedFace } from './recognizer.js';
 import { firstLine } from '../util/errors.js';
@@ -182,12 +183,12 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
 
 async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts: PredictOptions, batch: number): Promise<InputResult> {
   const fps = opts.fps ?? DEFAULT_VIDEO_FPS;
-  let writer: AnnotatedVideoWriter | null = null;
+  let writer: VideoWriter | null = null;
   try {
     const info = await probeVideo(file.path);
     const picks = chooseFrames(info, { fps });
     const annotatedFile = opts.annotate ? path.join(opts.annotate, file.rel.replace(/\.[^./\\]+$/, '') + '.annotated.mp4') : undefined;
-    if (annotatedFile) writer = await AnnotatedVideoWriter.open(annotatedFile, info.width, info.height, Math.min(fps, info.fps));
+    if (annotatedFile) writer = await VideoWriter.open(annotatedFile, info.width, info.height, Math.min(fps, info.fps));
     const timeline: FrameResult[] = [];
     // Frames are decoded a batch at a time so a long video never sits in memory whole.
     for (let i = 0; i < picks.length; i += batch) {
@@ -195,7 +196,7 @@ async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts
       const faces = await recognizer.recognizeMany(frames.map((f) => f.image));
       for (let k = 0; k < frames.length; k++) {
         timeline.push({ time: (frames[k]!.pick as FramePick).time, faces: faces[k]! });
-        await writer?.addFrame(frames[k]!.image, faces[k]!);
+        if (writer) await writer.addFrame(await annotatedFrame(frames[k]!.image, faces[k]!));
       }
       if (frames.length < Math.min(batch, picks.length - i)) break; // the file broke off
     }
@@ -223,7 +224,7 @@ export function summariseVideo(timeline: FrameResult[], classes: string[]): Vide
   const counts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   let withFaces = 0;
   for (const frame of timeline) {
-    const main = largest(frame.faces);
+    const main = largestFace(frame.faces);
     if (!main) continue;
     withFaces++;
     counts[main.emotion] = (counts[main.emotion] ?? 0) + 1;
@@ -235,10 +236,4 @@ export function summariseVideo(timeline: FrameResult[], classes: string[]): Vide
     if (withFaces > 0 && (dominant === null || shares[c]! > shares[dominant]!)) dominant = c;
   }
   return { frames: timeline.length, framesWithFaces: withFaces, shares, dominant };
-}
-
-function largest(faces: RecognizedFace[]): RecognizedFace | undefined {
-  let best: RecognizedFace | undefined;
-  for (const f of faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
-  return best;
 }

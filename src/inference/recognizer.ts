@@ -6,15 +6,14 @@
 import { tf, useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
 import { predictSet } from '../model/predict-set.js';
-import { type RunMetadata } from '../model/run-folder.js';
+import type { RunMetadata } from '../model/run-folder.js';
 import { loadEmotionModel } from '../model/model-io.js';
+import { cropFace } from '../image/crop.js';
+import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
+import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
+import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
+import { rawPixels, sharpRaw } from '../image/raw.js';
 import { cropMarginFor } from './crop-margin.js';
-import sharp from 'sharp';
-import { cropFace, loadFaceDetector, type DetectorModel, type FaceBox, type FaceDetection, type FaceDetector, type RawImage } from './face-detector.js';
-import { toRgb, wholeImageGray, type ImageInput } from './image-input.js';
-
-export type { ImageInput } from './image-input.js';
-export type { FaceBox, RawImage } from './face-detector.js';
 
 export interface RecognizerOptions {
   /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
@@ -107,7 +106,7 @@ export class EmotionRecognizer {
     const found: { image: number; box: FaceBox; faceScore: number }[] = [];
     for (let i = 0; i < inputs.length; i++) {
       if (opts.detect === false) {
-        crops.push(await wholeImageGray(inputs[i]!, this.inputSize));
+        crops.push(await decodeGray(inputs[i]!, this.inputSize));
         const { width, height } = await imageSize(inputs[i]!);
         found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: 1 });
         continue;
@@ -179,18 +178,14 @@ async function detectScaled(detector: FaceDetector, rgb: RawImage): Promise<Face
   if (scale >= 1) return detector.detect(rgb);
   const width = Math.max(1, Math.round(rgb.width * scale));
   const height = Math.max(1, Math.round(rgb.height * scale));
-  const small = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: rgb.channels } }).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const small = await rawPixels(sharpRaw(rgb).resize(width, height, { fit: 'fill' }).removeAlpha());
   const sx = rgb.width / width;
   const sy = rgb.height / height;
-  const found = await detector.detect({ data: new Uint8Array(small.buffer, small.byteOffset, small.length), width, height, channels: 3 });
+  const found = await detector.detect(small);
   return found.map((f) => ({ score: f.score, box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy } }));
 }
 
 async function imageSize(input: ImageInput): Promise<{ width: number; height: number }> {
   const rgb = await toRgb(input);
   return { width: rgb.width, height: rgb.height };
-}
-
-function roundBox(b: FaceBox): FaceBox {
-  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import type { RawImage } from '../inference/face-detector.js';
+import type { RawImage } from '../image/geometry.js';
 import { addNoise, encodePng, grayCrop, parseAugment, planAugmentations, rotatedGrayCrop } from './augment.js';
 
 /** Orientation of the bright mass in degrees, clockwise from horizontal (image y points down). */

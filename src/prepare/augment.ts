@@ -3,8 +3,9 @@
  * rotated by 15° ("inversion") and with Gaussian noise. Copies are seeded per image, so a
  * re-run or a different worker order gives the same pixels.
  */
-import sharp from 'sharp';
-import { cropFace, type FaceBox, type RawImage } from '../inference/face-detector.js';
+import { cropFace } from '../image/crop.js';
+import type { FaceBox, RawImage } from '../image/geometry.js';
+import { rawPixels, sharpRaw } from '../image/raw.js';
 import { createRng, gaussian } from '../util/random.js';
 import { VisemoError } from '../util/errors.js';
 
@@ -67,22 +68,17 @@ export async function grayCrop(source: RawImage, square: FaceBox, size: number):
 export async function rotatedGrayCrop(source: RawImage, square: FaceBox, size: number, degrees: number): Promise<RawImage> {
   const wideSize = Math.ceil(size * Math.SQRT2) + 2;
   const wide = await cropFace(source, square, { margin: (Math.SQRT2 - 1) / 2 + 1 / size, size: wideSize, gray: true });
-  const rotated = await sharp(wide.data, { raw: { width: wideSize, height: wideSize, channels: 1 } })
-    .rotate(degrees, { background: { r: 0, g: 0, b: 0 } })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const { data, info } = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
-    .extract({
-      left: Math.floor((rotated.info.width - wideSize) / 2) + Math.floor((wideSize - size) / 2),
-      top: Math.floor((rotated.info.height - wideSize) / 2) + Math.floor((wideSize - size) / 2),
-      width: size,
-      height: size,
-    })
-    .grayscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 1 };
+  const rotated = await rawPixels(sharpRaw(wide).rotate(degrees, { background: { r: 0, g: 0, b: 0 } }).grayscale());
+  return rawPixels(
+    sharpRaw(rotated)
+      .extract({
+        left: Math.floor((rotated.width - wideSize) / 2) + Math.floor((wideSize - size) / 2),
+        top: Math.floor((rotated.height - wideSize) / 2) + Math.floor((wideSize - size) / 2),
+        width: size,
+        height: size,
+      })
+      .grayscale(),
+  );
 }
 
 /** A copy with N(0, std) noise added to every 0–1 pixel, clamped; seeded. */
@@ -98,7 +94,7 @@ export function addNoise(image: RawImage, std: number, seed: number): RawImage {
 
 /** PNG bytes of a raw image (monochrome stays one channel). */
 export async function encodePng(image: RawImage): Promise<Buffer> {
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+  return sharpRaw(image)
     .toColourspace(image.channels === 1 ? 'b-w' : 'srgb')
     .png({ compressionLevel: 6 })
     .toBuffer();

@@ -3,12 +3,13 @@
  * augmented when asked, and written as PNGs into DATASET/<split>/<label>/. Runs inside a worker.
  */
 import path from 'node:path';
-import sharp from 'sharp';
-import { largestFace, loadFaceDetector, squareAround, type DetectorModel, type FaceBox, type FaceDetector, type RawImage } from '../inference/face-detector.js';
 import type { SplitName } from '../data/split.js';
+import { toRgb } from '../image/decode.js';
+import { loadFaceDetector, type DetectorModel, type FaceDetector } from '../image/face-detector.js';
+import { centreSquare, largestFace, roundBox, squareAround, type FaceBox, type RawImage } from '../image/geometry.js';
+import { chooseFrames, extractFrames, probeVideo, type FrameChoice } from '../image/video.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { addNoise, encodePng, grayCrop, hashString, planAugmentations, rotatedGrayCrop, type Augmentation, type AugmentSpec } from './augment.js';
-import { chooseFrames, extractFrames, probeVideo, type FrameChoice } from './ffmpeg.js';
 import type { SourceUnit } from './sources.js';
 
 /** Everything that decides the output pixels; stored in the dataset for the resume check. */
@@ -62,17 +63,6 @@ export function slug(id: string): string {
 
 let detector: Promise<FaceDetector> | null = null;
 
-async function decodeImage(file: string): Promise<RawImage> {
-  const { data, info } = await sharp(file).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
-}
-
-/** The centred square of an image, for --no-detect. */
-function centreSquare(img: RawImage): FaceBox {
-  const side = Math.min(img.width, img.height);
-  return { x: Math.floor((img.width - side) / 2), y: Math.floor((img.height - side) / 2), width: side, height: side };
-}
-
 export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot: string): Promise<UnitResult> {
   const { unit, split } = task;
   const result: UnitResult = { id: unit.id, ok: true, frames: 0, faces: 0, noFace: 0, images: [] };
@@ -84,7 +74,7 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
       if (frames.length === 0) throw new Error('no frame could be decoded');
       sources = frames.map((f) => ({ image: f.image, time: f.pick.time, stem: `${slug(unit.id)}_f${String(f.pick.index).padStart(4, '0')}` }));
     } else {
-      sources = [{ image: await decodeImage(unit.path), time: null, stem: slug(unit.id) }];
+      sources = [{ image: await toRgb(unit.path), time: null, stem: slug(unit.id) }];
     }
     result.frames = sources.length;
     if (opts.detect) detector ??= loadFaceDetector({ model: opts.detector, minScore: opts.minScore });
@@ -103,7 +93,7 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
         score = Math.round(face.score * 1000) / 1000;
         square = squareAround(face.box, opts.margin);
       } else {
-        square = centreSquare(src.image);
+        square = centreSquare(src.image.width, src.image.height);
       }
       result.faces++;
       const base = await grayCrop(src.image, square, opts.size);
@@ -137,8 +127,4 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
     result.error = (err as Error).message;
   }
   return result;
-}
-
-function roundBox(b: FaceBox): FaceBox {
-  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
 }

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEnterfacePath } from './sources.js';
-import { chooseFrames } from './ffmpeg.js';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseEnterfacePath, scanSource } from './sources.js';
 
 test("parseEnterfacePath reads the eNTERFACE'05 tree leniently", () => {
   assert.deepEqual(parseEnterfacePath('subject 1/anger/sentence 1/s1_an_1.avi'), { label: 'anger', subject: 's1' });
@@ -13,15 +15,17 @@ test("parseEnterfacePath reads the eNTERFACE'05 tree leniently", () => {
   assert.match((parseEnterfacePath('subject 2/anger/s2_di_1.avi') as { reason: string }).reason, /folder says anger, file code says disgust/);
 });
 
-test('chooseFrames takes the middle of equal shares after the skipped onset, or at a rate', () => {
-  const info = { width: 720, height: 576, fps: 25, duration: 3, frameCount: 75 };
-  assert.deepEqual(chooseFrames(info, { framesPerVideo: 4, skipStart: 1 }).map((p) => p.index), [31, 43, 56, 68]);
-  assert.deepEqual(chooseFrames(info, { fps: 2, skipStart: 0, skipEnd: 1 }).map((p) => p.time), [0, 0.48, 1, 1.48]);
-  // Ten steps of 0.2 s land on frame boundaries, not drifted ones (0.2 summed eight times is 1.5999…).
-  assert.deepEqual(
-    chooseFrames(info, { fps: 5, skipStart: 0, skipEnd: 0.8 }).map((p) => p.time),
-    [0, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6, 1.8, 2],
-  );
-  // Skips longer than the clip fall back to the whole clip.
-  assert.equal(chooseFrames(info, { framesPerVideo: 3, skipStart: 5 }).length, 3);
+test('a videos source takes every extension predict reads as a video (.wmv, .flv, .ogv, .3gp too)', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-sources-'));
+  try {
+    const names = ['a.avi', 'b.wmv', 'c.FLV', 'd.ogv', 'e.3gp'];
+    await fs.mkdir(path.join(root, 'happy'));
+    for (const n of names) await fs.writeFile(path.join(root, 'happy', n), '');
+    const scan = await scanSource(root);
+    assert.equal(scan.kind, 'videos');
+    assert.deepEqual(scan.units.map((u) => u.id), names.map((n) => `happy/${n}`));
+    assert.deepEqual(scan.unparsed, []);
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
+  }
 });

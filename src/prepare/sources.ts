@@ -8,11 +8,11 @@ import path from 'node:path';
 import { ENTERFACE_CODES, normaliseClassName } from '../data/classes.js';
 import { isImageFile, scanImageFolder } from '../data/image-folder.js';
 import { subjectFromName, type SplitName } from '../data/split.js';
+import { isVideoFile } from '../image/video.js';
 import { VisemoError } from '../util/errors.js';
 
 export type SourceKind = 'enterface' | 'videos' | 'images';
 export const SOURCE_KINDS: SourceKind[] = ['enterface', 'videos', 'images'];
-export const VIDEO_EXTENSIONS = new Set(['.avi', '.mp4', '.mov', '.mkv', '.webm', '.mpg', '.mpeg', '.m4v']);
 
 export interface SourceUnit {
   /** Path relative to the source root, '/'-separated: the stable id of the video or image. */
@@ -39,10 +39,6 @@ export interface ScanSourceOptions {
   classes?: string[];
   /** Regex for the subject in a file name (videos and images sources). */
   subjectPattern?: RegExp;
-}
-
-export function isVideoFile(name: string): boolean {
-  return VIDEO_EXTENSIONS.has(path.extname(name).toLowerCase());
 }
 
 /** Every file under `dir`, relative and '/'-separated, sorted; hidden entries skipped. */

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { faceApiModelDir } from '../inference/face-detector.js';
+import { faceApiModelDir } from '../image/face-detector.js';
 import { availableBundledModels, readRunMetadata, resolveModel, RUN_FILES } from '../model/run-folder.js';
 import { cropMarginFor } from '../inference/crop-margin.js';
 import { firstLine, VisemoError } from '../util/errors.js';

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_MODEL } from '../../model/run-folder.js';
 import { DEFAULT_VIDEO_FPS, runPredict } from '../../inference/predict.js';
 import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
-import { DETECTOR_MODELS, type DetectorModel } from '../../inference/face-detector.js';
+import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action, intOption } from '../run-action.js';
 import { floatOption, TTA_HELP } from '../options.js';

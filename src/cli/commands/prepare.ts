@@ -2,7 +2,7 @@ import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseClassOption } from '../../data/classes.js';
 import { DEFAULT_SUBJECT_PATTERN, type SplitMode } from '../../config/recipe.js';
-import { DETECTOR_MODELS, type DetectorModel } from '../../inference/face-detector.js';
+import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { parseAugment } from '../../prepare/augment.js';
 import { formatSummary, prepare } from '../../prepare/prepare.js';
 import { SOURCE_KINDS, type SourceKind } from '../../prepare/sources.js';

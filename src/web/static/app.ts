@@ -9,6 +9,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
+// geometry.ts imports nothing, so the page crops with Node's own functions and nothing of Node
+// (sharp, fs) reaches the bundle.
+import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
 import { colourFor } from '../../inference/colours.js';
 import type { ModelInfo, RunEntry } from '../../server/api-types.js';
 
@@ -17,15 +20,8 @@ interface Normalisation {
   std: number[];
 }
 
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
 interface Face {
-  box: Box;
+  box: FaceBox;
   faceScore: number;
   emotion: string;
   confidence: number;
@@ -161,19 +157,14 @@ function clampedRange(lo: number, n: number, max: number): tf.Tensor1D {
 }
 
 /**
- * The model input for one face: [size, size, channels], normalised. Same geometry as Node's
- * squareAround + cropFace (box clipped to the image, square of side max(w, h)·(1 + 2·margin)).
+ * The model input for one face: [size, size, channels], normalised. The square is Node's: the
+ * box clipped to the image as the Node detector clips it, then squareAround with the margin;
+ * cropFace's edge padding is the clamped gather.
  */
-function faceInput(frame: tf.Tensor3D, box: Box, info: ModelInfo, n: Normalisation): tf.Tensor3D {
+function faceInput(frame: tf.Tensor3D, box: FaceBox, info: ModelInfo, n: Normalisation): tf.Tensor3D {
   return tf.tidy(() => {
     const [h, w] = frame.shape;
-    const x = Math.max(0, box.x);
-    const y = Math.max(0, box.y);
-    const bw = Math.min(w, box.x + box.width) - x;
-    const bh = Math.min(h, box.y + box.height) - y;
-    const side = Math.max(1, Math.round(Math.max(bw, bh) * (1 + 2 * info.margin)));
-    const x0 = Math.round(x + bw / 2 - side / 2);
-    const y0 = Math.round(y + bh / 2 - side / 2);
+    const { x: x0, y: y0, width: side } = squareAround(clipBox(box, w, h), info.margin);
     const crop = tf.gather(tf.gather(frame, clampedRange(y0, side, h - 1), 0), clampedRange(x0, side, w - 1), 1);
     // Luminance in linear light, encoded back to sRGB: what sharp's grayscale() gives.
     const lin = tf.gather(srgbToLinear(), tf.cast(crop, 'int32').flatten()).reshape([side, side, 3]);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { tf } from '../engine/backend.js';
-import { cropFace, detectFaces, largestFace, loadFaceDetector, squareAround, type RawImage } from './face-detector.js';
+import { detectFaces, loadFaceDetector } from './face-detector.js';
+import { largestFace, type RawImage } from './geometry.js';
 
 const CKPLUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets/ckplus48');
 
@@ -44,23 +45,4 @@ test('finds the face placed in a frame, with both detectors, without leaking ten
 test('finds nothing in a blank frame, and accepts gray input', async () => {
   const blank: RawImage = { data: new Uint8Array(320 * 240).fill(128), width: 320, height: 240, channels: 1 };
   assert.deepEqual(await detectFaces(blank), []);
-});
-
-test('squareAround centres a square with the margin', () => {
-  assert.deepEqual(squareAround({ x: 100, y: 50, width: 40, height: 60 }, 0.25), { x: 75, y: 35, width: 90, height: 90 });
-});
-
-test('cropFace cuts, pads with edge pixels and resizes', async () => {
-  // 4x4 gradient: value = 10*row + col, one channel.
-  const data = new Uint8Array(16).map((_, i) => 10 * Math.floor(i / 4) + (i % 4));
-  const img: RawImage = { data, width: 4, height: 4, channels: 1 };
-  const inside = await cropFace(img, { x: 1, y: 1, width: 2, height: 2 }, { margin: 0 });
-  assert.deepEqual([...inside.data], [11, 12, 21, 22]);
-  // A square reaching past the top-left corner repeats the edge.
-  const edge = await cropFace(img, { x: -1, y: -1, width: 2, height: 2 }, { margin: 0 });
-  assert.deepEqual([...edge.data], [0, 0, 0, 0]);
-  const big = await cropFace(img, { x: 0, y: 0, width: 4, height: 4 }, { margin: 0.5, size: 16 });
-  assert.equal(big.width, 16);
-  assert.equal(big.data.length, 256);
-  assert.deepEqual(big.square, { x: -2, y: -2, width: 8, height: 8 });
 });

@@ -1,6 +1,6 @@
 /**
- * Face detection and cropping, shared by `prepare` (cutting faces out of video frames) and
- * `predict` (finding the face to classify). The detectors are the ones that ship inside
+ * Face detection, shared by `prepare` (finding faces in video frames) and `predict` (finding the
+ * faces to classify); crop.ts cuts them out. The detectors are the ones that ship inside
  * @vladmandic/face-api, loaded from its package folder: nothing is downloaded at run time.
  *
  * face-api's `node-wasm` build `require`s the same `@tensorflow/tfjs` that src/engine/tf.ts
@@ -8,24 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
 import { tf, useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
-
-/** Raw interleaved pixels, row-major, 8 bits a channel. */
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1 | 3 | 4;
-}
-
-/** A rectangle in pixel coordinates of the image it was found in. */
-export interface FaceBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import { clipBox, type FaceBox, type RawImage } from './geometry.js';
 
 export interface FaceDetection {
   box: FaceBox;
@@ -118,13 +102,6 @@ export async function detectFaces(image: RawImage): Promise<FaceDetection[]> {
   return (await defaultDetector).detect(image);
 }
 
-/** The face with the largest box area, or undefined when there is none. */
-export function largestFace(faces: FaceDetection[]): FaceDetection | undefined {
-  let best: FaceDetection | undefined;
-  for (const f of faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
-  return best;
-}
-
 /** An int32 [h, w, 3] tensor, as face-api expects (it scales 0–255 itself). */
 function toRgbTensor(image: RawImage) {
   const { data, width, height, channels } = image;
@@ -137,68 +114,4 @@ function toRgbTensor(image: RawImage) {
     if (channels === 4) return tf.slice(t, [0, 0, 0], [height, width, 3]);
     return tf.tile(t, [1, 1, 3]);
   });
-}
-
-function clipBox(b: FaceBox, width: number, height: number): FaceBox {
-  const x = Math.max(0, b.x);
-  const y = Math.max(0, b.y);
-  return { x, y, width: Math.min(width, b.x + b.width) - x, height: Math.min(height, b.y + b.height) - y };
-}
-
-/**
- * The square to cut around a face: centred on the box, side = longest box side × (1 + 2·margin),
- * in whole pixels. It may reach outside the image; cropFace pads such parts.
- */
-export function squareAround(box: FaceBox, margin: number): FaceBox {
-  const side = Math.max(1, Math.round(Math.max(box.width, box.height) * (1 + 2 * margin)));
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
-  const x = Math.round(cx - side / 2);
-  const y = Math.round(cy - side / 2);
-  return { x, y, width: side, height: side };
-}
-
-export interface CropOptions {
-  /** Extra room on every side, as a fraction of the face box's longest side (default 0.2). */
-  margin?: number;
-  /** Output width and height in pixels (default: the square's own size). */
-  size?: number;
-  /** Also return the crop made monochrome (1 channel). */
-  gray?: boolean;
-}
-
-/**
- * Cuts a square around `box` (see squareAround), padding by repeating the edge pixels where the
- * square leaves the image, and resizes it to `size`. Returns raw pixels with the input's channels,
- * or one channel with `gray`.
- */
-export async function cropFace(image: RawImage, box: FaceBox, opts: CropOptions = {}): Promise<RawImage & { square: FaceBox }> {
-  const square = squareAround(box, opts.margin ?? 0.2);
-  const pad = {
-    left: Math.max(0, -square.x),
-    top: Math.max(0, -square.y),
-    right: Math.max(0, square.x + square.width - image.width),
-    bottom: Math.max(0, square.y + square.height - image.height),
-  };
-  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
-  if (pad.left || pad.top || pad.right || pad.bottom) {
-    // Extend first, then extract in the padded coordinates; sharp orders operations itself, so
-    // the extension is materialised before extracting.
-    const padded = await keepChannels(pipeline.extend({ ...pad, extendWith: 'copy' }), image.channels).raw().toBuffer();
-    pipeline = sharp(padded, {
-      raw: { width: image.width + pad.left + pad.right, height: image.height + pad.top + pad.bottom, channels: image.channels },
-    });
-  }
-  pipeline = pipeline.extract({ left: square.x + pad.left, top: square.y + pad.top, width: square.width, height: square.height });
-  const size = opts.size ?? square.width;
-  if (size !== square.width) pipeline = pipeline.resize(size, size, { kernel: 'lanczos3' });
-  pipeline = opts.gray ? pipeline.grayscale() : keepChannels(pipeline, image.channels);
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels as 1 | 3 | 4, square };
-}
-
-/** sharp writes one-channel raw input out as sRGB, and may add alpha, unless told otherwise. */
-function keepChannels(pipeline: Sharp, channels: 1 | 3 | 4): Sharp {
-  if (channels === 1) return pipeline.grayscale();
-  return channels === 3 ? pipeline.removeAlpha() : pipeline.ensureAlpha();
 }

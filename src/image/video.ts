@@ -1,13 +1,30 @@
 /**
- * Video frames through Debian's ffmpeg/ffprobe: probe a clip, choose which frames to keep,
- * and decode exactly those frames to raw RGB in one ffmpeg run per video.
+ * Videos through Debian's ffmpeg/ffprobe: which files are videos, probing a clip, choosing which
+ * frames to keep, decoding exactly those frames to raw RGB in one ffmpeg run per video, and
+ * encoding RGB frames into an MP4. `prepare` reads videos and `predict` reads and writes them.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { tempPathFor } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
-import type { RawImage } from '../inference/face-detector.js';
+import type { RawImage } from './geometry.js';
 
 const execFileAsync = promisify(execFile);
+
+/** The file extensions read as videos, by `prepare` and `predict` alike. */
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set(['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.ogv', '.3gp']);
+
+export function isVideoFile(name: string): boolean {
+  return VIDEO_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+/** The last line ffmpeg wrote to stderr (its reason), or the exit code when it wrote nothing. */
+function ffmpegReason(stderr: string, code: number | string | null | undefined): string {
+  return stderr.trim().split('\n').pop() || `exit ${code}`;
+}
 
 export const INSTALL_FFMPEG_HINT = 'install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), or put ffmpeg and ffprobe on the PATH';
 
@@ -48,8 +65,8 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
       '-of', 'json', file,
     ]));
   } catch (err) {
-    const msg = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').pop();
-    throw new Error(`ffprobe cannot read it (${msg})`);
+    const e = err as Error & { stderr?: string; code?: number | string };
+    throw new Error(`ffprobe cannot read it (${ffmpegReason(e.stderr ?? e.message, e.code)})`);
   }
   const json = JSON.parse(stdout) as { streams?: Record<string, string | number>[]; format?: { duration?: string } };
   const s = json.streams?.[0];
@@ -126,11 +143,77 @@ export async function extractFrames(file: string, info: VideoInfo, picks: FrameP
   });
   const all = Buffer.concat(chunks);
   const count = Math.min(picks.length, Math.floor(all.length / frameBytes));
-  if (count === 0 && code !== 0) throw new Error(`ffmpeg cannot decode it (${stderr.trim().split('\n').pop() ?? `exit ${code}`})`);
+  if (count === 0 && code !== 0) throw new Error(`ffmpeg cannot decode it (${ffmpegReason(stderr, code)})`);
   const out: { pick: FramePick; image: RawImage }[] = [];
   for (let i = 0; i < count; i++) {
     const data = new Uint8Array(all.buffer, all.byteOffset + i * frameBytes, frameBytes);
     out.push({ pick: picks[i]!, image: { data, width: info.width, height: info.height, channels: 3 } });
   }
   return out;
+}
+
+/**
+ * An MP4 written by ffmpeg from RGB frames fed one by one, at `fps` frames a second.
+ * The file appears under its name only when `finish` succeeds.
+ */
+export class VideoWriter {
+  private readonly tmp: string;
+  private readonly child: ChildProcessByStdio<Writable, null, Readable>;
+  private readonly done: Promise<{ code: number | null; stderr: string }>;
+
+  /** Starts ffmpeg writing next to `file` (its folder is created). */
+  static async open(file: string, width: number, height: number, fps: number): Promise<VideoWriter> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    return new VideoWriter(file, width, height, fps);
+  }
+
+  private constructor(
+    readonly file: string,
+    readonly width: number,
+    readonly height: number,
+    fps: number,
+  ) {
+    this.tmp = tempPathFor(file).replace(/\.tmp$/, '.tmp.mp4');
+    const args = [
+      '-v', 'error', '-y',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0',
+      // yuv420p (what players expect) needs even sizes.
+      '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+      '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', this.tmp,
+    ];
+    this.child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.done = new Promise((resolve, reject) => {
+      let stderr = '';
+      this.child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      this.child.on('error', reject);
+      this.child.on('close', (code) => resolve({ code, stderr }));
+    });
+    // A write after ffmpeg died raises EPIPE on stdin; `finish` reports ffmpeg's own message instead.
+    this.child.stdin.on('error', () => {});
+  }
+
+  /** Appends one frame: RGB pixels of the writer's size. */
+  async addFrame(frame: RawImage): Promise<void> {
+    if (frame.channels !== 3 || frame.width !== this.width || frame.height !== this.height) {
+      throw new Error(`a frame of ${this.file} must be ${this.width}x${this.height}x3, got ${frame.width}x${frame.height}x${frame.channels}`);
+    }
+    if (!this.child.stdin.write(frame.data)) await new Promise<void>((resolve) => this.child.stdin.once('drain', resolve));
+  }
+
+  async finish(): Promise<void> {
+    this.child.stdin.end();
+    const { code, stderr } = await this.done;
+    if (code !== 0) {
+      await fs.rm(this.tmp, { force: true });
+      throw new Error(`ffmpeg could not write ${this.file}: ${ffmpegReason(stderr, code)}`);
+    }
+    await fs.rename(this.tmp, this.file);
+  }
+
+  /** Stops ffmpeg and removes the partial file. */
+  async abort(): Promise<void> {
+    this.child.kill();
+    await this.done.catch(() => {});
+    await fs.rm(this.tmp, { force: true });
+  }
 }
