@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { decodeItems } from '../src/data/decoded-set.js';
-import { tf } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
 import { loadModel } from '../src/model/model-io.js';
 import { predictSet } from '../src/model/predict-set.js';
 import { type RunMetadata, resolveModel } from '../src/model/run-folder.js';

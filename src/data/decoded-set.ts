@@ -2,7 +2,7 @@
  * The compact in-memory cache training reads from: every image decoded once to size×size
  * uint8, so no epoch decodes again. 11,475 images at 100×100 take 115 MB.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { decodeGray } from '../image/decode.js';
 import type { ImageItem } from './image-folder.js';
 import { startProgress } from '../util/progress.js';

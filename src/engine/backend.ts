@@ -4,9 +4,7 @@
  */
 import type { Backend } from './backend-interface.js';
 import { tf } from './tf.js';
-
-// temporary: callers move to ./tf.js
-export { tf } from './tf.js';
+import { firstLine } from '../util/errors.js';
 
 export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -30,7 +28,7 @@ async function prepare(name: BackendName): Promise<string | null> {
   try {
     return await (await BACKENDS[name]()).prepare();
   } catch (err) {
-    return `${name} backend not available (${(err as Error).message.split('\n')[0]})`;
+    return `${name} backend not available (${firstLine(err)})`;
   }
 }
 

@@ -5,7 +5,7 @@
  * same pixels: EXIF orientation applied, alpha flattened onto black, a truncated file an error.
  */
 import sharp, { type Sharp } from 'sharp';
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import type { RawImage } from './geometry.js';
 import { rawPixels, sharpRaw } from './raw.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { detectFaces, loadFaceDetector } from './face-detector.js';
 import { largestFace, type RawImage } from './geometry.js';
 

@@ -8,7 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { tf, useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
+import { useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { clipBox, type FaceBox, type RawImage } from './geometry.js';
 
 export interface FaceDetection {

@@ -8,7 +8,8 @@
  * Our crops are monochrome, so the gray value fills all three channels.
  */
 import { createRequire } from 'node:module';
-import { tf, useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
+import { useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { normaliseClassName } from '../data/classes.js';
 import { faceApiModelDir } from '../image/face-detector.js';
 

@@ -3,7 +3,8 @@
  * crops training faces (a square around the detector's box with a margin, monochrome, at the
  * model's input size) and classifies all faces of a call in one batch.
  */
-import { tf, useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
+import { useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import type { DecodedSet } from '../data/decoded-set.js';
 import { predictSet } from '../model/predict-set.js';
 import type { RunMetadata } from '../model/run-folder.js';

@@ -3,7 +3,7 @@
  * (the reproduction); 'visemo' is our own, smaller and more accurate net (see visemo-net.ts).
  */
 import { ARCHITECTURES, type Arch } from '../config/recipe.js';
-import type { tf } from '../engine/backend.js';
+import type { tf } from '../engine/tf.js';
 import { buildPaperCnn, MIN_INPUT_SIZE } from './paper-cnn.js';
 import { buildVisemoNet, VISEMO_NET_MIN_SIZE } from './visemo-net.js';
 

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
 import { readRunMetadata, resolveModel, RUN_FILES, type ResolvedModel, type RunMetadata } from './run-folder.js';

@@ -2,7 +2,7 @@
  * The CNN of Iliev & Mote (2022), section 1.4 and Figs. 3.1–3.3, layer for layer and named
  * as Keras names them, so the summary and the saved topology read like the paper's.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 
 export interface PaperCnnArgs {
   /** Input height and width in pixels (the paper uses 100, 50 and 20). */

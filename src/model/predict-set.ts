@@ -1,5 +1,5 @@
 /** Class probabilities for a decoded set: shared by validation, evaluate, compare and the recogniser. */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { batchInput, type DecodedSet } from '../data/decoded-set.js';
 import type { RunMetadata } from './run-folder.js';
 

@@ -1,5 +1,5 @@
 /** A Keras-style model summary (layer, output shape, parameters), as printed in the paper's Figs. 3.1–3.3. */
-import type { tf } from '../engine/backend.js';
+import type { tf } from '../engine/tf.js';
 
 export interface LayerRow {
   name: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, useBackend, type BackendName } from '../engine/backend.js';
+import { useBackend, type BackendName } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { loadAddon } from '../engine/native/addon.js';
 import { buildModel } from './architectures.js';
 import { buildVisemoNet } from './visemo-net.js';

@@ -14,7 +14,7 @@
  * (conv → relu → conv → relu → BN → pool): the conv + bias + relu stays one fused native kernel
  * while training.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 
 export interface VisemoNetArgs {
   /** Input height and width in pixels (at least 16: four stages each halve it). */

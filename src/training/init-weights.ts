@@ -4,7 +4,7 @@
  * its learned output weights, a class the start model lacks (neutral, when a six-class model starts
  * a seven-class one) keeps the new model's fresh initialisation.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 
 export interface InitReport {
   /** Classes of the new model whose outputs were copied, and those started fresh. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, useBackend } from '../engine/backend.js';
+import { useBackend } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { classWeightValues, smoothLabels, weightedCrossentropy } from './loss.js';
 
 test('class weights: balanced n/(k·n_c), sqrt its root, none all 1', () => {

@@ -3,7 +3,7 @@
  * (FER2013 has 436 disgust images against 7,215 happy ones). tfjs' trainOnBatch takes no class
  * weights, so they enter through the loss: each example's cross-entropy times its class's weight.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import type { ClassWeightMode } from '../config/recipe.js';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, useBackend } from '../engine/backend.js';
+import { useBackend } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
 import { COSINE_FLOOR, learningRateAt, parseLrSchedule, setLearningRate } from './schedule.js';
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-12 * Math.max(1, Math.abs(b));

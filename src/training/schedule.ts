@@ -3,7 +3,7 @@
  * field on every update (tfjs' own applyGradients and the native backend's fused Adam alike),
  * so setting it before an epoch changes the rate of that epoch's steps.
  */
-import type { tf } from '../engine/backend.js';
+import type { tf } from '../engine/tf.js';
 import { LR_SCHEDULES, type LrSchedule } from '../config/recipe.js';
 import { VisemoError } from '../util/errors.js';
 
