@@ -15,13 +15,35 @@ import {
   type TrainRecipe,
 } from '../config/recipe.js';
 import { parseClassOption } from '../data/classes.js';
-import type { BackendChoice } from '../engine/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/backend.js';
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine } from '../util/errors.js';
-import { intOption } from './run-action.js';
 
 /** Help text of --tta, shared by evaluate and predict. */
 export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
+
+/** Parses an integer option, naming it in the error. */
+export function intOption(name: string, min = 1): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A number within [min, max]. */
+export function numberOption(name: string, min: number, max = Infinity): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''}, got '${value}'`);
+    return n;
+  };
+}
+
+/** --min-face-score, the same for prepare and predict. */
+export function minFaceScoreOption(defaultScore = 0.5): Option {
+  return new Option('--min-face-score <p>', 'ignore detections the face detector scores below this').argParser(numberOption('--min-face-score', 0.05, 1)).default(defaultScore);
+}
 
 export function floatOption(name: string): (value: string) => number {
   return (value: string) => {
@@ -48,8 +70,9 @@ export function fractionOption(name: string): (value: string) => number {
   };
 }
 
-export function backendOption(): Option {
-  return new Option('--backend <name>', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)").choices(['auto', 'native', 'wasm', 'cpu']).default('auto');
+/** The one --backend option; commands that run the face detector default to wasm, where it is fastest. */
+export function backendOption(defaultBackend: BackendChoice = 'auto', help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
+  return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
 }
 
 /** What the options added by addTrainingOptions parse to. */

@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { VisemoError } from '../util/errors.js';
 
 /**
@@ -20,14 +19,5 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
         process.exitCode = 1;
       }
     }
-  };
-}
-
-/** Parses an integer option, naming it in the error. */
-export function intOption(name: string, min = 1): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, got '${value}'`);
-    return n;
   };
 }

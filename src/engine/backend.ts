@@ -8,6 +8,7 @@ import { firstLine } from '../util/errors.js';
 
 export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'wasm', 'cpu'];
 
 /** Each backend's module is loaded only when it is tried: the native one loads a compiled addon. */
 const BACKENDS: Record<BackendName, () => Promise<Backend>> = {

@@ -15,6 +15,7 @@ import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
+import { argmax } from '../util/argmax.js';
 import { VisemoError } from '../util/errors.js';
 import { fixed, formatTable, pct } from '../util/table.js';
 import { computeMetrics } from './metrics.js';
@@ -131,16 +132,7 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
 
 /** The index, in `compared`, of the most probable of the compared classes under the model's output. */
 export function restrictedArgmax(probs: ArrayLike<number>, modelClasses: string[], compared: string[]): number {
-  let best = 0;
-  let bestP = -Infinity;
-  compared.forEach((c, k) => {
-    const p = probs[modelClasses.indexOf(c)]!;
-    if (p > bestP) {
-      bestP = p;
-      best = k;
-    }
-  });
-  return best;
+  return argmax(compared.map((c) => probs[modelClasses.indexOf(c)]!));
 }
 
 /** The images to score: the test split of a train/val/test folder, else every image; optionally a per-class sample. */

@@ -15,6 +15,7 @@ import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDete
 import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { cropMarginFor } from './crop-margin.js';
+import { argmax } from '../util/argmax.js';
 
 export interface RecognizerOptions {
   /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
@@ -153,12 +154,8 @@ export class EmotionRecognizer {
   }
 
   private toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
-    const scores: Record<string, number> = {};
-    let best = 0;
-    this.classes.forEach((c, i) => {
-      scores[c] = p[i]!;
-      if (p[i]! > p[best]!) best = i;
-    });
+    const scores = Object.fromEntries(this.classes.map((c, i) => [c, p[i]!]));
+    const best = argmax(p);
     return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
   }
 

@@ -24,9 +24,3 @@ export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMeta
   }
   return out;
 }
-
-export function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  return best;
-}

@@ -5,7 +5,8 @@
  */
 import { formatSummary } from '../model/summary.js';
 import { confusionSpec, curvesSpec, epochTimeSpec, renderSvg, type EpochTimeBar } from './charts.js';
-import { duration, integer, isGpuBackend, percent, ratio, seconds, sizeLabel } from './format.js';
+import { duration, integer, isGpuBackend, ratio, seconds, sizeLabel } from './format.js';
+import { pct } from '../util/table.js';
 import {
   PAPER_CITATION,
   PAPER_DATASET,
@@ -137,12 +138,12 @@ function comparison(results: ExperimentResults): Section {
     const test = r.metrics.accuracy;
     return [
       text(sizeLabel(r.size)),
-      num(test, percent),
-      p ? num(p.testAccuracy.value / 100, percent) : NONE,
+      num(test, pct),
+      p ? num(p.testAccuracy.value / 100, pct) : NONE,
       p ? num((test * 100 - p.testAccuracy.value), (d) => `${d >= 0 ? '+' : ''}${d.toFixed(2)} pp`) : NONE,
-      maybe(keptTrainAccuracy(r), percent),
-      p ? num(p.trainAccuracy.value / 100, percent) : NONE,
-      best ? { text: `${percent(best.valAcc)} (epoch ${best.epoch})`, value: best.valAcc } : NONE,
+      maybe(keptTrainAccuracy(r), pct),
+      p ? num(p.trainAccuracy.value / 100, pct) : NONE,
+      best ? { text: `${pct(best.valAcc)} (epoch ${best.epoch})`, value: best.valAcc } : NONE,
       num(r.metrics.n, integer),
     ];
   });

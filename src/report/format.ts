@@ -1,6 +1,5 @@
 /** Number formats shared by the HTML, Markdown and CSV renderings, so all three show the same figures. */
 
-export const percent = (fraction: number): string => `${(fraction * 100).toFixed(2)}%`;
 export const ratio = (x: number): string => x.toFixed(3);
 export const seconds = (s: number): string => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s.toFixed(2));
 export const integer = (n: number): string => n.toLocaleString('en-US');

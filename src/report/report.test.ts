@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { syntheticResults } from '../../test/fixtures/experiment-results.js';
 import { VisemoError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { percent, ratio, integer } from './format.js';
+import { ratio, integer } from './format.js';
+import { pct } from '../util/table.js';
 import { PAPER_SIZES } from './paper-reference.js';
 import type { ExperimentResults } from './types.js';
 import { loadResults, writeReport, type WrittenReport } from './write-report.js';
@@ -76,7 +77,7 @@ describe('report rendering', () => {
       assert.equal(rows[i]![1]!.value, r.metrics.accuracy);
       const paper = PAPER_SIZES.find((p) => p.size === r.size);
       assert.equal(rows[i]![2]!.value, paper ? paper.testAccuracy.value / 100 : undefined);
-      assert.equal(markdownRow(md, 'Test accuracy per input size', `${r.size}×${r.size}`)[1], percent(r.metrics.accuracy));
+      assert.equal(markdownRow(md, 'Test accuracy per input size', `${r.size}×${r.size}`)[1], pct(r.metrics.accuracy));
     });
     assert.ok(md.includes('87.00%') && md.includes('72.39%'));
     assert.match(html, /subject-independent split/);

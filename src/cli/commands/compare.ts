@@ -3,8 +3,8 @@ import path from 'node:path';
 import { parseClassOption } from '../../data/classes.js';
 import { compareModels, formatComparison, FACEAPI_MODEL } from '../../evaluation/compare.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
-import { action, intOption } from '../run-action.js';
-import { backendOption } from '../options.js';
+import { action } from '../run-action.js';
+import { backendOption, intOption } from '../options.js';
 
 interface CompareCliOptions {
   models: string;

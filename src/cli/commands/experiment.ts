@@ -2,10 +2,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import path from 'node:path';
 import { runExperiment } from '../../experiment/run-experiment.js';
 import { keptTrainAccuracy, meanEpochSeconds, totalTrainingSeconds } from '../../report/document.js';
-import { duration, percent, seconds, sizeLabel } from '../../report/format.js';
+import { duration, seconds, sizeLabel } from '../../report/format.js';
 import { paperForSize } from '../../report/paper-reference.js';
 import { MIN_INPUT_SIZE } from '../../model/paper-cnn.js';
-import { formatTable } from '../../util/table.js';
+import { formatTable, pct } from '../../util/table.js';
 import { action } from '../run-action.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
 
@@ -58,9 +58,9 @@ export function registerExperiment(program: Command): void {
           const p = paperForSize(r.size);
           return [
             sizeLabel(r.size),
-            percent(r.metrics.accuracy),
+            pct(r.metrics.accuracy),
             p ? `${p.testAccuracy.value}%` : '—',
-            percent(keptTrainAccuracy(r) ?? NaN),
+            pct(keptTrainAccuracy(r) ?? NaN),
             p ? `${p.trainAccuracy.value}%` : '—',
             seconds(meanEpochSeconds(r)),
             p ? `${p.secondsPerEpoch.value.cpu} / ${p.secondsPerEpoch.value.gpu}` : '—',

@@ -1,11 +1,11 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL } from '../../model/run-folder.js';
 import { DEFAULT_VIDEO_FPS, runPredict } from '../../inference/predict.js';
 import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
 import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { startProgress, type Progress } from '../../util/progress.js';
-import { action, intOption } from '../run-action.js';
-import { floatOption, TTA_HELP } from '../options.js';
+import { action } from '../run-action.js';
+import { backendOption, floatOption, intOption, minFaceScoreOption, numberOption, TTA_HELP } from '../options.js';
 import type { BackendChoice } from '../../engine/backend.js';
 
 interface PredictCliOptions {
@@ -21,12 +21,6 @@ interface PredictCliOptions {
   tta?: boolean;
 }
 
-const marginOption = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < -0.2 || n > 2) throw new InvalidArgumentError(`--margin must be a number from -0.2 to 2, got '${value}'`);
-  return n;
-};
-
 export function registerPredict(program: Command): void {
   program
     .command('predict')
@@ -37,11 +31,11 @@ export function registerPredict(program: Command): void {
     .option('--annotate <dir>', 'write copies of the images (and an MP4 per video) with boxes and labels into this folder')
     .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
     .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
-    .option('--min-face-score <p>', 'ignore detections the detector scores below this', floatOption('--min-face-score'), 0.5)
-    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", marginOption)
+    .addOption(minFaceScoreOption())
+    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--tta', TTA_HELP)
-    .addOption(new Option('--backend <name>', "compute backend ('wasm' runs the face detector fastest)").choices(['auto', 'native', 'wasm', 'cpu']).default('wasm'))
+    .addOption(backendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"))
     .addHelpText(
       'after',
       '\nExit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error.\n' +

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_PORT, startServer } from '../../server/server.js';
-import { action, intOption } from '../run-action.js';
+import { action } from '../run-action.js';
+import { intOption } from '../options.js';
 
 interface ServeOptions {
   host: string;

@@ -10,7 +10,7 @@ export function registerStats(program: Command): void {
     .command('stats')
     .description("the paper's Table 1 (images per class and split) and Fig. 4 (per-channel mean and std of the training images)")
     .argument('<dataset>', 'image-folder dataset (train/val/test/<class>/ or <class>/)')
-    .option('--out <file>', 'where to write the JSON (default: DATASET/stats.json for a dataset made by prepare, else ./stats-<name>.json: a dataset of your own is never written into)')
+    .option('-o, --out <file>', 'where to write the JSON (default: DATASET/stats.json for a dataset made by prepare, else ./stats-<name>.json: a dataset of your own is never written into)')
     .option('--gray', 'measure one gray channel instead of three RGB channels')
     .option('--json', 'print the JSON instead of the table')
     .action(

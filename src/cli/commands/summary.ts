@@ -4,7 +4,8 @@ import { Option } from 'commander';
 import { ARCHITECTURES, RECIPE_DEFAULTS, type Arch } from '../../config/recipe.js';
 import { buildModel } from '../../model/architectures.js';
 import { formatSummary, summarise } from '../../model/summary.js';
-import { action, intOption } from '../run-action.js';
+import { action } from '../run-action.js';
+import { intOption } from '../options.js';
 
 export function registerSummary(program: Command): void {
   program

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { RECIPE_DEFAULTS } from '../../config/recipe.js';
 import { trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
-import { action, intOption } from '../run-action.js';
-import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
+import { action } from '../run-action.js';
+import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
 
 interface TrainCliOptions extends TrainingCliOptions {
   out: string;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { firstLine } from '../../util/errors.js';
 
 /** What the compiled addon exports; every compute call returns false when oneDNN cannot do it. */
 export interface NativeAddon {
@@ -44,7 +45,7 @@ export function loadAddon(): NativeAddon | string {
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
   } catch (err) {
-    return `native addon failed to load (${(err as Error).message.split('\n')[0]})`;
+    return `native addon failed to load (${firstLine(err)})`;
   }
   const threads = Number(process.env.VISEMO_THREADS) || availableParallelism();
   addon.setThreads(Math.max(1, Math.floor(threads)));

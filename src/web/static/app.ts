@@ -12,6 +12,8 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 // geometry.ts imports nothing, so the page crops with Node's own functions and nothing of Node
 // (sharp, fs) reaches the bundle.
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
+import { argmax } from '../../util/argmax.js';
+import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
 import type { ModelInfo, RunEntry } from '../../server/api-types.js';
 
@@ -197,8 +199,7 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
     tf.dispose([input, output]);
     return detections.map((d, i) => {
       const p = probs[i]!;
-      let best = 0;
-      p.forEach((v, c) => (v > p[best]! ? (best = c) : 0));
+      const best = argmax(p);
       const scores = Object.fromEntries(info.classes.map((c, j) => [c, p[j]!]));
       const { x, y, width, height } = d.box;
       return { box: { x, y, width, height }, faceScore: d.score, emotion: info.classes[best]!, confidence: p[best]!, scores };
@@ -247,7 +248,6 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
   els.drop.hidden = true;
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function showFaces(faces: Face[]): void {
   state.faces = faces;
@@ -261,7 +261,7 @@ function showFaces(faces: Face[]): void {
       card.className = 'face-card';
       card.dataset.emotion = f.emotion;
       const title = document.createElement('h3');
-      title.textContent = `Face ${i + 1}: ${f.emotion} (${pct(f.confidence)})`;
+      title.textContent = `Face ${i + 1}: ${f.emotion} (${pct(f.confidence, 1)})`;
       card.append(title);
       for (const [cls, p] of Object.entries(f.scores)) {
         const row = document.createElement('div');
@@ -272,11 +272,11 @@ function showFaces(faces: Face[]): void {
         const bar = document.createElement('div');
         bar.className = 'bar';
         const fill = document.createElement('span');
-        fill.style.width = pct(p);
+        fill.style.width = pct(p, 1);
         fill.style.background = colourFor(cls);
         bar.append(fill);
         const value = document.createElement('span');
-        value.textContent = pct(p);
+        value.textContent = pct(p, 1);
         row.append(name, bar, value);
         card.append(row);
       }
