@@ -1,6 +1,7 @@
 /** visemo as a library: `import { EmotionRecognizer } from 'visemo'`. A thin list of the public API. */
 export { EmotionRecognizer } from './inference/recognizer.js';
-export type { RecognizedFace, RecognizerOptions, RecognizeOptions } from './inference/recognizer.js';
+export type { RecognizerOptions, RecognizeOptions } from './inference/recognizer.js';
+export type { RecognizedFace } from './inference/result.js';
 export type { ImageInput } from './image/decode.js';
 export type { FaceBox, RawImage } from './image/geometry.js';
 export { resolveModel, DEFAULT_MODEL, BUNDLED_MODELS, type ResolvedModel, type RunMetadata } from './model/run-folder.js';

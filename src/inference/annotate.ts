@@ -8,7 +8,7 @@ import type { FormatEnum, Sharp } from 'sharp';
 import type { RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { tempPathFor } from '../util/atomic.js';
-import type { RecognizedFace } from './recognizer.js';
+import type { RecognizedFace } from './result.js';
 import { colourFor } from './colours.js';
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,7 +1,7 @@
 /** The three output formats of `visemo predict`: a terminal table, JSON, and CSV (one row per face). */
 import { formatTable, pct } from '../util/table.js';
 import type { FailedInput, ImageResult, PredictReport, PredictStats, VideoResult } from './predict.js';
-import type { RecognizedFace } from './recognizer.js';
+import type { RecognizedFace } from './result.js';
 
 export type PredictFormat = 'table' | 'json' | 'csv';
 export const PREDICT_FORMATS: PredictFormat[] = ['table', 'json', 'csv'];

@@ -10,7 +10,8 @@ import { largestFace, type RawImage } from '../image/geometry.js';
 import { chooseFrames, extractFrames, probeVideo, requireFfmpeg, VideoWriter, type FramePick } from '../image/video.js';
 import { annotatedFrame, annotatedName, writeAnnotatedImage } from './annotate.js';
 import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
-import { EmotionRecognizer, type RecognizedFace } from './recognizer.js';
+import { EmotionRecognizer } from './recognizer.js';
+import type { RecognizedFace } from './result.js';
 import { firstLine } from '../util/errors.js';
 
 export interface PredictOptions {

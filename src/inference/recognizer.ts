@@ -15,6 +15,7 @@ import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDete
 import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { cropMarginFor } from './crop-margin.js';
+import type { RecognizedFace } from './result.js';
 import { argmax } from '../util/argmax.js';
 
 export interface RecognizerOptions {
@@ -35,18 +36,6 @@ export interface RecognizerOptions {
   tta?: boolean;
 }
 
-export interface RecognizedFace {
-  /** Where the face is, in pixels of the image as given (after EXIF rotation). */
-  box: FaceBox;
-  /** The detector's confidence that this is a face, 0–1 (1 when detection was skipped). */
-  faceScore: number;
-  /** The most probable emotion. */
-  emotion: string;
-  /** Its probability. */
-  confidence: number;
-  /** Probability per emotion, in the model's class order. */
-  scores: Record<string, number>;
-}
 
 export interface RecognizeOptions {
   /**

@@ -7,7 +7,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ModelJson } from './model-io.js';
-import { RUN_FILES, claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
+import { claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
+import { RUN_FILES } from './run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 

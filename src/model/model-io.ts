@@ -7,7 +7,8 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
-import { readRunMetadata, resolveModel, RUN_FILES, type ResolvedModel, type RunMetadata } from './run-folder.js';
+import { readRunMetadata, resolveModel, type ResolvedModel, type RunMetadata } from './run-folder.js';
+import { RUN_FILES } from './run-files.js';
 
 
 function concatBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {

@@ -12,21 +12,7 @@ import { completeRecipe, type Arch, type SplitMode, type TrainRecipe } from '../
 import type { Normalisation } from '../data/decoded-set.js';
 import { readJson } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
-
-export const RUN_FILES = {
-  model: 'model.json',
-  weights: 'weights.bin',
-  metadata: 'metadata.json',
-  history: 'history.json',
-  historyCsv: 'history.csv',
-  split: 'split.json',
-  checkpoint: 'checkpoint',
-  checkpointState: 'state.json',
-  modelCard: 'MODEL_CARD.md',
-} as const;
-
-/** metrics-test.json, metrics-val.json: what evaluate writes beside the model. */
-export const metricsFile = (split: string) => `metrics-${split}.json`;
+import { metricsFile, RUN_FILES } from './run-files.js';
 
 export interface EpochRecord {
   epoch: number;

@@ -4,7 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { metricsFile, readHistory, readRunMetadata, RUN_FILES } from '../model/run-folder.js';
+import { readHistory, readRunMetadata } from '../model/run-folder.js';
+import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { readJsonIfPresent } from '../util/atomic.js';
 import type { RunEntry } from './api-types.js';
 

@@ -1,7 +1,7 @@
 /** The checkpoint a run writes after every epoch, replaced whole so --resume always finds a complete one. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { RUN_FILES } from '../model/run-folder.js';
+import { RUN_FILES } from '../model/run-files.js';
 
 /**
  * Replaces the checkpoint folder as a whole: the new one is written beside it and renamed into

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { decodeItems, type DecodedSet } from '../data/decoded-set.js';
 import type { ImageItem } from '../data/image-folder.js';
 import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
-import { RUN_FILES } from '../model/run-folder.js';
+import { RUN_FILES } from '../model/run-files.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { hashHex } from '../util/hash.js';

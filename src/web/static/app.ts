@@ -16,19 +16,11 @@ import { argmax } from '../../util/argmax.js';
 import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
 import type { ModelInfo, RunEntry } from '../../server/api-types.js';
+import type { Normalisation } from '../../data/decoded-set.js';
+import type { RecognizedFace } from '../../inference/result.js';
+import { RUN_FILES } from '../../model/run-files.js';
 
-interface Normalisation {
-  mean: number[];
-  std: number[];
-}
-
-interface Face {
-  box: FaceBox;
-  faceScore: number;
-  emotion: string;
-  confidence: number;
-  scores: Record<string, number>;
-}
+type Face = RecognizedFace;
 
 /** What the page is doing, readable from the console (and by the browser test). */
 const state = {
@@ -124,7 +116,7 @@ async function useDetector(name: DetectorName): Promise<void> {
 
 async function loadModel(info: ModelInfo): Promise<void> {
   setStatus(`loading model ${info.label}…`);
-  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}model.json`), getJson<{ normalisation: Normalisation }>(`${info.url}metadata.json`)]);
+  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}${RUN_FILES.model}`), getJson<{ normalisation: Normalisation }>(`${info.url}${RUN_FILES.metadata}`)]);
   model?.dispose();
   model = loaded;
   modelInfo = info;
@@ -404,7 +396,7 @@ function showRuns(runs: RunEntry[], runsDir: string): void {
   const body = document.createElement('tbody');
   for (const r of runs) {
     const tr = document.createElement('tr');
-    const cells = [r.id, r.classes?.length ? String(r.classes.length) : '', r.inputSize ? `${r.inputSize}²` : '', r.bestValAcc !== undefined ? pct(r.bestValAcc) : '', r.testAcc !== undefined ? pct(r.testAcc) : '', r.createdAt?.slice(0, 16).replace('T', ' ') ?? ''];
+    const cells = [r.id, r.classes?.length ? String(r.classes.length) : '', r.inputSize ? `${r.inputSize}²` : '', r.bestValAcc !== undefined ? pct(r.bestValAcc, 1) : '', r.testAcc !== undefined ? pct(r.testAcc, 1) : '', r.createdAt?.slice(0, 16).replace('T', ' ') ?? ''];
     for (const c of cells) {
       const td = document.createElement('td');
       td.textContent = c;
