@@ -327,19 +327,15 @@ const program = new Command('bench')
   .option('--no-profile', 'skip the per-kernel profile of the native backend')
   .option('--out <file>', 'JSON results file (default runs/bench/<mode>.json)');
 
-program
-  .command('train')
-  .description('ms per training step (Adam, batch 32), images/s, seconds per epoch')
-  .action(async () => {
-    const o = program.opts();
-    await main('train', { ...o, out: o.out ?? 'runs/bench/train.json' } as Options);
-  });
-program
-  .command('predict')
-  .description('inference images/s at batch 1 and 64')
-  .action(async () => {
-    const o = program.opts();
-    await main('predict', { ...o, out: o.out ?? 'runs/bench/predict.json' } as Options);
-  });
+const MODES = { train: 'ms per training step (Adam, batch 32), images/s, seconds per epoch', predict: 'inference images/s at batch 1 and 64' } as const;
+for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, string][]) {
+  program
+    .command(mode)
+    .description(description)
+    .action(async () => {
+      const o = program.opts();
+      await main(mode, { ...o, out: o.out ?? `runs/bench/${mode}.json` } as Options);
+    });
+}
 
 await program.parseAsync(process.argv);

@@ -1,21 +1,19 @@
 import type { Command } from 'commander';
 import { averageModels } from '../../model/average.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 
 export function registerAverage(program: Command): void {
-  program
+  const cmd = program
     .command('average')
     .description('average the weights of models fine-tuned from one start (a "model soup"): one model, the same size and speed')
     .argument('<models...>', 'two or more model folders of one architecture, classes, input size and normalisation')
     .requiredOption('-o, --out <dir>', 'folder for the averaged model (refused if it holds a run, unless --force)')
-    .option('--force', "replace the files of a run already in --out (other files there stay)")
-    .addHelpText(
-      'after',
-      '\nAveraging helps only models that share a start, e.g. `visemo train --init A --seed 1` and\n' +
-        '`--seed 2` from the same A: unrelated models average to noise. Evaluate the result as any run:\n' +
-        '  visemo evaluate OUT --data TEST_FOLDER',
-    )
-    .action(
+    .option('--force', "replace the files of a run already in --out (other files there stay)");
+  addHelpFooter(cmd, {
+    note: 'Averaging helps only models that share a start, e.g. `visemo train --init A --seed 1` and `--seed 2` from the same A:\nunrelated models average to noise. Evaluate the result as any run.',
+    examples: ['visemo average runs/a runs/b runs/c -o runs/soup', 'visemo evaluate runs/soup --data TEST_FOLDER'],
+  }).action(
       action(async (models: string[], o: { out: string; force?: boolean }) => {
         const r = await averageModels(models, o.out, { force: o.force, commandLine: `visemo ${process.argv.slice(2).join(' ')}` });
         process.stdout.write(

@@ -4,6 +4,7 @@ import { parseClassOption } from '../../data/classes.js';
 import { compareModels, formatComparison, FACEAPI_MODEL } from '../../evaluation/compare.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { backendOption, intOption } from '../options.js';
 
 interface CompareCliOptions {
@@ -18,7 +19,7 @@ interface CompareCliOptions {
 }
 
 export function registerCompare(program: Command): void {
-  program
+  const cmd = program
     .command('compare')
     .description("several emotion models on the same face crops, classes and metrics: one table (accuracy, macro F1, recall per class)")
     .argument('<dataset>', 'folder of face crops, one subfolder per class (or train/val/test: its test/ split is used)')
@@ -29,11 +30,11 @@ export function registerCompare(program: Command): void {
     .option('--tta', 'average each visemo model over the image and its mirror (face-api runs as shipped)')
     // wasm by default: face-api's net is mostly depthwise convolutions, which wasm runs natively
     // and the native backend in plain JS (3–4× slower there); the scores do not depend on it.
-    .addOption(backendOption().default('wasm'))
+    .addOption(backendOption('wasm'))
     .option('--json', 'print the comparison as JSON')
-    .option('-o, --out <file>', 'also write the comparison as JSON to this file')
-    .addHelpText('after', `\nExample:\n  visemo compare ../shared/datasets/fer2013/publictest --models paper,runs/visemo48,${FACEAPI_MODEL}`)
-    .action(
+    .option('-o, --out <file>', 'also write the comparison as JSON to this file');
+  addHelpFooter(cmd, { examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`] });
+  cmd.action(
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { evaluateRunDetailed } from '../../evaluation/evaluate.js';
 import { formatMetrics } from '../../evaluation/format.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { backendOption, TTA_HELP } from '../options.js';
 
 export function registerEvaluate(program: Command): void {
-  program
+  const cmd = program
     .command('evaluate')
     .description('accuracy, per-class precision/recall/F1, and the confusion matrix of a trained run')
     .argument('<run>', 'run folder written by visemo train')
@@ -14,8 +15,8 @@ export function registerEvaluate(program: Command): void {
     .option('--data <dir>', 'evaluate on another image folder instead (its <split>/ subfolder if it has train/val/test)')
     .addOption(backendOption())
     .option('--tta', TTA_HELP)
-    .option('--json', 'print the metrics as JSON')
-    .action(
+    .option('--json', 'print the metrics as JSON');
+  addHelpFooter(cmd, { examples: ['visemo evaluate runs/ck50', 'visemo evaluate runs/ck50 --data ../shared/datasets/fer2013/publictest --tta'] }).action(
       action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean }) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, tta: o.tta, log });

@@ -7,6 +7,7 @@ import { paperForSize } from '../../report/paper-reference.js';
 import { MIN_INPUT_SIZE } from '../../model/paper-cnn.js';
 import { formatTable, pct } from '../../util/table.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
 
 interface ExperimentCliOptions extends TrainingCliOptions {
@@ -32,13 +33,11 @@ export function registerExperiment(program: Command): void {
     .requiredOption('-o, --out <dir>', 'experiment folder: size-<N>/ runs, results.json, report.html, report.md, figures/, tables/')
     .addOption(new Option('--sizes <list>', 'input sizes to compare, comma-separated (paper: 100,50,20)').argParser(sizeList).default([100, 50, 20], '100,50,20'));
   addTrainingOptions(cmd)
-    .option('--force', 'retrain every size, replacing earlier runs in --out')
-    .addHelpText(
-      'after',
-      '\nRe-running the same command resumes: finished sizes are read back, an interrupted one continues from its last epoch.\n' +
-        'Example:\n  visemo experiment ../shared/datasets/ckplus48 --classes paper --split subject --sizes 100,50,20 --epochs 15 --out runs/paper',
-    )
-    .action(
+    .option('--force', 'retrain every size, replacing earlier runs in --out');
+  addHelpFooter(cmd, {
+    note: 'Re-running the same command resumes: finished sizes are read back, an interrupted one continues from its last epoch.',
+    examples: ['visemo experiment ../shared/datasets/ckplus48 --classes paper --split subject --sizes 100,50,20 --epochs 15 --out runs/paper'],
+  }).action(
       action(async (dataset: string, o: ExperimentCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const started = performance.now();

@@ -5,6 +5,7 @@ import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '
 import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { backendOption, floatOption, intOption, minFaceScoreOption, numberOption, TTA_HELP } from '../options.js';
 import type { BackendChoice } from '../../engine/backend.js';
 
@@ -22,7 +23,7 @@ interface PredictCliOptions {
 }
 
 export function registerPredict(program: Command): void {
-  program
+  const cmd = program
     .command('predict')
     .description('find every face in images, folders and videos and recognise its emotion')
     .argument('<input...>', 'image files, folders (searched recursively) and video files')
@@ -35,13 +36,11 @@ export function registerPredict(program: Command): void {
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--tta', TTA_HELP)
-    .addOption(backendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"))
-    .addHelpText(
-      'after',
-      '\nExit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error.\n' +
-        'Examples:\n  visemo predict photo.jpg\n  visemo predict photos/ clip.mp4 --format csv > faces.csv\n  visemo predict clip.mp4 --fps 2 --annotate annotated/',
-    )
-    .action(
+    .addOption(backendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
+  addHelpFooter(cmd, {
+    exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
+    examples: ['visemo predict photo.jpg', 'visemo predict photos/ clip.mp4 --format csv > faces.csv', 'visemo predict clip.mp4 --fps 2 --annotate annotated/'],
+  }).action(
       action(async (inputs: string[], o: PredictCliOptions) => {
         let done = 0;
         let progress: Progress = { update() {}, stop() {} };

@@ -7,6 +7,7 @@ import { parseAugment } from '../../prepare/augment.js';
 import { formatSummary, prepare } from '../../prepare/prepare.js';
 import { SOURCE_KINDS, type SourceKind } from '../../prepare/sources.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { intOption, minFaceScoreOption, numberOption } from '../options.js';
 
 interface PrepareCliOptions {
@@ -33,7 +34,7 @@ interface PrepareCliOptions {
 }
 
 export function registerPrepare(program: Command): void {
-  program
+  const cmd = program
     .command('prepare')
     .description("turn eNTERFACE'05 videos, videos per class or images per class into a training-ready face dataset (paper 1.1–1.2)")
     .argument('<source>', "eNTERFACE'05 folder, or a folder with one subfolder of videos or images per class")
@@ -56,8 +57,8 @@ export function registerPrepare(program: Command): void {
     .option('--seed <n>', 'seed for splits and augmentation', intOption('--seed', 0), 42)
     .option('--workers <n>', 'parallel workers (one face detector each)', intOption('--workers', 1), Math.min(2, os.availableParallelism()))
     .option('--force', 'start the output over when it was prepared with other options')
-    .option('--json', 'print the summary as JSON')
-    .action(
+    .option('--json', 'print the summary as JSON');
+  addHelpFooter(cmd, { examples: ['visemo prepare /data/enterface05 -o data/enterface --split subject --size 100', 'visemo prepare my-images -o data/mine --no-detect'] }).action(
       action(async (source: string, o: PrepareCliOptions) => {
         const summary = await prepare({
           source,

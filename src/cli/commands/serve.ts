@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { intOption } from '../options.js';
 
 interface ServeOptions {
@@ -12,15 +13,15 @@ interface ServeOptions {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('the web app: emotions on your webcam, images and videos, recognised in the browser (npm start)')
     .option('--host <address>', 'interface to listen on (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0), DEFAULT_PORT)
     .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
     .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
-    .option('--quiet', 'do not log requests')
-    .action(
+    .option('--quiet', 'do not log requests');
+  addHelpFooter(cmd, { examples: ['visemo serve', 'visemo serve --port 8080 --runs runs'] }).action(
       action(async (o: ServeOptions) => {
         const log = o.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
         const { url, close } = await startServer({ host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log });

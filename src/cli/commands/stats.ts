@@ -4,16 +4,17 @@ import { datasetStats, formatStats } from '../../data/stats.js';
 import { exists, writeJsonAtomic } from '../../util/atomic.js';
 import { startProgress } from '../../util/progress.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 
 export function registerStats(program: Command): void {
-  program
+  const cmd = program
     .command('stats')
     .description("the paper's Table 1 (images per class and split) and Fig. 4 (per-channel mean and std of the training images)")
     .argument('<dataset>', 'image-folder dataset (train/val/test/<class>/ or <class>/)')
     .option('-o, --out <file>', 'where to write the JSON (default: DATASET/stats.json for a dataset made by prepare, else ./stats-<name>.json: a dataset of your own is never written into)')
     .option('--gray', 'measure one gray channel instead of three RGB channels')
-    .option('--json', 'print the JSON instead of the table')
-    .action(
+    .option('--json', 'print the JSON instead of the table');
+  addHelpFooter(cmd, { examples: ['visemo stats data/enterface', 'visemo stats ../shared/datasets/ckplus48 --gray -o ck-stats.json'] }).action(
       action(async (dataset: string, o: { out?: string; gray?: boolean; json?: boolean }) => {
         let progress: ReturnType<typeof startProgress> | null = null;
         const stats = await datasetStats(dataset, {

@@ -4,6 +4,7 @@ import { RECIPE_DEFAULTS } from '../../config/recipe.js';
 import { trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
 import { action } from '../run-action.js';
+import { addHelpFooter } from '../help.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
 
 interface TrainCliOptions extends TrainingCliOptions {
@@ -25,14 +26,14 @@ export function registerTrain(program: Command): void {
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
     .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --size and --channels; classes it lacks (e.g. neutral) start fresh; on the images it was trained on, give another --seed")
-
-    .addHelpText(
-      'after',
-      '\nExamples:\n  visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50\n' +
-        '  visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine\n' +
-        '  visemo train my-faces --arch visemo --size 48 --channels 1 --init visemo --teacher faceapi,visemo --distill-weight 0.5 --out runs/distilled',
-    )
-    .action(
+;
+  addHelpFooter(cmd, {
+    examples: [
+      'visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50',
+      'visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine',
+      'visemo train my-faces --arch visemo --size 48 --channels 1 --init visemo --teacher faceapi,visemo --distill-weight 0.5 --out runs/distilled',
+    ],
+  }).action(
       action(async (dataset: string, o: TrainCliOptions) => {
         const log = (line: string) => process.stdout.write(line + '\n');
         const started = performance.now();

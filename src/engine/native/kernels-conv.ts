@@ -49,31 +49,28 @@ export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   return b.makeTensorInfo(info.outShape, 'float32', out);
 }
 
-export function conv2dBackpropInput(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { dy, filter } = inputs as Record<string, TensorInfo>;
-  const a = attrs as { inputShape: Shape4; strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+type ConvGradAttrs = { strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+
+/**
+ * Both convolution gradients: the one of the input (from dy and the filter, shaped like the input)
+ * and the one of the filter (from x and dy, shaped like the filter). Same geometry, other operands.
+ */
+function convGradient(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, of: 'input' | 'filter'): TensorInfo | null {
+  const t = inputs as Record<string, TensorInfo>;
+  const a = attrs as ConvGradAttrs & { inputShape?: Shape4; filterShape?: Shape4 };
   if (!channelsLast(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const dyv = b.f32(dy);
-  const wv = b.f32(filter);
-  if (!dyv || !wv) return null;
-  const dx = uninitialized(tf.util.sizeFromShape(a.inputShape));
-  if (!native.conv2dBackwardData(dyv, wv, dx, convParams(info))) return null;
-  return b.makeTensorInfo([...a.inputShape], 'float32', dx);
+  const [xShape, wShape] = of === 'input' ? [a.inputShape!, t.filter!.shape as Shape4] : [t.x!.shape as Shape4, a.filterShape!];
+  const info = tf.backend_util.computeConv2DInfo(xShape, wShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const [first, second] = of === 'input' ? [b.f32(t.dy!), b.f32(t.filter!)] : [b.f32(t.x!), b.f32(t.dy!)];
+  if (!first || !second) return null;
+  const outShape = of === 'input' ? xShape : wShape;
+  const out = uninitialized(tf.util.sizeFromShape(outShape));
+  const ok = of === 'input' ? native.conv2dBackwardData(first, second, out, convParams(info)) : native.conv2dBackwardFilter(first, second, out, convParams(info));
+  return ok ? b.makeTensorInfo([...outShape], 'float32', out) : null;
 }
 
-export function conv2dBackpropFilter(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x, dy } = inputs as Record<string, TensorInfo>;
-  const a = attrs as { filterShape: Shape4; strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  if (!channelsLast(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const xv = b.f32(x);
-  const dyv = b.f32(dy);
-  if (!xv || !dyv) return null;
-  const dw = uninitialized(tf.util.sizeFromShape(a.filterShape));
-  if (!native.conv2dBackwardFilter(xv, dyv, dw, convParams(info))) return null;
-  return b.makeTensorInfo([...a.filterShape], 'float32', dw);
-}
+export const conv2dBackpropInput = (native: NativeAddon, b: NativeBackend, args: KernelArgs) => convGradient(native, b, args, 'input');
+export const conv2dBackpropFilter = (native: NativeAddon, b: NativeBackend, args: KernelArgs) => convGradient(native, b, args, 'filter');
 
 export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, fused: boolean): TensorInfo | null {
   const { a: A, b: B, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
