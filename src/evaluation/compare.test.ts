@@ -73,3 +73,14 @@ test('visemo compare CLI: table, --json, --out; unknown models and classes are o
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /model faceapi has no class contempt/);
 });
+
+test("compare --classes all scores every class folder of the data: seven with neutral for face-api and a seven-class run", { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+  const seven = [...PAPER.slice(0, 4), 'neutral', ...PAPER.slice(4)];
+  const fer = await linkSubset(path.join(path.dirname(CKPLUS), 'fer2013', 'publictest'), seven, 4);
+  const r = await compareModels({ data: fer, models: ['faceapi'], classes: 'all', backend: 'wasm' });
+  assert.deepEqual(r.classes, seven);
+  assert.equal(r.n, 28);
+  assert.deepEqual(r.models[0]!.metrics.perClass.map((c) => c.support), new Array(7).fill(4));
+  // The CK+ run (six classes and contempt) knows no neutral: named, not scored as something else.
+  await assert.rejects(compareModels({ data: fer, models: [run], classes: 'all', backend: 'wasm' }), /has no class neutral/);
+});

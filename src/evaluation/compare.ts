@@ -28,8 +28,8 @@ export interface CompareOptions {
   data: string;
   /** Bundled names, run folders, or 'faceapi'. */
   models: string[];
-  /** Classes to score (default the paper's six); every model must know them all. */
-  classes?: string[];
+  /** Classes to score (default the paper's six; 'all': every class folder of the data); every model must know them all. */
+  classes?: string[] | 'all';
   /** At most this many images per class (a seeded choice, the same for every model). */
   limitPerClass?: number;
   seed?: number;
@@ -72,9 +72,8 @@ export interface ComparisonResult {
 export async function compareModels(opts: CompareOptions): Promise<ComparisonResult> {
   const log = opts.log ?? (() => {});
   if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models paper,${FACEAPI_MODEL}`);
-  const classes = opts.classes ?? [...PAPER_CLASSES];
   const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
-  const { items, split } = await imagesToCompare(opts.data, classes, opts.limitPerClass, opts.seed ?? 42);
+  const { items, split, classes } = await imagesToCompare(opts.data, opts.classes ?? [...PAPER_CLASSES], opts.limitPerClass, opts.seed ?? 42);
   log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
 
   const contenders: Classifier[] = [];
@@ -136,8 +135,9 @@ export function restrictedArgmax(probs: ArrayLike<number>, modelClasses: string[
 }
 
 /** The images to score: the test split of a train/val/test folder, else every image; optionally a per-class sample. */
-async function imagesToCompare(data: string, classes: string[], limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test' }> {
-  const folder = await scanImageFolder(data, { classes });
+async function imagesToCompare(data: string, wanted: string[] | 'all', limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test'; classes: string[] }> {
+  const folder = await scanImageFolder(data, { classes: wanted === 'all' ? undefined : wanted });
+  const classes = folder.classes;
   let items = folder.items;
   let split: 'test' | undefined;
   if (folder.layout === 'split') {
@@ -150,7 +150,7 @@ async function imagesToCompare(data: string, classes: string[], limit: number | 
     const rng = createRng(seed);
     items = classes.flatMap((c) => shuffleInPlace(items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)), rng).slice(0, limit));
   }
-  return { items, split };
+  return { items, split, classes };
 }
 
 /** One table: accuracy, macro F1 and recall per class, a row per model. */

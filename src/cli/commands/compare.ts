@@ -24,7 +24,7 @@ export function registerCompare(program: Command): void {
     .description("several emotion models on the same face crops, classes and metrics: one table (accuracy, macro F1, recall per class)")
     .argument('<dataset>', 'folder of face crops, one subfolder per class (or train/val/test: its test/ split is used)')
     .requiredOption('--models <list>', `comma list of bundled model names, run folders, and '${FACEAPI_MODEL}' (face-api.js's expression net)`)
-    .option('--classes <list>', "classes to score: 'paper' (the six) or a comma list every model knows", 'paper')
+    .option('--classes <list>', "classes to score: 'paper' (the six), 'all' (every class folder of the data: seven with neutral) or a comma list every model knows", 'paper')
     .option('--limit-per-class <n>', 'score at most n images per class (a seeded sample, the same for every model)', intOption('--limit-per-class', 1))
     .option('--seed <n>', 'seed of the --limit-per-class sample', intOption('--seed', 0), 42)
     .option('--tta', 'average each visemo model over the image and its mirror (face-api runs as shipped)')
@@ -38,7 +38,7 @@ export function registerCompare(program: Command): void {
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-        const result = await compareModels({ data: dataset, models, classes: parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
+        const result = await compareModels({ data: dataset, models, classes: o.classes === 'all' ? 'all' : parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
         if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
         if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         else process.stdout.write(formatComparison(result) + (o.out ? `\n\nwritten ${o.out}` : '') + '\n');
