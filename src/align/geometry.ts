@@ -11,15 +11,16 @@ import type { Point } from './landmarks.js';
  *
  * Measured with face-api's faceLandmark68Net (the `full` net of landmarks.ts, each crop fed whole
  * and resized to 112 px with lanczos3) on 210 images of fer2013/train: 30 per class, every k-th
- * file of each class's sorted list. Medians (quartiles in brackets):
- *   eye midpoint x        0.496 (0.475–0.518)   → 0.5 used: faces are centred, training flips them
+ * file of each class's sorted list. Medians, quartiles in parentheses:
+ *   eye midpoint x        0.496 (0.475–0.518)   → 0.5 used: faces are centred (and mirrored by training's default augmentation)
  *   eye midpoint y        0.381 (0.354–0.398)
  *   inter-ocular / width  0.367 (0.330–0.396)
  *   eye-to-mouth / width  0.409 (0.375–0.448)  (eye midpoint to mouth centre, across the eye line)
  *   mouth centre x        0.508 (0.470–0.542)
  * FER2013's crops are not levelled: the eye line's roll has median |angle| 4.8°, 10 % beyond 21°.
  * (The eye midpoint is the mean of the two eye centres; an eye centre is the mean of its six
- * points, the mouth centre the mean of points 48–67.)
+ * points, the mouth centre the mean of points 48–67.) The same 210 crops after alignFace, measured
+ * again the same way: eye y 0.385, inter-ocular 0.366, eye-to-mouth 0.409, roll median 0.4°.
  */
 export const FER_GEOMETRY = {
   eyeY: 0.381,

@@ -92,8 +92,8 @@ export function landmarkSquareBox(input: LandmarkInput): { box: FaceBox; margin:
 
 /**
  * 68 landmarks of each input, in its image's pixel coordinates, `batch` squares per net call.
- * On wasm (SIMD, one thread) batches of 4–16 were fastest per face: ~11 ms against ~14 ms one at
- * a time and ~17 ms in batches of 64, measured while another process kept the two cores busy.
+ * On wasm (SIMD, one thread) batching gains little: net time per face was ~11 ms in batches of
+ * 4–16 against ~14 ms one at a time and ~17 ms in batches of 64 (2 cores, one busy with training).
  */
 export async function detectLandmarksBatch(net: LandmarkNet, inputs: LandmarkInput[], batch = 8): Promise<Point[][]> {
   const out: Point[][] = [];
