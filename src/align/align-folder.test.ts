@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -8,12 +8,23 @@ import { decodeGray } from '../data/decode.js';
 import { ALIGN_MANIFEST, alignFolder, formatAlignSummary, type AlignManifest } from './align-folder.js';
 import { loadLandmarkNet } from './landmarks.js';
 
+/** Every temporary folder made here, removed at the end (they hold copies derived from the shared datasets). */
+const temps: string[] = [];
+const temp = (prefix: string) => {
+  const dir = tempDir(prefix);
+  temps.push(dir);
+  return dir;
+};
+after(async () => {
+  for (const dir of temps) await fs.rm(dir, { recursive: true, force: true });
+});
+
 /**
  * train/{happiness,sadness}/ and test/happiness/: real faces (links into the shared datasets, when
  * present), a blank image (no face: written unaligned), and a corrupt file (unreadable).
  */
 async function smallDataset(): Promise<{ src: string; faces: string[]; blank: string; broken: string }> {
-  const src = tempDir('visemo-align-src-');
+  const src = temp('visemo-align-src-');
   const faces: string[] = [];
   const link = async (from: string, rel: string) => {
     await fs.mkdir(path.dirname(path.join(src, rel)), { recursive: true });
@@ -43,12 +54,12 @@ test('alignFolder: refuses an output inside the source or a foreign non-empty fo
   const { src, faces, blank, broken } = await smallDataset();
   await assert.rejects(alignFolder({ src, out: src, net }), /is the source folder/);
   await assert.rejects(alignFolder({ src, out: path.join(src, 'train', 'aligned'), net }), /inside the source folder/);
-  const foreign = tempDir('visemo-align-foreign-');
+  const foreign = temp('visemo-align-foreign-');
   await fs.writeFile(path.join(foreign, 'notes.txt'), 'mine');
   await assert.rejects(alignFolder({ src, out: foreign, net }), /not empty and was not written by visemo align/);
   assert.deepEqual(await fs.readdir(foreign), ['notes.txt']);
 
-  const out = path.join(tempDir('visemo-align-out-'), 'aligned');
+  const out = path.join(temp('visemo-align-out-'), 'aligned');
   const progress: [number, number][] = [];
   const s = await alignFolder({ src, out, net, onProgress: (done, total) => progress.push([done, total]) });
   const total = faces.length + 2;
@@ -111,11 +122,11 @@ test('alignFolder: refuses an output inside the source or a foreign non-empty fo
 });
 
 test('visemo align: the command writes the copy and prints the summary; a refused --out exits 2', () => {
-  const src = tempDir('visemo-align-cli-');
+  const src = temp('visemo-align-cli-');
   return (async () => {
     await writeGrayPng(path.join(src, 'anger', 'a.png'), 48, 48, () => 90);
     await writeGrayPng(path.join(src, 'fear', 'b.png'), 48, 48, (x, y) => (x + y) * 2);
-    const out = path.join(tempDir('visemo-align-cli-out-'), 'copy');
+    const out = path.join(temp('visemo-align-cli-out-'), 'copy');
     const ok = runCli(['align', src, '-o', out, '--size', '24']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /aligned: \d+, fallbacks \(written unaligned\): \d+, unreadable \(not written\): 0/);
