@@ -18,8 +18,6 @@ export interface Point {
 
 /** Side of the square the landmark net sees (face-api's FaceFeatureExtractor, toBatchTensor(112)). */
 export const LANDMARK_INPUT_SIZE = 112;
-/** Points in a landmark set. */
-export const LANDMARK_COUNT = 68;
 
 /** `full`: faceLandmark68Net (~350 kB); `tiny`: faceLandmark68TinyNet (~80 kB, less exact). */
 export type LandmarkModel = 'full' | 'tiny';
