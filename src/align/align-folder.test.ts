@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CKPLUS, FER_TRAIN, hasShared, runCli, tempDir, writeGrayPng } from '../../test/helpers.js';
-import { decodeGray } from '../data/decode.js';
+import { decodeGray } from '../image/decode.js';
 import { ALIGN_MANIFEST, alignFolder, formatAlignSummary, type AlignManifest } from './align-folder.js';
 import { loadLandmarkNet } from './landmarks.js';
 

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
-import type { RawImage } from '../inference/face-detector.js';
+import type { RawImage } from '../image/geometry.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { alignFaces } from './align-image.js';

@@ -11,8 +11,9 @@
  * does the resize (lanczos3), so large faces are not aliased.
  */
 import sharp from 'sharp';
-import { grayPixels } from '../data/decode.js';
-import { cropFace, squareAround, type FaceBox, type RawImage } from '../inference/face-detector.js';
+import { grayPixels } from '../image/decode.js';
+import { cropFace } from '../image/crop.js';
+import { squareAround, type FaceBox, type RawImage } from '../image/geometry.js';
 import { alignmentFromLandmarks, fromAligned, landmarkProblem, type Alignment, type AlignFailure } from './geometry.js';
 import { detectLandmarksBatch, LANDMARK_INPUT_SIZE, landmarkSquareBox, loadLandmarkNet, type LandmarkInput, type LandmarkNet, type Point } from './landmarks.js';
 

@@ -8,8 +8,11 @@
  * bilinearly, and we feed it gray (our pipeline is gray): the gray value fills all three channels.
  */
 import { createRequire } from 'node:module';
-import { tf, useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
-import { cropFace, faceApiModelDir, type FaceBox, type RawImage } from '../inference/face-detector.js';
+import { useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
+import { tf } from '../engine/tf.js';
+import { cropFace } from '../image/crop.js';
+import { faceApiModelDir } from '../image/face-detector.js';
+import type { FaceBox, RawImage } from '../image/geometry.js';
 
 export interface Point {
   x: number;

@@ -2,7 +2,6 @@
 /** The `visemo` command line. Each command lives in ./commands/<name>.ts and registers itself here. */
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
-import { registerAlign } from './commands/align.js';
 import { version } from '../version.js';
 
 const program = new Command('visemo')
@@ -16,6 +15,5 @@ const program = new Command('visemo')
 
 // Set before the commands are added: subcommands inherit the exit behaviour.
 registerCommands(program);
-registerAlign(program);
 
 await program.parseAsync(process.argv);

@@ -1,31 +1,31 @@
 import type { Command } from 'commander';
 import { alignFolder, formatAlignSummary } from '../../align/align-folder.js';
 import { startProgress, type Progress } from '../../util/progress.js';
-import { action, intOption } from '../run-action.js';
+import { action } from '../run-action.js';
+import { intOption } from '../options.js';
+import { addHelpFooter } from '../help.js';
 
 export function registerAlign(program: Command): void {
-  program
+  const cmd = program
     .command('align')
     .description("an aligned copy of a face dataset: eyes levelled and each face framed as FER2013's crops are (face-api's 68-point landmarks)")
     .argument('<src>', 'image-folder dataset of face crops (<class>/ or train|val|test/<class>/)')
     .requiredOption('-o, --out <dir>', 'output folder: the same relative paths, as PNG, plus align-manifest.json')
     .option('--size <pixels>', 'output width and height', intOption('--size', 8), 48)
     .option('--force', 'write into a non-empty folder, or start over one aligned with other settings')
-    .option('--json', 'print the summary as JSON')
-    .addHelpText(
-      'after',
-      `
-Each image is taken as one face (pre-cropped data such as FER2013 or CK+, or what prepare wrote).
-Faces whose landmarks are implausible are written unaligned (resized only) and flagged, so the
-copy keeps every readable image; unreadable files are listed and not written. Run it again with
-the same arguments to resume an interrupted run.
-
-Examples:
-  visemo align ../shared/datasets/ckplus48 -o ~/data/ckplus48-aligned
-  visemo align ../shared/datasets/fer2013/train --out ~/data/fer2013-aligned --size 48
-  visemo train ~/data/fer2013-aligned --arch visemo --size 48 --channels 1 --out runs/aligned`,
-    )
-    .action(
+    .option('--json', 'print the summary as JSON');
+  addHelpFooter(cmd, {
+    note:
+      'Each image is taken as one face (pre-cropped data such as FER2013 or CK+, or what prepare wrote).\n' +
+      'Faces whose landmarks are implausible are written unaligned (resized only) and flagged, so the\n' +
+      'copy keeps every readable image; unreadable files are listed and not written. Run it again with\n' +
+      'the same arguments to resume an interrupted run.',
+    examples: [
+      'visemo align ../shared/datasets/ckplus48 -o ~/data/ckplus48-aligned',
+      'visemo align ../shared/datasets/fer2013/train --out ~/data/fer2013-aligned --size 48',
+      'visemo train ~/data/fer2013-aligned --arch visemo --size 48 --channels 1 --out runs/aligned',
+    ],
+  }).action(
       action(async (src: string, o: { out: string; size: number; force?: boolean; json?: boolean }) => {
         let progress: Progress | null = null;
         const summary = await alignFolder({

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerSummary } from './summary.js';
 import { registerPrepare } from './prepare.js';
+import { registerAlign } from './align.js';
 import { registerStats } from './stats.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
@@ -15,6 +16,7 @@ import { registerAverage } from './average.js';
 export function registerCommands(program: Command): void {
   registerSummary(program);
   registerPrepare(program);
+  registerAlign(program);
   registerStats(program);
   registerTrain(program);
   registerEvaluate(program);
