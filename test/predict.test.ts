@@ -15,8 +15,8 @@ import { decodeItems } from '../src/data/decoded-set.js';
 import { tf } from '../src/engine/tf.js';
 import { loadModel } from '../src/model/model-io.js';
 import { predictSet } from '../src/model/predict-set.js';
-import { type RunMetadata, resolveModel } from '../src/model/run-folder.js';
-import { cropMarginFor, TIGHT_CROP_MARGIN } from '../src/inference/crop-margin.js';
+import { readRunMetadata, resolveModel, type RunMetadata } from '../src/model/run-folder.js';
+import { datasetFaceCut, TIGHT_CROP_MARGIN } from '../src/data/face-cut.js';
 import { EmotionRecognizer } from '../src/index.js';
 import { runPredict, summariseVideo, type ImageResult, type VideoResult } from '../src/inference/predict.js';
 import { formatCsv, formatJson, formatTextTable } from '../src/inference/predict-format.js';
@@ -121,18 +121,25 @@ describe('predict', { skip }, () => {
     await assert.rejects(resolveModel(path.join(dir, 'in')), /has no model\.json, weights\.bin, metadata\.json/);
   });
 
-  it('takes the crop margin from the prepared dataset a model was trained on, else the tight public crops', async () => {
+  it('takes the face cut from the dataset a model was trained on (prepare margin, align), else the tight public crops', async () => {
     const prepared = path.join(dir, 'prepared');
     await fs.mkdir(path.join(prepared, 'train'), { recursive: true });
     await fs.writeFile(path.join(prepared, 'manifest.json'), JSON.stringify({ tool: 'visemo prepare', options: { margin: 0.3, detect: true } }));
-    const meta = (p: string) => ({ dataset: { path: p } }) as RunMetadata;
-    assert.equal((await cropMarginFor(meta(prepared))).margin, 0.3);
-    assert.equal((await cropMarginFor(meta(path.join(prepared, 'train')))).margin, 0.3);
-    assert.equal((await cropMarginFor(meta(path.join(dir, 'in')))).margin, TIGHT_CROP_MARGIN);
+    const cutOf = async (p: string) => (await datasetFaceCut(p)).cut;
+    assert.deepEqual(await cutOf(prepared), { method: 'box', margin: 0.3 });
+    assert.deepEqual(await cutOf(path.join(prepared, 'train')), { method: 'box', margin: 0.3 });
+    assert.deepEqual(await cutOf(path.join(dir, 'in')), { method: 'box', margin: TIGHT_CROP_MARGIN });
     await fs.writeFile(path.join(prepared, 'manifest.json'), JSON.stringify({ tool: 'visemo prepare', options: { margin: 0.3, detect: false } }));
-    assert.equal((await cropMarginFor(meta(prepared))).margin, TIGHT_CROP_MARGIN);
-    // The recogniser uses it unless told otherwise.
-    assert.equal(recognizer.margin, (await cropMarginFor(JSON.parse(await fs.readFile(path.join(modelDir, 'metadata.json'), 'utf8')) as RunMetadata)).margin);
+    assert.deepEqual(await cutOf(prepared), { method: 'box', margin: TIGHT_CROP_MARGIN });
+    await fs.writeFile(path.join(prepared, 'manifest.json'), JSON.stringify({ tool: 'visemo prepare', options: { margin: 0.3, detect: true, align: true } }));
+    assert.deepEqual(await cutOf(prepared), { method: 'landmarks' });
+    const aligned = path.join(dir, 'aligned');
+    await fs.mkdir(path.join(aligned, 'anger'), { recursive: true });
+    await fs.writeFile(path.join(aligned, 'align-manifest.json'), '{}');
+    assert.deepEqual(await cutOf(aligned), { method: 'landmarks' });
+    // The recogniser uses the model's metadata unless told otherwise.
+    const { faceCut } = await readRunMetadata(modelDir);
+    assert.equal(recognizer.margin, faceCut.method === 'box' ? faceCut.margin : null);
     const wide = await EmotionRecognizer.load({ model: modelDir, margin: 0.5 });
     assert.equal(wide.margin, 0.5);
     wide.dispose();

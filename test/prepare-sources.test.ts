@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { Manifest } from '../src/prepare/prepare.js';
 import { scanImageFolder } from '../src/data/image-folder.js';
+import { datasetFaceCut } from '../src/data/face-cut.js';
 import { CKPLUS, hasShared, runCli, tempDir } from './helpers.js';
 import { hasFfmpeg } from './predict-helpers.js';
 
@@ -63,4 +64,34 @@ test('a folder of images per class with --no-detect: monochrome copies plus the 
   assert.ok(augmented.length > 0 && augmented.every((im) => im.split === 'train'), 'only training images are augmented');
   const train = originals.filter((im) => im.split === 'train').length;
   assert.equal(augmented.length, 2 * train, 'one rotated and one noisy copy per training image');
+});
+
+test('prepare --align: faces cut by their landmarks, recorded so that training and inference align too', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const src = tempDir();
+  for (const cls of CLASSES) {
+    await fs.mkdir(path.join(src, cls));
+    for (const face of await firstFaces(cls, 3)) await fs.symlink(face, path.join(src, cls, path.basename(face)));
+  }
+  const plain = path.join(tempDir(), 'plain');
+  const aligned = path.join(tempDir(), 'aligned');
+  const common = ['--no-detect', '--size', '48', '--split', 'random', '--augment', 'rotate=10', '--json'];
+  assert.equal(runCli(['prepare', src, '--out', plain, ...common]).code, 0);
+  const r = runCli(['prepare', src, '--out', aligned, ...common, '--align']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.unaligned, 0, 'every CK+ face has plausible landmarks');
+  const manifest = await manifestOf(aligned);
+  assert.equal(manifest.options.align, true);
+  assert.equal((await manifestOf(plain)).options.align, undefined, 'absent when not asked for: older datasets still resume');
+  assert.deepEqual((await datasetFaceCut(aligned)).cut, { method: 'landmarks' });
+  // Aligned crops are other pixels than the centre squares, and each rotated copy differs from its original.
+  const differ = async (a: string, b: string) => !(await fs.readFile(a)).equals(await fs.readFile(b));
+  const first = manifest.images.find((im) => im.augmentation === null)!;
+  assert.ok(await differ(path.join(aligned, first.file), path.join(plain, first.file)));
+  const rotated = manifest.images.find((im) => im.augmentation?.type === 'rotate');
+  if (rotated) assert.ok(await differ(path.join(aligned, rotated.file), path.join(aligned, rotated.file.replace(/_r[^/]*\.png$/, '.png'))));
+  // A changed --align is a different dataset: refused without --force.
+  const again = runCli(['prepare', src, '--out', aligned, ...common]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /align/);
 });

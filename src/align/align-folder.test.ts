@@ -5,7 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { CKPLUS, FER_TRAIN, hasShared, runCli, tempDir, writeGrayPng } from '../../test/helpers.js';
 import { decodeGray } from '../image/decode.js';
-import { ALIGN_MANIFEST, alignFolder, formatAlignSummary, type AlignManifest } from './align-folder.js';
+import { alignFolder, formatAlignSummary, type AlignManifest } from './align-folder.js';
+import { ALIGN_MANIFEST } from '../data/face-cut.js';
 import { loadLandmarkNet } from './landmarks.js';
 
 /** Every temporary folder made here, removed at the end (they hold copies derived from the shared datasets). */

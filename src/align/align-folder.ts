@@ -15,8 +15,8 @@ import { VisemoError } from '../util/errors.js';
 import { alignFaces } from './align-image.js';
 import { FER_GEOMETRY } from './geometry.js';
 import { loadLandmarkNet, type LandmarkNet } from './landmarks.js';
+import { ALIGN_MANIFEST } from '../data/face-cut.js';
 
-export const ALIGN_MANIFEST = 'align-manifest.json';
 const MANIFEST_VERSION = 1;
 /** Faces per landmark-net call: on wasm 4–16 are fastest per face (larger batches get slower again). */
 const DEFAULT_BATCH = 8;

@@ -13,6 +13,7 @@ import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
 import { EmotionRecognizer } from './recognizer.js';
 import type { RecognizedFace } from './result.js';
 import { firstLine } from '../util/errors.js';
+import type { FaceCut } from '../data/face-cut.js';
 
 export interface PredictOptions {
   model?: string;
@@ -96,7 +97,7 @@ export interface PredictStats {
 }
 
 export interface PredictReport {
-  model: { name: string; dir: string; classes: string[]; inputSize: number; margin: number };
+  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut };
   results: InputResult[];
   stats: PredictStats;
 }
@@ -145,7 +146,7 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
     facesPerSecond: seconds > 0 ? faces / seconds : 0,
     modelFacesPerSecond: classifySeconds > 0 ? faces / classifySeconds : 0,
   };
-  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, margin: recognizer.margin };
+  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut };
   if (!opts.recognizer) recognizer.dispose();
   return { model, results: results.sort(byInputOrder(inputs)), stats };
 }

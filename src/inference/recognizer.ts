@@ -1,7 +1,8 @@
 /**
- * EmotionRecognizer: the library API. Finds every face in an image, crops it the way `prepare`
- * crops training faces (a square around the detector's box with a margin, monochrome, at the
- * model's input size) and classifies all faces of a call in one batch.
+ * EmotionRecognizer: the library API. Finds every face in an image, cuts it the way the model's
+ * training faces were cut (its metadata's faceCut: a square around the detector's box with a
+ * margin, or aligned by landmarks; monochrome, at the model's input size) and classifies all faces
+ * of a call in one batch.
  */
 import { useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
@@ -14,7 +15,8 @@ import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
 import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
 import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
-import { cropMarginFor } from './crop-margin.js';
+import { alignFaces } from '../align/align-image.js';
+import type { FaceCut } from '../data/face-cut.js';
 import type { RecognizedFace } from './result.js';
 import { argmax } from '../util/argmax.js';
 
@@ -28,8 +30,8 @@ export interface RecognizerOptions {
   /** Faces the detector scores below this are ignored (default 0.5). */
   minFaceScore?: number;
   /**
-   * Room around the detector's box on each side, as a fraction of its longest side. Default: the
-   * margin the model's training faces were cut with (see cropMarginFor).
+   * Cut faces as a square around the detector's box with this much room on each side (a fraction
+   * of its longest side), whatever the model was trained on. Default: the model's own faceCut.
    */
   margin?: number;
   /** Test-time augmentation: average each face's scores with its mirror image's (twice the model work). */
@@ -55,7 +57,8 @@ export class EmotionRecognizer {
     readonly modelDir: string,
     readonly backend: BackendName,
     private readonly detectorOptions: { model: DetectorModel; minScore: number },
-    readonly margin: number,
+    /** How faces are cut for the model: its metadata's, unless `margin` was given. */
+    readonly faceCut: FaceCut,
     readonly tta: boolean,
   ) {}
 
@@ -63,9 +66,14 @@ export class EmotionRecognizer {
   static async load(opts: RecognizerOptions = {}): Promise<EmotionRecognizer> {
     const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
     const loaded = await loadEmotionModel(opts.model);
-    const margin = opts.margin ?? (await cropMarginFor(loaded.metadata)).margin;
-    if (!(margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${margin}`);
-    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, margin, opts.tta === true);
+    if (opts.margin !== undefined && !(opts.margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${opts.margin}`);
+    const faceCut: FaceCut = opts.margin !== undefined ? { method: 'box', margin: opts.margin } : loaded.metadata.faceCut;
+    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, faceCut, opts.tta === true);
+  }
+
+  /** The box margin faces are cut with (null when they are aligned by landmarks). */
+  get margin(): number | null {
+    return this.faceCut.method === 'box' ? this.faceCut.margin : null;
   }
 
   get classes(): string[] {
@@ -107,10 +115,8 @@ export class EmotionRecognizer {
       const t0 = performance.now();
       const faces = await detectScaled(detector, rgb);
       this.stats.detectMs += performance.now() - t0;
-      for (const face of faces) {
-        crops.push((await this.cropForModel(rgb, face.box)).data);
-        found.push({ image: i, box: roundBox(face.box), faceScore: face.score });
-      }
+      crops.push(...(await this.cutFaces(rgb, faces.map((f) => f.box))));
+      for (const face of faces) found.push({ image: i, box: roundBox(face.box), faceScore: face.score });
     }
     const t0 = performance.now();
     const probs = this.classifyCrops(crops);
@@ -121,9 +127,11 @@ export class EmotionRecognizer {
     return out;
   }
 
-  /** The model-size monochrome crop of a face box, as `prepare` cuts training faces. */
-  cropForModel(rgb: RawImage, box: FaceBox): Promise<RawImage> {
-    return cropFace(rgb, box, { margin: this.margin, size: this.inputSize, gray: true });
+  /** The model-size monochrome faces in these detector boxes, cut as the model's training faces were. */
+  async cutFaces(rgb: RawImage, boxes: FaceBox[]): Promise<Uint8Array[]> {
+    const cut = this.faceCut;
+    if (cut.method === 'landmarks') return (await alignFaces(boxes.map((box) => ({ image: rgb, box })), { size: this.inputSize })).map((a) => a.pixels);
+    return Promise.all(boxes.map(async (box) => (await cropFace(rgb, box, { margin: cut.margin, size: this.inputSize, gray: true })).data));
   }
 
   /**

@@ -26,6 +26,7 @@ async function writeRun(seed: number, classes = CLASSES): Promise<string> {
     inputSize: 16,
     channels: 1,
     normalisation: { mean: [0.5], std: [0.25] },
+    faceCut: { method: 'box', margin: 0 },
     split: { mode: 'random', seed },
     dataset: { path: '/nowhere', fingerprint: 'f', images: { train: 1, val: 0, test: 0 } },
     training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu', lrSchedule: 'constant', augment: 'none', labelSmoothing: 0, classWeights: 'none' },

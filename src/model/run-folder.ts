@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { completeRecipe, type Arch, type SplitMode, type TrainRecipe } from '../config/recipe.js';
 import type { Normalisation } from '../data/decoded-set.js';
+import { datasetFaceCut, type FaceCut } from '../data/face-cut.js';
 import { readJson } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { metricsFile, RUN_FILES } from './run-files.js';
@@ -52,6 +53,8 @@ export interface RunMetadata {
   inputSize: number;
   channels: 1 | 3;
   normalisation: Normalisation;
+  /** How its faces were cut, so inference cuts them the same way (older runs: read from their dataset's manifests). */
+  faceCut: FaceCut;
   split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string };
   dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> };
   training: TrainingRecord;
@@ -78,7 +81,8 @@ export async function readRunMetadata(dir: string): Promise<RunMetadata> {
   const { arch = 'paper', training = {} as Partial<TrainingRecord> } = meta as Partial<RunMetadata>;
   const recipe = completeRecipe({ ...training, arch, size: meta.inputSize, channels: meta.channels });
   const { arch: _a, size: _s, channels: _c, ...rest } = recipe;
-  return { ...meta, arch, training: { ...training, ...rest } as TrainingRecord };
+  const faceCut = meta.faceCut ?? (await datasetFaceCut(meta.dataset?.path)).cut;
+  return { ...meta, arch, faceCut, training: { ...training, ...rest } as TrainingRecord };
 }
 
 /** The recipe a run was trained with, as trainRun takes it (resume continues with it). */

@@ -47,6 +47,8 @@ export interface PrepareSummary {
   frames: number;
   faces: number;
   noFace: number;
+  /** With --align: faces whose landmarks failed, kept as box squares. */
+  unaligned: number;
   imagesWritten: number;
   images: number;
   perSplit: Record<SplitName, Record<string, number>>;
@@ -74,6 +76,8 @@ function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]):
     classes: opts.classes ?? 'all',
     size: opts.size,
     margin: opts.margin,
+    // Absent unless set, so datasets prepared before the option existed still resume.
+    align: opts.align || undefined,
     detect: opts.detect,
     detector: opts.detect ? opts.detector : null,
     minScore: opts.detect ? opts.minScore : null,
@@ -201,12 +205,14 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   let allFrames = 0;
   let allFaces = 0;
   let noFace = 0;
+  let unaligned = 0;
   for (const unit of scan.units) {
     const r = results.get(unit.id);
     if (!r) continue;
     allFrames += r.frames;
     allFaces += r.faces;
     noFace += r.noFace;
+    unaligned += r.unaligned ?? 0;
     for (const img of r.images) {
       images.push(img);
       perSplit[img.split][img.label] = (perSplit[img.split][img.label] ?? 0) + 1;
@@ -223,6 +229,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     frames: allFrames,
     faces: allFaces,
     noFace,
+    unaligned,
     imagesWritten,
     images: images.length,
     perSplit,
@@ -247,7 +254,7 @@ export function formatSummary(s: PrepareSummary, out: string): string {
   const unit = s.kind === 'images' ? 'images' : 'videos';
   const lines = [
     `${unit} read: ${s.units - s.resumed} this run (${s.processed} ok, ${s.failed.length} failed)` + (s.resumed ? `, ${s.resumed} finished earlier` : ''),
-    `frames: ${s.frames}, faces found: ${s.faces}` + (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') + `, no face: ${s.noFace}`,
+    `frames: ${s.frames}, faces found: ${s.faces}` + (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') + `, no face: ${s.noFace}` + (s.unaligned ? `, unaligned (landmarks failed, box kept): ${s.unaligned}` : ''),
     `images: ${s.images} in ${out} (${s.imagesWritten} written this run)`,
     ...SPLIT_NAMES.map((sp) => `  ${sp.padEnd(5)} ${Object.entries(s.perSplit[sp]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`),
     `time: ${s.seconds.toFixed(1)} s, ${s.framesPerSecond} frames/s`,

@@ -2,6 +2,7 @@
  * One unit of `prepare` work: a video (frames → faces) or an image (→ face), made monochrome,
  * augmented when asked, and written as PNGs into DATASET/<split>/<label>/. Runs inside a worker.
  */
+import { alignFace, cutAligned } from '../align/align-image.js';
 import path from 'node:path';
 import type { SplitName } from '../data/split.js';
 import { toRgb } from '../image/decode.js';
@@ -16,6 +17,8 @@ import type { SourceUnit } from './sources.js';
 export interface ProcessOptions {
   size: number;
   margin: number;
+  /** Cut faces aligned by their landmarks (src/align) instead of a square around the box; a face whose landmarks fail keeps the box square. */
+  align?: boolean;
   detect: boolean;
   detector: DetectorModel;
   minScore: number;
@@ -47,6 +50,8 @@ export interface UnitResult {
   frames: number;
   faces: number;
   noFace: number;
+  /** With align: faces whose landmarks failed, cut as a box square instead. */
+  unaligned?: number;
   images: ManifestImage[];
 }
 
@@ -60,6 +65,8 @@ export interface UnitTask {
 export function slug(id: string): string {
   return id.replace(/\.[^./]+$/, '').replace(/[^A-Za-z0-9+-]+/g, '_').replace(/^_+|_+$/g, '');
 }
+
+const grayRaw = (data: Uint8Array, size: number): RawImage => ({ data, width: size, height: size, channels: 1 });
 
 let detector: Promise<FaceDetector> | null = null;
 
@@ -96,7 +103,10 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
         square = centreSquare(src.image.width, src.image.height);
       }
       result.faces++;
-      const base = await grayCrop(src.image, square, opts.size);
+      const alignment = opts.align ? await alignFace(src.image, { box: box ?? undefined, size: opts.size }) : null;
+      const aligned = alignment?.aligned ? alignment : null;
+      if (alignment && !aligned) result.unaligned = (result.unaligned ?? 0) + 1;
+      const base = aligned ? grayRaw(aligned.pixels, opts.size) : await grayCrop(src.image, square, opts.size);
       const entry = (file: string, augmentation: Augmentation | null): ManifestImage => ({
         file: `${split}/${unit.label}/${file}`,
         source: unit.id,
@@ -113,10 +123,10 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
       result.images.push(entry(`${src.stem}.png`, null));
       if (!task.augment) continue;
       for (const { aug, suffix } of planAugmentations(opts.augment, opts.seed, src.stem)) {
-        const copy =
-          aug.type === 'rotate'
-            ? await rotatedGrayCrop(src.image, square, opts.size, aug.degrees)
-            : addNoise(base, aug.std, (opts.seed ^ hashString(`${src.stem}/noise`)) >>> 0);
+        // An aligned face is turned by cutting its square at another angle: real pixels in every corner.
+        const rotate = async (degrees: number) =>
+          aligned ? grayRaw(await cutAligned(src.image, { ...aligned.square, angle: aligned.square.angle - degrees }, opts.size), opts.size) : rotatedGrayCrop(src.image, square, opts.size, degrees);
+        const copy = aug.type === 'rotate' ? await rotate(aug.degrees) : addNoise(base, aug.std, (opts.seed ^ hashString(`${src.stem}/noise`)) >>> 0);
         const file = `${src.stem}_${suffix}.png`;
         await writeFileAtomic(path.join(dir, file), await encodePng(copy));
         result.images.push(entry(file, aug));

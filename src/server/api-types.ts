@@ -2,6 +2,7 @@
  * The JSON the server's API answers with, shared by the server and the page
  * (the page imports these types only, so nothing of Node reaches the browser bundle).
  */
+import type { FaceCut } from '../data/face-cut.js';
 
 /** GET /api/models: one entry per model the page can load. */
 export interface ModelInfo {
@@ -13,7 +14,10 @@ export interface ModelInfo {
   classes: string[];
   inputSize: number;
   channels: 1 | 3;
+  /** The box margin the page cuts faces with. */
   margin: number;
+  /** How the model's training faces were cut; the page aligns by landmarks when it says so. */
+  faceCut: FaceCut;
 }
 
 /** GET /api/runs: one entry per training run or experiment under the runs folder. */

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { faceApiModelDir } from '../image/face-detector.js';
 import { availableBundledModels, readRunMetadata, resolveModel } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
-import { cropMarginFor } from '../inference/crop-margin.js';
+import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
@@ -101,8 +101,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const out: ModelInfo[] = [];
     const describe = async (id: string, label: string, dir: string, url: string, bundled: boolean) => {
       const meta = await readRunMetadata(dir);
-      const { margin } = await cropMarginFor(meta);
-      out.push({ id, label, url, bundled, classes: meta.classes, inputSize: meta.inputSize, channels: meta.channels, margin });
+      const margin = meta.faceCut.method === 'box' ? meta.faceCut.margin : TIGHT_CROP_MARGIN;
+      out.push({ id, label, url, bundled, classes: meta.classes, inputSize: meta.inputSize, channels: meta.channels, margin, faceCut: meta.faceCut });
     };
     for (const m of await availableBundledModels()) await describe(m.name, `${m.name} (bundled)`, m.dir, `/models/${m.name}/`, true);
     for (const r of await listRuns(runsDir)) {

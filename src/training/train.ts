@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { completeDataRecipe, completeRecipe, type Arch, type DataRecipe, type TrainRecipe } from '../config/recipe.js';
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
+import { datasetFaceCut } from '../data/face-cut.js';
 import { batchInput, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
@@ -124,6 +125,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     inputSize: size,
     channels,
     normalisation,
+    faceCut: (await datasetFaceCut(dataset.folder.root)).cut,
     split: { mode: dataset.record.mode, seed, subjectPattern: dataset.record.subjectPattern },
     dataset: {
       path: dataset.folder.root,

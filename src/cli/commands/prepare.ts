@@ -22,6 +22,7 @@ interface PrepareCliOptions {
   detector: DetectorModel;
   minFaceScore: number;
   margin: number;
+  align?: boolean;
   size: number;
   augment: string;
   augmentAll?: boolean;
@@ -49,6 +50,7 @@ export function registerPrepare(program: Command): void {
     .addOption(new Option('--detector <model>', 'face detector from @vladmandic/face-api (tiny: ~4x faster than ssd)').choices([...DETECTOR_MODELS]).default('tiny'))
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', 'room around the face box on each side, as a fraction of its size', numberOption('--margin', 0, 2), 0.2)
+    .option('--align', "cut each face aligned by face-api's 68 landmarks (eyes levelled, framed as FER2013's crops) instead of a square around its box; models trained on it align at inference too")
     .option('--size <pixels>', "saved image width and height (the paper's frames: 416)", intOption('--size', 8), 416)
     .option('--augment <spec>', "extra copies: 'rotate=DEG,noise=STD' (±DEG rotation, Gaussian noise on 0–1 pixels) or 'none'", 'rotate=15,noise=0.05')
     .option('--augment-all', 'augment validation and test images too, as the paper did (default: training split only)')
@@ -67,6 +69,7 @@ export function registerPrepare(program: Command): void {
           classes: parseClassOption(o.classes),
           size: o.size,
           margin: o.margin,
+          align: o.align,
           detect: o.detect,
           detector: o.detector,
           minScore: o.minFaceScore,

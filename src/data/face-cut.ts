@@ -1,0 +1,48 @@
+/**
+ * How a dataset's faces were cut, and so how a model trained on it must cut faces at inference:
+ * a square around the detector's box with a margin, or aligned by landmarks (src/align). Recorded
+ * in a run's metadata when it trains; older runs read it from the manifests beside their dataset.
+ */
+import path from 'node:path';
+import { readJsonIfPresent } from '../util/atomic.js';
+
+export type FaceCut =
+  /** A square around the detector's box, `margin` of its longest side on each side. */
+  | { method: 'box'; margin: number }
+  /** Eyes levelled and framed as FER2013's crops by the 68 landmarks (src/align). */
+  | { method: 'landmarks' };
+
+/** What `visemo align` writes beside an aligned copy of a dataset. */
+export const ALIGN_MANIFEST = 'align-manifest.json';
+/** What `visemo prepare` writes beside the dataset it makes. */
+export const PREPARE_MANIFEST = 'manifest.json';
+
+/**
+ * The crop margin for faces found by the detector, measured against the public datasets: on
+ * FER2013 and CK+ 48×48 crops the SSD detector's box spans the whole crop (margin −0.05 and
+ * 0.00, median of 90 images each), so their tight crops correspond to a margin of 0.
+ */
+export const TIGHT_CROP_MARGIN = 0;
+export const TIGHT_CROPS: FaceCut = { method: 'box', margin: TIGHT_CROP_MARGIN };
+
+/**
+ * How the faces of the dataset at `data` were cut: aligned when `visemo align` made it (or
+ * `prepare --align`), the margin `visemo prepare` recorded, else the tight crops of the public face
+ * datasets. A run may train on the folder itself or on one of its splits, so the parent counts too.
+ */
+export async function datasetFaceCut(data: string | undefined): Promise<{ cut: FaceCut; source: string }> {
+  for (const dir of data ? [data, path.join(data, '..')] : []) {
+    if (await readJsonIfPresent(path.join(dir, ALIGN_MANIFEST))) return { cut: { method: 'landmarks' }, source: path.join(dir, ALIGN_MANIFEST) };
+    const file = path.join(dir, PREPARE_MANIFEST);
+    const m = await readJsonIfPresent<{ tool?: string; options?: { margin?: number; detect?: boolean; align?: boolean } }>(file);
+    if (m?.tool !== 'visemo prepare') continue;
+    if (m.options?.align) return { cut: { method: 'landmarks' }, source: file };
+    if (m.options?.detect === false) continue;
+    if (typeof m.options?.margin === 'number') return { cut: { method: 'box', margin: m.options.margin }, source: file };
+  }
+  return { cut: TIGHT_CROPS, source: 'tight crops (FER2013, CK+)' };
+}
+
+export function describeFaceCut(cut: FaceCut): string {
+  return cut.method === 'landmarks' ? 'aligned by landmarks' : `box, margin ${cut.margin}`;
+}
