@@ -179,4 +179,37 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     assert.deepEqual(external, [], 'the page fetched from outside the server');
     assert.deepEqual(pageErrors, []);
   });
+
+  it('aligns faces by landmarks for a model trained on aligned faces, as Node does', async () => {
+    // The same weights, declared as trained on aligned faces: the page must load the landmark net and cut aligned squares.
+    const runs = path.join(root, 'runs');
+    await fs.cp(modelDir, path.join(runs, 'aligned'), { recursive: true });
+    const metaFile = path.join(runs, 'aligned', 'metadata.json');
+    await fs.writeFile(metaFile, JSON.stringify({ ...JSON.parse(await fs.readFile(metaFile, 'utf8')), faceCut: { method: 'landmarks' } }));
+    const landmarkRequests: string[] = [];
+    page.on('request', (r) => {
+      if (/face_landmark_68/.test(r.url())) landmarkRequests.push(r.url());
+    });
+    await page.goto(`${server.url}?model=${encodeURIComponent('runs/aligned')}`);
+    await page.waitForFunction(() => {
+      const v = (window as unknown as { visemo?: PageState }).visemo;
+      return v?.ready || v?.error;
+    }, null, { timeout: 60_000 });
+    const file = path.join(root, 'tilted.png');
+    await fs.writeFile(file, await composite(640, 400, [{ file: ckFace('surprise'), left: 200, top: 80, side: 240 }]));
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction(() => (window as unknown as { visemo: PageState }).visemo.source === 'image', null, { timeout: 60_000 });
+    const s = await state();
+    assert.equal(s.error, null);
+    assert.equal(s.faces.length, 1);
+    assert.ok(landmarkRequests.length > 0, 'the landmark net was not loaded');
+    const recognizer = await EmotionRecognizer.load({ model: path.join(runs, 'aligned') });
+    assert.deepEqual(recognizer.faceCut, { method: 'landmarks' });
+    const [node] = await recognizer.recognize(file);
+    recognizer.dispose();
+    // Node refines its landmarks in a second pass and resizes with lanczos3: close, not identical.
+    const diff = Object.keys(s.faces[0]!.scores).reduce((m, c) => Math.max(m, Math.abs(s.faces[0]!.scores[c]! - node!.scores[c]!)), 0);
+    assert.ok(diff < 0.15, `page and Node probabilities differ by ${diff.toFixed(3)}`);
+    assert.deepEqual(pageErrors, []);
+  });
 });

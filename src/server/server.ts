@@ -166,7 +166,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     if (p.startsWith('/face-models/')) {
       const name = p.slice('/face-models/'.length);
-      return sendFile(req, res, /^(ssd_mobilenetv1|tiny_face_detector)_model/.test(name) ? await resolveInside(faceApiModelDir(), name) : null);
+      return sendFile(req, res, /^(ssd_mobilenetv1|tiny_face_detector|face_landmark_68)_model/.test(name) ? await resolveInside(faceApiModelDir(), name) : null);
     }
     const bundled = /^\/models\/([^/]+)\/([^/]+)$/.exec(p);
     if (bundled) {

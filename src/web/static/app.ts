@@ -11,6 +11,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 // geometry.ts imports nothing, so the page crops with Node's own functions and nothing of Node
 // (sharp, fs) reaches the bundle.
+import { alignmentFromLandmarks, fromAligned } from '../../align/geometry.js';
+import type { Point } from '../../align/landmarks.js';
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
 import { argmax } from '../../util/argmax.js';
 import { pct } from '../../util/table.js';
@@ -117,6 +119,8 @@ async function useDetector(name: DetectorName): Promise<void> {
 async function loadModel(info: ModelInfo): Promise<void> {
   setStatus(`loading model ${info.label}…`);
   const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}${RUN_FILES.model}`), getJson<{ normalisation: Normalisation }>(`${info.url}${RUN_FILES.metadata}`)]);
+  // Aligned models need face-api's 68-point landmark net as well (served with the detectors).
+  if (info.faceCut.method === 'landmarks' && !faceapi.nets.faceLandmark68Net.isLoaded) await faceapi.nets.faceLandmark68Net.loadFromUri('/face-models');
   model?.dispose();
   model = loaded;
   modelInfo = info;
@@ -151,17 +155,34 @@ function clampedRange(lo: number, n: number, max: number): tf.Tensor1D {
 }
 
 /**
- * The model input for one face: [size, size, channels], normalised. The square is Node's: the
- * box clipped to the image as the Node detector clips it, then squareAround with the margin;
- * cropFace's edge padding is the clamped gather.
+ * The face's square as Node cuts it, [side, side, 3]. By box: the box clipped to the image as the
+ * Node detector clips it, then squareAround with the margin; cropFace's edge padding is the
+ * clamped gather. By landmarks (a model trained on aligned faces): the square of
+ * src/align/geometry.ts, turned so the eyes are level, sampled with edge pixels beyond the frame.
  */
-function faceInput(frame: tf.Tensor3D, box: FaceBox, info: ModelInfo, n: Normalisation): tf.Tensor3D {
+function faceSquare(frame: tf.Tensor3D, box: FaceBox, landmarks: Point[] | null, info: ModelInfo): tf.Tensor3D {
+  const [h, w] = frame.shape;
+  if (info.faceCut.method === 'landmarks' && landmarks) {
+    const a = alignmentFromLandmarks(landmarks);
+    const side = Math.max(1, Math.round(a.side));
+    // tf.image.transform maps each output pixel to an input point, pixel centres at integers.
+    const p0 = fromAligned(a, 0.5 / side, 0.5 / side);
+    const px = fromAligned(a, 1.5 / side, 0.5 / side);
+    const py = fromAligned(a, 0.5 / side, 1.5 / side);
+    const t = [px.x - p0.x, py.x - p0.x, p0.x - 0.5, px.y - p0.y, py.y - p0.y, p0.y - 0.5, 0, 0];
+    return tf.tidy(() => tf.squeeze(tf.image.transform(tf.expandDims(tf.cast(frame, 'float32')) as tf.Tensor4D, tf.tensor2d([t]), 'bilinear', 'nearest', 0, [side, side]), [0]) as tf.Tensor3D);
+  }
+  const { x: x0, y: y0, width: side } = squareAround(clipBox(box, w, h), info.margin);
+  return tf.tidy(() => tf.gather(tf.gather(frame, clampedRange(y0, side, h - 1), 0), clampedRange(x0, side, w - 1), 1));
+}
+
+/** The model input for one face: [size, size, channels], normalised, as training preprocesses. */
+function faceInput(frame: tf.Tensor3D, box: FaceBox, landmarks: Point[] | null, info: ModelInfo, n: Normalisation): tf.Tensor3D {
   return tf.tidy(() => {
-    const [h, w] = frame.shape;
-    const { x: x0, y: y0, width: side } = squareAround(clipBox(box, w, h), info.margin);
-    const crop = tf.gather(tf.gather(frame, clampedRange(y0, side, h - 1), 0), clampedRange(x0, side, w - 1), 1);
+    const crop = faceSquare(frame, box, landmarks, info);
+    const side = crop.shape[0];
     // Luminance in linear light, encoded back to sRGB: what sharp's grayscale() gives.
-    const lin = tf.gather(srgbToLinear(), tf.cast(crop, 'int32').flatten()).reshape([side, side, 3]);
+    const lin = tf.gather(srgbToLinear(), tf.cast(tf.round(crop), 'int32').flatten()).reshape([side, side, 3]);
     const yLin = tf.sum(tf.mul(lin, tf.tensor1d([0.2126, 0.7152, 0.0722])), -1, true) as tf.Tensor3D;
     const enc = tf.where(tf.lessEqual(yLin, 0.0031308), tf.mul(yLin, 12.92), tf.sub(tf.mul(tf.pow(yLin, 1 / 2.4), 1.055), 0.055));
     const gray = tf.mul(enc, 255) as tf.Tensor3D;
@@ -181,11 +202,15 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
   if (!model || !modelInfo || !norm) return [];
   const frame = tf.browser.fromPixels(source);
   try {
-    const detections = await faceapi.detectAllFaces(frame as never, detectorOptions);
-    if (detections.length === 0) return [];
     const info = modelInfo;
     const n = norm;
-    const input = tf.tidy(() => tf.stack(detections.map((d) => faceInput(frame, d.box, info, n))));
+    const aligned = info.faceCut.method === 'landmarks';
+    const found = aligned
+      ? (await faceapi.detectAllFaces(frame as never, detectorOptions).withFaceLandmarks()).map((r) => ({ detection: r.detection, landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }))
+      : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
+    if (found.length === 0) return [];
+    const detections = found.map((f) => f.detection);
+    const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, f.detection.box, f.landmarks, info, n))));
     const output = model.predict(input) as tf.Tensor2D;
     const probs = (await output.array()) as number[][];
     tf.dispose([input, output]);
