@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { DATA_DEFAULTS, RECIPE_DEFAULTS } from '../config/recipe.js';
+import { runCli } from '../../test/helpers.js';
+import { addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, unitOption, type TrainingCliOptions } from './options.js';
+
+const parse = (args: string[]): TrainingCliOptions => {
+  const cmd = addTrainingOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} }));
+  cmd.parse(['node', 't', ...args]);
+  return cmd.opts<TrainingCliOptions>();
+};
+
+test('option parsers take what they say and name the option in the error', () => {
+  assert.equal(intOption('--epochs', 1)('3'), 3);
+  assert.throws(() => intOption('--epochs', 1)('0'), /--epochs must be an integer of at least 1, got '0'/);
+  assert.throws(() => intOption('--epochs', 1)('2.5'), /--epochs/);
+  assert.equal(floatOption('--lr')('3e-4'), 3e-4);
+  assert.throws(() => floatOption('--lr')('-1'), /--lr must be a positive number/);
+  assert.equal(numberOption('--margin', -0.2, 2)('-0.1'), -0.1);
+  assert.throws(() => numberOption('--margin', -0.2, 2)('3'), /--margin must be a number from -0.2 to 2, got '3'/);
+  assert.equal(unitOption('--distill-weight')('1'), 1);
+  assert.throws(() => unitOption('--distill-weight')('1.5'), /from 0 to 1/);
+  assert.equal(fractionOption('--val-fraction')('0'), 0);
+  assert.throws(() => fractionOption('--val-fraction')('0.5'), /under 0.5/);
+});
+
+test('the training options default to the one recipe, and parse into it', () => {
+  const o = parse([]);
+  const { size: _size, ...defaults } = RECIPE_DEFAULTS;
+  assert.deepEqual(recipeFromCli(o), { ...defaults, teacher: undefined });
+  assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined });
+  const custom = parse(['--arch', 'visemo', '--channels', '1', '--augment', 'flip,rotate=10', '--teacher', 'faceapi, visemo', '--distill-weight', '0.3', '--classes', 'paper', '--split', 'subject']);
+  const recipe = recipeFromCli(custom);
+  assert.equal(recipe.arch, 'visemo');
+  assert.equal(recipe.channels, 1);
+  assert.equal(recipe.augment, 'rotate=10,flip', 'the augmentation in its one canonical spelling');
+  assert.deepEqual(recipe.teacher, { models: ['faceapi', 'visemo'], weight: 0.3, temperature: 2 });
+  assert.deepEqual(dataRecipeFromCli(custom).classes, ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);
+  assert.throws(() => parse(['--channels', '2']), /Allowed choices are 1, 3/);
+  assert.throws(() => parse(['--augment', 'wobble=3']), /wobble/);
+});
+
+test('the CLI: usage errors exit 2, help exits 0 and ends with the exit status and examples', () => {
+  const help = runCli(['train', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Exit status: 0 on success, 2 on a usage error or bad input/);
+  assert.match(help.stdout, /Examples:\n {2}visemo train /);
+  for (const args of [['train'], ['train', 'x', '-o', 'y', '--channels', '2'], ['no-such-command'], ['predict', 'x.png', '--min-face-score', '3'], ['compare', 'x']]) {
+    const r = runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /error: /);
+  }
+  assert.equal(runCli(['--version']).code, 0);
+});
