@@ -16,6 +16,16 @@ import { hasFfmpeg } from './predict-helpers.js';
 const CLASSES = ['happiness', 'surprise'];
 const firstFaces = async (cls: string, n: number) => (await fs.readdir(path.join(CKPLUS, cls))).sort().slice(0, n).map((f) => path.join(CKPLUS, cls, f));
 
+/** A folder of images per class: links to the first n CK+ faces of each class. */
+async function linkFaces(n: number): Promise<string> {
+  const src = tempDir();
+  for (const cls of CLASSES) {
+    await fs.mkdir(path.join(src, cls));
+    for (const face of await firstFaces(cls, n)) await fs.symlink(face, path.join(src, cls, path.basename(face)));
+  }
+  return src;
+}
+
 async function manifestOf(out: string): Promise<Manifest> {
   return JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
 }
@@ -46,11 +56,7 @@ test('a folder of videos per class: frames, faces found, subject from the file n
 });
 
 test('a folder of images per class with --no-detect: monochrome copies plus the paper augmentations on train', { skip: hasShared ? false : 'needs ../shared' }, async () => {
-  const src = tempDir();
-  for (const cls of CLASSES) {
-    await fs.mkdir(path.join(src, cls));
-    for (const face of await firstFaces(cls, 10)) await fs.symlink(face, path.join(src, cls, path.basename(face)));
-  }
+  const src = await linkFaces(10);
   const out = path.join(tempDir(), 'dataset');
   const r = runCli(['prepare', src, '--out', out, '--no-detect', '--size', '48', '--split', 'random', '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -67,11 +73,7 @@ test('a folder of images per class with --no-detect: monochrome copies plus the 
 });
 
 test('prepare --align: faces cut by their landmarks, recorded so that training and inference align too', { skip: hasShared ? false : 'needs ../shared' }, async () => {
-  const src = tempDir();
-  for (const cls of CLASSES) {
-    await fs.mkdir(path.join(src, cls));
-    for (const face of await firstFaces(cls, 3)) await fs.symlink(face, path.join(src, cls, path.basename(face)));
-  }
+  const src = await linkFaces(3);
   const plain = path.join(tempDir(), 'plain');
   const aligned = path.join(tempDir(), 'aligned');
   const common = ['--no-detect', '--size', '48', '--split', 'random', '--augment', 'rotate=10', '--json'];
