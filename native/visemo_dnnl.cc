@@ -18,8 +18,10 @@
 #include <cstring>
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -211,17 +213,14 @@ struct ConvFwd {
   Staged weights;
 };
 
-struct ConvBwdData {
-  convolution_backward_data::primitive_desc pd;
-  convolution_backward_data prim;
+// The two backward passes of a convolution: the same shape of primitive, other types.
+template <class Bwd> struct ConvBwd {
+  typename Bwd::primitive_desc pd;
+  Bwd prim;
   Staged weights;
 };
-
-struct ConvBwdWeights {
-  convolution_backward_weights::primitive_desc pd;
-  convolution_backward_weights prim;
-  Staged weights;
-};
+using ConvBwdData = ConvBwd<convolution_backward_data>;
+using ConvBwdWeights = ConvBwd<convolution_backward_weights>;
 
 std::unordered_map<std::string, std::unique_ptr<ConvFwd>> convFwdCache;
 std::unordered_map<std::string, std::unique_ptr<ConvBwdData>> convBwdDataCache;
@@ -267,67 +266,61 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardData(dy, w, dx, params)
-napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+// A backward primitive per shape, built once, hinted by the forward one. The data pass reads the
+// weights (staged in), the weights pass writes their gradient (staged out).
+template <class Bwd>
+ConvBwd<Bwd> &convBwd(std::unordered_map<std::string, std::unique_ptr<ConvBwd<Bwd>>> &cache, const char *tag, const std::vector<int64_t> &p) {
+  constexpr bool data = std::is_same_v<Bwd, convolution_backward_data>;
+  const std::string key = keyOf(tag, p, {});
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  ConvShape s(p);
+  auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
+  auto e = std::make_unique<ConvBwd<Bwd>>();
+  typename Bwd::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+  e->pd = typename Bwd::primitive_desc(d, cpuEngine(), hint);
+  e->prim = Bwd(e->pd);
+  if constexpr (data) e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
+  else e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
+  if (debug()) std::fprintf(stderr, "visemo native conv bwd %s %s: %s\n", data ? "data" : "weights", key.c_str(), e->pd.impl_info_str());
+  return *cache.emplace(key, std::move(e)).first->second;
+}
+
+// Both backward passes: three float arrays and the convolution's parameters in, the shape's
+// primitive looked up (or built), then `run` executes it.
+template <class Bwd, class Run>
+napi_value convBwdCall(napi_env env, napi_callback_info info, const char *name, const char *signature,
+                       std::unordered_map<std::string, std::unique_ptr<ConvBwd<Bwd>>> &cache, const char *tag, Run run) {
   auto a = args(env, info, 4);
-  Floats dy, w, dx;
+  Floats f0, f1, f2;
   std::vector<int64_t> p;
-  if (a.size() < 4 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], w) || !getFloats(env, a[2], dx) ||
-      !getInts(env, a[3], p, CONV_PARAMS))
-    return typeError(env, "conv2dBackwardData(dy, w, dx, Int32Array(17))");
-  return guarded(env, "conv2dBackwardData", [&] {
-    const std::string key = keyOf("cd", p, {});
-    ConvShape s(p);
-    auto it = convBwdDataCache.find(key);
-    if (it == convBwdDataCache.end()) {
-      auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
-      auto e = std::make_unique<ConvBwdData>();
-      convolution_backward_data::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides,
-                                        s.dilates, s.padL, s.padR);
-      e->pd = convolution_backward_data::primitive_desc(d, cpuEngine(), hint);
-      e->prim = convolution_backward_data(e->pd);
-      e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
-      if (debug()) std::fprintf(stderr, "visemo native conv bwd data %s: %s\n", key.c_str(), e->pd.impl_info_str());
-      it = convBwdDataCache.emplace(key, std::move(e)).first;
-    }
-    ConvBwdData &c = *it->second;
-    c.prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
-                                 {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
-                                 {DNNL_ARG_DIFF_SRC, memory(s.srcMd(), cpuEngine(), dx.data)}});
+  if (a.size() < 4 || !getFloats(env, a[0], f0) || !getFloats(env, a[1], f1) || !getFloats(env, a[2], f2) || !getInts(env, a[3], p, CONV_PARAMS))
+    return typeError(env, signature);
+  return guarded(env, name, [&] {
+    run(convBwd(cache, tag, p), ConvShape(p), f0, f1, f2);
     cpuStream().wait();
   });
 }
 
+// conv2dBackwardData(dy, w, dx, params)
+napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+  return convBwdCall(env, info, "conv2dBackwardData", "conv2dBackwardData(dy, w, dx, Int32Array(17))", convBwdDataCache, "cd",
+                     [](ConvBwdData &c, const ConvShape &s, Floats &dy, Floats &w, Floats &dx) {
+                       c.prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                                                    {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
+                                                    {DNNL_ARG_DIFF_SRC, memory(s.srcMd(), cpuEngine(), dx.data)}});
+                     });
+}
+
 // conv2dBackwardFilter(x, dy, dw, params). The bias gradient is a Sum kernel of its own in tfjs.
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
-  auto a = args(env, info, 4);
-  Floats x, dy, dw;
-  std::vector<int64_t> p;
-  if (a.size() < 4 || !getFloats(env, a[0], x) || !getFloats(env, a[1], dy) || !getFloats(env, a[2], dw) ||
-      !getInts(env, a[3], p, CONV_PARAMS))
-    return typeError(env, "conv2dBackwardFilter(x, dy, dw, Int32Array(17))");
-  return guarded(env, "conv2dBackwardFilter", [&] {
-    const std::string key = keyOf("cw", p, {});
-    ConvShape s(p);
-    auto it = convBwdWeightsCache.find(key);
-    if (it == convBwdWeightsCache.end()) {
-      auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
-      auto e = std::make_unique<ConvBwdWeights>();
-      convolution_backward_weights::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides,
-                                           s.dilates, s.padL, s.padR);
-      e->pd = convolution_backward_weights::primitive_desc(d, cpuEngine(), hint);
-      e->prim = convolution_backward_weights(e->pd);
-      e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
-      if (debug()) std::fprintf(stderr, "visemo native conv bwd weights %s: %s\n", key.c_str(), e->pd.impl_info_str());
-      it = convBwdWeightsCache.emplace(key, std::move(e)).first;
-    }
-    ConvBwdWeights &c = *it->second;
-    c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
-                                 {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
-                                 {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}});
-    c.weights.finishOutput(dw.data);
-    cpuStream().wait();
-  });
+  return convBwdCall(env, info, "conv2dBackwardFilter", "conv2dBackwardFilter(x, dy, dw, Int32Array(17))", convBwdWeightsCache, "cw",
+                     [](ConvBwdWeights &c, const ConvShape &s, Floats &x, Floats &dy, Floats &dw) {
+                       c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                                    {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                                                    {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}});
+                       c.weights.finishOutput(dw.data);
+                     });
 }
 
 // ---------------------------------------------------------------------------------------------
