@@ -29,7 +29,7 @@ test('the training options default to the one recipe, and parse into it', () => 
   const o = parse([]);
   const { size: _size, ...defaults } = RECIPE_DEFAULTS;
   assert.deepEqual(recipeFromCli(o), { ...defaults, teacher: undefined });
-  assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined });
+  assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined, unlabeled: undefined });
   const custom = parse(['--arch', 'visemo', '--channels', '1', '--augment', 'flip,rotate=10', '--teacher', 'faceapi, visemo', '--distill-weight', '0.3', '--classes', 'paper', '--split', 'subject']);
   const recipe = recipeFromCli(custom);
   assert.equal(recipe.arch, 'visemo');

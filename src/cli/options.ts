@@ -95,6 +95,7 @@ export interface TrainingCliOptions {
   classWeights: ClassWeightMode;
   lrSchedule: LrSchedule;
   teacher?: string;
+  unlabeled?: string;
   distillWeight: number;
   temperature: number;
 }
@@ -138,6 +139,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices([...CLASS_WEIGHT_MODES]).default(R.classWeights))
     .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default(R.lrSchedule))
     .option('--teacher <models>', "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached")
+    .option('--unlabeled <dir>', 'also train on the faces under this folder, which have no labels: they learn from the teachers alone (needs --teacher)')
     .option('--distill-weight <w>', 'share of each target taken from the teachers, 0 to 1 (unlabeled images: all)', unitOption('--distill-weight'), DISTILL_DEFAULTS.weight)
     .option('--temperature <T>', "soften the teachers' probabilities: p^(1/T), renormalised", floatOption('--temperature'), DISTILL_DEFAULTS.temperature);
 }
@@ -166,5 +168,6 @@ export function dataRecipeFromCli(o: TrainingCliOptions): DataRecipe {
     subjectPattern: o.subjectPattern,
     fractions: { val: o.valFraction, test: o.testFraction },
     limitPerClass: o.limitPerClass,
+    unlabeled: o.unlabeled,
   };
 }

@@ -72,6 +72,8 @@ export interface DataRecipe {
   fractions: SplitFractions;
   /** At most this many images per class (seeded choice): quick trials and tests. */
   limitPerClass?: number;
+  /** A folder of faces without labels, trained on the teachers' probabilities alone (needs a teacher). */
+  unlabeled?: string;
 }
 
 /** CK+'s S005_001_00000011.png → S005. */

@@ -70,6 +70,18 @@ export async function decodeItems(
   return { set: { size, pixels, labels, rels }, skipped };
 }
 
+/** Two sets of one size as one, rows of `a` first. */
+export function concatSets(a: DecodedSet, b: DecodedSet): DecodedSet {
+  if (a.size !== b.size) throw new Error(`cannot join sets of ${a.size} and ${b.size} pixels`);
+  const pixels = new Uint8Array(a.pixels.length + b.pixels.length);
+  pixels.set(a.pixels);
+  pixels.set(b.pixels, a.pixels.length);
+  const labels = new Int32Array(a.labels.length + b.labels.length);
+  labels.set(a.labels);
+  labels.set(b.labels, a.labels.length);
+  return { size: a.size, pixels, labels, rels: [...a.rels, ...b.rels] };
+}
+
 /** Mean and standard deviation of the pixels on 0–1, one value per input channel (the paper's Fig. 4). */
 export function pixelStats(set: DecodedSet, channels: 1 | 3): Normalisation {
   const acc = new ChannelMeanStd(1);

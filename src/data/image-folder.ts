@@ -59,6 +59,16 @@ async function imagesUnder(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The images anywhere under `dir`, without labels (label ''): faces a teacher labels (train --unlabeled). */
+export async function scanUnlabeled(dirArg: string): Promise<ImageItem[]> {
+  const root = path.resolve(dirArg);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat?.isDirectory()) throw new VisemoError(`unlabeled image folder not found: ${dirArg}`, 'give a folder of face images (any layout; subfolders are searched)');
+  const files = await imagesUnder(root);
+  if (files.length === 0) throw new VisemoError(`no images under ${dirArg}`, `add ${[...IMAGE_EXTENSIONS].join('/')} files`);
+  return files.map((p) => ({ path: p, rel: `unlabeled/${path.relative(root, p).split(path.sep).join('/')}`, label: '', file: path.basename(p) }));
+}
+
 export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): Promise<ImageFolder> {
   const root = path.resolve(rootArg);
   const stat = await fs.stat(root).catch(() => null);

@@ -56,7 +56,7 @@ export interface RunMetadata {
   /** How its faces were cut, so inference cuts them the same way (older runs: read from their dataset's manifests). */
   faceCut: FaceCut;
   split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string };
-  dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> };
+  dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number>; unlabeled?: { path: string; images: number } };
   training: TrainingRecord;
   versions: Record<string, string>;
   commandLine: string;

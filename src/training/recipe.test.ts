@@ -167,3 +167,22 @@ test('distillation: a seven-class run starts from the six-class bundled model, l
   assert.equal(loaded.model.outputs[0]!.shape[1], 7);
   loaded.model.dispose();
 });
+
+test('distillation on faces without labels: --unlabeled images learn from the teacher alone, and need one', { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+  const data = await linkSubset(FER_TRAIN, ['happiness', 'sadness'], 6);
+  const unlabeledDir = await linkSubset(FER_TRAIN, ['surprise', 'neutral'], 4);
+  const cacheDir = tempDir();
+  const recipe = { size: 48, seed: 2, batchSize: 8, learningRate: 1e-4, channels: 1 as const, arch: 'visemo' as const, epochs: 1 };
+  const run = (out: string, withTeacher: boolean) =>
+    trainRun({ data, out, backend: 'wasm', cacheDir, init: 'visemo', recipe: { ...recipe, teacher: withTeacher ? { models: ['faceapi'], weight: 0.5, temperature: 1 } : undefined }, dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir } });
+  await assert.rejects(run(path.join(tempDir(), 'no-teacher'), false), /--unlabeled images need a teacher/);
+  const logs: string[] = [];
+  const out = path.join(tempDir(), 'run');
+  const r = await trainRun({ data, out, backend: 'wasm', cacheDir, init: 'visemo', recipe: { ...recipe, teacher: { models: ['faceapi'], weight: 0.5, temperature: 1 } }, dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir } }, { log: (l) => logs.push(l) });
+  assert.deepEqual(r.metadata.dataset.unlabeled, { path: path.resolve(unlabeledDir), images: 8 });
+  assert.equal(r.metadata.dataset.images.train, 12);
+  // The teacher scored the 12 labeled and the 8 unlabeled faces; class weights count labeled images only.
+  assert.match(logs.join('\n'), /teacher faceapi: 20 of 20 images to score/);
+  assert.equal(r.history.epochs.length, 1);
+  assert.ok(Number.isFinite(r.history.epochs[0]!.loss));
+});

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { completeDataRecipe, completeRecipe, type Arch, type DataRecipe, type TrainRecipe } from '../config/recipe.js';
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
+import { scanUnlabeled } from '../data/image-folder.js';
 import { datasetFaceCut } from '../data/face-cut.js';
-import { batchInput, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
+import { batchInput, concatSets, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
 import { FACEAPI_MODEL } from '../inference/classifier.js';
@@ -79,10 +80,13 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   // A resumed run keeps its data, recipe and split; only the epochs may grow.
   const previous = resuming ? await readRunMetadata(runDir) : undefined;
   const recipe = previous ? { ...recipeOfRun(previous), epochs: Math.max(opts.recipe?.epochs ?? 0, previous.training.epochs) } : completeRecipe(opts.recipe ?? {});
-  const data = previous ? { ...(await readSplitRecipe(runDir)), data: previous.dataset.path } : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
+  const data = previous
+    ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
+    : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
   const { arch, size, channels, seed } = recipe;
   if (!(size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
   const augment = parseTrainAugment(recipe.augment);
+  if (data.unlabeled && !recipe.teacher) throw new VisemoError('--unlabeled images need a teacher to learn from', 'add --teacher faceapi (or a run folder)');
   if (!resuming) await checkRunDirFree(runDir, opts.force === true);
 
   const backendChoice = opts.backend ?? 'auto';
@@ -101,20 +105,27 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     skipped.push(s);
     log(`warning: skipped ${s.path}: ${s.reason}`);
   };
-  const { set: train } = await decodeItems(dataset.splits.train, classes, size, { label: 'decoding train', onSkip: warnSkip });
+  const { set: labeled } = await decodeItems(dataset.splits.train, classes, size, { label: 'decoding train', onSkip: warnSkip });
+  const unlabeledItems = data.unlabeled ? await scanUnlabeled(data.unlabeled) : [];
+  const { set: unlabeled } = await decodeItems(unlabeledItems, classes, size, { label: 'decoding unlabeled', onSkip: warnSkip });
+  if (previous?.dataset.unlabeled && unlabeled.labels.length !== previous.dataset.unlabeled.images) {
+    throw new VisemoError(`the unlabeled images in ${data.unlabeled} changed since run ${runDir} started`, 'start a new run (another --out, or --force)');
+  }
+  // Unlabeled rows (label −1) come after the labeled ones and learn from the teachers alone.
+  const train = unlabeled.labels.length > 0 ? concatSets(labeled, unlabeled) : labeled;
   const { set: val } = await decodeItems(dataset.splits.val, classes, size, { label: 'decoding val', onSkip: warnSkip });
-  if (train.labels.length === 0) throw new VisemoError(`no readable training images in ${data.data}`, 'check the files named in the warnings above');
+  if (labeled.labels.length === 0) throw new VisemoError(`no readable training images in ${data.data}`, 'check the files named in the warnings above');
   if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
   let teacherProbs: Float32Array | null = null;
   if (teacher) {
     // Teachers run on wasm, where face-api's depthwise convolutions are fast; training goes back to its backend.
     await useBackend('wasm', { quiet: true });
-    const byRel = new Map(dataset.splits.train.map((it) => [it.rel, it]));
+    const byRel = new Map([...dataset.splits.train, ...unlabeledItems].map((it) => [it.rel, it]));
     teacherProbs = await teacherTargets(train.rels.map((r) => byRel.get(r)!), classes, teacher, { cacheDir: opts.cacheDir, log });
     await useBackend(backendChoice, { quiet: true });
   }
   // Weights learned on one input encoding keep it: the start model's mean and std, not this data's.
-  const normalisation = initFrom?.metadata.normalisation ?? pixelStats(train, channels);
+  const normalisation = initFrom?.metadata.normalisation ?? pixelStats(labeled, channels);
 
   const { arch: _a, size: _s, channels: _c, ...training } = recipe;
   const weighted = recipe.classWeights !== 'none';
@@ -131,6 +142,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
       path: dataset.folder.root,
       fingerprint: dataset.fingerprint,
       images: { train: dataset.splits.train.length, val: dataset.splits.val.length, test: dataset.splits.test.length },
+      unlabeled: data.unlabeled ? { path: path.resolve(data.unlabeled), images: unlabeled.labels.length } : undefined,
     },
     training: {
       ...training,
@@ -139,7 +151,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
       optimizer: 'adam',
       loss: weighted ? 'weightedCategoricalCrossentropy' : 'categoricalCrossentropy',
       backend,
-      classWeightValues: weighted ? classWeightValues(train.labels, classes.length, recipe.classWeights) : undefined,
+      classWeightValues: weighted ? classWeightValues(labeled.labels, classes.length, recipe.classWeights) : undefined,
       initFrom: initFrom?.dir,
     },
     versions: { visemo: version, tfjs: tf.version.tfjs, node: process.version },
