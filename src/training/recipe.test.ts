@@ -124,7 +124,7 @@ test('--init starts from another model: its weights and normalisation; a mismatc
 
   const firstKernel = async (dir: string) => {
     const m = await loadEmotionModel(dir);
-    const w = m.model.getWeights()[0]!.dataSync().slice();
+    const w = Float32Array.from(m.model.getWeights()[0]!.dataSync());
     m.model.dispose();
     return w;
   };

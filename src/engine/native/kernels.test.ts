@@ -252,7 +252,7 @@ describe('fused training kernels of the native backend', { skip }, () => {
       const kernels = new Set<string>();
       for (const step of grads) {
         const named = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(step[i].values, step[i].shape)]));
-        const { kernels: ran } = await tf.profile(() => opt.applyGradients(named));
+        const { kernels: ran } = await tf.profile(() => opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: named[v.name]! }))));
         ran.forEach((k) => kernels.add(k.name));
         tf.dispose(Object.values(named));
       }
