@@ -69,3 +69,18 @@ test('corrupt images are skipped with their name; pixels are decoded once to uin
   const expectedStd = Math.sqrt((2 * (40 / 3 / 255) ** 2 + (80 / 3 / 255) ** 2) / 3);
   assert.ok(Math.abs(stats.std[0]! - expectedStd) < 1e-3, `std ${stats.std[0]} vs ${expectedStd}`);
 });
+
+test('class folders that are links count like real ones (all linked, or mixed)', async () => {
+  const real = await makeFolder({ happy: 2, sad: 3, angry: 1 });
+  const allLinked = tempDir();
+  for (const c of ['happy', 'sad', 'angry']) await fs.symlink(path.join(real, c), path.join(allLinked, c));
+  const a = await scanImageFolder(allLinked);
+  assert.deepEqual(a.classes, ['anger', 'happiness', 'sadness']);
+  assert.equal(a.items.length, 6);
+  const mixed = await makeFolder({ happy: 2, sad: 1 });
+  await fs.symlink(path.join(real, 'angry'), path.join(mixed, 'angry'));
+  await fs.symlink(path.join(real, 'happy', 'S0_img0.png'), path.join(mixed, 'not-a-folder'));
+  const m = await scanImageFolder(mixed);
+  assert.deepEqual(m.classes, ['anger', 'happiness', 'sadness'], 'the linked class is kept, a linked file is no class');
+  assert.equal(m.items.length, 4);
+});
