@@ -49,3 +49,30 @@ test('datasetStats counts Table 1 and measures only the training images', async 
     await fs.rm(root, { recursive: true, force: true });
   }
 });
+
+test('stats names an unreadable image, leaves it out and goes on; --out never replaces a file it did not write', async () => {
+  const { runCli, tempDir } = await import('../../test/helpers.js');
+  const root = tempDir();
+  await solid(path.join(root, 'happy', 'a.png'), [255, 255, 255]);
+  await solid(path.join(root, 'sad', 'b.png'), [0, 0, 0]);
+  await fs.writeFile(path.join(root, 'sad', 'broken.png'), 'not a png');
+  const s = await datasetStats(root, { channels: 1 });
+  assert.equal(s.imagesMeasured, 2);
+  assert.deepEqual(s.skipped.map((x) => path.basename(x.path)), ['broken.png']);
+  assert.deepEqual(s.mean, [0.5]);
+  const out = path.join(tempDir(), 'stats.json');
+  const r = runCli(['stats', root, '--gray', '-o', out]);
+  assert.equal(r.code, 1, 'some images were skipped');
+  assert.match(r.stderr, /skipped .*broken\.png: /);
+  assert.match(r.stdout, /1 unreadable image skipped/);
+  // Written by stats: a re-run may replace it. Someone else's file, or a folder: refused before any work.
+  assert.equal(runCli(['stats', root, '--gray', '-o', out]).code, 1);
+  const theirs = path.join(tempDir(), 'notes.json');
+  await fs.writeFile(theirs, '{"mine": true}');
+  const refused = runCli(['stats', root, '-o', theirs]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /notes\.json exists and was not written by this command — .*--force/);
+  assert.equal(await fs.readFile(theirs, 'utf8'), '{"mine": true}');
+  assert.equal(runCli(['stats', root, '-o', theirs, '--force']).code, 1);
+  assert.match(runCli(['stats', root, '-o', path.dirname(theirs)]).stderr, /is a folder/);
+});

@@ -2,6 +2,7 @@
  * The paper's dataset statistics: Table 1 (images per class and split) and Fig. 4 (per-channel
  * mean and standard deviation over the training images, pixels scaled to 0–1), in one pass.
  */
+import { firstLine } from '../util/errors.js';
 import sharp from 'sharp';
 import { SPLIT_NAMES, type SplitName } from './split.js';
 import { scanImageFolder, type ImageItem } from './image-folder.js';
@@ -53,7 +54,10 @@ export async function readPixels(file: string, channels: 1 | 3): Promise<Uint8Ar
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
+export const STATS_FORMAT = 'visemo-stats@1';
+
 export interface DatasetStats {
+  format: typeof STATS_FORMAT;
   root: string;
   layout: 'flat' | 'split';
   classes: string[];
@@ -65,10 +69,15 @@ export interface DatasetStats {
   pixels: number;
   mean: number[];
   std: number[];
+  /** Images that could not be read, left out of the statistics. */
+  skipped: { path: string; reason: string }[];
 }
 
 /** Counts and channel statistics of an image-folder dataset; `onImage` is called per measured image. */
-export async function datasetStats(root: string, opts: { channels?: 1 | 3; onImage?: (done: number, total: number) => void } = {}): Promise<DatasetStats> {
+export async function datasetStats(
+  root: string,
+  opts: { channels?: 1 | 3; onImage?: (done: number, total: number) => void; onSkip?: (s: { path: string; reason: string }) => void } = {},
+): Promise<DatasetStats> {
   const channels = opts.channels ?? 3;
   const folder = await scanImageFolder(root);
   const counts: Record<string, Record<string, number>> = {};
@@ -77,12 +86,19 @@ export async function datasetStats(root: string, opts: { channels?: 1 | 3; onIma
   for (const it of folder.items) counts[it.split ?? 'all']![it.label]!++;
   const measured: ImageItem[] = folder.layout === 'split' ? folder.items.filter((it) => it.split === ('train' as SplitName)) : folder.items;
   const acc = new ChannelMeanStd(channels);
+  const skipped: DatasetStats['skipped'] = [];
   for (const [i, it] of measured.entries()) {
-    acc.add(await readPixels(it.path, channels));
+    try {
+      acc.add(await readPixels(it.path, channels));
+    } catch (err) {
+      const s = { path: it.path, reason: firstLine(err) };
+      skipped.push(s);
+      opts.onSkip?.(s);
+    }
     opts.onImage?.(i + 1, measured.length);
   }
   const { mean, std, pixels } = acc.result();
-  return { root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length, pixels, mean, std };
+  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - skipped.length, pixels, mean, std, skipped };
 }
 
 const ROW_NAMES: Record<string, string> = { train: 'Train', val: 'Validation', test: 'Test', all: 'All' };

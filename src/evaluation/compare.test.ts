@@ -84,3 +84,18 @@ test("compare --classes all scores every class folder of the data: seven with ne
   // The CK+ run (six classes and contempt) knows no neutral: named, not scored as something else.
   await assert.rejects(compareModels({ data: fer, models: [run], classes: 'all', backend: 'wasm' }), /has no class neutral/);
 });
+
+test('compare --out refuses a folder or a file it did not write, before scoring anything', { skip }, async () => {
+  const theirs = path.join(tempDir(), 'results.json');
+  await fs.writeFile(theirs, '{"format": "someone-else"}');
+  const started = Date.now();
+  const r = runCli(['compare', data, '--models', 'faceapi', '--limit-per-class', '2', '-o', theirs]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /results\.json exists and was not written by this command/);
+  assert.doesNotMatch(r.stderr, /images of \d+ classes/, 'it scored before refusing');
+  assert.equal(await fs.readFile(theirs, 'utf8'), '{"format": "someone-else"}');
+  const dir = runCli(['compare', data, '--models', 'faceapi', '--limit-per-class', '2', '-o', path.dirname(theirs)]);
+  assert.equal(dir.code, 2);
+  assert.match(dir.stderr, /is a folder/);
+  assert.ok(Date.now() - started < 60_000);
+});

@@ -53,9 +53,11 @@ export interface ModelComparison {
   msPerImage: number;
 }
 
+export const COMPARE_FORMAT = 'visemo-compare@1';
+
 /** What compare writes with --out, and prints with --json. */
 export interface ComparisonResult {
-  format: 'visemo-compare@1';
+  format: typeof COMPARE_FORMAT;
   data: string;
   /** 'test' when the folder has train/val/test and its test split was used. */
   split?: 'test';
@@ -112,7 +114,7 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, metrics, msPerImage });
     }
     return {
-      format: 'visemo-compare@1',
+      format: COMPARE_FORMAT,
       data: path.resolve(opts.data),
       split,
       classes,

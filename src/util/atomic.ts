@@ -40,6 +40,19 @@ export async function readJsonIfPresent<T>(file: string): Promise<T | undefined>
   return readJson<T>(file).catch(() => undefined);
 }
 
+/**
+ * Checked before any work: `file` may be written when it is absent, or a JSON file whose `format`
+ * is `format` (one this command wrote before), or with `force`. Never over a folder.
+ */
+export async function checkOutputFile(file: string, format: string, force = false): Promise<void> {
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat) return;
+  if (stat.isDirectory()) throw new VisemoError(`${file} is a folder`, 'give a file name for the output, e.g. ' + path.join(file, 'out.json'));
+  if (force) return;
+  const existing = await readJsonIfPresent<{ format?: unknown }>(file);
+  if (existing?.format !== format) throw new VisemoError(`${file} exists and was not written by this command`, 'choose another --out, or pass --force to replace it');
+}
+
 export async function exists(p: string): Promise<boolean> {
   try {
     await fs.access(p);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { parseClassOption } from '../../data/classes.js';
-import { compareModels, formatComparison, FACEAPI_MODEL } from '../../evaluation/compare.js';
-import { writeJsonAtomic } from '../../util/atomic.js';
+import { compareModels, formatComparison, FACEAPI_MODEL, COMPARE_FORMAT } from '../../evaluation/compare.js';
+import { checkOutputFile, writeJsonAtomic } from '../../util/atomic.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
 import { backendOption, intOption } from '../options.js';
@@ -16,6 +16,7 @@ interface CompareCliOptions {
   backend: 'auto' | 'native' | 'wasm' | 'cpu';
   json?: boolean;
   out?: string;
+  force?: boolean;
 }
 
 export function registerCompare(program: Command): void {
@@ -32,12 +33,14 @@ export function registerCompare(program: Command): void {
     // and the native backend in plain JS (3–4× slower there); the scores do not depend on it.
     .addOption(backendOption('wasm'))
     .option('--json', 'print the comparison as JSON')
-    .option('-o, --out <file>', 'also write the comparison as JSON to this file');
+    .option('-o, --out <file>', 'also write the comparison as JSON to this file')
+    .option('--force', 'replace an --out file that compare did not write');
   addHelpFooter(cmd, { examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`] });
   cmd.action(
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+        if (o.out) await checkOutputFile(path.resolve(o.out), COMPARE_FORMAT, o.force);
         const result = await compareModels({ data: dataset, models, classes: o.classes === 'all' ? 'all' : parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
         if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
         if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

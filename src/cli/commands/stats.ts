@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { datasetStats, formatStats } from '../../data/stats.js';
-import { exists, writeJsonAtomic } from '../../util/atomic.js';
+import { datasetStats, formatStats, STATS_FORMAT } from '../../data/stats.js';
+import { checkOutputFile, exists, writeJsonAtomic } from '../../util/atomic.js';
 import { startProgress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
@@ -13,23 +13,31 @@ export function registerStats(program: Command): void {
     .argument('<dataset>', 'image-folder dataset (train/val/test/<class>/ or <class>/)')
     .option('-o, --out <file>', 'where to write the JSON (default: DATASET/stats.json for a dataset made by prepare, else ./stats-<name>.json: a dataset of your own is never written into)')
     .option('--gray', 'measure one gray channel instead of three RGB channels')
-    .option('--json', 'print the JSON instead of the table');
-  addHelpFooter(cmd, { examples: ['visemo stats data/enterface', 'visemo stats ../shared/datasets/ckplus48 --gray -o ck-stats.json'] }).action(
-      action(async (dataset: string, o: { out?: string; gray?: boolean; json?: boolean }) => {
+    .option('--json', 'print the JSON instead of the table')
+    .option('--force', 'replace an --out file that stats did not write');
+  addHelpFooter(cmd, {
+    exit: 'Exit status: 0 when every image was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
+    examples: ['visemo stats data/enterface', 'visemo stats ../shared/datasets/ckplus48 --gray -o ck-stats.json'],
+  }).action(
+      action(async (dataset: string, o: { out?: string; gray?: boolean; json?: boolean; force?: boolean }) => {
+        // Write beside a dataset only when visemo made it; someone else's folder stays untouched.
+        const prepared = await exists(path.join(dataset, 'manifest.json'));
+        const file = o.out ?? (prepared ? path.join(dataset, 'stats.json') : `stats-${path.basename(path.resolve(dataset))}.json`);
+        await checkOutputFile(file, STATS_FORMAT, o.force);
         let progress: ReturnType<typeof startProgress> | null = null;
         const stats = await datasetStats(dataset, {
           channels: o.gray ? 1 : 3,
+          onSkip: (s) => process.stderr.write(`visemo: skipped ${s.path}: ${s.reason}\n`),
           onImage: (done, total) => {
             progress ??= startProgress(total, 'images');
             progress.update(done);
           },
         });
         (progress as ReturnType<typeof startProgress> | null)?.stop();
-        // Write beside a dataset only when visemo made it; someone else's folder stays untouched.
-        const prepared = await exists(path.join(dataset, 'manifest.json'));
-        const file = o.out ?? (prepared ? path.join(dataset, 'stats.json') : `stats-${path.basename(path.resolve(dataset))}.json`);
         await writeJsonAtomic(file, stats);
-        process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}`) + '\n');
+        const skippedLine = stats.skipped.length ? `\n${stats.skipped.length} unreadable image${stats.skipped.length > 1 ? 's' : ''} skipped (named above)` : '';
+        process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}${skippedLine}`) + '\n');
+        return stats.skipped.length ? 1 : 0;
       }),
     );
 }
