@@ -254,4 +254,36 @@ describe('visemo predict (command line)', { skip }, () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /nope does not exist — train one with `visemo train/);
   });
+
+  it('--annotate never writes into its inputs: inside an input folder, an input itself, or a non-empty folder are refused; equal names stay apart', async () => {
+    const inputs = path.join(dir, 'inputs');
+    await fs.mkdir(path.join(inputs, 'a'), { recursive: true });
+    await fs.mkdir(path.join(inputs, 'b'), { recursive: true });
+    await fs.copyFile(path.join(dir, 'two.png'), path.join(inputs, 'a', 'face.png'));
+    await fs.copyFile(path.join(dir, 'two.png'), path.join(inputs, 'b', 'face.png'));
+    const original = await fs.readFile(path.join(inputs, 'a', 'face.png'));
+    for (const [args, re] of [
+      [[path.join(inputs, 'a'), '--annotate', path.join(inputs, 'a')], /--annotate .* is the input/],
+      [[inputs, '--annotate', path.join(inputs, 'a', 'out')], /is inside the input/],
+      [[path.join(inputs, 'a', 'face.png'), '--annotate', path.join(inputs, 'a', 'face.png')], /is the input .*replace it/],
+    ] as [string[], RegExp][]) {
+      const r = await cli([...args, '--model', modelDir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, re);
+    }
+    assert.deepEqual(await fs.readFile(path.join(inputs, 'a', 'face.png')), original, 'an input was changed');
+    assert.deepEqual((await fs.readdir(path.join(inputs, 'a'))).sort(), ['face.png']);
+    // Two inputs named alike from different folders: two copies.
+    const out = path.join(dir, 'copies');
+    const r = await cli([path.join(inputs, 'a', 'face.png'), path.join(inputs, 'b', 'face.png'), '--model', modelDir, '--annotate', out, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await fs.readdir(out)).sort(), ['face-2.png', 'face.png']);
+    const annotated = (JSON.parse(r.stdout) as { results: { annotated: string }[] }).results.map((x) => path.basename(x.annotated)).sort();
+    assert.deepEqual(annotated, ['face-2.png', 'face.png']);
+    // The folder now holds copies: again only with --force.
+    const again = await cli([path.join(inputs, 'a', 'face.png'), '--model', modelDir, '--annotate', out]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /is not empty — .*--force/);
+    assert.equal((await cli([path.join(inputs, 'a', 'face.png'), '--model', modelDir, '--annotate', out, '--force'])).code, 0);
+  });
 });

@@ -8,6 +8,8 @@ import type { FormatEnum, Sharp } from 'sharp';
 import type { RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { tempPathFor } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
+import type { InputFile } from './inputs.js';
 import type { RecognizedFace } from './result.js';
 import { colourFor } from './colours.js';
 
@@ -45,6 +47,37 @@ export function annotated(image: RawImage, faces: RecognizedFace[]): Sharp {
 const KEEP_FORMAT: Record<string, keyof FormatEnum> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff' };
 
 /** The annotated copy's file name: the input's extension when sharp can write it, else .png. */
+/**
+ * Where each input's annotated copy goes, checked before any work: inside `dir`, under its path
+ * relative to the input given, made unique where two inputs share it (`face.png`, `face-2.png`).
+ * `dir` must not be an input or lie inside an input folder (copies would replace or join the
+ * inputs), and must be empty unless `force`. Keys are the inputs' paths.
+ */
+export async function planAnnotatedCopies(inputs: string[], files: InputFile[], dir: string, force: boolean): Promise<Map<string, string>> {
+  const real = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
+  const out = await real(dir);
+  for (const input of inputs) {
+    const stat = await fs.stat(input).catch(() => null);
+    const abs = await real(input);
+    if (stat?.isDirectory() ? out === abs || out.startsWith(abs + path.sep) : out === abs) {
+      throw new VisemoError(`--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`, 'give --annotate a folder outside the inputs');
+    }
+  }
+  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  if (entries.length > 0 && !force) throw new VisemoError(`--annotate ${dir} is not empty`, 'choose an empty or new folder, or pass --force to replace copies there');
+  const plan = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const f of files) {
+    const base = f.kind === 'video' ? f.rel.replace(/\.[^./\\]+$/, '') + '.annotated.mp4' : annotatedName(f.rel);
+    const { dir: sub, name, ext } = path.parse(base);
+    let candidate = base;
+    for (let k = 2; taken.has(candidate.toLowerCase()); k++) candidate = path.join(sub, `${name}-${k}${ext}`);
+    taken.add(candidate.toLowerCase());
+    plan.set(f.path, path.join(dir, candidate));
+  }
+  return plan;
+}
+
 export function annotatedName(rel: string): string {
   const ext = path.extname(rel).toLowerCase();
   return KEEP_FORMAT[ext] ? rel : rel.slice(0, rel.length - path.extname(rel).length) + '.png';

@@ -8,7 +8,7 @@ import { toRgb } from '../image/decode.js';
 import type { DetectorModel } from '../image/face-detector.js';
 import { largestFace, type RawImage } from '../image/geometry.js';
 import { chooseFrames, extractFrames, probeVideo, requireFfmpeg, VideoWriter, type FramePick } from '../image/video.js';
-import { annotatedFrame, annotatedName, writeAnnotatedImage } from './annotate.js';
+import { annotatedFrame, planAnnotatedCopies, writeAnnotatedImage } from './annotate.js';
 import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
 import { EmotionRecognizer } from './recognizer.js';
 import type { RecognizedFace } from './result.js';
@@ -23,8 +23,10 @@ export interface PredictOptions {
   margin?: number;
   /** Video frames sampled per second (default 5). */
   fps?: number;
-  /** Folder for annotated copies. */
+  /** Folder for annotated copies (outside the inputs; empty unless `force`). */
   annotate?: string;
+  /** Replace annotated copies already in `annotate`. */
+  force?: boolean;
   /** Images (or video frames) whose faces are classified in one batch (default 16). */
   batch?: number;
   /** Average each face's scores with its mirror image's (test-time flip). */
@@ -110,6 +112,7 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
   const recognizer = opts.recognizer ?? (await EmotionRecognizer.load(opts));
   const before = { ...recognizer.stats };
   const { files, problems } = await collectInputs(inputs);
+  const copies = opts.annotate ? await planAnnotatedCopies(inputs, files, opts.annotate, opts.force === true) : null;
   opts.onPlan?.(files.length + problems.length);
   const results: InputResult[] = [];
   const emit = (r: InputResult) => {
@@ -121,13 +124,13 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
   const batch = Math.max(1, opts.batch ?? 16);
   const images = files.filter((f) => f.kind === 'image');
   for (let i = 0; i < images.length; i += batch) {
-    for (const r of await predictImages(recognizer, images.slice(i, i + batch), opts)) emit(r);
+    for (const r of await predictImages(recognizer, images.slice(i, i + batch), copies)) emit(r);
   }
   const videos = files.filter((f) => f.kind === 'video');
   if (videos.length > 0) {
     try {
       await requireFfmpeg();
-      for (const v of videos) emit(await predictVideo(recognizer, v, opts, batch));
+      for (const v of videos) emit(await predictVideo(recognizer, v, opts, batch, copies));
     } catch (err) {
       for (const v of videos) emit({ kind: 'error', file: v.path, reason: (err as Error).message });
     }
@@ -160,7 +163,7 @@ function byInputOrder(inputs: string[]): (a: InputResult, b: InputResult) => num
   return (a, b) => rank(a.file) - rank(b.file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
 
-async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], opts: PredictOptions): Promise<InputResult[]> {
+async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], copies: Map<string, string> | null): Promise<InputResult[]> {
   const decoded: { file: InputFile; image: RawImage }[] = [];
   const out: InputResult[] = [];
   for (const file of files) {
@@ -174,22 +177,23 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
   for (let k = 0; k < decoded.length; k++) {
     const { file, image } = decoded[k]!;
     const result: ImageResult = { kind: 'image', file: file.path, width: image.width, height: image.height, faces: faces[k]! };
-    if (opts.annotate) {
-      result.annotated = path.join(opts.annotate, annotatedName(file.rel));
-      await writeAnnotatedImage(result.annotated, image, result.faces);
+    const copy = copies?.get(file.path);
+    if (copy) {
+      result.annotated = copy;
+      await writeAnnotatedImage(copy, image, result.faces);
     }
     out.push(result);
   }
   return out;
 }
 
-async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts: PredictOptions, batch: number): Promise<InputResult> {
+async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts: PredictOptions, batch: number, copies: Map<string, string> | null): Promise<InputResult> {
   const fps = opts.fps ?? DEFAULT_VIDEO_FPS;
   let writer: VideoWriter | null = null;
   try {
     const info = await probeVideo(file.path);
     const picks = chooseFrames(info, { fps });
-    const annotatedFile = opts.annotate ? path.join(opts.annotate, file.rel.replace(/\.[^./\\]+$/, '') + '.annotated.mp4') : undefined;
+    const annotatedFile = copies?.get(file.path);
     if (annotatedFile) writer = await VideoWriter.open(annotatedFile, info.width, info.height, Math.min(fps, info.fps));
     const timeline: FrameResult[] = [];
     // Frames are decoded a batch at a time so a long video never sits in memory whole.

@@ -13,6 +13,7 @@ interface PredictCliOptions {
   model?: string;
   format: PredictFormat;
   annotate?: string;
+  force?: boolean;
   fps: number;
   detector: DetectorModel;
   minFaceScore: number;
@@ -29,7 +30,8 @@ export function registerPredict(program: Command): void {
     .argument('<input...>', 'image files, folders (searched recursively) and video files')
     .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
     .addOption(new Option('--format <format>', 'output on stdout').choices(PREDICT_FORMATS).default('table'))
-    .option('--annotate <dir>', 'write copies of the images (and an MP4 per video) with boxes and labels into this folder')
+    .option('--annotate <dir>', 'write copies of the images (and an MP4 per video) with boxes and labels into this folder (outside the inputs, empty or new)')
+    .option('--force', 'replace annotated copies already in the --annotate folder')
     .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
     .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
     .addOption(minFaceScoreOption())
@@ -52,6 +54,7 @@ export function registerPredict(program: Command): void {
           margin: o.margin,
           fps: o.fps,
           annotate: o.annotate,
+          force: o.force,
           batch: o.batch,
           tta: o.tta,
           onPlan: (total) => (progress = startProgress(total, 'predicting', '{file}')),
