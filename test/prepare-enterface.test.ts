@@ -50,8 +50,14 @@ async function buildTree(root: string): Promise<void> {
 const OPTS = ['--frames-per-video', '2', '--skip-start', '0.2', '--detector', 'tiny', '--size', '64', '--split', 'subject', '--seed', '3', '--json'];
 
 async function prepareCli(out: string, extra: string[] = []): Promise<PrepareSummary> {
-  const { stdout } = await run('node', [...CLI, 'prepare', src, '--out', out, ...OPTS, ...extra], { cwd: REPO });
-  return JSON.parse(stdout) as PrepareSummary;
+  // execFile rejects on a non-zero exit: a failed video (the corrupt one) makes it 1, with the summary on stdout.
+  const r = (await run('node', [...CLI, 'prepare', src, '--out', out, ...OPTS, ...extra], { cwd: REPO }).catch((err: { code?: number }) => {
+    if (err.code !== 1) throw err;
+    return err;
+  })) as { code?: number; stdout: string };
+  const summary = JSON.parse(r.stdout) as PrepareSummary;
+  assert.equal(r.code ?? 0, summary.failed.length > 0 ? 1 : 0, 'the exit status says whether a unit failed');
+  return summary;
 }
 
 async function listFiles(dir: string): Promise<string[]> {

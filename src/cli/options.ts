@@ -22,11 +22,13 @@ import { firstLine } from '../util/errors.js';
 /** Help text of --tta, shared by evaluate and predict. */
 export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
 
-/** Parses an integer option, naming it in the error. */
-export function intOption(name: string, min = 1): (value: string) => number {
+/** Parses an integer option (min ≤ n ≤ max), naming it in the error. */
+export function intOption(name: string, min = 1, max = Infinity): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, got '${value}'`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer ${max < Infinity ? `from ${min} to ${max}` : `of at least ${min}`}, got '${value}'`);
+    }
     return n;
   };
 }

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ModelJson } from './model-io.js';
+import { expectedWeightBytes, type ModelJson } from './model-io.js';
 import { claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -49,7 +49,8 @@ async function readIngredient(dir: string): Promise<Ingredient> {
     ),
   );
   const bytes = Buffer.concat(buffers);
-  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  // Every spec is float32 here (checked above): four bytes a weight.
+  const expected = expectedWeightBytes(specs) / 4;
   if (bytes.byteLength !== expected * 4) {
     throw new VisemoError(`${dir}: ${RUN_FILES.weights} holds ${bytes.byteLength} bytes, ${RUN_FILES.model} describes ${expected * 4}`, 'the folder is damaged: train it again');
   }

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { VisemoError } from '../util/errors.js';
 import { version } from '../version.js';
 import { readRunMetadata, resolveModel, type ResolvedModel, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
@@ -45,11 +46,26 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** The bytes model.json's weight specs take in weights.bin (quantised weights at their stored width). */
+export function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (BYTES[s.quantization?.dtype ?? s.dtype] ?? 4), 0);
+}
+
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   const file = path.join(dir, RUN_FILES.model);
   const json = await readJson<ModelJson>(file, 'give a run folder written by visemo train');
   const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const buffers = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(dir, p))));
+  const paths = json.weightsManifest.flatMap((g) => g.paths);
+  const buffers = await Promise.all(paths.map((p) => fs.readFile(path.join(dir, p)).catch((err: NodeJS.ErrnoException) => {
+    throw new VisemoError(`cannot read ${path.join(dir, p)}: ${err.code ?? err.message}`, 'the model folder is incomplete: copy or train it again');
+  })));
+  const bytes = buffers.reduce((n, b) => n + b.byteLength, 0);
+  // Checked here: tfjs would fail later with a shape error that names no file.
+  if (bytes !== expectedWeightBytes(specs)) {
+    throw new VisemoError(`${path.join(dir, paths.join(', '))} holds ${bytes} bytes, ${RUN_FILES.model} describes ${expectedWeightBytes(specs)}`, 'the model folder is damaged (a truncated copy?): copy or train it again');
+  }
   const weightData = concatBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer)).buffer as ArrayBuffer;
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
 }

@@ -60,7 +60,10 @@ export function registerPrepare(program: Command): void {
     .option('--workers <n>', 'parallel workers (one face detector each)', intOption('--workers', 1), Math.min(2, os.availableParallelism()))
     .option('--force', 'start the output over when it was prepared with other options')
     .option('--json', 'print the summary as JSON');
-  addHelpFooter(cmd, { examples: ['visemo prepare /data/enterface05 -o data/enterface --split subject --size 100', 'visemo prepare my-images -o data/mine --no-detect'] }).action(
+  addHelpFooter(cmd, {
+    exit: 'Exit status: 0 when every video or image was processed, 1 when some failed (named in the summary; a re-run retries them), 2 on a usage error or bad input.',
+    examples: ['visemo prepare /data/enterface05 -o data/enterface --split subject --size 100', 'visemo prepare my-images -o data/mine --no-detect'],
+  }).action(
       action(async (source: string, o: PrepareCliOptions) => {
         const summary = await prepare({
           source,
@@ -83,6 +86,8 @@ export function registerPrepare(program: Command): void {
           force: o.force,
         });
         process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, o.out)) + '\n');
+        // Failed units are named in the summary; a re-run retries them.
+        return summary.failed.length > 0 ? 1 : 0;
       }),
     );
 }

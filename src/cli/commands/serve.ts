@@ -17,7 +17,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('the web app: emotions on your webcam, images and videos, recognised in the browser (npm start)')
     .option('--host <address>', 'interface to listen on (127.0.0.1: this machine only)', '127.0.0.1')
-    .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0), DEFAULT_PORT)
+    .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), DEFAULT_PORT)
     .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
     .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
     .option('--quiet', 'do not log requests');
