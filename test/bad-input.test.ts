@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO, runCli, tempDir } from './helpers.js';
+import { CKPLUS, hasShared, linkSubset, REPO, runCli, tempDir } from './helpers.js';
 
 test('serve --port out of range is a usage error, not a Node range error', () => {
   const r = runCli(['serve', '--port', '99999']);
@@ -22,4 +22,18 @@ test('a truncated weights.bin is named with what to do, before tfjs meets it', a
   assert.equal(p.code, 2, p.stderr);
   assert.match(p.stderr, /weights\.bin holds \d+ bytes, model\.json describes \d+ — the model folder is damaged/);
   assert.equal(p.stderr.trim().split('\n').length, 1, p.stderr);
+});
+
+test('outputs inside the data are refused: train --out in the dataset, prepare --out in a source reached through a link', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 3);
+  const r = runCli(['train', data, '--out', path.join(data, 'run1'), '--size', '16', '--epochs', '1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--out .*run1 is inside the dataset/);
+  assert.deepEqual((await fs.readdir(data)).sort(), ['happiness', 'surprise'], 'nothing was written into the data');
+  const link = path.join(tempDir(), 'source-link');
+  await fs.symlink(data, link);
+  const p = runCli(['prepare', link, '-o', path.join(data, 'prepared'), '--no-detect']);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /is inside the source folder/);
+  assert.deepEqual((await fs.readdir(data)).sort(), ['happiness', 'surprise']);
 });

@@ -12,6 +12,7 @@ import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import type { RawImage } from '../image/geometry.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { isInside, realResolve } from '../util/paths.js';
 import { alignFaces } from './align-image.js';
 import { FER_GEOMETRY } from './geometry.js';
 import { loadLandmarkNet, type LandmarkNet } from './landmarks.js';
@@ -88,28 +89,6 @@ export interface AlignFolderSummary {
   /** Every fallback and unreadable image, in the dataset's order. */
   problems: AlignProblem[];
   manifest: string;
-}
-
-/** `p` resolved through symlinks as far as it exists (the rest appended), to compare folders. */
-async function realResolve(p: string): Promise<string> {
-  const abs = path.resolve(p);
-  const rest: string[] = [];
-  let dir = abs;
-  for (;;) {
-    try {
-      return path.join(await fs.realpath(dir), ...rest);
-    } catch {
-      const parent = path.dirname(dir);
-      if (parent === dir) return abs;
-      rest.unshift(path.basename(dir));
-      dir = parent;
-    }
-  }
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Output names: the source's relative path as .png; a clash (a.jpg beside a.png) keeps the old extension too. */

@@ -9,6 +9,7 @@ import type { RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { tempPathFor } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { isInside, realResolve } from '../util/paths.js';
 import type { InputFile } from './inputs.js';
 import type { RecognizedFace } from './result.js';
 import { colourFor } from './colours.js';
@@ -54,12 +55,11 @@ const KEEP_FORMAT: Record<string, keyof FormatEnum> = { '.jpg': 'jpeg', '.jpeg':
  * inputs), and must be empty unless `force`. Keys are the inputs' paths.
  */
 export async function planAnnotatedCopies(inputs: string[], files: InputFile[], dir: string, force: boolean): Promise<Map<string, string>> {
-  const real = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
-  const out = await real(dir);
+  const out = await realResolve(dir);
   for (const input of inputs) {
     const stat = await fs.stat(input).catch(() => null);
-    const abs = await real(input);
-    if (stat?.isDirectory() ? out === abs || out.startsWith(abs + path.sep) : out === abs) {
+    const abs = await realResolve(input);
+    if (stat?.isDirectory() ? isInside(out, abs) : out === abs) {
       throw new VisemoError(`--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`, 'give --annotate a folder outside the inputs');
     }
   }

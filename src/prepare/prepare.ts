@@ -8,6 +8,7 @@
  * depend on which frames had faces, nor on the order workers finish.
  */
 import { hashHex } from '../util/hash.js';
+import { isInside, realResolve } from '../util/paths.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,7 +158,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const started = performance.now();
   const out = path.resolve(opts.out);
   const source = path.resolve(opts.source);
-  if (out === source || out.startsWith(source + path.sep)) {
+  // Through links too: a linked source path must not hide that the output is inside it.
+  if (isInside(await realResolve(out), await realResolve(source))) {
     throw new VisemoError(`--out ${opts.out} is inside the source folder`, 'write the dataset somewhere else, so it is not read back as source');
   }
   const scan = await scanSource(source, {

@@ -21,6 +21,7 @@ import { checkRunDirFree, claimRunDir, readRunMetadata, recipeOfRun, resolveMode
 import { RUN_FILES } from '../model/run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { isInside, realResolve } from '../util/paths.js';
 import { startProgress } from '../util/progress.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { version } from '../version.js';
@@ -87,6 +88,9 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   if (!(size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
   const augment = parseTrainAugment(recipe.augment);
   if (data.unlabeled && !recipe.teacher) throw new VisemoError('--unlabeled images need a teacher to learn from', 'add --teacher faceapi (or a run folder)');
+  if (isInside(await realResolve(runDir), await realResolve(data.data))) {
+    throw new VisemoError(`--out ${opts.out} is inside the dataset ${data.data}`, 'write the run somewhere else: its files would be read as images of the dataset (a class named after the run)');
+  }
   if (!resuming) await checkRunDirFree(runDir, opts.force === true);
 
   const backendChoice = opts.backend ?? 'auto';
