@@ -97,3 +97,26 @@ test('prepare --align: faces cut by their landmarks, recorded so that training a
   assert.equal(again.code, 2);
   assert.match(again.stderr, /align/);
 });
+
+test('prepare keeps every image when output names would collide, and a re-run redoes none', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const src = tempDir();
+  const [face] = await firstFaces('happiness', 1);
+  for (const cls of CLASSES) {
+    await fs.mkdir(path.join(src, cls));
+    // Three pairs that slug alike: extension only, space vs underscore, and non-Latin names.
+    for (const name of ['S010_a.jpg', 'S010_a.png', 'S011 b.jpg', 'S011_b.jpg', 'S012_笑.jpg', 'S012_泣.jpg']) await fs.copyFile(face!, path.join(src, cls, name));
+  }
+  const out = path.join(tempDir(), 'dataset');
+  const args = ['prepare', src, '--out', out, '--no-detect', '--size', '32', '--augment', 'none', '--split', 'random', '--json'];
+  const r = runCli(args);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.imagesWritten, 12);
+  const manifest = await manifestOf(out);
+  assert.equal(new Set(manifest.images.map((im) => im.file)).size, 12, 'twelve distinct output names');
+  const onDisk = (await scanImageFolder(out)).items.length;
+  assert.equal(onDisk, 12, 'every manifest entry is a file on disk');
+  const again = JSON.parse(runCli(args).stdout);
+  assert.equal(again.resumed, 12, 'a re-run finds every unit done');
+  assert.equal(again.imagesWritten, 0);
+});

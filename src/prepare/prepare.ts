@@ -19,7 +19,7 @@ import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { runPool } from './pool.js';
-import { slug, type ManifestImage, type ProcessOptions, type UnitResult, type UnitTask } from './process-unit.js';
+import { uniqueStems, type ManifestImage, type ProcessOptions, type UnitResult, type UnitTask } from './process-unit.js';
 import { scanSource, type SourceKind, type SourceUnit } from './sources.js';
 
 export interface PrepareOptions extends ProcessOptions {
@@ -172,11 +172,12 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const done = await openOutput(out, options, opts.force ?? false);
   const splits = splitUnits(scan.units, opts.split, opts.seed);
 
+  const stems = uniqueStems(scan.units.map((u) => u.id));
   const tasks: UnitTask[] = [];
   scan.units.forEach((unit, i) => {
     if (done.has(unit.id)) return;
     const split = splits[i]!;
-    tasks.push({ unit, split, augment: split === 'train' || opts.augmentAll });
+    tasks.push({ unit, split, augment: split === 'train' || opts.augmentAll, stem: stems.get(unit.id)! });
   });
 
   const results = new Map(done);
@@ -192,7 +193,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     faces += r.faces;
     imagesWritten += r.images.length;
     if (r.ok) {
-      await writeJsonAtomic(path.join(out, STATE_DIR, UNIT_DIR, `${slug(r.id)}.json`), r);
+      await writeJsonAtomic(path.join(out, STATE_DIR, UNIT_DIR, `${stems.get(r.id)!}.json`), r);
       results.set(r.id, r);
     } else {
       failed.push({ source: r.id, error: r.error ?? 'unknown error' });

@@ -2,6 +2,7 @@
  * One unit of `prepare` work: a video (frames → faces) or an image (→ face), made monochrome,
  * augmented when asked, and written as PNGs into DATASET/<split>/<label>/. Runs inside a worker.
  */
+import { hashHex } from '../util/hash.js';
 import { alignFace, cutAligned } from '../align/align-image.js';
 import path from 'node:path';
 import type { SplitName } from '../data/split.js';
@@ -59,11 +60,31 @@ export interface UnitTask {
   unit: SourceUnit;
   split: SplitName;
   augment: boolean;
+  /** The unit's file-name stem, unique in the dataset (uniqueStems). */
+  stem: string;
 }
 
 /** A file-name stem from a source id: 'subject 1/anger/s1_an_1.avi' → 'subject_1_anger_s1_an_1'. */
 export function slug(id: string): string {
   return id.replace(/\.[^./]+$/, '').replace(/[^A-Za-z0-9+-]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/**
+ * Stems unique by construction: the slug, and where two ids share it (a.jpg and a.png, 'S011 b'
+ * and S011_b, names in other scripts that slug to the same letters, or to nothing) or it is empty,
+ * the slug and a short hash of the id. Case is ignored, as some filesystems do.
+ */
+export function uniqueStems(ids: string[]): Map<string, string> {
+  const bySlug = new Map<string, string[]>();
+  for (const id of ids) {
+    const key = slug(id).toLowerCase();
+    bySlug.set(key, [...(bySlug.get(key) ?? []), id]);
+  }
+  const out = new Map<string, string>();
+  for (const [key, group] of bySlug) {
+    for (const id of group) out.set(id, group.length === 1 && key !== '' ? slug(id) : [slug(id), hashHex(id, 8)].filter(Boolean).join('_'));
+  }
+  return out;
 }
 
 const grayRaw = (data: Uint8Array, size: number): RawImage => ({ data, width: size, height: size, channels: 1 });
@@ -79,9 +100,9 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
       const info = await probeVideo(unit.path);
       const frames = await extractFrames(unit.path, info, chooseFrames(info, opts.frames));
       if (frames.length === 0) throw new Error('no frame could be decoded');
-      sources = frames.map((f) => ({ image: f.image, time: f.pick.time, stem: `${slug(unit.id)}_f${String(f.pick.index).padStart(4, '0')}` }));
+      sources = frames.map((f) => ({ image: f.image, time: f.pick.time, stem: `${task.stem}_f${String(f.pick.index).padStart(4, '0')}` }));
     } else {
-      sources = [{ image: await toRgb(unit.path), time: null, stem: slug(unit.id) }];
+      sources = [{ image: await toRgb(unit.path), time: null, stem: task.stem }];
     }
     result.frames = sources.length;
     if (opts.detect) detector ??= loadFaceDetector({ model: opts.detector, minScore: opts.minScore });
