@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
-import type { RawImage } from '../image/geometry.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { VisemoError } from '../util/errors.js';
+import { firstLine, VisemoError } from '../util/errors.js';
 import { isInside, realResolve } from '../util/paths.js';
+import { toGray } from '../image/decode.js';
 import { alignFaces } from './align-image.js';
 import { FER_GEOMETRY } from './geometry.js';
 import { loadLandmarkNet, type LandmarkNet } from './landmarks.js';
@@ -99,13 +99,6 @@ function outputNames(items: ImageItem[]): string[] {
   return items.map((it, i) => (count.get(plain[i]!)! > 1 ? `${it.rel}.png` : plain[i]!));
 }
 
-async function readGray(file: string): Promise<RawImage> {
-  // As decodeGray reads training images: truncated files are errors, alpha goes onto black.
-  const { data, info } = await sharp(file, { failOn: 'error' }).flatten({ background: '#000000' }).grayscale().raw().toBuffer({ resolveWithObject: true });
-  if (info.channels === 1) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 1 };
-  return { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels as 3 | 4 };
-}
-
 /** Checks OUT against SRC and the settings; returns the entries an earlier run finished, to resume. */
 async function openOutput(src: string, out: string, settings: { size: number; model: string }, force: boolean): Promise<Record<string, ManifestEntry>> {
   const manifestFile = path.join(out, ALIGN_MANIFEST);
@@ -180,7 +173,7 @@ export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolder
   opts.onProgress?.(done, items.length);
   for (let k = 0; k < todo.length; k += batch) {
     const chunk = todo.slice(k, k + batch);
-    const decoded = await Promise.all(chunk.map((i) => readGray(items[i]!.path).then((image) => ({ image }), (err: Error) => ({ error: err.message.split('\n')[0]! }))));
+    const decoded = await Promise.all(chunk.map((i) => toGray(items[i]!.path).then((image) => ({ image }), (err: unknown) => ({ error: firstLine(err) }))));
     const readable = chunk.flatMap((i, j) => {
       const d = decoded[j]!;
       return 'image' in d ? [{ i, image: d.image }] : [];

@@ -32,8 +32,15 @@ function tensorToRaw(t: tf.Tensor3D): RawImage {
   return { data, width: t.shape[1], height: t.shape[0], channels: t.shape[2] as 1 | 3 | 4 };
 }
 
+/**
+ * The most pixels one image may have (64 megapixels, 8000×8000): checked from the file's header
+ * before decoding, so one small file that decodes to gigabytes (a 16000×16000 PNG is 280 KB)
+ * is refused with its size instead of exhausting memory.
+ */
+export const MAX_INPUT_PIXELS = 64_000_000;
+
 /** A sharp pipeline over any input (raw and tensor inputs are described to sharp, files and bytes decoded). */
-function sharpOf(input: ImageInput): Sharp {
+async function sharpOf(input: ImageInput): Promise<Sharp> {
   if (isTensor(input)) input = tensorToRaw(input);
   if (isRawImage(input)) {
     if (input.data.length !== input.width * input.height * input.channels) {
@@ -42,15 +49,19 @@ function sharpOf(input: ImageInput): Sharp {
     return sharpRaw(input);
   }
   const bytes = input instanceof ArrayBuffer ? Buffer.from(input) : input instanceof Uint8Array && !Buffer.isBuffer(input) ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input;
+  const { width = 0, height = 0 } = await sharp(bytes).metadata();
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new Error(`the image is ${width}×${height} (${(width * height / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`);
+  }
   // failOn 'error': a truncated file is an error rather than a half-grey image. rotate(): turn
   // the pixels as the EXIF orientation says, so boxes and crops match the image viewers show.
-  return sharp(bytes, { failOn: 'error' }).rotate();
+  return sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
 }
 
 /** RGB pixels for the detector (and crops): EXIF orientation applied, alpha flattened onto black. */
 export async function toRgb(input: ImageInput): Promise<RawImage> {
   if (isRawImage(input) && input.channels === 3) return input;
-  const rgb = await rawPixels(sharpOf(input).flatten({ background: '#000000' }).toColourspace('srgb').removeAlpha());
+  const rgb = await rawPixels((await sharpOf(input)).flatten({ background: '#000000' }).toColourspace('srgb').removeAlpha());
   if (rgb.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${rgb.channels}`);
   return rgb;
 }
@@ -60,7 +71,12 @@ export async function toRgb(input: ImageInput): Promise<RawImage> {
  * training decodes its face images, and how the recogniser reads an image that is already a face.
  */
 export async function decodeGray(input: ImageInput, size: number): Promise<Uint8Array> {
-  return grayPixels(sharpOf(input), size);
+  return grayPixels(await sharpOf(input), size);
+}
+
+/** A whole image, monochrome at its own size (alpha onto black, EXIF orientation applied): what alignment reads. */
+export async function toGray(input: ImageInput): Promise<RawImage> {
+  return rawPixels((await sharpOf(input)).flatten({ background: '#000000' }).grayscale());
 }
 
 /**
