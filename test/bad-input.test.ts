@@ -37,3 +37,21 @@ test('outputs inside the data are refused: train --out in the dataset, prepare -
   assert.match(p.stderr, /is inside the source folder/);
   assert.deepEqual((await fs.readdir(data)).sort(), ['happiness', 'surprise']);
 });
+
+test('a kill during the first metadata write does not block --resume, and temporary files left by kills are cleaned', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 10);
+  const out = path.join(tempDir(), 'run');
+  await fs.mkdir(out);
+  // What a kill inside writeJsonAtomic leaves: the temporary file, and no metadata.json yet.
+  await fs.writeFile(path.join(out, '.metadata.json.4242.0.tmp'), '{"format": "visemo-run@1", "cla');
+  const args = ['train', data, '--out', out, '--size', '16', '--epochs', '1', '--resume'];
+  const first = runCli(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /no run to resume .*starting a new one/);
+  await fs.writeFile(path.join(out, '.weights.bin.4243.1.tmp'), 'half');
+  await fs.mkdir(path.join(out, '.checkpoint.4243.tmp'));
+  const resumed = runCli([...args.slice(0, -3), '--epochs', '2', '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming .* after epoch 1 of 2/);
+  assert.deepEqual((await fs.readdir(out)).filter((f) => f.endsWith('.tmp')), [], 'temporary files are left');
+});

@@ -97,8 +97,12 @@ export async function readHistory(dir: string): Promise<History> {
 
 export type RunDirState = 'absent' | 'empty' | 'run' | 'other';
 
+/** The temporary files atomic writes make (util/atomic.ts, checkpoints): what a kill can leave behind. */
+const isTempFile = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
+
+/** A run folder's state; temporary files left by a kill do not count (a folder of only those is empty). */
 export async function runDirState(dir: string): Promise<RunDirState> {
-  const entries = await fs.readdir(dir).catch(() => null);
+  const entries = (await fs.readdir(dir).catch(() => null))?.filter((e) => !isTempFile(e)) ?? null;
   if (entries === null) return 'absent';
   if (entries.length === 0) return 'empty';
   return entries.includes(RUN_FILES.metadata) ? 'run' : 'other';
@@ -129,6 +133,7 @@ export async function checkRunDirFree(dir: string, force: boolean): Promise<void
  */
 export async function claimRunDir(dir: string, force: boolean): Promise<void> {
   await checkRunDirFree(dir, force);
+  await removeTempFiles(dir);
   if (force) {
     // Only our own files go; anything else the user put there stays.
     for (const f of OWNED) await fs.rm(path.join(dir, f), { force: true });
@@ -136,6 +141,13 @@ export async function claimRunDir(dir: string, force: boolean): Promise<void> {
     await fs.rm(path.join(dir, `${RUN_FILES.checkpoint}.old`), { recursive: true, force: true });
   }
   await fs.mkdir(dir, { recursive: true });
+}
+
+/** Removes what a killed write left in a run folder (one process at a time writes a run). */
+export async function removeTempFiles(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (isTempFile(e)) await fs.rm(path.join(dir, e), { recursive: true, force: true });
+  }
 }
 
 /** Bundled models by name → their folder under models/. */

@@ -17,7 +17,7 @@ import { buildModel, MIN_SIZE } from '../model/architectures.js';
 import { loadModel, loadTensors, saveModel, saveTensors } from '../model/model-io.js';
 import { predictSet } from '../model/predict-set.js';
 import { argmax } from '../util/argmax.js';
-import { checkRunDirFree, claimRunDir, readRunMetadata, recipeOfRun, resolveModel, runDirState, type EpochRecord, type History, type RunMetadata } from '../model/run-folder.js';
+import { checkRunDirFree, claimRunDir, readRunMetadata, recipeOfRun, removeTempFiles, resolveModel, runDirState, type EpochRecord, type History, type RunMetadata } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -80,6 +80,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   if (opts.resume && !resuming) log(`no run to resume in ${runDir}: starting a new one`);
   // A resumed run keeps its data, recipe and split; only the epochs may grow.
   const previous = resuming ? await readRunMetadata(runDir) : undefined;
+  if (resuming) await removeTempFiles(runDir);
   const recipe = previous ? { ...recipeOfRun(previous), epochs: Math.max(opts.recipe?.epochs ?? 0, previous.training.epochs) } : completeRecipe(opts.recipe ?? {});
   const data = previous
     ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
