@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type RunningServer } from '../src/server/server.js';
+import { hostAllowed, startServer, type RunningServer } from '../src/server/server.js';
 import { ckFace, composite, hasDatasets, testModel } from './predict-helpers.js';
 
 interface Reply {
@@ -151,7 +151,7 @@ describe('web app server', { skip }, () => {
       ['POST', '/api/recognize?model=runs/tiny', Buffer.alloc(0), { 'Content-Type': 'image/png' }, 400, /empty body/],
       ['POST', '/api/recognize', Buffer.from('hello'), { 'Content-Type': 'text/plain' }, 415, /unsupported content type/],
       ['POST', '/api/recognize?model=runs/..%2f..%2fsecret', image, { 'Content-Type': 'image/png' }, 404, /no run/],
-      ['POST', '/api/recognize?model=no-such-model', image, { 'Content-Type': 'image/png' }, 404, /cannot use/],
+      ['POST', '/api/recognize?model=no-such-model', image, { 'Content-Type': 'image/png' }, 404, /no model 'no-such-model'/],
       ['GET', '/api/recognize', undefined, {}, 405, /use POST/],
       ['DELETE', '/', undefined, {}, 405, /not allowed/],
     ];
@@ -159,6 +159,41 @@ describe('web app server', { skip }, () => {
       const r = await request(server.url, method, p, payload, headers);
       assert.equal(r.status, status, `${method} ${p}: ${r.body.toString()}`);
       assert.match(String(json(r).error), message, `${method} ${p}`);
+    }
+  });
+
+  it('loads only models it lists, one copy each, and answers only requests addressed to it', async () => {
+    const model = (await testModel()).dir;
+    // Paths of the server's filesystem are no model names: a model folder outside --runs, /etc and a missing path answer alike.
+    const answers = [];
+    for (const m of [model, '/etc', '/nonexistent', '../runs/tiny']) {
+      const r = await request(server.url, 'POST', `/api/recognize?model=${encodeURIComponent(m)}`, image, { 'Content-Type': 'image/png' });
+      assert.equal(r.status, 404, `${m}: ${r.body.toString()}`);
+      answers.push(String(json(r).error).replace(m, 'X'));
+    }
+    assert.equal(new Set(answers).size, 1, `answers differ: ${answers.join(' | ')}`);
+    // DNS rebinding: another name for this address is refused; loopback names work.
+    const rebound = await request(server.url, 'GET', '/api/models', undefined, { Host: `evil.example:${new URL(server.url).port}` });
+    assert.equal(rebound.status, 421);
+    assert.match(String(json(rebound).error), /Host 'evil\.example:\d+' is not this server/);
+    for (const h of ['localhost', `127.0.0.1:${new URL(server.url).port}`]) assert.equal((await request(server.url, 'GET', '/api/models', undefined, { Host: h })).status, 200, h);
+  });
+});
+
+describe('hostAllowed and a server bound beyond loopback', () => {
+  it('accepts loopback names on a loopback bind, any name on a chosen wider one, and says so', async () => {
+    assert.equal(hostAllowed('127.0.0.1:8321', '127.0.0.1'), true);
+    assert.equal(hostAllowed('[::1]:8321', '127.0.0.1'), true);
+    assert.equal(hostAllowed('LOCALHOST', '127.0.0.1'), true);
+    assert.equal(hostAllowed('attacker.test:8321', '127.0.0.1'), false);
+    assert.equal(hostAllowed(undefined, '127.0.0.1'), false);
+    assert.equal(hostAllowed('192.168.1.5:8321', '0.0.0.0'), true);
+    const wide = await startServer({ host: '0.0.0.0', port: 0, runsDir: os.tmpdir() });
+    try {
+      assert.equal(wide.exposed, true);
+      assert.match(wide.url, /^http:\/\/0\.0\.0\.0:\d+\/$/, 'the URL names the real bind, not loopback');
+    } finally {
+      await wide.close();
     }
   });
 });

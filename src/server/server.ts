@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { faceApiModelDir } from '../image/face-detector.js';
-import { availableBundledModels, readRunMetadata, resolveModel } from '../model/run-folder.js';
+import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
 import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
 import { firstLine, VisemoError } from '../util/errors.js';
@@ -35,6 +35,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  /** Bound beyond loopback: reachable from other machines. */
+  exposed: boolean;
   server: http.Server;
   close(): Promise<void>;
 }
@@ -90,6 +92,25 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** The bound address as a URL host; a wildcard bind shows as itself, not as loopback. */
+function displayHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Whether a request's Host header names this server. Bound to loopback, only loopback names are
+ * accepted (a rebinding page sends its own name). Bound to a wildcard or another address, the
+ * server is exposed by choice and any name that reaches it is accepted.
+ */
+export function hostAllowed(header: string | undefined, bound: string): boolean {
+  if (!LOOPBACK.has(bound)) return true;
+  if (!header) return false;
+  const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '');
+  return LOOPBACK.has(name.toLowerCase());
+}
+
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const runsDir = path.resolve(opts.runsDir ?? 'runs');
@@ -119,22 +140,27 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (!metaFile) throw new HttpError(404, `no run '${model.slice(5)}' in the runs folder`, 'GET /api/models lists the models');
       key = path.dirname(metaFile);
     } else if (model) {
+      // A bundled model by its name, never a path of the server's filesystem.
+      if (!Object.hasOwn(BUNDLED_MODELS, model)) throw new HttpError(404, `no model '${model}'`, 'GET /api/models lists the models');
       key = model;
     }
+    let dir: string;
     try {
-      await resolveModel(key);
+      dir = (await resolveModel(key)).dir;
     } catch (err) {
       throw new HttpError(404, err instanceof VisemoError ? err.message : String(err), 'GET /api/models lists the models');
     }
-    const id = key ?? '';
-    if (!recognizers.has(id)) {
+    // One recogniser per model folder, however the request spelled it.
+    if (!recognizers.has(dir)) {
       const { EmotionRecognizer } = await import('../inference/recognizer.js');
-      recognizers.set(id, EmotionRecognizer.load({ model: key }));
+      recognizers.set(dir, EmotionRecognizer.load({ model: dir }));
     }
-    return recognizers.get(id)!;
+    return recognizers.get(dir)!;
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // DNS rebinding: a page elsewhere that resolves its own name to this address must not reach the API.
+    if (!hostAllowed(req.headers.host, host)) throw new HttpError(421, `Host '${req.headers.host ?? ''}' is not this server`, `open http://${displayHost(host)}:${(server.address() as AddressInfo).port}/`);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const p = url.pathname;
     const get = req.method === 'GET' || req.method === 'HEAD';
@@ -207,9 +233,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     server.listen(opts.port ?? DEFAULT_PORT, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: `http://${displayHost(host)}:${port}/`,
+    exposed: !LOOPBACK.has(host),
     server,
     close: () =>
       new Promise<void>((resolve) => {

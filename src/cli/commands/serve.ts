@@ -24,8 +24,11 @@ export function registerServe(program: Command): void {
   addHelpFooter(cmd, { examples: ['visemo serve', 'visemo serve --port 8080 --runs runs'] }).action(
       action(async (o: ServeOptions) => {
         const log = o.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-        const { url, close } = await startServer({ host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log });
+        const { url, close, exposed } = await startServer({ host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log });
         process.stdout.write(`visemo web app at ${url} (runs from ${o.runs}/; Ctrl+C to stop)\n`);
+        if (exposed) {
+          process.stderr.write(`visemo: WARNING: listening on ${o.host}, not only on this machine: anyone who can reach it can use the models and read the runs under ${o.runs}/\n`);
+        }
         if (o.host !== '127.0.0.1' && o.host !== 'localhost') {
           process.stdout.write('note: browsers only give webcam access on http://127.0.0.1 or localhost (or over https)\n');
         }
