@@ -89,3 +89,24 @@ test('bad input: one-line errors and a non-zero exit code', { skip }, async () =
     assert.ok(r.stderr.trim().split('\n').length <= 2, `more than a short error: ${r.stderr}`);
   }
 });
+
+test('a run interrupted after any epoch and resumed ends bit-identical to an uninterrupted one', { skip }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise', 'anger'], 12);
+  const root = tempDir();
+  // A constant learning rate, so a run told to stop after epoch k is a run killed after epoch k
+  // (the checkpoint is all a resume reads); everything else as the bundled models train.
+  const args = (out: string, epochs: number) => ['train', data, '--out', out, '--arch', 'visemo', '--size', '16', '--channels', '1', '--augment', 'default', '--label-smoothing', '0.1', '--class-weights', 'sqrt', '--batch', '2', '--epochs', String(epochs)];
+  const straight = path.join(root, 'straight');
+  assert.equal(runCli(args(straight, 4)).code, 0);
+  const history = async (dir: string) => (JSON.parse(await fs.readFile(path.join(dir, 'history.json'), 'utf8')) as { epochs: { loss: number; valLoss: number; valAcc: number }[] }).epochs.map((e) => [e.loss, e.valLoss, e.valAcc]);
+  const expected = { weights: await fs.readFile(path.join(straight, 'checkpoint', 'weights.bin')), history: await history(straight) };
+  for (const stop of [1, 2, 3]) {
+    const out = path.join(root, `stopped-${stop}`);
+    assert.equal(runCli(args(out, stop)).code, 0);
+    const resumed = runCli([...args(out, 4), '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resuming .* after epoch ${stop} of 4`));
+    assert.deepEqual(await history(out), expected.history, `losses after a stop at epoch ${stop}`);
+    assert.ok((await fs.readFile(path.join(out, 'checkpoint', 'weights.bin'))).equals(expected.weights), `weights after a stop at epoch ${stop} differ`);
+  }
+});

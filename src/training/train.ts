@@ -193,7 +193,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     const saved = await loadModel(ckpt);
     model.setWeights(saved.getWeights());
     saved.dispose();
-    await optimizer.setWeights(await loadTensors(ckpt, 'optimizer'));
+    await restoreOptimizer(optimizer, await loadTensors(ckpt, 'optimizer'));
     log(`resuming ${runDir} after epoch ${state.epoch} of ${recipe.epochs}`);
   }
 
@@ -215,7 +215,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     state.epoch = epoch;
     await replaceCheckpoint(runDir, async (dir) => {
       await saveModel(model, dir);
-      await saveTensors(await optimizer.getWeights(), dir, 'optimizer');
+      await saveTensors(await optimizerState(optimizer), dir, 'optimizer');
       await writeJsonAtomic(path.join(dir, RUN_FILES.checkpointState), state);
     });
     await writeHistory(runDir, state.history);
@@ -226,6 +226,31 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   optimizer.dispose();
   weights?.dispose();
   return { runDir, history: state.history, metadata, skipped };
+}
+
+/** Adam's bias-correction accumulators (β^t, multiplied step by step), which tfjs keeps outside getWeights(). */
+interface AdamAccumulators {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+const ACC_NAMES = ['visemo/accBeta1', 'visemo/accBeta2'] as const;
+
+/** The optimizer's state for a checkpoint: its weights, and the accumulators as they are. */
+async function optimizerState(optimizer: tf.AdamOptimizer): Promise<{ name: string; tensor: tf.Tensor }[]> {
+  const acc = optimizer as unknown as AdamAccumulators;
+  return [...(await optimizer.getWeights()), { name: ACC_NAMES[0], tensor: acc.accBeta1 }, { name: ACC_NAMES[1], tensor: acc.accBeta2 }];
+}
+
+/**
+ * Restores a checkpoint's optimizer state exactly. tfjs' setWeights recomputes the accumulators
+ * as pow(β, t), which differs in float32 from the product the steps built, so a resumed run
+ * drifted from an uninterrupted one; they are carried instead (older checkpoints lack them).
+ */
+async function restoreOptimizer(optimizer: tf.AdamOptimizer, saved: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  const isAcc = (n: string) => (ACC_NAMES as readonly string[]).includes(n);
+  await optimizer.setWeights(saved.filter((w) => !isAcc(w.name)));
+  const acc = optimizer as unknown as AdamAccumulators;
+  for (const w of saved.filter((x) => isAcc(x.name))) (w.name === ACC_NAMES[0] ? acc.accBeta1 : acc.accBeta2).assign(w.tensor);
 }
 
 /** The data recipe of a run, from its split.json (a given train/val/test layout needs no split mode). */
