@@ -120,3 +120,24 @@ test('prepare keeps every image when output names would collide, and a re-run re
   assert.equal(again.resumed, 12, 'a re-run finds every unit done');
   assert.equal(again.imagesWritten, 0);
 });
+
+test('an image bomb fails its unit with its size, the run goes on, and a re-run skips it unless --retry-failed', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const src = await linkFaces(2);
+  // 9000×9000 pixels in a few hundred KB: over the decoder's budget, refused from its header.
+  await (await import('sharp')).default({ create: { width: 9000, height: 9000, channels: 3, background: { r: 9, g: 9, b: 9 } } }).grayscale().png().toFile(path.join(src, 'happiness', 'S999_bomb.png'));
+  const out = path.join(tempDir(), 'dataset');
+  const args = ['prepare', src, '--out', out, '--no-detect', '--size', '32', '--augment', 'none', '--split', 'random', '--json'];
+  const first = runCli(args);
+  assert.equal(first.code, 1, 'a failed unit makes the exit status 1');
+  const s1 = JSON.parse(first.stdout);
+  assert.equal(s1.processed, 4);
+  assert.equal(s1.failed.length, 1);
+  assert.match(s1.failed[0].error, /9000×9000 \(81 megapixels\), over the 64/);
+  const second = runCli(args);
+  assert.equal(second.code, 1);
+  const s2 = JSON.parse(second.stdout);
+  assert.deepEqual([s2.resumed, s2.failedEarlier, s2.processed], [4, 1, 0], 'nothing is redone, the bomb is not tried again');
+  assert.match(s2.failed[0].error, /in an earlier run; --retry-failed/);
+  const retried = JSON.parse(runCli([...args, '--retry-failed']).stdout);
+  assert.deepEqual([retried.resumed, retried.failedEarlier, retried.failed.length], [4, 0, 1]);
+});

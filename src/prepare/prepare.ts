@@ -33,6 +33,8 @@ export interface PrepareOptions extends ProcessOptions {
   augmentAll: boolean;
   workers?: number;
   force?: boolean;
+  /** Process again the units that failed in an earlier run (they are skipped otherwise). */
+  retryFailed?: boolean;
   /** Called after each unit with (units finished, units to do, last result). */
   onUnit?: (done: number, total: number, r: UnitResult) => void;
 }
@@ -40,6 +42,8 @@ export interface PrepareOptions extends ProcessOptions {
 export interface PrepareSummary {
   kind: SourceKind;
   units: number;
+  /** Units that failed in an earlier run, skipped (they are in `failed` too). */
+  failedEarlier: number;
   /** Units finished by an earlier run and not redone. */
   resumed: number;
   processed: number;
@@ -68,6 +72,8 @@ export interface Manifest {
 
 const STATE_DIR = '.prepare';
 const UNIT_DIR = 'units';
+/** Units that failed, kept apart so a re-run skips them (they would fail again) unless --retry-failed. */
+const FAILED_DIR = 'failed';
 
 /** The options that decide the output, with the source's unit list hashed in: any change means a different dataset. */
 function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]): Record<string, unknown> {
@@ -108,7 +114,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 }
 
 /** Checks the output folder against the options; clears it under --force. Returns the finished unit records. */
-async function openOutput(out: string, options: Record<string, unknown>, force: boolean): Promise<Map<string, UnitResult>> {
+async function openOutput(out: string, options: Record<string, unknown>, force: boolean, retryFailed: boolean): Promise<Map<string, UnitResult>> {
   const state = path.join(out, STATE_DIR);
   const optionsFile = path.join(state, 'options.json');
   const entries = (await fs.readdir(out).catch(() => [] as string[])).filter((e) => !e.startsWith('.'));
@@ -128,13 +134,17 @@ async function openOutput(out: string, options: Record<string, unknown>, force: 
     throw new VisemoError(`${out} is not empty and was not written by visemo prepare`, 'give a new or empty folder with --out');
   }
   await fs.mkdir(path.join(state, UNIT_DIR), { recursive: true });
+  await fs.mkdir(path.join(state, FAILED_DIR), { recursive: true });
   await removeStaleTemps(out);
   await writeJsonAtomic(optionsFile, { options });
   const done = new Map<string, UnitResult>();
-  for (const name of await fs.readdir(path.join(state, UNIT_DIR))) {
-    if (!name.endsWith('.json')) continue;
-    const r = await readJson<UnitResult>(path.join(state, UNIT_DIR, name)).catch(() => null);
-    if (r?.ok) done.set(r.id, r);
+  // Failed units too, unless asked: a file that failed (over the pixel budget, say) fails again.
+  for (const dir of retryFailed ? [UNIT_DIR] : [FAILED_DIR, UNIT_DIR]) {
+    for (const name of await fs.readdir(path.join(state, dir))) {
+      if (!name.endsWith('.json')) continue;
+      const r = await readJson<UnitResult>(path.join(state, dir, name)).catch(() => null);
+      if (r && r.ok === (dir === UNIT_DIR)) done.set(r.id, r);
+    }
   }
   return done;
 }
@@ -169,7 +179,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   });
   if (scan.kind !== 'images') await requireFfmpeg();
   const options = optionSet(opts, scan.kind, scan.units);
-  const done = await openOutput(out, options, opts.force ?? false);
+  const done = await openOutput(out, options, opts.force ?? false, opts.retryFailed ?? false);
   const splits = splitUnits(scan.units, opts.split, opts.seed);
 
   const stems = uniqueStems(scan.units.map((u) => u.id));
@@ -180,8 +190,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     tasks.push({ unit, split, augment: split === 'train' || opts.augmentAll, stem: stems.get(unit.id)! });
   });
 
-  const results = new Map(done);
-  const failed: PrepareSummary['failed'] = [];
+  const results = new Map([...done].filter(([, r]) => r.ok));
+  const failed: PrepareSummary['failed'] = [...done.values()].filter((r) => !r.ok).map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
+  const failedBefore = failed.length;
   let frames = 0;
   let imagesWritten = 0;
   let finished = 0;
@@ -192,12 +203,11 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     frames += r.frames;
     faces += r.faces;
     imagesWritten += r.images.length;
+    await writeJsonAtomic(path.join(out, STATE_DIR, r.ok ? UNIT_DIR : FAILED_DIR, `${stems.get(r.id)!}.json`), r);
     if (r.ok) {
-      await writeJsonAtomic(path.join(out, STATE_DIR, UNIT_DIR, `${stems.get(r.id)!}.json`), r);
       results.set(r.id, r);
-    } else {
-      failed.push({ source: r.id, error: r.error ?? 'unknown error' });
-    }
+      await fs.rm(path.join(out, STATE_DIR, FAILED_DIR, `${stems.get(r.id)!}.json`), { force: true });
+    } else failed.push({ source: r.id, error: r.error ?? 'unknown error' });
     progress.update(finished, { faces, frames });
     opts.onUnit?.(finished, tasks.length, r);
   });
@@ -225,8 +235,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const summary: PrepareSummary = {
     kind: scan.kind,
     units: scan.units.length,
-    resumed: done.size,
-    processed: tasks.length - failed.length,
+    resumed: done.size - failedBefore,
+    failedEarlier: failedBefore,
+    processed: tasks.length - (failed.length - failedBefore),
     failed,
     unparsed: scan.unparsed,
     frames: allFrames,
@@ -256,7 +267,9 @@ function compilePattern(source: string): RegExp {
 export function formatSummary(s: PrepareSummary, out: string): string {
   const unit = s.kind === 'images' ? 'images' : 'videos';
   const lines = [
-    `${unit} read: ${s.units - s.resumed} this run (${s.processed} ok, ${s.failed.length} failed)` + (s.resumed ? `, ${s.resumed} finished earlier` : ''),
+    `${unit} read: ${s.units - s.resumed - s.failedEarlier} this run (${s.processed} ok, ${s.failed.length - s.failedEarlier} failed)` +
+      (s.resumed ? `, ${s.resumed} finished earlier` : '') +
+      (s.failedEarlier ? `, ${s.failedEarlier} failed earlier and skipped (--retry-failed to try them again)` : ''),
     `frames: ${s.frames}, faces found: ${s.faces}` + (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') + `, no face: ${s.noFace}` + (s.unaligned ? `, unaligned (landmarks failed, box kept): ${s.unaligned}` : ''),
     `images: ${s.images} in ${out} (${s.imagesWritten} written this run)`,
     ...SPLIT_NAMES.map((sp) => `  ${sp.padEnd(5)} ${Object.entries(s.perSplit[sp]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`),

@@ -31,6 +31,7 @@ interface PrepareCliOptions {
   seed: number;
   workers: number;
   force?: boolean;
+  retryFailed?: boolean;
   json?: boolean;
 }
 
@@ -59,9 +60,10 @@ export function registerPrepare(program: Command): void {
     .option('--seed <n>', 'seed for splits and augmentation', intOption('--seed', 0), 42)
     .option('--workers <n>', 'parallel workers (one face detector each)', intOption('--workers', 1), Math.min(2, os.availableParallelism()))
     .option('--force', 'start the output over when it was prepared with other options')
+    .option('--retry-failed', 'process again the videos or images that failed in an earlier run (skipped otherwise)')
     .option('--json', 'print the summary as JSON');
   addHelpFooter(cmd, {
-    exit: 'Exit status: 0 when every video or image was processed, 1 when some failed (named in the summary; a re-run retries them), 2 on a usage error or bad input.',
+    exit: 'Exit status: 0 when every video or image was processed, 1 when some failed (named in the summary; a re-run skips them unless --retry-failed), 2 on a usage error or bad input.',
     examples: ['visemo prepare /data/enterface05 -o data/enterface --split subject --size 100', 'visemo prepare my-images -o data/mine --no-detect'],
   }).action(
       action(async (source: string, o: PrepareCliOptions) => {
@@ -84,9 +86,10 @@ export function registerPrepare(program: Command): void {
           seed: o.seed,
           workers: o.workers,
           force: o.force,
+          retryFailed: o.retryFailed,
         });
         process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, o.out)) + '\n');
-        // Failed units are named in the summary; a re-run retries them.
+        // Failed units are named in the summary; a re-run skips them unless --retry-failed.
         return summary.failed.length > 0 ? 1 : 0;
       }),
     );
