@@ -55,3 +55,19 @@ test('a kill during the first metadata write does not block --resume, and tempor
   assert.match(resumed.stdout, /resuming .* after epoch 1 of 2/);
   assert.deepEqual((await fs.readdir(out)).filter((f) => f.endsWith('.tmp')), [], 'temporary files are left');
 });
+
+test("the face detector's weights can be freed through the library, and load again when needed", { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const { EmotionRecognizer } = await import('../src/index.js');
+  const { tf } = await import('../src/engine/tf.js');
+  const { ckFace, composite } = await import('./predict-helpers.js');
+  const image = await composite(400, 300, [{ file: ckFace('happiness'), left: 100, top: 50, side: 200 }]);
+  const first = await EmotionRecognizer.load({ model: 'paper' });
+  assert.equal((await first.recognize(image)).length, 1);
+  const loaded = tf.memory().numBytes;
+  first.dispose({ faceNets: true });
+  const freed = loaded - tf.memory().numBytes;
+  assert.ok(freed > 15e6, `only ${(freed / 1e6).toFixed(1)} MB freed`);
+  const again = await EmotionRecognizer.load({ model: 'paper' });
+  assert.equal((await again.recognize(image)).length, 1, 'the detector loads again');
+  again.dispose({ faceNets: true });
+});

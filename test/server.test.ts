@@ -197,3 +197,43 @@ describe('hostAllowed and a server bound beyond loopback', () => {
     }
   });
 });
+
+describe('server under a hostile client', { skip }, () => {
+  it('answers a stalled upload 408 and closes it; a burst of image bombs is refused without decoding them', async () => {
+    const runs = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-hostile-'));
+    const srv = await startServer({ port: 0, runsDir: runs, bodyTimeoutMs: 800, maxUploadBytes: 5_000_000 });
+    try {
+      const { port } = new URL(srv.url);
+      const net = await import('node:net');
+      const started = Date.now();
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          // Headers promise 100000 bytes; ten arrive, then nothing.
+          socket.write(`POST /api/recognize HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\n0123456789`);
+        });
+        let data = '';
+        socket.on('data', (c) => (data += c.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        setTimeout(() => reject(new Error('the stalled connection stayed open')), 10_000);
+      });
+      assert.match(reply, /^HTTP\/1\.1 408/);
+      assert.match(reply, /did not arrive within 0\.8 s/);
+      assert.ok(Date.now() - started < 5_000);
+
+      // Three 9000×9000 PNGs at once (a few hundred KB each, 81 megapixels decoded).
+      const sharp = (await import('sharp')).default;
+      const bomb = await sharp({ create: { width: 9000, height: 9000, channels: 3, background: { r: 1, g: 1, b: 1 } } }).grayscale().png().toBuffer();
+      const before = process.memoryUsage().rss;
+      const replies = await Promise.all([0, 1, 2].map(() => request(srv.url, 'POST', '/api/recognize', bomb, { 'Content-Type': 'image/png' })));
+      for (const r of replies) {
+        assert.equal(r.status, 400, r.body.toString());
+        assert.match(String(json(r).error), /9000×9000 \(81 megapixels\)/);
+      }
+      assert.ok(process.memoryUsage().rss - before < 300e6, `memory grew by ${((process.memoryUsage().rss - before) / 1e6).toFixed(0)} MB`);
+    } finally {
+      await srv.close();
+      await fs.rm(runs, { recursive: true, force: true });
+    }
+  });
+});

@@ -61,6 +61,8 @@ export async function loadLandmarkNet(opts: LandmarkNetOptions = {}): Promise<La
     model,
     async run(squares) {
       if (squares.length === 0) return [];
+      // Its weights may have been freed since (disposeFaceApiNets): load them again.
+      if (!net.isLoaded) await net.loadFromDisk(faceApiModelDir());
       const tensors = squares.map((s) => {
         if (s.length !== size * size) throw new Error(`landmark input has ${s.length} pixels, expected ${size}x${size}`);
         return tf.tidy(() => tf.tile(tf.tensor3d(s, [size, size, 1], 'int32'), [1, 1, 3]));

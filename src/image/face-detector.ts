@@ -42,9 +42,10 @@ export interface FaceDetector {
 interface FaceApiNet {
   isLoaded: boolean;
   loadFromDisk(dir: string): Promise<void>;
+  dispose(throwOnRedispose?: boolean): void;
 }
 interface FaceApi {
-  nets: { ssdMobilenetv1: FaceApiNet; tinyFaceDetector: FaceApiNet };
+  nets: { ssdMobilenetv1: FaceApiNet; tinyFaceDetector: FaceApiNet } & Record<string, FaceApiNet>;
   SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults?: number }) => object;
   TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => object;
   detectAllFaces(input: unknown, options: object): Promise<{ score: number; box: FaceBox }[]>;
@@ -81,6 +82,8 @@ export async function loadFaceDetector(opts: FaceDetectorOptions = {}): Promise<
   return {
     model,
     async detect(image) {
+      // Its weights may have been freed since (disposeFaceApiNets): load them again.
+      if (!net.isLoaded) await net.loadFromDisk(faceApiModelDir());
       const input = toRgbTensor(image);
       try {
         const found = await api.detectAllFaces(input, options);
@@ -96,6 +99,16 @@ export async function loadFaceDetector(opts: FaceDetectorOptions = {}): Promise<
 }
 
 let defaultDetector: Promise<FaceDetector> | null = null;
+
+/**
+ * Frees the weights of every face-api.js net this process loaded (detectors, landmarks,
+ * expressions: about 21 MB for the SSD detector alone). Anything that uses one later loads it again.
+ */
+export function disposeFaceApiNets(): void {
+  if (!faceApi) return;
+  for (const net of Object.values(faceApi.nets)) if (net.isLoaded) net.dispose(false);
+  defaultDetector = null;
+}
 
 /** Faces in `image` with the default detector (SSD MobileNet, score ≥ 0.5), loaded on first use. */
 export async function detectFaces(image: RawImage): Promise<FaceDetection[]> {

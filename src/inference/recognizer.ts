@@ -12,7 +12,7 @@ import type { RunMetadata } from '../model/run-folder.js';
 import { loadEmotionModel } from '../model/model-io.js';
 import { cropFace } from '../image/crop.js';
 import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
-import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
+import { disposeFaceApiNets, loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
 import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
@@ -156,9 +156,16 @@ export class EmotionRecognizer {
     return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
   }
 
-  /** Frees the model's weights. */
-  dispose(): void {
+  /**
+   * Frees the model's weights; with `faceNets`, also the face detector's and landmark net's (shared
+   * by every recogniser of the process, and loaded again by the next that needs them).
+   */
+  dispose(opts: { faceNets?: boolean } = {}): void {
     this.model.dispose();
+    if (opts.faceNets) {
+      this.detector = null;
+      disposeFaceApiNets();
+    }
   }
 }
 

@@ -31,6 +31,8 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   /** Log one line per request. */
   log?: (line: string) => void;
+  /** A request body must arrive within this many milliseconds (default 30 s): a stalled upload is answered 408 and closed. */
+  bodyTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -78,16 +80,30 @@ async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, fil
 }
 
 /** Reads a request body, refusing more than `limit` bytes with 413 (by header first, else while reading). */
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+async function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const tooLarge = () => new HttpError(413, `upload too large: the limit is ${limit} bytes`, 'send a smaller image, or start the server with a larger --max-upload');
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
+  // Node's own requestTimeout is checked only every 30 s and not for every stalled body: a timer of our own.
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(408, `the request body did not arrive within ${timeoutMs / 1000} s`, 'send the whole image in one request')), timeoutMs);
+  });
+  try {
+    const read = (async () => {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw tooLarge();
+        chunks.push(chunk);
+      }
+    })();
+    await Promise.race([read, stalled]);
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }
@@ -168,7 +184,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the image bytes as the body', "curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL");
       const type = req.headers['content-type'] ?? '';
       if (!/^(image\/|application\/octet-stream)/.test(type)) throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
-      const body = await readBody(req, maxUpload);
+      const body = await readBody(req, maxUpload, opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
       if (body.length === 0) throw new HttpError(400, 'empty body', 'send an image file as the request body');
       const recognizer = await recognizerFor(url.searchParams.get('model'));
       let faces;
@@ -218,7 +234,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error).message}`);
         if (res.headersSent) return void res.destroy();
         // After a refused upload the rest of the body is not read: close the connection.
-        if (e.status === 413) res.setHeader('Connection', 'close');
+        if (e.status === 413 || e.status === 408) res.setHeader('Connection', 'close');
         sendJson(res, e.status, { error: e.message, ...(e.hint ? { hint: e.hint } : {}), status: e.status });
       })
       .finally(() => opts.log?.(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`));
