@@ -71,3 +71,17 @@ test("the face detector's weights can be freed through the library, and load aga
   assert.equal((await again.recognize(image)).length, 1, 'the detector loads again');
   again.dispose({ faceNets: true });
 });
+
+test('a file where a folder should be is named, not a raw ENOTDIR', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+  const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 3);
+  const file = path.join(tempDir(), 'notes.txt');
+  await fs.writeFile(file, 'mine');
+  const t = runCli(['train', data, '--out', path.join(file, 'run'), '--size', '16', '--epochs', '1']);
+  assert.equal(t.code, 2, t.stderr);
+  assert.match(t.stderr, /cannot make the run folder .*notes\.txt\/run \(ENOTDIR\) — a file stands where a folder/);
+  const face = path.join(data, 'happiness', (await fs.readdir(path.join(data, 'happiness')))[0]!);
+  const p = runCli(['predict', face, '--model', 'paper', '--annotate', file]);
+  assert.equal(p.code, 2, p.stderr);
+  assert.match(p.stderr, /--annotate .*notes\.txt is a file, not a folder/);
+  assert.equal(await fs.readFile(file, 'utf8'), 'mine');
+});

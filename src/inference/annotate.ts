@@ -63,6 +63,8 @@ export async function planAnnotatedCopies(inputs: string[], files: InputFile[], 
       throw new VisemoError(`--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`, 'give --annotate a folder outside the inputs');
     }
   }
+  const stat = await fs.stat(dir).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new VisemoError(`--annotate ${dir} is a file, not a folder`, 'give a folder for the annotated copies');
   const entries = await fs.readdir(dir).catch(() => [] as string[]);
   if (entries.length > 0 && !force) throw new VisemoError(`--annotate ${dir} is not empty`, 'choose an empty or new folder, or pass --force to replace copies there');
   const plan = new Map<string, string>();

@@ -140,7 +140,9 @@ export async function claimRunDir(dir: string, force: boolean): Promise<void> {
     await fs.rm(path.join(dir, RUN_FILES.checkpoint), { recursive: true, force: true });
     await fs.rm(path.join(dir, `${RUN_FILES.checkpoint}.old`), { recursive: true, force: true });
   }
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new VisemoError(`cannot make the run folder ${dir} (${err.code ?? err.message})`, err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a file stands where a folder of that path should be: choose another --out' : 'choose another --out');
+  });
 }
 
 /** Removes what a killed write left in a run folder (one process at a time writes a run). */
