@@ -4,7 +4,7 @@
  * in a run's metadata when it trains; older runs read it from the manifests beside their dataset.
  */
 import path from 'node:path';
-import { readJsonIfPresent } from '../util/atomic.js';
+import { exists, readJsonIfPresent } from '../util/atomic.js';
 
 export type FaceCut =
   /** A square around the detector's box, `margin` of its longest side on each side. */
@@ -32,7 +32,8 @@ export const TIGHT_CROPS: FaceCut = { method: 'box', margin: TIGHT_CROP_MARGIN }
  */
 export async function datasetFaceCut(data: string | undefined): Promise<{ cut: FaceCut; source: string }> {
   for (const dir of data ? [data, path.join(data, '..')] : []) {
-    if (await readJsonIfPresent(path.join(dir, ALIGN_MANIFEST))) return { cut: { method: 'landmarks' }, source: path.join(dir, ALIGN_MANIFEST) };
+    // Its presence is enough (it lists every image: no need to read it).
+    if (await exists(path.join(dir, ALIGN_MANIFEST))) return { cut: { method: 'landmarks' }, source: path.join(dir, ALIGN_MANIFEST) };
     const file = path.join(dir, PREPARE_MANIFEST);
     const m = await readJsonIfPresent<{ tool?: string; options?: { margin?: number; detect?: boolean; align?: boolean } }>(file);
     if (m?.tool !== 'visemo prepare') continue;
