@@ -111,9 +111,3 @@ export function batchInput(set: DecodedSet, indices: ArrayLike<number>, norm: No
   }
   return tf.tensor4d(out, [indices.length, set.size, set.size, channels]);
 }
-
-export function batchLabels(set: DecodedSet, indices: ArrayLike<number>, numClasses: number): tf.Tensor2D {
-  const out = new Float32Array(indices.length * numClasses);
-  for (let b = 0; b < indices.length; b++) out[b * numClasses + set.labels[indices[b]!]!] = 1;
-  return tf.tensor2d(out, [indices.length, numClasses]);
-}

@@ -43,7 +43,3 @@ export async function datasetFaceCut(data: string | undefined): Promise<{ cut: F
   }
   return { cut: TIGHT_CROPS, source: 'tight crops (FER2013, CK+)' };
 }
-
-export function describeFaceCut(cut: FaceCut): string {
-  return cut.method === 'landmarks' ? 'aligned by landmarks' : `box, margin ${cut.margin}`;
-}

@@ -1,7 +1,8 @@
 /**
- * The loss side of the training recipe: label smoothing and class weights for rare classes
- * (FER2013 has 436 disgust images against 7,215 happy ones). tfjs' trainOnBatch takes no class
- * weights, so they enter through the loss: each example's cross-entropy times its class's weight.
+ * The loss side of the training recipe: class weights for rare classes (FER2013 has 436 disgust
+ * images against 7,215 happy ones). tfjs' trainOnBatch takes no class weights, so they enter
+ * through the loss: each example's cross-entropy times its class's weight. (Label smoothing is part
+ * of the batch targets: teacher.ts's mixTargets.)
  */
 import { tf } from '../engine/tf.js';
 import type { ClassWeightMode } from '../config/recipe.js';
@@ -20,13 +21,6 @@ export function classWeightValues(labels: ArrayLike<number>, numClasses: number,
     const w = labels.length / (present * c);
     return mode === 'sqrt' ? Math.sqrt(w) : w;
   });
-}
-
-/** Targets with `epsilon` of their mass spread evenly over the classes: y·(1−ε) + ε/k. */
-export function smoothLabels(y: tf.Tensor2D, epsilon: number): tf.Tensor2D {
-  if (!(epsilon > 0)) return y;
-  const k = y.shape[1];
-  return tf.tidy(() => tf.add(tf.mul(y, 1 - epsilon), epsilon / k));
 }
 
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
