@@ -55,14 +55,19 @@ export async function teacherTargets(items: ImageItem[], classes: string[], spec
       const key = await teacherKey(classifier);
       const file = path.join(cacheDir, `${key}.json`);
       const cache: CacheFile = (await readJson<CacheFile>(file).catch(() => null)) ?? { teacher: classifier.source, classes: classifier.classes, probs: {} };
-      const todo = items.filter((_, i) => !cache.probs[hashes[i]!]);
-      if (todo.length > 0) {
-        log(`teacher ${name}: ${todo.length} of ${items.length} images to score (${items.length - todo.length} cached in ${file})`);
-        const todoHashes = items.map((_, i) => hashes[i]!).filter((h) => !cache.probs[h]);
-        const { set, skipped } = await decodeItems(todo, [], classifier.inputSize, { label: `teacher ${name} decoding` });
+      // One image per uncached content: a file linked several times (oversampled data) is scored once.
+      const missing = new Map<string, ImageItem>();
+      items.forEach((it, i) => {
+        if (!cache.probs[hashes[i]!] && !missing.has(hashes[i]!)) missing.set(hashes[i]!, it);
+      });
+      if (missing.size > 0) {
+        const uncached = items.filter((_, i) => !cache.probs[hashes[i]!]).length;
+        log(`teacher ${name}: ${uncached} of ${items.length} images to score (${items.length - uncached} cached in ${file})`);
+        const { set, skipped } = await decodeItems([...missing.values()], [], classifier.inputSize, { label: `teacher ${name} decoding` });
         if (skipped.length > 0) throw new VisemoError(`teacher ${name}: cannot read ${skipped[0]!.path}: ${skipped[0]!.reason}`, 'remove or fix the file');
         const probs = await classifyInChunks(classifier, set, name);
-        probs.forEach((p, i) => (cache.probs[todoHashes[i]!] = Array.from(p, (v) => Number(v.toPrecision(6)))));
+        const keys = [...missing.keys()];
+        probs.forEach((p, i) => (cache.probs[keys[i]!] = Array.from(p, (v) => Number(v.toPrecision(6)))));
         await fs.mkdir(cacheDir, { recursive: true });
         await writeJsonAtomic(file, cache);
       } else log(`teacher ${name}: all ${items.length} images cached in ${file}`);
