@@ -27,6 +27,7 @@ import { createRng, shuffleInPlace } from '../util/random.js';
 import { version } from '../version.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from './augment.js';
 import { findCheckpoint, replaceCheckpoint } from './checkpoint.js';
+import { withStepDropout } from './dropout-masks.js';
 import { initWeightsFrom } from './init-weights.js';
 import { classWeightValues, weightedCrossentropy } from './loss.js';
 import { learningRateAt, setLearningRate } from './schedule.js';
@@ -322,7 +323,8 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
     const idx = order.slice(s * batchSize, (s + 1) * batchSize);
     const x = augment ? batchInput(augmentBatch(train, idx, augment, augRng), idx.map((_, k) => k), ctx.norm, channels) : batchInput(train, idx, ctx.norm, channels);
     const y = tf.tensor2d(mixTargets(train.labels, ctx.numClasses, ctx.labelSmoothing, ctx.teacher, idx), [idx.length, ctx.numClasses]);
-    const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+    const step = (ctx.epoch - 1) * steps + s;
+    const [loss, acc] = (await withStepDropout(model, step, () => model.trainOnBatch(x, y))) as number[];
     x.dispose();
     y.dispose();
     lossSum += loss! * idx.length;
