@@ -49,4 +49,12 @@ test('wild-data links FER2013, SFEW, facial_expressions and CK+, holding people,
   assert.match(log, /wild7\/train: \d+ FER2013 \+ 3 × \d+ SFEW/);
   const sfewTrainLinks = (await Promise.all(SEVEN.map((c) => fs.readdir(path.join(out, 'wild7', 'train', c))))).flat().filter((f) => /-c[123]\.jpg$/.test(f) && !/^S\d+_/.test(f));
   assert.equal(sfewTrainLinks.length, 3 * Number(/3 × (\d+) SFEW/.exec(log)![1]), 'each SFEW training image is linked three times');
+  // The ablations' lite mix: wild7 with a quarter of its FER2013 images, nothing from outside it.
+  const lite = await groups(path.join(out, 'wild7-lite', 'train'));
+  assert.deepEqual(lite.sfew, train.sfew);
+  assert.deepEqual(lite.fe, train.fe);
+  assert.deepEqual(lite.ck, train.ck);
+  assert.deepEqual(overlap(lite.fer!, train.fer!).length, lite.fer!.size, 'lite FER2013 images are wild7 training images');
+  assert.ok(Math.abs(lite.fer!.size / train.fer!.size - 0.25) < 0.01, `${lite.fer!.size} of ${train.fer!.size} FER2013 images`);
+  assert.deepEqual(await groups(path.join(out, 'wild7-lite', 'val')), val);
 });
