@@ -32,11 +32,14 @@ interface ServeBenchOptions {
   requests: number;
   rounds: number;
   bombs: number;
+  levers: boolean;
   out: string;
 }
 
 interface ServerUnderTest {
   label: string;
+  /** Timed in the throughput rounds (else only in the image-bomb bursts). */
+  throughput: boolean;
   args: string[];
   child: ChildProcess;
   url: string;
@@ -64,14 +67,18 @@ async function testImage(): Promise<{ image: Buffer; what: string }> {
   return { image, what: '640×400 PNG of noise (no ../shared/datasets/ckplus48): no faces, the same detector work' };
 }
 
+/** One upload; a connection error counts as status 0 (named on stderr), not as a failed bench. */
 function post(url: string, body: Buffer, agent: http.Agent): Promise<{ status: number; ms: number }> {
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = http.request(`${url}api/recognize`, { method: 'POST', agent, headers: { 'Content-Type': 'image/png', 'Content-Length': body.length } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      process.stderr.write(`bench: POST ${url}api/recognize: ${err.message}\n`);
+      resolve({ status: 0, ms: performance.now() - t0 });
+    });
     req.end(body);
   });
 }
@@ -98,7 +105,7 @@ async function load(url: string, body: Buffer, count: number, concurrency: numbe
 }
 
 /** Starts `visemo serve` from source on a free port; resolves with its URL. */
-async function startServe(label: string, args: string[], runsDir: string): Promise<ServerUnderTest> {
+async function startServe(label: string, args: string[], runsDir: string, throughput: boolean): Promise<ServerUnderTest> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'serve', '--port', '0', '--quiet', '--runs', runsDir, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -109,7 +116,7 @@ async function startServe(label: string, args: string[], runsDir: string): Promi
     });
     child.once('exit', (code) => reject(new Error(`visemo serve ${args.join(' ')} exited with ${code} before listening`)));
   });
-  return { label, args, child, url, latencies: [], wallMs: 0, cpuSeconds: 0, errors: 0 };
+  return { label, throughput, args, child, url, latencies: [], wallMs: 0, cpuSeconds: 0, errors: 0 };
 }
 
 /** The process's resident memory now and at its peak (MB), from /proc. */
@@ -130,38 +137,82 @@ const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
+/**
+ * Would batching concurrent requests through one model call help? In this process, on the wasm
+ * backend the server uses: the SSD detector's forward pass per image at batch 1 and 4 (face-api's
+ * own net, fed a batch), and the emotion model per face at batch 1 and 16.
+ */
+async function batchingLevers(image: Buffer): Promise<{ detectMsPerImage: Record<string, number>; classifyMsPerFace: Record<string, number> }> {
+  const { createRequire } = await import('node:module');
+  const { tf } = await import('../src/engine/tf.js');
+  const { EmotionRecognizer } = await import('../src/inference/recognizer.js');
+  const { toRgb } = await import('../src/image/decode.js');
+  const { faceApiModelDir } = await import('../src/image/face-detector.js');
+  const recognizer = await EmotionRecognizer.load();
+  const rgb = await toRgb(image);
+  const faces = await recognizer.recognize(image);
+  const crops = await recognizer.cutFaces(rgb, faces.length ? faces.map((f) => f.box) : [{ x: 0, y: 0, width: 200, height: 200 }]);
+  const api = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  const net = api.nets.ssdMobilenetv1;
+  if (!net.isLoaded) await net.loadFromDisk(faceApiModelDir());
+  const detectMsPerImage: Record<string, number> = {};
+  for (const batch of [1, 4, 1, 4]) {
+    const inputs = Array.from({ length: batch }, () => tf.tensor3d(Int32Array.from(rgb.data), [rgb.height, rgb.width, 3], 'int32'));
+    const t0 = performance.now();
+    const out = net.forwardInput(await api.toNetInput(inputs));
+    await out.scores[0].data();
+    detectMsPerImage[batch] = (performance.now() - t0) / batch; // the second pass of each batch size is kept (the first warms up)
+    tf.dispose([...inputs, ...out.boxes, ...out.scores]);
+  }
+  const classifyMsPerFace: Record<string, number> = {};
+  for (const batch of [1, 16, 1, 16]) {
+    const set = Array.from({ length: batch }, (_, i) => crops[i % crops.length]!);
+    const t0 = performance.now();
+    for (let k = 0; k < 4; k++) recognizer.classifyCrops(set);
+    classifyMsPerFace[batch] = (performance.now() - t0) / (4 * batch);
+  }
+  recognizer.dispose({ faceNets: true });
+  return { detectMsPerImage, classifyMsPerFace };
+}
+
 const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 export async function benchServe(opts: ServeBenchOptions): Promise<void> {
   const loadAtStart = os.loadavg();
   const { image, what } = await testImage();
   const runsDir = await mkdtemp(path.join(os.tmpdir(), 'visemo-bench-serve-'));
-  const configs: [string, string[]][] = [
-    ['today: --workers 0, no decode bound', ['--workers', '0', '--decode-budget', '100000']],
-    ...opts.workers.map((n): [string, string[]] => [`--workers ${n}`, ['--workers', String(n)]]),
+  const configs: [string, string[], boolean][] = [
+    ['today: --workers 0, no decode bound', ['--workers', '0', '--decode-budget', '100000'], true],
+    ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n}`, ['--workers', String(n)], true]),
   ];
+  // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
+  if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
   console.log(`image: ${what}; ${opts.rounds} rounds of ${opts.requests} requests per server at concurrency ${opts.concurrency}, alternating`);
   console.log(`machine: ${cpus().length} cores, load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start`);
   const servers: ServerUnderTest[] = [];
   try {
-    for (const [label, args] of configs) servers.push(await startServe(label, args, runsDir));
+    for (const [label, args, throughput] of configs) servers.push(await startServe(label, args, runsDir, throughput));
+    const timed = servers.filter((s) => s.throughput);
     // Warm up: every worker loads the model and the detector on its first request.
     for (const s of servers) {
       const n = Math.max(1, Number(s.args[1]));
-      for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: n }, () => post(s.url, image, http.globalAgent)));
+      const agent = new http.Agent({ keepAlive: false });
+      for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: n }, () => post(s.url, image, agent)));
     }
     for (let round = 0; round < opts.rounds; round++) {
-      for (const s of servers) {
+      for (const s of timed) {
         const cpu0 = cpuSecondsOf(s.child.pid!);
         const r = await load(s.url, image, opts.requests, opts.concurrency);
         s.cpuSeconds += cpuSecondsOf(s.child.pid!) - cpu0;
-        s.latencies.push(...r.latencies);
+        // Requests answered 200 count; any other answer (or a reset connection) is an error.
+        const ok = r.latencies.filter((_, i) => r.statuses[i] === 200);
+        s.latencies.push(...ok);
         s.wallMs += r.wallMs;
-        s.errors += r.statuses.filter((x) => x !== 200).length;
-        console.log(`round ${round + 1}, ${s.label}: ${fmt((1000 * r.latencies.length) / r.wallMs, 2)} req/s`);
+        s.errors += r.statuses.length - ok.length;
+        console.log(`round ${round + 1}, ${s.label}: ${fmt((1000 * ok.length) / r.wallMs, 2)} req/s${ok.length < r.statuses.length ? ` (${r.statuses.length - ok.length} failed)` : ''}`);
       }
     }
-    const rows = servers.map((s) => ({
+    const rows = timed.map((s) => ({
       server: s.label,
       args: s.args,
       requests: s.latencies.length,
@@ -169,7 +220,7 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
       requestsPerSecond: (1000 * s.latencies.length) / s.wallMs,
       p50Ms: percentile(s.latencies, 50),
       p99Ms: percentile(s.latencies, 99),
-      cpuSecondsPerRequest: s.cpuSeconds / s.latencies.length,
+      cpuSecondsPerRequest: s.cpuSeconds / (s.latencies.length + s.errors),
       coresUsed: s.cpuSeconds / (s.wallMs / 1000),
       ...memoryOf(s.child.pid!),
     }));
@@ -202,6 +253,14 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
         }
       }
     }
+    let levers: Awaited<ReturnType<typeof batchingLevers>> | null = null;
+    if (opts.levers) {
+      for (const s of servers) s.child.kill('SIGTERM');
+      levers = await batchingLevers(image);
+      const d = levers.detectMsPerImage;
+      const c = levers.classifyMsPerFace;
+      console.log(`\nbatching, in one thread: detector ${fmt(d[1]!)} ms per image at batch 1, ${fmt(d[4]!)} at batch 4 (${fmt(100 * (1 - d[4]! / d[1]!))}% less); emotion model ${fmt(c[1]!, 1)} ms per face at batch 1, ${fmt(c[16]!, 1)} at batch 16`);
+    }
     const loadAtEnd = os.loadavg();
     console.log(`\nload average ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores): ratios within this run compare; absolute figures depend on the machine's other load`);
     await writeJsonAtomic(opts.out, {
@@ -211,6 +270,7 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
       config: { image: what, concurrency: opts.concurrency, requestsPerRound: opts.requests, rounds: opts.rounds, bombs: opts.bombs },
       results: rows,
       bursts,
+      batching: levers,
     });
     console.log(`written ${opts.out}`);
   } finally {
@@ -230,6 +290,7 @@ export function addServeBench(program: Command): void {
     .option('--requests <n>', 'requests per server per round', (v) => Number(v), 24)
     .option('--rounds <n>', 'rounds, alternating between the servers', (v) => Number(v), 2)
     .option('--bombs <n>', 'concurrent posts per image-bomb burst (0: no bursts)', (v) => Number(v), 8)
+    .option('--no-levers', 'skip timing the detector and the emotion model at batch 1 and in batches')
     .action(async (o: Omit<ServeBenchOptions, 'out'>) => {
       const out = (program.opts().out as string | undefined) ?? 'runs/bench/serve.json';
       await benchServe({ ...o, out });

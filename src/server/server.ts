@@ -65,7 +65,7 @@ export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
 /** Two images at the 64-megapixel limit: about 0.4 GB of decoded RGB with sharp's own buffers on top. */
 export const DEFAULT_PIXEL_BUDGET = 128_000_000;
 export const DEFAULT_MAX_PENDING = 32;
-/** Each worker holds a tfjs engine and its models (about 150 MB): one per core, at most 8. */
+/** Each worker holds a tfjs engine, the detector and its models (about 200 MB once loaded): one per core, at most 8. */
 export const MAX_DEFAULT_WORKERS = 8;
 
 /** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
