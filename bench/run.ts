@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- train | predict`: step time of the paper's CNN on each available backend
+ * `npm run bench -- train | predict | serve` (serve: the web app's server under load, bench/serve.ts).
+ * train, predict: step time of the paper's CNN on each available backend
  * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
  * as JSON. Batches come from a uint8 image cache through training's own code (batchInput,
  * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
@@ -18,6 +19,7 @@ import { mixTargets } from '../src/training/teacher.js';
 import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { createRng } from '../src/util/random.js';
+import { addServeBench } from './serve.js';
 
 const TRAIN_IMAGES = 11475; // the paper's training set
 const CACHE_IMAGES = 256;
@@ -337,5 +339,7 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
       await main(mode, { ...o, out: o.out ?? `runs/bench/${mode}.json` } as Options);
     });
 }
+
+addServeBench(program);
 
 await program.parseAsync(process.argv);

@@ -237,3 +237,70 @@ describe('server under a hostile client', { skip }, () => {
     }
   });
 });
+
+describe('server under concurrent requests', { skip }, () => {
+  let runs: string;
+  let image: Buffer;
+  const post = (url: string, body: Buffer) => request(url, 'POST', '/api/recognize', body, { 'Content-Type': 'image/png' });
+
+  before(async () => {
+    runs = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-concurrent-'));
+    image = await composite(640, 400, [
+      { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
+      { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
+    ]);
+  });
+  after(() => fs.rm(runs, { recursive: true, force: true }));
+
+  it('recognises concurrent uploads on more than one worker, as the server thread itself does', async () => {
+    const pooled = await startServer({ port: 0, runsDir: runs, workers: 2 });
+    const inline = await startServer({ port: 0, runsDir: runs, workers: 0 });
+    try {
+      assert.equal(pooled.pool?.size, 2);
+      assert.equal(inline.pool, null);
+      await pooled.pool!.ready();
+      const replies = await Promise.all([0, 1, 2, 3].map(() => post(pooled.url, image)));
+      for (const r of replies) assert.equal(r.status, 200, r.body.toString());
+      assert.ok(pooled.pool!.served.filter((n) => n > 0).length >= 2, `served per worker: ${pooled.pool!.served.join(', ')}`);
+      const reference = await post(inline.url, image);
+      assert.equal(reference.status, 200);
+      assert.equal((json(reference).faces as unknown[]).length, 2);
+      for (const r of replies) assert.deepEqual(json(r), json(reference));
+    } finally {
+      await Promise.all([pooled.close(), inline.close()]);
+    }
+  });
+
+  it('answers 503 beyond --max-pending before reading the body, and decodes within the pixel budget', async () => {
+    const pixels = 640 * 400;
+    const srv = await startServer({ port: 0, runsDir: runs, workers: 0, maxPending: 1, pixelBudget: pixels });
+    try {
+      const { port } = new URL(srv.url);
+      const net = await import('node:net');
+      // A stalled upload holds the one place.
+      const stalled = net.connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+      stalled.write(`POST /api/recognize HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\n0123456789`);
+      while (srv.admission.inProgress < 1) await new Promise((r) => setTimeout(r, 20));
+      const busy = await post(srv.url, image);
+      assert.equal(busy.status, 503, busy.body.toString());
+      assert.match(String(json(busy).error), /the server is busy: 1 recognition requests are in progress/);
+      assert.match(String(json(busy).hint), /--max-pending/);
+      assert.equal(busy.headers['retry-after'], '1');
+      stalled.destroy();
+      while (srv.admission.inProgress > 0) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await srv.close();
+    }
+    // Three uploads at once, room to decode one: they take turns (the server's own thread would otherwise decode all three together).
+    const budgeted = await startServer({ port: 0, runsDir: runs, workers: 0, pixelBudget: pixels });
+    try {
+      const replies = await Promise.all([0, 1, 2].map(() => post(budgeted.url, image)));
+      for (const r of replies) assert.equal(r.status, 200, r.body.toString());
+      assert.equal(budgeted.admission.peakPixels, pixels);
+      assert.equal(budgeted.admission.pixelsInFlight, 0);
+    } finally {
+      await budgeted.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { DATA_DEFAULTS, RECIPE_DEFAULTS } from '../config/recipe.js';
 import { runCli } from '../../test/helpers.js';
-import { addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, unitOption, type TrainingCliOptions } from './options.js';
+import { addServeLoadOptions, addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, unitOption, type TrainingCliOptions } from './options.js';
 
 const parse = (args: string[]): TrainingCliOptions => {
   const cmd = addTrainingOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} }));
@@ -52,4 +52,14 @@ test('the CLI: usage errors exit 2, help exits 0 and ends with the exit status a
     assert.match(r.stderr, /error: /);
   }
   assert.equal(runCli(['--version']).code, 0);
+});
+
+test("serve's load options: workers from 0 (the server's own thread), a budget in megapixels, a pending limit", () => {
+  const parseServe = (args: string[]) => addServeLoadOptions(new Command('s').exitOverride().configureOutput({ writeErr: () => {} })).parse(['node', 's', ...args]).opts();
+  const defaults = parseServe([]);
+  assert.ok(defaults.workers >= 1 && defaults.workers <= 8);
+  assert.deepEqual({ ...defaults, workers: 0 }, { workers: 0, decodeBudget: 128, maxPending: 32 });
+  assert.deepEqual(parseServe(['--workers', '0', '--decode-budget', '64', '--max-pending', '4']), { workers: 0, decodeBudget: 64, maxPending: 4 });
+  assert.throws(() => parseServe(['--workers', '-1']), /--workers must be an integer from 0 to 64/);
+  assert.throws(() => parseServe(['--max-pending', '0']), /--max-pending must be an integer of at least 1/);
 });

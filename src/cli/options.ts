@@ -18,6 +18,7 @@ import { parseClassOption } from '../data/classes.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/backend.js';
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine } from '../util/errors.js';
+import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
 
 /** Help text of --tta, shared by evaluate and predict. */
 export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
@@ -172,4 +173,24 @@ export function dataRecipeFromCli(o: TrainingCliOptions): DataRecipe {
     limitPerClass: o.limitPerClass,
     unlabeled: o.unlabeled,
   };
+}
+
+/** `visemo serve`'s options for recognition under load. */
+export interface ServeLoadCliOptions {
+  workers: number;
+  /** Megapixels. */
+  decodeBudget: number;
+  maxPending: number;
+}
+
+export function addServeLoadOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--workers <n>',
+      `worker threads that run POST /api/recognize, each with its own tfjs engine: one per core by default, at most ${MAX_DEFAULT_WORKERS}; 0 runs them in the server's own thread, one at a time`,
+      intOption('--workers', 0, 64),
+      defaultWorkers(),
+    )
+    .option('--decode-budget <megapixels>', 'megapixels decoded at once over all requests (each image weighed from its header); requests beyond it wait their turn', intOption('--decode-budget', 1), DEFAULT_PIXEL_BUDGET / 1e6)
+    .option('--max-pending <n>', 'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read', intOption('--max-pending', 1), DEFAULT_MAX_PENDING);
 }

@@ -39,6 +39,19 @@ function tensorToRaw(t: tf.Tensor3D): RawImage {
  */
 export const MAX_INPUT_PIXELS = 64_000_000;
 
+/**
+ * An encoded image's (or image file's) width and height, read from its header: nothing is
+ * decoded. Over MAX_INPUT_PIXELS it is refused with its size; an unreadable header is an error.
+ * The server uses it to weigh an upload before any worker decodes it.
+ */
+export async function encodedImageSize(bytes: Buffer | string): Promise<{ width: number; height: number; pixels: number }> {
+  const { width = 0, height = 0 } = await sharp(bytes).metadata();
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new Error(`the image is ${width}×${height} (${(width * height / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`);
+  }
+  return { width, height, pixels: width * height };
+}
+
 /** A sharp pipeline over any input (raw and tensor inputs are described to sharp, files and bytes decoded). */
 async function sharpOf(input: ImageInput): Promise<Sharp> {
   if (isTensor(input)) input = tensorToRaw(input);
@@ -49,10 +62,7 @@ async function sharpOf(input: ImageInput): Promise<Sharp> {
     return sharpRaw(input);
   }
   const bytes = input instanceof ArrayBuffer ? Buffer.from(input) : input instanceof Uint8Array && !Buffer.isBuffer(input) ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input;
-  const { width = 0, height = 0 } = await sharp(bytes).metadata();
-  if (width * height > MAX_INPUT_PIXELS) {
-    throw new Error(`the image is ${width}×${height} (${(width * height / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`);
-  }
+  await encodedImageSize(bytes);
   // failOn 'error': a truncated file is an error rather than a half-grey image. rotate(): turn
   // the pixels as the EXIF orientation says, so boxes and crops match the image viewers show.
   return sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).rotate();

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { faceApiModelDir } from '../image/face-detector.js';
@@ -14,10 +15,13 @@ import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel }
 import { RUN_FILES } from '../model/run-files.js';
 import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
 import { firstLine, VisemoError } from '../util/errors.js';
+import { encodedImageSize } from '../image/decode.js';
+import { Admission, BusyError } from './admission.js';
+import { RecognizerCache, runRecognizeJob, type RecognizeJob, type RecognizeOutcome } from './recognize-job.js';
+import { WorkerPool } from './worker-pool.js';
 import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
 import { BUNDLE_FILE, ensureWebBundle, WEB_BUILD_DIR, WEB_SOURCE_DIR } from './web-bundle.js';
-import type { EmotionRecognizer } from '../inference/recognizer.js';
 import type { ModelInfo } from './api-types.js';
 
 export interface ServerOptions {
@@ -33,6 +37,15 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** A request body must arrive within this many milliseconds (default 30 s): a stalled upload is answered 408 and closed. */
   bodyTimeoutMs?: number;
+  /**
+   * Recognition worker threads, each with its own tfjs engine (default: defaultWorkers(), from the
+   * core count). 0 recognises in the server's own thread, one request at a time, as before.
+   */
+  workers?: number;
+  /** Pixels decoded at once at most, over all requests (default 128 megapixels); beyond it requests wait. */
+  pixelBudget?: number;
+  /** Recognition requests in progress at most (default 32); beyond it requests are answered 503 at once. */
+  maxPending?: number;
 }
 
 export interface RunningServer {
@@ -40,11 +53,25 @@ export interface RunningServer {
   /** Bound beyond loopback: reachable from other machines. */
   exposed: boolean;
   server: http.Server;
+  /** The recognition workers (null with workers: 0). */
+  pool: WorkerPool<RecognizeJob, RecognizeOutcome> | null;
+  /** What the server takes on at once: requests in progress and pixels decoding. */
+  admission: Admission;
   close(): Promise<void>;
 }
 
 export const DEFAULT_PORT = 8321;
 export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
+/** Two images at the 64-megapixel limit: about 0.4 GB of decoded RGB with sharp's own buffers on top. */
+export const DEFAULT_PIXEL_BUDGET = 128_000_000;
+export const DEFAULT_MAX_PENDING = 32;
+/** Each worker holds a tfjs engine, the detector and its models (about 200 MB once loaded): one per core, at most 8. */
+export const MAX_DEFAULT_WORKERS = 8;
+
+/** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_WORKERS));
+}
 
 const require = createRequire(import.meta.url);
 const WASM_DIR = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
@@ -131,8 +158,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const host = opts.host ?? '127.0.0.1';
   const runsDir = path.resolve(opts.runsDir ?? 'runs');
   const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD;
+  const workers = opts.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a whole number of at least 0, got ${workers}`);
+  const admission = new Admission({ maxPending: opts.maxPending ?? DEFAULT_MAX_PENDING, pixelBudget: opts.pixelBudget ?? DEFAULT_PIXEL_BUDGET });
   await ensureWebBundle();
-  const recognizers = new Map<string, Promise<EmotionRecognizer>>();
+  // The recognisers live in the workers, or (workers 0) here.
+  const pool = workers > 0
+    ? new WorkerPool<RecognizeJob, RecognizeOutcome>({
+        size: workers,
+        script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
+        onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
+      })
+    : null;
+  const localRecognizers = pool ? null : new RecognizerCache();
 
   async function models(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];
@@ -148,7 +186,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     return out;
   }
 
-  async function recognizerFor(model: string | null): Promise<EmotionRecognizer> {
+  /** The model folder a request names: bundled names and runs inside the runs folder only. */
+  async function modelDirFor(model: string | null): Promise<string> {
     // Only bundled names and runs inside the runs folder: a request never names an arbitrary path.
     let key: string | undefined;
     if (model?.startsWith('runs/')) {
@@ -160,18 +199,45 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (!Object.hasOwn(BUNDLED_MODELS, model)) throw new HttpError(404, `no model '${model}'`, 'GET /api/models lists the models');
       key = model;
     }
-    let dir: string;
     try {
-      dir = (await resolveModel(key)).dir;
+      // One recogniser per model folder (per worker), however the request spelled it.
+      return (await resolveModel(key)).dir;
     } catch (err) {
       throw new HttpError(404, err instanceof VisemoError ? err.message : String(err), 'GET /api/models lists the models');
     }
-    // One recogniser per model folder, however the request spelled it.
-    if (!recognizers.has(dir)) {
-      const { EmotionRecognizer } = await import('../inference/recognizer.js');
-      recognizers.set(dir, EmotionRecognizer.load({ model: dir }));
+  }
+
+  async function recognize(req: http.IncomingMessage, model: string | null): Promise<RecognizeOutcome> {
+    // Counted from arrival, before the body is read: beyond --max-pending, 503 at once.
+    let leave: () => void;
+    try {
+      leave = admission.enter();
+    } catch (err) {
+      if (err instanceof BusyError) throw new HttpError(503, err.message, 'retry in a moment, or start the server with a larger --max-pending');
+      throw err;
     }
-    return recognizers.get(dir)!;
+    try {
+      const body = await readBody(req, maxUpload, opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+      if (body.length === 0) throw new HttpError(400, 'empty body', 'send an image file as the request body');
+      // Weighed from its header (an image bomb is refused here, undecoded), then decoded within the pixel budget.
+      let pixels: number;
+      try {
+        pixels = (await encodedImageSize(body)).pixels;
+      } catch (err) {
+        throw new HttpError(400, `not a readable image: ${firstLine(err)}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
+      }
+      const dir = await modelDirFor(model);
+      // A buffer of its own, moved (not copied) to the worker.
+      const image = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? new Uint8Array(body.buffer) : new Uint8Array(body);
+      const release = await admission.reserve(pixels);
+      try {
+        return pool ? await pool.run({ dir, image }, [image.buffer as ArrayBuffer]) : await runRecognizeJob(localRecognizers!, { dir, image });
+      } finally {
+        release();
+      }
+    } finally {
+      leave();
+    }
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -184,16 +250,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the image bytes as the body', "curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL");
       const type = req.headers['content-type'] ?? '';
       if (!/^(image\/|application\/octet-stream)/.test(type)) throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
-      const body = await readBody(req, maxUpload, opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
-      if (body.length === 0) throw new HttpError(400, 'empty body', 'send an image file as the request body');
-      const recognizer = await recognizerFor(url.searchParams.get('model'));
-      let faces;
-      try {
-        faces = await recognizer.recognize(body);
-      } catch (err) {
-        throw new HttpError(400, `not a readable image: ${firstLine(err)}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
-      }
-      return sendJson(res, 200, { model: recognizer.modelName, classes: recognizer.classes, faces });
+      const outcome = await recognize(req, url.searchParams.get('model'));
+      if (!outcome.ok) throw new HttpError(outcome.status, outcome.message, outcome.status === 400 ? 'send a JPEG, PNG, WebP, TIFF or GIF file' : undefined);
+      return sendJson(res, 200, outcome.body);
     }
     if (!get) throw new HttpError(405, `${req.method} is not allowed here`, 'the page and its files are read with GET');
     if (p === '/' || p === '/index.html') return sendFile(req, res, path.join(WEB_SOURCE_DIR, 'index.html'), { 'Content-Security-Policy': PAGE_CSP });
@@ -234,7 +293,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error).message}`);
         if (res.headersSent) return void res.destroy();
         // After a refused upload the rest of the body is not read: close the connection.
-        if (e.status === 413 || e.status === 408) res.setHeader('Connection', 'close');
+        if (e.status === 413 || e.status === 408 || e.status === 503) res.setHeader('Connection', 'close');
+        if (e.status === 503) res.setHeader('Retry-After', '1');
         sendJson(res, e.status, { error: e.message, ...(e.hint ? { hint: e.hint } : {}), status: e.status });
       })
       .finally(() => opts.log?.(`${req.method} ${req.url} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`));
@@ -247,17 +307,24 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       reject(err.code === 'EADDRINUSE' ? new VisemoError(`port ${opts.port ?? DEFAULT_PORT} on ${host} is already in use`, 'pass another --port, or --port 0 for any free one') : err),
     );
     server.listen(opts.port ?? DEFAULT_PORT, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await pool?.close();
+    throw err;
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${displayHost(host)}:${port}/`,
     exposed: !LOOPBACK.has(host),
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    pool,
+    admission,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await pool?.close();
+    },
   };
 }
 

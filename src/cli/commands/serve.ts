@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { intOption } from '../options.js';
+import { addServeLoadOptions, intOption, type ServeLoadCliOptions } from '../options.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServeLoadCliOptions {
   host: string;
   port: number;
   runs: string;
@@ -21,11 +21,19 @@ export function registerServe(program: Command): void {
     .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
     .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
     .option('--quiet', 'do not log requests');
-  addHelpFooter(cmd, { examples: ['visemo serve', 'visemo serve --port 8080 --runs runs'] }).action(
+  addServeLoadOptions(cmd);
+  addHelpFooter(cmd, {
+    note:
+      'POST /api/recognize runs on --workers threads; a request waits while --decode-budget megapixels are decoding, and is answered 503 when --max-pending are in progress.',
+    examples: ['visemo serve', 'visemo serve --port 8080 --runs runs', 'visemo serve --workers 4 --decode-budget 256'],
+  }).action(
       action(async (o: ServeOptions) => {
         const log = o.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-        const { url, close, exposed } = await startServer({ host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log });
-        process.stdout.write(`visemo web app at ${url} (runs from ${o.runs}/; Ctrl+C to stop)\n`);
+        const { url, close, exposed } = await startServer({
+          host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log,
+          workers: o.workers, pixelBudget: o.decodeBudget * 1_000_000, maxPending: o.maxPending,
+        });
+        process.stdout.write(`visemo web app at ${url} (runs from ${o.runs}/; ${o.workers ? `${o.workers} recognition worker${o.workers > 1 ? 's' : ''}` : 'recognition in the server thread'}; Ctrl+C to stop)\n`);
         if (exposed) {
           process.stderr.write(`visemo: WARNING: listening on ${o.host}, not only on this machine: anyone who can reach it can use the models and read the runs under ${o.runs}/\n`);
         }
