@@ -116,7 +116,7 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       const msPerImage = (performance.now() - t0) / set.labels.length;
       const predicted = probs.map((p) => restrictedArgmax(p, c.classes, classes));
       const metrics = computeMetrics(set.labels, predicted, classes);
-      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image on ${c.runtime})`);
+      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`);
       results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, metrics, msPerImage });
     }
     return {
