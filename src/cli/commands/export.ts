@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from '../../export/export-model.js';
 import { BUNDLED_MODELS } from '../../model/run-folder.js';
@@ -21,8 +22,9 @@ export function registerExport(program: Command): void {
   }).action(
     action(async (model: string, o: { out: string; format: ExportFormat; force?: boolean }) => {
       const r = await exportModel(model, o.out, { format: o.format, force: o.force });
+      const from = path.relative(process.cwd(), r.dir);
       process.stdout.write(
-        `exported ${r.model} (${r.dir}) to ${o.out}: ${(r.bytes / 1e6).toFixed(2)} MB, ONNX opset ${r.opset}, IR version ${r.irVersion}\n` +
+        `exported ${r.model} (${from.startsWith('..') || path.isAbsolute(from) ? r.dir : from}) to ${o.out}: ${(r.bytes / 1e6).toFixed(2)} MB, ONNX opset ${r.opset}, IR version ${r.irVersion}\n` +
           `checked: ${r.check.runtime} and tfjs (${r.check.tfjsBackend}) agree within ${r.check.maxDiff.toExponential(1)} on ${r.check.images} random inputs\n` +
           `metadata_props: ${r.metadataKeys.join(', ')}\n`,
       );
