@@ -2,7 +2,8 @@
  * `npm run bench -- train | predict | serve` (serve: the web app's server under load, bench/serve.ts).
  * train, predict: step time of the paper's CNN on each available backend
  * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
- * as JSON. Batches come from a uint8 image cache through training's own code (batchInput,
+ * as JSON. `predict` also times the same model exported to ONNX on onnxruntime-node ('onnx').
+ * Batches come from a uint8 image cache through training's own code (batchInput,
  * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
  * is reported as the share of the step spent outside the model.
  */
@@ -10,8 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os, { availableParallelism, cpus } from 'node:os';
 import { Command, Option } from 'commander';
-import { batchInput, pixelStats, type DecodedSet } from '../src/data/decoded-set.js';
-import { useBackend, type BackendName } from '../src/engine/backend.js';
+import { batchArray, batchInput, pixelStats, type DecodedSet } from '../src/data/decoded-set.js';
+import { TIGHT_CROPS } from '../src/data/face-cut.js';
+import { activeBackend, useBackend, type BackendName } from '../src/engine/backend.js';
+import { openOnnxSession } from '../src/engine/onnx.js';
+import { modelToOnnx } from '../src/export/onnx-model.js';
+import type { RunMetadata } from '../src/model/run-folder.js';
 import { tf } from '../src/engine/tf.js';
 import { buildPaperCnn } from '../src/model/paper-cnn.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from '../src/training/augment.js';
@@ -31,9 +36,12 @@ const PROFILE_STEPS = 3;
 // OMP_WAIT_POLICY=passive for itself, and that must not decide how the reference runs.
 const USER_ENV = { ...process.env };
 
+/** A tfjs backend, or onnxruntime-node on the exported graph (inference only). */
+type BenchBackend = BackendName | 'onnx';
+
 interface Options {
   sizes: number[];
-  backends: BackendName[];
+  backends: BenchBackend[];
   steps: number;
   warmup: number;
   batch: number;
@@ -201,6 +209,33 @@ async function benchPredict(size: number, backend: string, opts: Options): Promi
   return result as PredictResult;
 }
 
+/** benchPredict's model and batches on onnxruntime-node: the graph `visemo export` writes, fed as predictSetOnnx feeds it. */
+async function benchPredictOnnx(size: number, opts: Options): Promise<PredictResult> {
+  const set = makeCache(size, size);
+  const norm = pixelStats(set, CHANNELS);
+  const rng = createRng(2);
+  if (!activeBackend()) await useBackend('cpu', { quiet: true }); // tfjs only builds the model to export
+  const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
+  const meta = { arch: 'paper', classes: Array.from({ length: CLASSES }, (_, i) => `class${i}`), inputSize: size, channels: CHANNELS, normalisation: norm, faceCut: TIGHT_CROPS } as RunMetadata;
+  const session = await openOnnxSession(modelToOnnx(model, 'bench', meta));
+  model.dispose();
+  const result: Partial<PredictResult> = { size, backend: 'onnx' };
+  for (const batch of [1, 64] as const) {
+    const times: number[] = [];
+    for (let step = 0; step < opts.warmup + opts.steps; step++) {
+      const idx = Array.from({ length: batch }, () => Math.floor(rng() * CACHE_IMAGES));
+      const t0 = performance.now();
+      await session.run(batchArray(set, idx, norm, CHANNELS, 'nchw'), [batch, CHANNELS, size, size]);
+      const t1 = performance.now();
+      if (step >= opts.warmup) times.push(t1 - t0);
+    }
+    const ms = median(times);
+    result[`batch${batch}`] = { ms, imagesPerSecond: (batch * 1000) / ms };
+  }
+  await session.release();
+  return result as PredictResult;
+}
+
 function runPytorch(mode: 'train' | 'predict', opts: Options): { torch: string; results: (TrainResult | PredictResult)[] } | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   // OpenMP's default busy-waiting makes PyTorch many times slower as soon as anything else uses
@@ -262,6 +297,19 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
   const profiles: Record<string, KernelShare[]> = {};
   const skipped: Record<string, string> = {};
   for (const backend of opts.backends) {
+    if (backend === 'onnx') {
+      if (mode === 'train') {
+        skipped.onnx = 'inference only';
+        console.log('onnx: inference only, skipped');
+        continue;
+      }
+      for (const size of opts.sizes) {
+        const result = await benchPredictOnnx(size, opts);
+        rows.push(result);
+        console.log(`onnx ${size}x${size}: batch 1 ${fmt(result.batch1.ms, 2)} ms, batch 64 ${fmt(result.batch64.ms)} ms`);
+      }
+      continue;
+    }
     const got = await useBackend(backend, { quiet: true });
     if (got !== backend) {
       skipped[backend] = `not available (fell back to ${got})`;
@@ -319,7 +367,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const program = new Command('bench')
   .description('training and inference speed of the paper CNN per backend, with the PyTorch reference')
   .addOption(new Option('--sizes <list>', 'input sizes').default([20, 50, 100]).argParser((v) => list(v).map(Number)))
-  .addOption(new Option('--backends <list>', 'tfjs backends to time').default(['native', 'wasm']).argParser(list))
+  .addOption(new Option('--backends <list>', "tfjs backends to time, and 'onnx' (onnxruntime-node; predict only)").argParser(list))
   .option('--steps <n>', 'timed steps per size and backend', (v) => Number(v), 10)
   .option('--warmup <n>', 'untimed steps first', (v) => Number(v), 3)
   .option('--batch <n>', 'training batch size', (v) => Number(v), 32)
@@ -336,7 +384,8 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
     .description(description)
     .action(async () => {
       const o = program.opts();
-      await main(mode, { ...o, out: o.out ?? `runs/bench/${mode}.json` } as Options);
+      const backends = o.backends ?? (mode === 'predict' ? ['native', 'wasm', 'onnx'] : ['native', 'wasm']);
+      await main(mode, { ...o, backends, out: o.out ?? `runs/bench/${mode}.json` } as Options);
     });
 }
 

@@ -21,5 +21,7 @@ if ((${#missing[@]})); then
 fi
 
 # npm ci runs the package's prepare script: the native addon (best effort) and the TypeScript build.
-npm ci --no-audit --no-fund
+# onnxruntime-node ships its CPU library; its install script would fetch CUDA libraries from
+# nuget.org (and fails offline). package.json's allowScripts skips it on npm >= 11.16, this on older npm.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 echo "setup: done"

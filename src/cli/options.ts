@@ -15,7 +15,7 @@ import {
   type TrainRecipe,
 } from '../config/recipe.js';
 import { parseClassOption } from '../data/classes.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../engine/backend.js';
+import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type InferenceBackendChoice } from '../engine/backend.js';
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
@@ -76,6 +76,13 @@ export function fractionOption(name: string): (value: string) => number {
 /** The one --backend option; commands that run the face detector default to wasm, where it is fastest. */
 export function backendOption(defaultBackend: BackendChoice = 'auto', help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
   return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
+}
+
+/** --backend of predict and compare: the tfjs backends, and 'onnx' for the emotion model on onnxruntime-node. */
+export function inferenceBackendOption(defaultBackend: InferenceBackendChoice, help: string): Option {
+  return new Option('--backend <name>', `${help}; 'onnx' runs the emotion model on onnxruntime-node (the same graph visemo export writes), the rest on wasm`)
+    .choices([...INFERENCE_BACKEND_CHOICES])
+    .default(defaultBackend);
 }
 
 /** What the options added by addTrainingOptions parse to. */

@@ -96,18 +96,28 @@ export function pixelStats(set: DecodedSet, channels: 1 | 3): Normalisation {
  * (monochrome replicated to three channels when asked, as the paper did).
  */
 export function batchInput(set: DecodedSet, indices: ArrayLike<number>, norm: Normalisation, channels: 1 | 3): tf.Tensor4D {
+  return tf.tensor4d(batchArray(set, indices, norm, channels), [indices.length, set.size, set.size, channels]);
+}
+
+/**
+ * batchInput's values as a plain array: [n, size, size, channels] ('nhwc', tfjs) or
+ * [n, channels, size, size] ('nchw', the exported ONNX graph's input).
+ */
+export function batchArray(set: DecodedSet, indices: ArrayLike<number>, norm: Normalisation, channels: 1 | 3, layout: 'nhwc' | 'nchw' = 'nhwc'): Float32Array {
   const px = set.size * set.size;
   const out = new Float32Array(indices.length * px * channels);
   const mean = norm.mean[0]!;
   const scale = 1 / (255 * norm.std[0]!);
   const shift = mean / norm.std[0]!;
+  // Where channel c of pixel p goes, relative to the image's start.
+  const [pixelStride, channelStride] = layout === 'nhwc' ? [channels, 1] : [1, px];
   for (let b = 0; b < indices.length; b++) {
     const src = indices[b]! * px;
     const dst = b * px * channels;
     for (let p = 0; p < px; p++) {
       const v = set.pixels[src + p]! * scale - shift;
-      for (let c = 0; c < channels; c++) out[dst + p * channels + c] = v;
+      for (let c = 0; c < channels; c++) out[dst + p * pixelStride + c * channelStride] = v;
     }
   }
-  return tf.tensor4d(out, [indices.length, set.size, set.size, channels]);
+  return out;
 }

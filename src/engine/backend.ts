@@ -10,6 +10,21 @@ export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'wasm', 'cpu'];
 
+/** What runs an emotion model at inference: tfjs (on the active backend) or onnxruntime-node (engine/onnx.ts). */
+export type ModelRuntime = 'tfjs' | 'onnx';
+/** predict's and compare's --backend: a tfjs backend, or 'onnx' for the emotion model on onnxruntime-node. */
+export type InferenceBackendChoice = BackendChoice | 'onnx';
+export const INFERENCE_BACKEND_CHOICES: readonly InferenceBackendChoice[] = [...BACKEND_CHOICES, 'onnx'];
+
+/**
+ * How an inference --backend splits: the emotion model's runtime, and the tfjs backend for what
+ * only tfjs runs (the face detector, face-api.js's expression net). With 'onnx' that is wasm, where
+ * the detector is fastest.
+ */
+export function inferenceBackends(choice: InferenceBackendChoice): { tfjs: BackendChoice; runtime: ModelRuntime } {
+  return choice === 'onnx' ? { tfjs: 'wasm', runtime: 'onnx' } : { tfjs: choice, runtime: 'tfjs' };
+}
+
 /** Each backend's module is loaded only when it is tried: the native one loads a compiled addon. */
 const BACKENDS: Record<BackendName, () => Promise<Backend>> = {
   native: async () => (await import('./native/register.js')).nativeBackend,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PAPER_CLASSES } from '../data/classes.js';
 import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
-import { useBackend, type BackendChoice } from '../engine/backend.js';
+import { inferenceBackends, useBackend, type InferenceBackendChoice } from '../engine/backend.js';
 import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { argmax } from '../util/argmax.js';
@@ -33,8 +33,11 @@ export interface CompareOptions {
   /** At most this many images per class (a seeded choice, the same for every model). */
   limitPerClass?: number;
   seed?: number;
-  /** Default wasm: face-api's depthwise convolutions run natively there, in plain JS on 'native'. */
-  backend?: BackendChoice;
+  /**
+   * Default wasm: face-api's depthwise convolutions run natively there, in plain JS on 'native'.
+   * 'onnx' runs the visemo models on onnxruntime-node (face-api.js on wasm).
+   */
+  backend?: InferenceBackendChoice;
   /** Average each visemo model's output over the image and its mirror (faceapi is run as shipped). */
   tta?: boolean;
   log?: (line: string) => void;
@@ -48,6 +51,8 @@ export interface ModelComparison {
   /** The classes the model outputs (a superset of the compared ones). */
   modelClasses: string[];
   inputSize: number;
+  /** What ran it: 'tfjs wasm' (tfjs and its backend) or 'onnxruntime-node <version>'. */
+  runtime: string;
   metrics: Metrics;
   /** Classification time per image (decoding excluded), milliseconds. */
   msPerImage: number;
@@ -74,14 +79,15 @@ export interface ComparisonResult {
 export async function compareModels(opts: CompareOptions): Promise<ComparisonResult> {
   const log = opts.log ?? (() => {});
   if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models paper,${FACEAPI_MODEL}`);
-  const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
+  const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
+  const backend = await useBackend(tfjs, { quiet: true });
   const { items, split, classes } = await imagesToCompare(opts.data, opts.classes ?? [...PAPER_CLASSES], opts.limitPerClass, opts.seed ?? 42);
   log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
 
   const contenders: Classifier[] = [];
   try {
     for (const name of opts.models) {
-      const c = await loadClassifier(name, { tta: opts.tta === true });
+      const c = await loadClassifier(name, { tta: opts.tta === true, runtime });
       contenders.push(c);
       const missing = classes.filter((k) => !c.classes.includes(k));
       if (missing.length > 0) {
@@ -110,8 +116,8 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       const msPerImage = (performance.now() - t0) / set.labels.length;
       const predicted = probs.map((p) => restrictedArgmax(p, c.classes, classes));
       const metrics = computeMetrics(set.labels, predicted, classes);
-      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image)`);
-      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, metrics, msPerImage });
+      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`);
+      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, metrics, msPerImage });
     }
     return {
       format: COMPARE_FORMAT,
@@ -166,6 +172,7 @@ export function formatComparison(r: ComparisonResult): string {
   return (
     `${r.n} images${r.split ? ' (test split)' : ''} of ${r.data}${r.tta ? '; visemo models with flip averaging' : ''}\n` +
     `images per class: ${support}\n\n${table}\n\n` +
-    'R: recall of the class. Each model picks the most probable of these classes; others it knows are ignored.'
+    'R: recall of the class. Each model picks the most probable of these classes; others it knows are ignored.' +
+    (r.models.some((m) => !m.runtime.startsWith('tfjs')) ? `\nRun on: ${r.models.map((m) => `${m.model} ${m.runtime}`).join(', ')}.` : '')
   );
 }

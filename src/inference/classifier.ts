@@ -4,9 +4,9 @@
  * `faceapi` (face-api.js's expression net as shipped in @vladmandic/face-api).
  */
 import type { DecodedSet } from '../data/decoded-set.js';
-import { predictSet } from '../model/predict-set.js';
+import { activeBackend, type ModelRuntime } from '../engine/backend.js';
+import { loadEmotionNet } from './emotion-net.js';
 import { loadFaceApiExpressionNet } from './faceapi-expression.js';
-import { loadEmotionModel } from '../model/model-io.js';
 
 export const FACEAPI_MODEL = 'faceapi';
 
@@ -16,12 +16,17 @@ export interface Classifier {
   source: string;
   classes: string[];
   inputSize: number;
+  /** What runs it: 'tfjs wasm' (tfjs and its backend), or 'onnxruntime-node <version>'. */
+  runtime: string;
   classify(set: DecodedSet): Promise<Float32Array[]>;
   dispose(): void;
 }
 
-/** Loads a classifier by name; `tta` averages a visemo model over each crop and its mirror (faceapi runs as shipped). */
-export async function loadClassifier(name: string, opts: { tta?: boolean } = {}): Promise<Classifier> {
+/**
+ * Loads a classifier by name; `tta` averages a visemo model over each crop and its mirror, `runtime`
+ * runs it on onnxruntime-node (faceapi runs on tfjs as shipped).
+ */
+export async function loadClassifier(name: string, opts: { tta?: boolean; runtime?: ModelRuntime } = {}): Promise<Classifier> {
   if (name === FACEAPI_MODEL) {
     const net = await loadFaceApiExpressionNet();
     return {
@@ -29,19 +34,20 @@ export async function loadClassifier(name: string, opts: { tta?: boolean } = {})
       source: 'face-api.js expression net (@vladmandic/face-api, model/face_expression_model)',
       classes: net.classes,
       inputSize: net.inputSize,
+      runtime: `tfjs ${activeBackend() ?? ''}`.trim(),
       classify: (set) => net.classifyGray(splitPixels(set)),
       dispose: () => {},
     };
   }
-  const loaded = await loadEmotionModel(name);
-  const { normalisation, channels } = loaded.metadata;
+  const net = await loadEmotionNet(name, opts.runtime);
   return {
     name,
-    source: loaded.dir,
-    classes: loaded.metadata.classes,
-    inputSize: loaded.metadata.inputSize,
-    classify: async (set) => predictSet(loaded.model, set, normalisation, channels, 128, opts.tta === true),
-    dispose: () => loaded.model.dispose(),
+    source: net.dir,
+    classes: net.metadata.classes,
+    inputSize: net.metadata.inputSize,
+    runtime: net.runtimeLabel,
+    classify: (set) => net.classify(set, { tta: opts.tta }),
+    dispose: () => net.dispose(),
   };
 }
 

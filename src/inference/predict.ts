@@ -3,7 +3,7 @@
  * sampled at a fixed rate and summarised; bad inputs are reported by name and skipped.
  */
 import path from 'node:path';
-import type { BackendChoice } from '../engine/backend.js';
+import type { InferenceBackendChoice, ModelRuntime } from '../engine/backend.js';
 import { toRgb } from '../image/decode.js';
 import type { DetectorModel } from '../image/face-detector.js';
 import { largestFace, type RawImage } from '../image/geometry.js';
@@ -17,7 +17,8 @@ import type { FaceCut } from '../data/face-cut.js';
 
 export interface PredictOptions {
   model?: string;
-  backend?: BackendChoice;
+  /** A tfjs backend, or 'onnx' (the emotion model on onnxruntime-node). */
+  backend?: InferenceBackendChoice;
   detector?: DetectorModel;
   minFaceScore?: number;
   margin?: number;
@@ -99,7 +100,7 @@ export interface PredictStats {
 }
 
 export interface PredictReport {
-  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut };
+  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut; runtime: ModelRuntime };
   results: InputResult[];
   stats: PredictStats;
 }
@@ -149,7 +150,7 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
     facesPerSecond: seconds > 0 ? faces / seconds : 0,
     modelFacesPerSecond: classifySeconds > 0 ? faces / classifySeconds : 0,
   };
-  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut };
+  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut, runtime: recognizer.runtime };
   if (!opts.recognizer) recognizer.dispose();
   return { model, results: results.sort(byInputOrder(inputs)), stats };
 }

@@ -4,12 +4,10 @@
  * margin, or aligned by landmarks; monochrome, at the model's input size) and classifies all faces
  * of a call in one batch.
  */
-import { useBackend, type BackendChoice, type BackendName } from '../engine/backend.js';
-import { tf } from '../engine/tf.js';
+import { inferenceBackends, useBackend, type BackendName, type InferenceBackendChoice, type ModelRuntime } from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
-import { predictSet } from '../model/predict-set.js';
 import type { RunMetadata } from '../model/run-folder.js';
-import { loadEmotionModel } from '../model/model-io.js';
+import { loadEmotionNet, type EmotionNet } from './emotion-net.js';
 import { cropFace } from '../image/crop.js';
 import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
 import { disposeFaceApiNets, loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
@@ -23,8 +21,11 @@ import { argmax } from '../util/argmax.js';
 export interface RecognizerOptions {
   /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
   model?: string;
-  /** tfjs backend (default 'wasm': the face detector needs every tfjs op, which wasm and cpu have). */
-  backend?: BackendChoice;
+  /**
+   * tfjs backend (default 'wasm': the face detector needs every tfjs op, which wasm and cpu have),
+   * or 'onnx': the emotion model on onnxruntime-node, the face detector on wasm.
+   */
+  backend?: InferenceBackendChoice;
   /** Face detector: 'ssd' (default, more accurate) or 'tiny' (faster). */
   detector?: DetectorModel;
   /** Faces the detector scores below this are ignored (default 0.5). */
@@ -49,12 +50,8 @@ export interface RecognizeOptions {
 
 export class EmotionRecognizer {
   private constructor(
-    private readonly model: tf.LayersModel,
-    /** The model's run metadata: classes, input size, channels, normalisation. */
-    readonly metadata: RunMetadata,
-    /** Bundled model name, or the run folder's name. */
-    readonly modelName: string,
-    readonly modelDir: string,
+    private readonly net: EmotionNet,
+    /** The tfjs backend (the face detector's, and the model's unless it runs on onnxruntime). */
     readonly backend: BackendName,
     private readonly detectorOptions: { model: DetectorModel; minScore: number },
     /** How faces are cut for the model: its metadata's, unless `margin` was given. */
@@ -64,11 +61,31 @@ export class EmotionRecognizer {
 
   /** Loads the model (default: the bundled one) and activates the backend; the detector loads on first use. */
   static async load(opts: RecognizerOptions = {}): Promise<EmotionRecognizer> {
-    const backend = await useBackend(opts.backend ?? 'wasm', { quiet: true });
-    const loaded = await loadEmotionModel(opts.model);
     if (opts.margin !== undefined && !(opts.margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${opts.margin}`);
-    const faceCut: FaceCut = opts.margin !== undefined ? { method: 'box', margin: opts.margin } : loaded.metadata.faceCut;
-    return new EmotionRecognizer(loaded.model, loaded.metadata, loaded.name, loaded.dir, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, faceCut, opts.tta === true);
+    const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
+    const backend = await useBackend(tfjs, { quiet: true });
+    const net = await loadEmotionNet(opts.model, runtime);
+    const faceCut: FaceCut = opts.margin !== undefined ? { method: 'box', margin: opts.margin } : net.metadata.faceCut;
+    return new EmotionRecognizer(net, backend, { model: opts.detector ?? 'ssd', minScore: opts.minFaceScore ?? 0.5 }, faceCut, opts.tta === true);
+  }
+
+  /** The model's run metadata: classes, input size, channels, normalisation. */
+  get metadata(): RunMetadata {
+    return this.net.metadata;
+  }
+
+  /** Bundled model name, or the run folder's name. */
+  get modelName(): string {
+    return this.net.name;
+  }
+
+  get modelDir(): string {
+    return this.net.dir;
+  }
+
+  /** What runs the emotion model: 'tfjs' (on `backend`) or 'onnx' (onnxruntime-node). */
+  get runtime(): ModelRuntime {
+    return this.net.runtime;
   }
 
   /** The box margin faces are cut with (null when they are aligned by landmarks). */
@@ -119,7 +136,7 @@ export class EmotionRecognizer {
       for (const face of faces) found.push({ image: i, box: roundBox(face.box), faceScore: face.score });
     }
     const t0 = performance.now();
-    const probs = this.classifyCrops(crops);
+    const probs = await this.classifyCrops(crops);
     this.stats.classifyMs += performance.now() - t0;
     this.stats.faces += crops.length;
     const out: RecognizedFace[][] = inputs.map(() => []);
@@ -138,7 +155,7 @@ export class EmotionRecognizer {
    * Class probabilities for monochrome size×size crops (one byte a pixel), normalised and
    * replicated to the model's channels exactly as in training, in batches.
    */
-  classifyCrops(crops: Uint8Array[]): Float32Array[] {
+  async classifyCrops(crops: Uint8Array[]): Promise<Float32Array[]> {
     if (crops.length === 0) return [];
     const px = this.inputSize * this.inputSize;
     const pixels = new Uint8Array(crops.length * px);
@@ -147,7 +164,7 @@ export class EmotionRecognizer {
       pixels.set(c, i * px);
     });
     const set: DecodedSet = { size: this.inputSize, pixels, labels: new Int32Array(crops.length), rels: [] };
-    return predictSet(this.model, set, this.metadata.normalisation, this.metadata.channels, 64, this.tta);
+    return this.net.classify(set, { batch: 64, tta: this.tta });
   }
 
   private toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
@@ -161,7 +178,7 @@ export class EmotionRecognizer {
    * by every recogniser of the process, and loaded again by the next that needs them).
    */
   dispose(opts: { faceNets?: boolean } = {}): void {
-    this.model.dispose();
+    this.net.dispose();
     if (opts.faceNets) {
       this.detector = null;
       disposeFaceApiNets();

@@ -5,7 +5,8 @@ import { compareModels, formatComparison, FACEAPI_MODEL, COMPARE_FORMAT } from '
 import { checkOutputFile, writeJsonAtomic } from '../../util/atomic.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { backendOption, intOption } from '../options.js';
+import { inferenceBackendOption, intOption } from '../options.js';
+import type { InferenceBackendChoice } from '../../engine/backend.js';
 
 interface CompareCliOptions {
   models: string;
@@ -13,7 +14,7 @@ interface CompareCliOptions {
   limitPerClass?: number;
   seed: number;
   tta?: boolean;
-  backend: 'auto' | 'native' | 'wasm' | 'cpu';
+  backend: InferenceBackendChoice;
   json?: boolean;
   out?: string;
   force?: boolean;
@@ -31,11 +32,11 @@ export function registerCompare(program: Command): void {
     .option('--tta', 'average each visemo model over the image and its mirror (face-api runs as shipped)')
     // wasm by default: face-api's net is mostly depthwise convolutions, which wasm runs natively
     // and the native backend in plain JS (3–4× slower there); the scores do not depend on it.
-    .addOption(backendOption('wasm'))
+    .addOption(inferenceBackendOption('wasm', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"))
     .option('--json', 'print the comparison as JSON')
     .option('-o, --out <file>', 'also write the comparison as JSON to this file')
     .option('--force', 'replace an --out file that compare did not write');
-  addHelpFooter(cmd, { examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`] });
+  addHelpFooter(cmd, { examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`, 'visemo compare ../shared/datasets/fer2013/publictest --models visemo7 --backend onnx'] });
   cmd.action(
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');

@@ -11,6 +11,7 @@ import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerCompare } from './compare.js';
 import { registerAverage } from './average.js';
+import { registerExport } from './export.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerCompare(program);
   registerAverage(program);
+  registerExport(program);
 }

@@ -6,8 +6,8 @@ import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.j
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { backendOption, floatOption, intOption, minFaceScoreOption, numberOption, TTA_HELP } from '../options.js';
-import type { BackendChoice } from '../../engine/backend.js';
+import { floatOption, inferenceBackendOption, intOption, minFaceScoreOption, numberOption, TTA_HELP } from '../options.js';
+import type { InferenceBackendChoice } from '../../engine/backend.js';
 
 interface PredictCliOptions {
   model?: string;
@@ -19,7 +19,7 @@ interface PredictCliOptions {
   minFaceScore: number;
   margin?: number;
   batch: number;
-  backend: BackendChoice;
+  backend: InferenceBackendChoice;
   tta?: boolean;
 }
 
@@ -38,10 +38,10 @@ export function registerPredict(program: Command): void {
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--tta', TTA_HELP)
-    .addOption(backendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
+    .addOption(inferenceBackendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
   addHelpFooter(cmd, {
     exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
-    examples: ['visemo predict photo.jpg', 'visemo predict photos/ clip.mp4 --format csv > faces.csv', 'visemo predict clip.mp4 --fps 2 --annotate annotated/'],
+    examples: ['visemo predict photo.jpg', 'visemo predict photos/ clip.mp4 --format csv > faces.csv', 'visemo predict clip.mp4 --fps 2 --annotate annotated/', 'visemo predict photos/ --backend onnx'],
   }).action(
       action(async (inputs: string[], o: PredictCliOptions) => {
         let done = 0;
@@ -65,7 +65,7 @@ export function registerPredict(program: Command): void {
         });
         progress.stop();
         process.stdout.write(formatReport(report, o.format));
-        process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize})\n`);
+        process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize}${report.model.runtime === 'onnx' ? ', on onnxruntime-node' : ''})\n`);
         if (o.annotate) process.stderr.write(`annotated copies in ${o.annotate}\n`);
         return report.stats.failed > 0 ? 1 : 0;
       }),
