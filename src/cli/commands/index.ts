@@ -11,6 +11,8 @@ import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerCompare } from './compare.js';
 import { registerAverage } from './average.js';
+import { registerQueue } from './queue.js';
+import { registerWorker } from './worker.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -26,4 +28,6 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerCompare(program);
   registerAverage(program);
+  registerQueue(program);
+  registerWorker(program);
 }
