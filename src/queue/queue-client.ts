@@ -135,7 +135,7 @@ export async function queueStatus(o: { redis: string; queue: string }): Promise<
 }
 
 export function throughputOf(jobs: Pick<Job<VideoJobData, VideoJobResult>, 'processedOn' | 'finishedOn' | 'returnvalue'>[]): Throughput | null {
-  const timed = jobs.filter((j) => j.processedOn && j.finishedOn && j.returnvalue);
+  const timed = jobs.filter((j) => j.processedOn != null && j.finishedOn != null && j.returnvalue);
   if (timed.length === 0) return null;
   const first = Math.min(...timed.map((j) => j.processedOn!));
   const last = Math.max(...timed.map((j) => j.finishedOn!));
