@@ -24,7 +24,8 @@ export interface Analyser {
 
 export const workerName = (): string => `${os.hostname()}:${process.pid}`;
 
-export async function processVideoJob(data: VideoJobData, root: string, analyser: Analyser): Promise<VideoJobResult> {
+/** `worker` names who ran it in the result and job.json (default: this process). */
+export async function processVideoJob(data: VideoJobData, root: string, analyser: Analyser, worker = workerName()): Promise<VideoJobResult> {
   const start = performance.now();
   const startedAt = new Date().toISOString();
   const { file, settings } = data;
@@ -36,7 +37,7 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   const modelKey = await analyser.modelKey(settings);
   const dir = resultDirFor(root, sha256, modelKey);
   const done = (stored: boolean, frames: number, faces: number): VideoJobResult => ({
-    file, sha256, resultDir: dir, stored, frames, faces, seconds: (performance.now() - start) / 1000, worker: workerName(),
+    file, sha256, resultDir: dir, stored, frames, faces, seconds: (performance.now() - start) / 1000, worker,
   });
 
   const existing = await readStoredResult(dir);
@@ -48,7 +49,7 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   if (result.kind === 'error') throw new Error(`${file}: ${result.reason}`);
   const frames = result.kind === 'video' ? result.timeline.length : 1;
   const record: JobRecord = {
-    file, sha256, bytes: stat.size, modelKey, settings, worker: workerName(), backend: analyser.backend,
+    file, sha256, bytes: stat.size, modelKey, settings, worker, backend: analyser.backend,
     startedAt, finishedAt: new Date().toISOString(), seconds: (performance.now() - start) / 1000, frames, faces: report.stats.faces,
   };
   const written = await storeResult(dir, formatReport(report, 'json'), record);

@@ -98,6 +98,7 @@ export interface FailedJob {
 export interface QueueStatus {
   queue: string;
   redis: string;
+  /** Worker processes connected now. */
   workers: number;
   counts: JobCounts;
   throughput: Throughput | null;
@@ -120,7 +121,8 @@ export async function queueStatus(o: { redis: string; queue: string }): Promise<
     };
     const completed = (await queue.getCompleted(0, THROUGHPUT_WINDOW - 1)) as Job<VideoJobData, VideoJobResult>[];
     const failed = (await queue.getFailed(0, 19)) as Job<VideoJobData, VideoJobResult>[];
-    const workers = (await queue.getWorkers()).length;
+    // One entry per Redis connection of a worker; each worker's connections carry its name (hostname:pid).
+    const workers = new Set((await queue.getWorkers()).map((w) => w.rawname ?? w.name)).size;
     return {
       queue: o.queue,
       redis: redactRedisUrl(o.redis),

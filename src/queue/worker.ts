@@ -1,17 +1,19 @@
 /**
- * `visemo worker`: a BullMQ Worker that takes video jobs and runs them through processVideoJob.
+ * `visemo worker`: a BullMQ Worker that takes video jobs and runs each through processVideoJob in
+ * a child process (sandbox.ts), so this process stays free to renew the jobs' locks.
  * BullMQ holds a lock on each active job, renewed while the worker lives; when a worker dies
  * (kill -9, a crash, a lost machine) the lock runs out after lockDuration and another worker's
  * stalled-job check (every stalledInterval) puts the job back in the queue, up to maxStalled
  * times. SIGINT/SIGTERM stop taking jobs and let the active ones finish.
  */
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../engine/backend.js';
 import { firstLine } from '../util/errors.js';
-import { PredictAnalyser } from './analyser.js';
-import { VIDEO_JOB, type VideoJobData, type VideoJobResult } from './job.js';
-import { processVideoJob, workerName, type Analyser } from './process-job.js';
+import type { VideoJobData, VideoJobResult } from './job.js';
+import { workerName } from './process-job.js';
+import { SANDBOX_CONFIG_ENV, type SandboxConfig } from './sandbox-config.js';
 import { connectionOptions } from './redis.js';
 import { redactRedisUrl } from './redis-url.js';
 
@@ -33,8 +35,12 @@ export interface WorkerOptions {
   untilEmpty: boolean;
   /** One line per event (stderr in the CLI). */
   log: (line: string) => void;
-  /** Replaces the predict analyser (tests). */
-  analyser?: Analyser;
+}
+
+/** sandbox.ts beside this file: .ts when run from source (tsx, which the children inherit), .js when built. */
+function sandboxFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(here), `sandbox${path.extname(here)}`);
 }
 
 export interface WorkerSummary {
@@ -51,27 +57,25 @@ export interface WorkerSummary {
 export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const start = performance.now();
   const out = path.resolve(o.out);
-  const analyser = o.analyser ?? new PredictAnalyser({ backend: o.backend, batch: o.batch });
   const summary: WorkerSummary = { computed: 0, stored: 0, failedAttempts: 0, frames: 0, seconds: 0 };
   const redis = redactRedisUrl(o.redis);
+  const config: SandboxConfig = { out, backend: o.backend, batch: o.batch, worker: workerName() };
 
-  const worker = new Worker<VideoJobData, VideoJobResult>(
-    o.queue,
-    async (job: Job<VideoJobData, VideoJobResult>) => {
-      if (job.name !== VIDEO_JOB) throw new Error(`unknown job type '${job.name}'`);
-      o.log(`start  ${job.data.file} (job ${job.id}, attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}${job.stalledCounter ? `, after ${job.stalledCounter} stalled run${job.stalledCounter > 1 ? 's' : ''}` : ''})`);
-      return processVideoJob(job.data, out, analyser);
-    },
-    {
-      connection: connectionOptions(o.redis, { failFast: false }),
-      concurrency: o.concurrency,
-      lockDuration: o.lockDuration,
-      stalledInterval: o.stalledInterval,
-      maxStalledCount: o.maxStalled,
-      name: `visemo ${workerName()}`,
-      autorun: false,
-    },
-  );
+  const worker = new Worker<VideoJobData, VideoJobResult>(o.queue, sandboxFile(), {
+    connection: connectionOptions(o.redis, { failFast: false }),
+    concurrency: o.concurrency,
+    lockDuration: o.lockDuration,
+    stalledInterval: o.stalledInterval,
+    maxStalledCount: o.maxStalled,
+    name: `visemo@${workerName()}`, // Redis client names take no spaces
+    autorun: false,
+    // Children inherit this process's node options (so tsx when run from source) and, here, the settings.
+    workerForkOptions: { env: { ...process.env, [SANDBOX_CONFIG_ENV]: JSON.stringify(config) } },
+  });
+  worker.on('active', (job) => {
+    const stalled = job.stalledCounter ? `, after ${job.stalledCounter} stalled run${job.stalledCounter > 1 ? 's' : ''}` : '';
+    o.log(`start  ${job.data.file} (job ${job.id}, attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}${stalled})`);
+  });
   worker.on('completed', (job, r) => {
     if (r.stored) summary.stored++;
     else {
@@ -135,7 +139,6 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     await counter?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (analyser instanceof PredictAnalyser) analyser.dispose();
   }
   summary.seconds = (performance.now() - start) / 1000;
   return summary;

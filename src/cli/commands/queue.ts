@@ -88,7 +88,7 @@ export function formatStatus(s: QueueStatus): string {
   const c = s.counts;
   const total = c.waiting + c.active + c.completed + c.failed + c.delayed;
   const lines = [
-    `queue ${s.queue} on ${s.redis}: ${s.workers} worker connection${s.workers === 1 ? '' : 's'}`,
+    `queue ${s.queue} on ${s.redis}: ${s.workers} worker${s.workers === 1 ? '' : 's'} connected`,
     `waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}  delayed (retry back-off) ${c.delayed}` +
       (total > 0 ? `  (${pct((c.completed + c.failed) / total, 0)} finished)` : ''),
   ];

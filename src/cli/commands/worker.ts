@@ -24,7 +24,7 @@ export function registerWorker(program: Command): void {
     .addOption(redisOption())
     .addOption(queueNameOption())
     .requiredOption('-o, --out <root>', 'results root: ROOT/<sha256 of the video>/<model key>/result.json (and job.json); share it between machines or merge the folders later')
-    .option('--concurrency <n>', 'jobs this process runs at once (one core each is a good start: the face detector is the bottleneck)', intOption('--concurrency', 1, 64), 1)
+    .option('--concurrency <n>', 'jobs this worker runs at once, each in a child process of its own (about one core each)', intOption('--concurrency', 1, 64), 1)
     .addOption(backendOption('wasm', "compute backend, as predict's ('wasm' runs the face detector fastest)"))
     .option('--batch <n>', 'video frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long counts as stalled (killed worker) and is retried', intOption('--lock-duration', 1000), 30000)
@@ -33,8 +33,9 @@ export function registerWorker(program: Command): void {
     .option('--until-empty', 'stop once no job is waiting, delayed or active (batch runs); otherwise run until SIGINT/SIGTERM');
   addHelpFooter(cmd, {
     note:
-      'One line per job on stderr. SIGINT or SIGTERM stop taking jobs and wait for the active ones; a worker killed\n' +
-      'outright loses nothing: its jobs are retried by the other workers after --lock-duration.',
+      'Jobs run in child processes, so the worker renews their locks in Redis however busy the CPU is. One line per job\n' +
+      'on stderr. SIGINT or SIGTERM stop taking jobs and wait for the active ones; a worker killed outright loses\n' +
+      'nothing: its children stop too, and its jobs are retried by the other workers after --lock-duration.',
     exit: 'Exit status: 0 after a clean stop, 2 on a usage error, 1 on an unexpected failure.',
     examples: ['visemo worker --redis redis://10.0.0.5:6379 --out /mnt/results', 'visemo worker --concurrency 2 --out results --until-empty'],
   }).action(
