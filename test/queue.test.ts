@@ -34,6 +34,8 @@ const skipReason = !hasRedis
 
 const QUEUE = 'visemo-test';
 const FPS = '2';
+// The tiny detector and 2 frames a clip keep the test short; the queue does not care which options predict gets, only that they are the same.
+const ANALYSIS = ['--fps', FPS, '--detector', 'tiny'];
 // Short locks so a killed worker's job comes back within seconds; --max-stalled leaves room for a
 // lock that a busy machine's event loop renews late (that job is run again and finds its result).
 const WORKER_OPTS = ['--queue', QUEUE, '--lock-duration', '8000', '--stalled-interval', '2000', '--max-stalled', '3'];
@@ -69,9 +71,9 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
-/** A 320x240 clip, 1.2 s at 25 fps, of one face on a plain background. */
+/** A 320x240 clip, 0.8 s at 25 fps (frames at 0 and 0.5 s sampled), of one face on a plain background. */
 async function makeVideo(face: string, file: string, x: number): Promise<void> {
-  await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-t', '1.2', '-r', '25',
+  await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-t', '0.8', '-r', '25',
     '-vf', `scale=180:180,pad=320:240:${x}:30:color=0x5a6e82,format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', file]);
 }
 
@@ -134,7 +136,7 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   await fs.writeFile(corrupt, Buffer.concat([(await fs.readFile(good[0]!)).subarray(0, 2048), Buffer.alloc(4096, 0x5a)]));
   const all = [...good, corrupt];
 
-  const added = await run(process.execPath, [...CLI, 'queue', 'add', ...all, '--redis', redisUrl, '--queue', QUEUE, '--model', model, '--fps', FPS, '--attempts', '2', '--backoff', '200', '--json'], { cwd: REPO });
+  const added = await run(process.execPath, [...CLI, 'queue', 'add', ...all, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--attempts', '2', '--backoff', '200', '--json'], { cwd: REPO });
   assert.equal((JSON.parse(added.stdout) as { added: string[] }).added.length, 8);
 
   const out = path.join(tmp, 'results');
@@ -180,11 +182,11 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.ok(status.failed[0]!.reason.includes(corrupt));
 
   // Adding the same files again adds nothing; a copy of a finished clip completes from its stored result.
-  const again = JSON.parse((await run(process.execPath, [...CLI, 'queue', 'add', ...good, '--redis', redisUrl, '--queue', QUEUE, '--model', model, '--fps', FPS, '--json'], { cwd: REPO })).stdout) as { added: string[]; alreadyQueued: string[] };
+  const again = JSON.parse((await run(process.execPath, [...CLI, 'queue', 'add', ...good, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--json'], { cwd: REPO })).stdout) as { added: string[]; alreadyQueued: string[] };
   assert.deepEqual([again.added.length, again.alreadyQueued.length], [0, 7]);
   const copy = path.join(videos, 'copy-of-clip1.mp4');
   await fs.copyFile(good[0]!, copy);
-  await run(process.execPath, [...CLI, 'queue', 'add', copy, '--redis', redisUrl, '--queue', QUEUE, '--model', model, '--fps', FPS], { cwd: REPO });
+  await run(process.execPath, [...CLI, 'queue', 'add', copy, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS], { cwd: REPO });
   const copyJob = await until('the copy to complete', 120_000, async () => {
     const [j] = (await queue!.getCompleted(0, 0)) as Job<VideoJobData, VideoJobResult>[];
     return j?.data.file === copy ? j : undefined;
@@ -201,7 +203,7 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.deepEqual((await fs.readdir(out)).sort(), [...new Set(shas)].sort(), 'one folder per distinct good clip, none for the corrupt one');
   const tree = await listTree(out);
   assert.equal(tree.filter((p) => path.basename(p).startsWith('.')).length, 0, `no temporary folders: ${tree.join(', ')}`);
-  const predict = await run(process.execPath, [...CLI, 'predict', ...good, '--model', model, '--fps', FPS, '--format', 'json'], { cwd: REPO, maxBuffer: 64 << 20 });
+  const predict = await run(process.execPath, [...CLI, 'predict', ...good, '--model', model, ...ANALYSIS, '--format', 'json'], { cwd: REPO, maxBuffer: 64 << 20 });
   const expected = JSON.parse(predict.stdout) as PredictReport;
   let faces = 0;
   for (const [i, file] of good.entries()) {
