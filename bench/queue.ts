@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- queue`: throughput of `visemo worker` with 1 and 2 worker processes on the same
  * videos, in one run, through a real redis-server on a free loopback port. Each configuration gets
- * its own queue and results folder, so nothing is found already stored. The clips are CK+ faces
+ * its own queue and results folder, so nothing is found already stored; `visemo predict` over the
+ * same clips in one process is the reference without the queue. The clips are CK+ faces
  * made into videos with ffmpeg (as test/queue.test.ts makes them). Timed: from starting the worker
  * processes to the last one exiting (--until-empty), model loading included, and the queue's own
  * figure from the first job's start to the last job's end.
@@ -32,6 +33,8 @@ export interface QueueBenchOptions {
 }
 
 interface QueueBenchRow {
+  run: string;
+  /** Worker processes (0: the predict reference). */
   workers: number;
   videos: number;
   frames: number;
@@ -98,6 +101,14 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
     }
     console.log(`${o.videos} clips of ${o.clipSeconds} s (320x240) sampled at ${o.fps} fps, model ${DEFAULT_MODEL}, backend ${o.backend}, ${os.cpus().length} cores, load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')}`);
     const rows: QueueBenchRow[] = [];
+    // The reference: the same analysis without the queue, `visemo predict` over all clips in one process.
+    {
+      const t0 = performance.now();
+      const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'predict', ...videos, '--fps', String(o.fps), '--backend', o.backend, '--format', 'json'], { cwd: REPO, maxBuffer: 256 << 20 });
+      const wallSeconds = (performance.now() - t0) / 1000;
+      const frames = (JSON.parse(r.stdout) as { stats: { frames: number } }).stats.frames;
+      rows.push({ run: 'predict, no queue', workers: 0, videos: o.videos, frames, wallSeconds, videosPerMinute: (60 * o.videos) / wallSeconds, framesPerSecond: frames / wallSeconds, queueSeconds: NaN, queueVideosPerMinute: NaN });
+    }
     for (const n of o.workers) {
       const queue = `bench-${n}-workers`;
       const settings = { model: DEFAULT_MODEL, fps: o.fps, detector: 'ssd' as const, minFaceScore: 0.5, margin: null, tta: false };
@@ -122,20 +133,21 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
       if (s.counts.completed !== o.videos) throw new Error(`${queue}: ${s.counts.completed} of ${o.videos} completed, ${s.counts.failed} failed`);
       const t = s.throughput!;
       rows.push({
-        workers: n, videos: o.videos, frames: t.frames, wallSeconds,
+        run: `${n} worker${n === 1 ? '' : 's'}`, workers: n, videos: o.videos, frames: t.frames, wallSeconds,
         videosPerMinute: (60 * o.videos) / wallSeconds, framesPerSecond: t.frames / wallSeconds,
         queueSeconds: t.seconds, queueVideosPerMinute: t.videosPerMinute,
       });
     }
-    const base = rows[0]!;
-    console.log('\nworkers  videos  frames  wall s  videos/min  frames/s  queue span s  videos/min (span)  speed-up');
+    const base = rows.find((r) => r.workers === o.workers[0])!;
+    console.log(`\nrun                  videos  frames  wall s  videos/min  frames/s  queue span s  videos/min (span)  vs ${o.workers[0]} worker${o.workers[0] === 1 ? '' : 's'}`);
     for (const r of rows) {
+      const span = (x: number, width: number) => (Number.isNaN(x) ? '-' : x.toFixed(width === 12 ? 1 : 2)).padStart(width);
       console.log(
-        `${String(r.workers).padStart(7)}  ${String(r.videos).padStart(6)}  ${String(r.frames).padStart(6)}  ${r.wallSeconds.toFixed(1).padStart(6)}  ${r.videosPerMinute.toFixed(2).padStart(10)}  ${r.framesPerSecond.toFixed(2).padStart(8)}  ${r.queueSeconds.toFixed(1).padStart(12)}  ${r.queueVideosPerMinute.toFixed(2).padStart(17)}  ${(base.wallSeconds / r.wallSeconds).toFixed(2)}x`,
+        `${r.run.padEnd(19)}  ${String(r.videos).padStart(6)}  ${String(r.frames).padStart(6)}  ${r.wallSeconds.toFixed(1).padStart(6)}  ${r.videosPerMinute.toFixed(2).padStart(10)}  ${r.framesPerSecond.toFixed(2).padStart(8)}  ${span(r.queueSeconds, 12)}  ${span(r.queueVideosPerMinute, 17)}  ${(base.wallSeconds / r.wallSeconds).toFixed(2)}x`,
       );
     }
     const loadAtEnd = os.loadavg();
-    console.log(`\nwall: worker processes started to last exit (model loading included); span: first job started to last finished. Load average at the end ${loadAtEnd.map((x) => x.toFixed(1)).join(' ')}.`);
+    console.log(`\nwall: the processes started to the last exit (model loading included); span: first job started to last finished;\n"predict, no queue" is visemo predict over all clips in one process. Load average at the end ${loadAtEnd.map((x) => x.toFixed(1)).join(' ')}.`);
     await writeJsonAtomic(o.out, { mode: 'queue', date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAverage: { start: loadAtStart, end: loadAtEnd } }, config: o, results: rows });
     console.log(`written ${o.out}`);
   } finally {
