@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- train | predict | serve` (serve: the web app's server under load, bench/serve.ts).
+ * `npm run bench -- train | predict | serve | queue` (serve: the web app's server under load,
+ * bench/serve.ts; queue: videos through visemo worker, bench/queue.ts).
  * train, predict: step time of the paper's CNN on each available backend
  * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
  * as JSON. `predict` also times the same model exported to ONNX on onnxruntime-node ('onnx').
  * Batches come from a uint8 image cache through training's own code (batchInput,
  * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
- * is reported as the share of the step spent outside the model.
+ * is reported as the share of the step spent outside the model. `queue` (bench/queue.ts) times
+ * `visemo worker` with 1 and 2 processes on the same videos.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -390,5 +392,17 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
 }
 
 addServeBench(program);
+program
+  .command('queue')
+  .description('videos per minute through visemo worker with 1 and 2 worker processes (BullMQ on a local redis-server), in one run')
+  .option('--videos <n>', 'clips to process per configuration', (v) => Number(v), 8)
+  .option('--clip-seconds <s>', 'length of each clip', (v) => Number(v), 2)
+  .option('--fps <n>', 'frames sampled per second (predict --fps)', (v) => Number(v), 5)
+  .addOption(new Option('--workers <list>', 'worker process counts to time, the first is the reference').default([1, 2]).argParser((v) => list(v).map(Number)))
+  .option('--backend <name>', "the workers' --backend", 'wasm')
+  .action(async (o: { videos: number; clipSeconds: number; fps: number; workers: number[]; backend: string }) => {
+    const { runQueueBench } = await import('./queue.js');
+    await runQueueBench({ ...o, out: (program.opts().out as string | undefined) ?? 'runs/bench/queue.json' });
+  });
 
 await program.parseAsync(process.argv);

@@ -4,11 +4,12 @@
 #   chromium          browser tests and report screenshots (driven by playwright-core)
 #   libdnnl-dev       oneDNN, for the native training backend (visemo falls back to wasm without it)
 #   fonts-dejavu-core text in rendered charts
+#   redis-server      the job queue's server (visemo queue / visemo worker, BullMQ) and its test
 # Pass --bench to add python3-torch, the PyTorch reference of `npm run bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ffmpeg chromium libdnnl-dev fonts-dejavu-core build-essential)
+packages=(ffmpeg chromium libdnnl-dev fonts-dejavu-core build-essential redis-server)
 [[ " $* " == *" --bench "* ]] && packages+=(python3-torch)
 
 missing=()

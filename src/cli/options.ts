@@ -19,6 +19,11 @@ import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type In
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
+import { DETECTOR_MODELS, type DetectorModel } from '../image/face-detector.js';
+import { DEFAULT_VIDEO_FPS } from '../inference/predict.js';
+import { DEFAULT_MODEL } from '../model/run-folder.js';
+import { DEFAULT_QUEUE, DEFAULT_REDIS_URL } from '../queue/job.js';
+import { parseRedisUrl } from '../queue/redis-url.js';
 
 /** Help text of --tta, shared by evaluate and predict. */
 export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
@@ -200,4 +205,46 @@ export function addServeLoadOptions(cmd: Command): Command {
     )
     .option('--decode-budget <megapixels>', 'megapixels decoded at once over all requests (each image weighed from its header); requests beyond it wait their turn', intOption('--decode-budget', 1), DEFAULT_PIXEL_BUDGET / 1e6)
     .option('--max-pending <n>', 'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read', intOption('--max-pending', 1), DEFAULT_MAX_PENDING);
+
+/** --redis URL, checked as the queue will read it (queue add, queue status, worker). */
+export function redisOption(): Option {
+  return new Option('--redis <url>', 'the Redis server holding the queue: redis://[user:password@]host[:port][/db], rediss:// for TLS')
+    .argParser((value: string) => {
+      try {
+        parseRedisUrl(value);
+      } catch (err) {
+        throw new InvalidArgumentError(firstLine(err));
+      }
+      return value;
+    })
+    .default(DEFAULT_REDIS_URL);
+}
+
+/** --queue NAME: one queue per corpus or set of settings, if you like. */
+export function queueNameOption(): Option {
+  return new Option('--queue <name>', 'the BullMQ queue name').default(DEFAULT_QUEUE).argParser((value: string) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new InvalidArgumentError(`--queue must be letters, digits, '.', '_' or '-', got '${value}'`);
+    return value;
+  });
+}
+
+/** What addVideoAnalysisOptions parses to: predict's options that decide a video's result. */
+export interface VideoAnalysisCliOptions {
+  model?: string;
+  fps: number;
+  detector: DetectorModel;
+  minFaceScore: number;
+  margin?: number;
+  tta?: boolean;
+}
+
+/** predict's result-deciding options, with predict's names, help and defaults (queue add). */
+export function addVideoAnalysisOptions(cmd: Command): Command {
+  return cmd
+    .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
+    .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
+    .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
+    .addOption(minFaceScoreOption())
+    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
+    .option('--tta', TTA_HELP);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { firstLine, VisemoError } from './errors.js';
@@ -19,6 +20,31 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Writes `files` (name → content) into a new temporary folder beside `dir`, then renames that
+ * folder to `dir` in one step: readers see no folder or all of it. The temporary name is unique
+ * across machines sharing the folder. When `dir` already exists (another writer finished first)
+ * it is left as it is, the new files are dropped, and false is returned.
+ */
+export async function writeDirAtomic(dir: string, files: Record<string, string | Uint8Array>): Promise<boolean> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${process.pid}.${randomUUID()}.tmp`);
+  try {
+    await fs.mkdir(tmp);
+    for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(tmp, name), data);
+    if (await exists(dir)) return false;
+    await fs.rename(tmp, dir);
+    return true;
+  } catch (err) {
+    // rename() onto a folder that is there and not empty: another writer won the race.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
   }
 }
 

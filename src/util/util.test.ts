@@ -4,9 +4,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../test/helpers.js';
 import { argmax } from './argmax.js';
-import { exists, readJson, readJsonIfPresent, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { exists, readJson, readJsonIfPresent, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { firstLine, VisemoError } from './errors.js';
-import { hashHex } from './hash.js';
+import { hashFileHex, hashHex } from './hash.js';
 import { createRng, gaussian, shuffleInPlace } from './random.js';
 import { fixed, formatTable, pct } from './table.js';
 
@@ -23,6 +23,17 @@ test('atomic writes leave the whole file or the old one, and no temporary file b
   assert.deepEqual((await fs.readdir(dir)).sort(), ['sub', 'taken']);
   assert.equal(await exists(file), true);
   assert.equal(await exists(path.join(dir, 'nope')), false);
+});
+
+test('a folder written atomically appears whole; a second writer leaves the first one\'s and gets false', async () => {
+  const dir = tempDir();
+  const target = path.join(dir, 'key', 'result');
+  assert.equal(await writeDirAtomic(target, { 'a.json': '{"n": 1}', 'b.txt': 'one' }), true);
+  assert.equal(await writeDirAtomic(target, { 'a.json': '{"n": 2}' }), false);
+  assert.deepEqual((await fs.readdir(target)).sort(), ['a.json', 'b.txt']);
+  assert.deepEqual(await readJson(path.join(target, 'a.json')), { n: 1 });
+  assert.deepEqual(await fs.readdir(path.join(dir, 'key')), ['result'], 'no temporary folder left');
+  assert.equal(await hashFileHex(path.join(target, 'b.txt')), hashHex('one'));
 });
 
 test('the one JSON reader names the file and says what to do; optional files read as undefined', async () => {

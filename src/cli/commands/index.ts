@@ -12,6 +12,8 @@ import { registerServe } from './serve.js';
 import { registerCompare } from './compare.js';
 import { registerAverage } from './average.js';
 import { registerExport } from './export.js';
+import { registerQueue } from './queue.js';
+import { registerWorker } from './worker.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -28,4 +30,6 @@ export function registerCommands(program: Command): void {
   registerCompare(program);
   registerAverage(program);
   registerExport(program);
+  registerQueue(program);
+  registerWorker(program);
 }
