@@ -205,6 +205,7 @@ export function addServeLoadOptions(cmd: Command): Command {
     )
     .option('--decode-budget <megapixels>', 'megapixels decoded at once over all requests (each image weighed from its header); requests beyond it wait their turn', intOption('--decode-budget', 1), DEFAULT_PIXEL_BUDGET / 1e6)
     .option('--max-pending <n>', 'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read', intOption('--max-pending', 1), DEFAULT_MAX_PENDING);
+}
 
 /** --redis URL, checked as the queue will read it (queue add, queue status, worker). */
 export function redisOption(): Option {

@@ -30,7 +30,7 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
           ? { kind: 'error', file, reason: 'not a readable video (ffprobe cannot read it)' }
           : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, timeline: [{ time: 0, faces: [face] }, { time: 0.5, faces: [] }], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' } };
       const report: PredictReport = {
-        model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 } },
+        model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs' },
         results: [result],
         stats: { images: 0, videos: 1, frames: 2, faces: 1, failed: result.kind === 'error' ? 1 : 0, seconds: 0.1, facesPerSecond: 10, modelFacesPerSecond: 100 },
       };
