@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""PyTorch reference for `npm run bench`: the paper's CNN (same layers as src/model/paper-cnn.ts),
-trained with Adam(1e-3) and categorical cross-entropy at batch 32, or run for inference, on
-batches built from a uint8 image cache exactly as the TypeScript benchmark builds them.
+"""PyTorch reference for `npm run bench`: the paper's CNN (same layers as src/model/paper-cnn.ts)
+or the visemo net (src/model/visemo-net.ts), trained with Adam(1e-3) and categorical
+cross-entropy at batch 32, or run for inference, on batches built from a uint8 image cache
+exactly as the TypeScript benchmark builds them.
 
-Prints one JSON object on stdout. Run with Debian's python3-torch: /usr/bin/python3.
+Prints one JSON object on stdout with every timed step (the bench takes the medians). Run with
+Debian's python3-torch: /usr/bin/python3.
 """
 import argparse
 import json
-import math
-import statistics
 import sys
 import time
 
@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from torch import nn
 
-TRAIN_IMAGES = 11475  # the paper's training set
 CACHE_IMAGES = 256
 
 
@@ -36,19 +35,38 @@ def paper_cnn(size: int, classes: int) -> nn.Module:
     )
 
 
-def make_batch(cache: np.ndarray, indices: np.ndarray) -> torch.Tensor:
-    # uint8 gray [B, s, s] -> float32 [B, 3, s, s] in [0, 1], the monochrome image replicated.
-    x = torch.from_numpy(cache[indices]).to(torch.float32).div_(255.0)
-    return x.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
+VISEMO_FILTERS = (32, 64, 128, 192)
 
 
-def median(values):
-    return statistics.median(values)
+def visemo_net(size: int, classes: int, channels: int) -> nn.Module:
+    """Per stage conv-relu, conv-relu, batch norm (Keras momentum 0.9 = PyTorch 0.1, epsilon 1e-3),
+    2x2 max pooling; then global average pooling, dropout 0.4 and the classifier."""
+    layers, c = [], channels
+    for f in VISEMO_FILTERS:
+        layers += [
+            nn.Conv2d(c, f, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(f, f, 3, padding=1), nn.ReLU(),
+            nn.BatchNorm2d(f, eps=1e-3, momentum=0.1),
+            nn.MaxPool2d(2, 2),
+        ]
+        c = f
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.4), nn.Linear(c, classes)]
+    return nn.Sequential(*layers)
+
+
+def build(args, size: int) -> nn.Module:
+    return visemo_net(size, args.classes, args.channels) if args.arch == 'visemo' else paper_cnn(size, args.classes)
+
+
+def make_batch(cache: np.ndarray, indices: np.ndarray, channels: int) -> torch.Tensor:
+    # uint8 gray [B, s, s] -> float32 [B, channels, s, s] in [0, 1], the monochrome image replicated.
+    x = torch.from_numpy(cache[indices]).to(torch.float32).div_(255.0).unsqueeze(1)
+    return x.expand(-1, channels, -1, -1).contiguous() if channels > 1 else x
 
 
 def bench_train(size, args, rng):
     torch.manual_seed(1)
-    model = paper_cnn(size, args.classes)
+    model = build(args, size)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
@@ -58,7 +76,7 @@ def bench_train(size, args, rng):
     for step in range(args.warmup + args.steps):
         idx = rng.integers(0, CACHE_IMAGES, size=args.batch)
         t0 = time.perf_counter()
-        x = make_batch(cache, idx)
+        x = make_batch(cache, idx, args.channels)
         y = labels[idx]
         t1 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -70,38 +88,33 @@ def bench_train(size, args, rng):
         if step >= args.warmup:
             data_ms.append((t1 - t0) * 1e3)
             model_ms.append((t2 - t1) * 1e3)
-    steps = [d + m for d, m in zip(data_ms, model_ms)]
-    step_ms = median(steps)
-    return {
-        'size': size, 'backend': 'pytorch', 'stepMs': step_ms, 'dataMs': median(data_ms), 'modelMs': median(model_ms),
-        'imagesPerSecond': args.batch * 1e3 / step_ms,
-        'secondsPerEpoch': math.ceil(TRAIN_IMAGES / args.batch) * step_ms / 1e3,
-    }
+    return {'size': size, 'dataMs': data_ms, 'modelMs': model_ms}
 
 
 def bench_predict(size, args, rng):
     torch.manual_seed(1)
-    model = paper_cnn(size, args.classes).eval()
+    model = build(args, size).eval()
     cache = rng.integers(0, 256, size=(CACHE_IMAGES, size, size), dtype=np.uint8)
-    out = {'size': size, 'backend': 'pytorch'}
+    out = {'size': size}
     with torch.no_grad():
         for batch in (1, 64):
             times = []
             for step in range(args.warmup + args.steps):
                 idx = rng.integers(0, CACHE_IMAGES, size=batch)
                 t0 = time.perf_counter()
-                torch.softmax(model(make_batch(cache, idx)), dim=1).numpy()
+                torch.softmax(model(make_batch(cache, idx, args.channels)), dim=1).numpy()
                 t1 = time.perf_counter()
                 if step >= args.warmup:
                     times.append((t1 - t0) * 1e3)
-            ms = median(times)
-            out[f'batch{batch}'] = {'ms': ms, 'imagesPerSecond': batch * 1e3 / ms}
+            out[f'batch{batch}'] = times
     return out
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('mode', choices=['train', 'predict'])
+    p.add_argument('--arch', choices=['paper', 'visemo'], default='paper')
+    p.add_argument('--channels', type=int, default=3)
     p.add_argument('--sizes', default='20,50,100')
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)

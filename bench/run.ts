@@ -1,12 +1,15 @@
 /**
- * `npm run bench -- train | predict | serve | queue` (serve: the web app's server under load,
- * bench/serve.ts; queue: videos through visemo worker, bench/queue.ts).
- * train, predict: step time of the paper's CNN on each available backend
- * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
- * as JSON. `predict` also times the same model exported to ONNX on onnxruntime-node ('onnx').
- * Batches come from a uint8 image cache through training's own code (batchInput,
- * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
- * is reported as the share of the step spent outside the model. `queue` (bench/queue.ts) times
+ * `npm run bench -- train | predict`: step time of the paper's CNN and of the visemo net
+ * (`--arch`) on each available backend and on the PyTorch reference (bench/pytorch_ref.py, the
+ * same models), at each thread count of `--threads`, in one run, as a table and as JSON.
+ * Batches come from a uint8 image cache through training's own code (batchInput, mixTargets
+ * and, with --augment, augmentBatch, called as trainEpoch calls them), and that time is reported
+ * as the share of the step spent outside the model. Native and PyTorch are timed in turns
+ * (`--rounds`), so a load that comes and goes on a shared machine falls on both; each figure is
+ * the median of every timed step of every round. The train mode also times oneDNN's own 3×3
+ * convolution through the addon, the rate the whole step is measured against. `predict` also
+ * times the same models exported to ONNX on onnxruntime-node (backend 'onnx').
+ * `serve` (bench/serve.ts): the web app's server under load; `queue` (bench/queue.ts):
  * `visemo worker` with 1 and 2 processes on the same videos.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,23 +18,28 @@ import os, { availableParallelism, cpus } from 'node:os';
 import { Command, Option } from 'commander';
 import { batchArray, batchInput, pixelStats, type DecodedSet } from '../src/data/decoded-set.js';
 import { TIGHT_CROPS } from '../src/data/face-cut.js';
+import { ARCHITECTURES, type Arch } from '../src/config/recipe.js';
 import { activeBackend, useBackend, type BackendName } from '../src/engine/backend.js';
 import { openOnnxSession } from '../src/engine/onnx.js';
 import { modelToOnnx } from '../src/export/onnx-model.js';
 import type { RunMetadata } from '../src/model/run-folder.js';
+import { loadAddon } from '../src/engine/native/addon.js';
 import { tf } from '../src/engine/tf.js';
-import { buildPaperCnn } from '../src/model/paper-cnn.js';
+import { buildModel } from '../src/model/architectures.js';
+import { VISEMO_NET_FILTERS } from '../src/model/visemo-net.js';
 import { augmentBatch, formatTrainAugment, isIdentity, parseTrainAugment, type TrainAugment } from '../src/training/augment.js';
 import { mixTargets } from '../src/training/teacher.js';
 import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
-import { createRng } from '../src/util/random.js';
 import { addServeBench } from './serve.js';
+import { createRng } from '../src/util/random.js';
 
 const TRAIN_IMAGES = 11475; // the paper's training set
 const CACHE_IMAGES = 256;
 const CLASSES = 6;
-const CHANNELS = 3; // the paper's monochrome replicated to three channels
+/** The paper's monochrome is replicated to three channels; the visemo net takes one. */
+const CHANNELS: Record<Arch, 1 | 3> = { paper: 3, visemo: 1 };
+const DEFAULT_SIZES: Record<Arch, number[]> = { paper: [20, 50, 100], visemo: [48] };
 const PYTHON = '/usr/bin/python3';
 const PROFILE_STEPS = 3;
 // PyTorch starts from the environment the user started the bench with: the native backend sets
@@ -42,7 +50,8 @@ const USER_ENV = { ...process.env };
 type BenchBackend = BackendName | 'onnx';
 
 interface Options {
-  sizes: number[];
+  arch: Arch[];
+  sizes?: number[];
   backends: BenchBackend[];
   steps: number;
   warmup: number;
@@ -50,12 +59,16 @@ interface Options {
   augment: TrainAugment;
   pytorch: boolean;
   profile: boolean;
-  threads: number;
+  threads: number[];
+  rounds: number;
   out: string;
 }
 
 interface TrainResult {
+  arch: Arch;
   size: number;
+  /** null for wasm, whose thread count is fixed when it starts. */
+  threads: number | null;
   backend: string;
   stepMs: number;
   dataMs: number;
@@ -66,7 +79,9 @@ interface TrainResult {
 }
 
 interface PredictResult {
+  arch: Arch;
   size: number;
+  threads: number | null;
   backend: string;
   batch1: { ms: number; imagesPerSecond: number };
   batch64: { ms: number; imagesPerSecond: number };
@@ -86,13 +101,18 @@ const median = (xs: number[]): number => {
 };
 
 /** Multiply-adds of one forward pass per image, times 2 (FLOP); a training step is about 3 passes. */
-export function forwardFlopsPerImage(size: number, classes = CLASSES): number {
-  const convs: [number, number, number][] = [
-    [size, 3, 32],
-    [size >> 1, 32, 64],
-    [size >> 1, 64, 128],
-  ];
-  let flops = convs.reduce((s, [hw, ic, oc]) => s + 2 * hw * hw * 9 * ic * oc, 0);
+export function forwardFlopsPerImage(arch: Arch, size: number, classes = CLASSES): number {
+  const conv = (hw: number, ic: number, oc: number) => 2 * hw * hw * 9 * ic * oc;
+  if (arch === 'visemo') {
+    let flops = 0;
+    let [hw, ic] = [size, CHANNELS.visemo as number];
+    for (const f of VISEMO_NET_FILTERS) {
+      flops += conv(hw, ic, f) + conv(hw, f, f);
+      [hw, ic] = [Math.floor(hw / 2), f];
+    }
+    return flops + 2 * ic * classes;
+  }
+  let flops = conv(size, 3, 32) + conv(size >> 1, 32, 64) + conv(size >> 1, 64, 128);
   const flat = (size >> 3) ** 2 * 128;
   flops += 2 * flat * 256 + 2 * 256 * classes;
   return flops;
@@ -108,27 +128,34 @@ function makeCache(size: number, seed: number): DecodedSet {
 }
 
 /** A training batch made as trainEpoch (src/training/train.ts) makes it, with hard targets. */
-function trainingBatch(set: DecodedSet, idx: number[], norm: Normalisation, augment: TrainAugment | null, rng: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
-  const x = augment ? batchInput(augmentBatch(set, idx, augment, rng), idx.map((_, k) => k), norm, CHANNELS) : batchInput(set, idx, norm, CHANNELS);
+function trainingBatch(set: DecodedSet, idx: number[], norm: Normalisation, channels: 1 | 3, augment: TrainAugment | null, rng: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const x = augment ? batchInput(augmentBatch(set, idx, augment, rng), idx.map((_, k) => k), norm, channels) : batchInput(set, idx, norm, channels);
   const y = tf.tensor2d(mixTargets(set.labels, CLASSES, 0, null, idx), [idx.length, CLASSES]);
   return { x, y };
 }
 
-async function benchTrain(size: number, backend: string, opts: Options): Promise<{ result: TrainResult; profile?: KernelShare[] }> {
+/** What one turn of a configuration measured: every timed step. */
+interface TrainTimes {
+  dataMs: number[];
+  modelMs: number[];
+}
+
+async function benchTrain(arch: Arch, size: number, opts: Options, profileIt: boolean): Promise<{ times: TrainTimes; profile?: KernelShare[] }> {
+  const channels = CHANNELS[arch];
   const set = makeCache(size, size);
-  const norm = pixelStats(set, CHANNELS);
+  const norm = pixelStats(set, channels);
   const rng = createRng(1);
   const augment = isIdentity(opts.augment) ? null : opts.augment;
   const augRng = createRng(2);
   const pick = () => Array.from({ length: opts.batch }, () => Math.floor(rng() * CACHE_IMAGES));
-  const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
+  const model = buildModel({ arch, size, numClasses: CLASSES, channels, seed: 1 });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const dataMs: number[] = [];
   const modelMs: number[] = [];
   for (let step = 0; step < opts.warmup + opts.steps; step++) {
     const idx = pick();
     const t0 = performance.now();
-    const { x, y } = trainingBatch(set, idx, norm, augment, augRng);
+    const { x, y } = trainingBatch(set, idx, norm, channels, augment, augRng);
     const t1 = performance.now();
     await model.trainOnBatch(x, y);
     const t2 = performance.now();
@@ -139,12 +166,12 @@ async function benchTrain(size: number, backend: string, opts: Options): Promise
     }
   }
   let profile: KernelShare[] | undefined;
-  if (opts.profile) {
+  if (profileIt) {
     // Kernel times over a few steps (a single step would charge one kernel with a whole GC).
     const byKernel = new Map<string, { ms: number; calls: number }>();
     let total = 0;
     for (let i = 0; i < PROFILE_STEPS; i++) {
-      const { x, y } = trainingBatch(set, pick(), norm, augment, augRng);
+      const { x, y } = trainingBatch(set, pick(), norm, channels, augment, augRng);
       const t0 = performance.now();
       const info = await tf.profile(async () => {
         await model.trainOnBatch(x, y);
@@ -168,197 +195,301 @@ async function benchTrain(size: number, backend: string, opts: Options): Promise
     profile.push({ kernel: '(outside kernels: tfjs-layers, tape, GC)', ms: per(total - inKernels), calls: 0, share: (total - inKernels) / total });
   }
   model.dispose();
-  const steps = dataMs.map((d, i) => d + modelMs[i]);
-  const stepMs = median(steps);
+  return { times: { dataMs, modelMs }, profile };
+}
+
+/** The row of one configuration from the steps of all its turns. */
+function trainResult(arch: Arch, size: number, threads: number | null, backend: string, t: TrainTimes, batch: number): TrainResult {
+  const stepMs = median(t.dataMs.map((d, i) => d + t.modelMs[i]!));
   return {
-    result: {
-      size,
-      backend,
-      stepMs,
-      dataMs: median(dataMs),
-      modelMs: median(modelMs),
-      imagesPerSecond: (opts.batch * 1000) / stepMs,
-      secondsPerEpoch: (Math.ceil(TRAIN_IMAGES / opts.batch) * stepMs) / 1000,
-      gflopPerSecond: (3 * forwardFlopsPerImage(size) * opts.batch) / stepMs / 1e6,
-    },
-    profile,
+    arch,
+    size,
+    threads,
+    backend,
+    stepMs,
+    dataMs: median(t.dataMs),
+    modelMs: median(t.modelMs),
+    imagesPerSecond: (batch * 1000) / stepMs,
+    secondsPerEpoch: (Math.ceil(TRAIN_IMAGES / batch) * stepMs) / 1000,
+    gflopPerSecond: (3 * forwardFlopsPerImage(arch, size) * batch) / stepMs / 1e6,
   };
 }
 
-async function benchPredict(size: number, backend: string, opts: Options): Promise<PredictResult> {
+interface PredictTimes {
+  batch1: number[];
+  batch64: number[];
+}
+
+async function benchPredict(arch: Arch, size: number, opts: Options): Promise<PredictTimes> {
+  const channels = CHANNELS[arch];
   const set = makeCache(size, size);
-  const norm = pixelStats(set, CHANNELS);
+  const norm = pixelStats(set, channels);
   const rng = createRng(2);
-  const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
-  const result: Partial<PredictResult> = { size, backend };
+  const model = buildModel({ arch, size, numClasses: CLASSES, channels, seed: 1 });
+  const result: PredictTimes = { batch1: [], batch64: [] };
   for (const batch of [1, 64] as const) {
-    const times: number[] = [];
     for (let step = 0; step < opts.warmup + opts.steps; step++) {
       const idx = Array.from({ length: batch }, () => Math.floor(rng() * CACHE_IMAGES));
       const t0 = performance.now();
       // As predictSet (src/model/predict-set.ts) builds its batches.
-      const x = batchInput(set, idx, norm, CHANNELS);
+      const x = batchInput(set, idx, norm, channels);
       const y = model.predict(x) as tf.Tensor;
       await y.data();
       const t1 = performance.now();
       tf.dispose([x, y]);
-      if (step >= opts.warmup) times.push(t1 - t0);
+      if (step >= opts.warmup) result[`batch${batch}`].push(t1 - t0);
     }
-    const ms = median(times);
-    result[`batch${batch}`] = { ms, imagesPerSecond: (batch * 1000) / ms };
   }
   model.dispose();
-  return result as PredictResult;
+  return result;
 }
 
 /** benchPredict's model and batches on onnxruntime-node: the graph `visemo export` writes, fed as predictSetOnnx feeds it. */
-async function benchPredictOnnx(size: number, opts: Options): Promise<PredictResult> {
+async function benchPredictOnnx(arch: Arch, size: number, opts: Options): Promise<PredictTimes> {
+  const channels = CHANNELS[arch];
   const set = makeCache(size, size);
-  const norm = pixelStats(set, CHANNELS);
+  const norm = pixelStats(set, channels);
   const rng = createRng(2);
   if (!activeBackend()) await useBackend('cpu', { quiet: true }); // tfjs only builds the model to export
-  const model = buildPaperCnn({ size, numClasses: CLASSES, seed: 1 });
-  const meta = { arch: 'paper', classes: Array.from({ length: CLASSES }, (_, i) => `class${i}`), inputSize: size, channels: CHANNELS, normalisation: norm, faceCut: TIGHT_CROPS } as RunMetadata;
+  const model = buildModel({ arch, size, numClasses: CLASSES, channels, seed: 1 });
+  const meta = { arch, classes: Array.from({ length: CLASSES }, (_, i) => `class${i}`), inputSize: size, channels, normalisation: norm, faceCut: TIGHT_CROPS } as RunMetadata;
   const session = await openOnnxSession(modelToOnnx(model, 'bench', meta));
   model.dispose();
-  const result: Partial<PredictResult> = { size, backend: 'onnx' };
+  const result: PredictTimes = { batch1: [], batch64: [] };
   for (const batch of [1, 64] as const) {
-    const times: number[] = [];
     for (let step = 0; step < opts.warmup + opts.steps; step++) {
       const idx = Array.from({ length: batch }, () => Math.floor(rng() * CACHE_IMAGES));
       const t0 = performance.now();
-      await session.run(batchArray(set, idx, norm, CHANNELS, 'nchw'), [batch, CHANNELS, size, size]);
+      await session.run(batchArray(set, idx, norm, channels, 'nchw'), [batch, channels, size, size]);
       const t1 = performance.now();
-      if (step >= opts.warmup) times.push(t1 - t0);
+      if (step >= opts.warmup) result[`batch${batch}`].push(t1 - t0);
     }
-    const ms = median(times);
-    result[`batch${batch}`] = { ms, imagesPerSecond: (batch * 1000) / ms };
   }
   await session.release();
-  return result as PredictResult;
+  return result;
 }
 
-function runPytorch(mode: 'train' | 'predict', opts: Options): { torch: string; results: (TrainResult | PredictResult)[] } | string {
+function predictResult(arch: Arch, size: number, threads: number | null, backend: string, t: PredictTimes): PredictResult {
+  const entry = (times: number[], batch: number) => {
+    const ms = median(times);
+    return { ms, imagesPerSecond: (batch * 1000) / ms };
+  };
+  return { arch, size, threads, backend, batch1: entry(t.batch1, 1), batch64: entry(t.batch64, 64) };
+}
+
+/**
+ * oneDNN's own rate on the issue's reference shape (3×3, 64→128 channels, 25×25, batch 32)
+ * through the addon directly: no tfjs around it. GFLOP/s of the forward pass and both gradients.
+ */
+function onednnConvRate(steps: number): { forward: number; backwardData: number; backwardWeights: number } | null {
+  const native = loadAddon();
+  if (typeof native === 'string') return null;
+  const [N, H, C, OC] = [32, 25, 64, 128];
+  const params = Int32Array.from([N, H, H, C, 3, 3, OC, H, H, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const rng = createRng(3);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => rng() - 0.5);
+  const x = fill(N * H * H * C);
+  const w = fill(9 * C * OC);
+  const y = fill(N * H * H * OC);
+  const dx = new Float32Array(x.length);
+  const dw = new Float32Array(w.length);
+  const flop = 2 * N * H * H * 9 * C * OC;
+  const rate = (run: () => boolean) => {
+    const times: number[] = [];
+    for (let i = 0; i < steps + 3; i++) {
+      const t0 = performance.now();
+      if (!run()) throw new Error('oneDNN reference convolution failed');
+      if (i >= 3) times.push(performance.now() - t0);
+    }
+    return flop / median(times) / 1e6;
+  };
+  return {
+    forward: rate(() => native.conv2d(x, w, null, y, params, false)),
+    backwardData: rate(() => native.conv2dBackwardData(y, w, dx, params)),
+    backwardWeights: rate(() => native.conv2dBackwardFilter(x, y, dw, params)),
+  };
+}
+
+function setNativeThreads(threads: number): void {
+  const native = loadAddon();
+  if (typeof native !== 'string') native.setThreads(threads);
+}
+
+/** PyTorch's raw step times per size for one architecture and thread count. */
+interface TorchRun {
+  torch: string;
+  results: ({ size: number } & (TrainTimes | PredictTimes))[];
+}
+
+function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options): TorchRun | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   // OpenMP's default busy-waiting makes PyTorch many times slower as soon as anything else uses
   // a core, and passive waiting costs it a little on an idle machine: unless the user chose a
   // policy, time both and keep the faster per size, so the reference is PyTorch at its best.
   const envs = USER_ENV.OMP_WAIT_POLICY ? [USER_ENV] : [USER_ENV, { ...USER_ENV, OMP_WAIT_POLICY: 'passive' }];
-  const runs: { torch: string; results: (TrainResult | PredictResult)[] }[] = [];
+  const runs: TorchRun[] = [];
   for (const env of envs) {
-    const r = runPytorchOnce(mode, opts, env);
+    const r = runPytorchOnce(mode, arch, sizes, threads, opts, env);
     if (typeof r === 'string') return r;
     runs.push(r);
   }
-  const cost = (x: TrainResult | PredictResult) => ('stepMs' in x ? x.stepMs : x.batch1.ms + x.batch64.ms / 64);
+  const cost = (x: TrainTimes | PredictTimes) =>
+    'modelMs' in x ? median(x.modelMs.map((m, i) => m + x.dataMs[i]!)) : median(x.batch1) + median(x.batch64) / 64;
   const results = runs[0]!.results.map((first, i) => runs.map((r) => r.results[i]!).reduce((a, b) => (cost(b) < cost(a) ? b : a), first));
   return { torch: runs[0]!.torch, results };
 }
 
-function runPytorchOnce(mode: 'train' | 'predict', opts: Options, env: NodeJS.ProcessEnv): { torch: string; results: (TrainResult | PredictResult)[] } | string {
+function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, env: NodeJS.ProcessEnv): TorchRun | string {
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
-  const args = [script, mode, '--sizes', opts.sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(opts.threads)];
+  const args = [script, mode, '--arch', arch, '--channels', String(CHANNELS[arch]), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
     return /No module named 'torch'/.test(r.stderr) ? 'python3-torch is not installed' : `the PyTorch reference failed: ${last}`;
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TorchRun;
 }
 
 const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
+const keyOf = (r: { arch: Arch; size: number; threads: number | null }) => `${r.arch}@${r.size}/${r.threads}`;
+const threadsCell = (t: number | null) => (t === null ? '-' : String(t)).padStart(7);
+
 function printTrainTable(rows: TrainResult[]): void {
-  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [r.size, r.stepMs]));
-  console.log('\nsize  backend   ms/step  outside-model  images/s  s/epoch(11,475)  GFLOP/s  vs PyTorch');
+  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [keyOf(r), r.stepMs]));
+  console.log('\narch    size  threads  backend   ms/step  outside-model  images/s  s/epoch(11,475)  GFLOP/s  vs PyTorch');
   for (const r of rows) {
-    const ref = torch.get(r.size);
+    const ref = torch.get(keyOf(r));
     console.log(
-      `${String(r.size).padStart(4)}  ${r.backend.padEnd(8)} ${fmt(r.stepMs).padStart(8)}  ${`${fmt((100 * r.dataMs) / r.stepMs)}%`.padStart(13)}  ${fmt(r.imagesPerSecond, 0).padStart(8)}  ${fmt(r.secondsPerEpoch).padStart(15)}  ${fmt(r.gflopPerSecond, 0).padStart(7)}  ${ref && r.backend !== 'pytorch' ? `${(r.stepMs / ref).toFixed(2)}x` : ''}`,
+      `${r.arch.padEnd(6)}  ${String(r.size).padStart(4)}  ${threadsCell(r.threads)}  ${r.backend.padEnd(8)} ${fmt(r.stepMs).padStart(8)}  ${`${fmt((100 * r.dataMs) / r.stepMs)}%`.padStart(13)}  ${fmt(r.imagesPerSecond, 0).padStart(8)}  ${fmt(r.secondsPerEpoch).padStart(15)}  ${fmt(r.gflopPerSecond, 0).padStart(7)}  ${ref && r.backend !== 'pytorch' ? `${(r.stepMs / ref).toFixed(2)}x` : ''}`,
     );
   }
 }
 
 function printPredictTable(rows: PredictResult[]): void {
-  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [r.size, r]));
-  console.log('\nsize  backend   batch1 ms  images/s   batch64 ms  images/s   vs PyTorch (batch 1 / 64)');
+  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [keyOf(r), r]));
+  console.log('\narch    size  threads  backend   batch1 ms  images/s   batch64 ms  images/s   vs PyTorch (batch 1 / 64)');
   for (const r of rows) {
-    const ref = torch.get(r.size);
+    const ref = torch.get(keyOf(r));
     const ratio = ref && r.backend !== 'pytorch' ? `${(r.batch1.ms / ref.batch1.ms).toFixed(2)}x / ${(r.batch64.ms / ref.batch64.ms).toFixed(2)}x` : '';
     console.log(
-      `${String(r.size).padStart(4)}  ${r.backend.padEnd(8)} ${fmt(r.batch1.ms, 2).padStart(9)}  ${fmt(r.batch1.imagesPerSecond, 0).padStart(8)}   ${fmt(r.batch64.ms).padStart(10)}  ${fmt(r.batch64.imagesPerSecond, 0).padStart(8)}   ${ratio}`,
+      `${r.arch.padEnd(6)}  ${String(r.size).padStart(4)}  ${threadsCell(r.threads)}  ${r.backend.padEnd(8)} ${fmt(r.batch1.ms, 2).padStart(9)}  ${fmt(r.batch1.imagesPerSecond, 0).padStart(8)}   ${fmt(r.batch64.ms).padStart(10)}  ${fmt(r.batch64.imagesPerSecond, 0).padStart(8)}   ${ratio}`,
     );
   }
 }
 
+/** Appends one turn's times to a configuration's. */
+function collect<T extends TrainTimes | PredictTimes>(store: Map<string, { arch: Arch; size: number; threads: number | null; backend: string; times: T }>, arch: Arch, size: number, threads: number | null, backend: string, times: T): void {
+  const key = `${backend}:${arch}@${size}/${threads}`;
+  const e = store.get(key);
+  if (!e) {
+    store.set(key, { arch, size, threads, backend, times });
+    return;
+  }
+  for (const k of Object.keys(times) as (keyof T)[]) (e.times[k] as number[]).push(...(times[k] as number[]));
+}
+
 async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
-  // Read by the native backend when it loads its addon; PyTorch gets the same count as --threads.
-  process.env.VISEMO_THREADS = String(opts.threads);
+  // Read by the native backend when it loads its addon (and by wasm when it starts); later thread
+  // counts of --threads are set on the addon between turns.
+  process.env.VISEMO_THREADS = String(opts.threads[0]);
   const loadAtStart = os.loadavg();
-  const rows: (TrainResult | PredictResult)[] = [];
+  const sizesOf = (arch: Arch) => opts.sizes ?? DEFAULT_SIZES[arch];
+  const store = new Map<string, { arch: Arch; size: number; threads: number | null; backend: string; times: TrainTimes | PredictTimes }>();
   const profiles: Record<string, KernelShare[]> = {};
   const skipped: Record<string, string> = {};
+  const available: BackendName[] = [];
+  const onnx = opts.backends.includes('onnx');
+  if (onnx && mode === 'train') {
+    skipped.onnx = 'inference only';
+    console.log('onnx: inference only, skipped');
+  }
   for (const backend of opts.backends) {
-    if (backend === 'onnx') {
-      if (mode === 'train') {
-        skipped.onnx = 'inference only';
-        console.log('onnx: inference only, skipped');
-        continue;
-      }
-      for (const size of opts.sizes) {
-        const result = await benchPredictOnnx(size, opts);
-        rows.push(result);
-        console.log(`onnx ${size}x${size}: batch 1 ${fmt(result.batch1.ms, 2)} ms, batch 64 ${fmt(result.batch64.ms)} ms`);
-      }
-      continue;
-    }
+    if (backend === 'onnx') continue;
     const got = await useBackend(backend, { quiet: true });
     if (got !== backend) {
       skipped[backend] = `not available (fell back to ${got})`;
       console.log(`${backend}: not available, skipped`);
-      continue;
-    }
-    for (const size of opts.sizes) {
-      if (mode === 'train') {
-        const { result, profile } = await benchTrain(size, backend, { ...opts, profile: opts.profile && backend === 'native' });
-        rows.push(result);
-        if (profile) profiles[`${backend}@${size}`] = profile;
-        console.log(`${backend} ${size}x${size}: ${fmt(result.stepMs)} ms per step`);
-      } else {
-        const result = await benchPredict(size, backend, opts);
-        rows.push(result);
-        console.log(`${backend} ${size}x${size}: batch 1 ${fmt(result.batch1.ms, 2)} ms, batch 64 ${fmt(result.batch64.ms)} ms`);
-      }
-    }
+    } else available.push(backend);
   }
   let torchVersion: string | undefined;
-  if (opts.pytorch) {
-    const ref = runPytorch(mode, opts);
-    if (typeof ref === 'string') {
-      skipped.pytorch = ref;
-      console.log(`pytorch: ${ref}, skipped`);
-    } else {
-      torchVersion = ref.torch;
-      console.log(`pytorch ${ref.torch}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : 'the faster of OpenMP\'s default and passive waiting, per size'}`);
-      for (const r of ref.results) {
-        if (mode === 'train') (r as TrainResult).gflopPerSecond = (3 * forwardFlopsPerImage(r.size) * opts.batch) / (r as TrainResult).stepMs / 1e6;
-        rows.push(r);
+  let torchOff = !opts.pytorch;
+  const convRates: Record<string, ReturnType<typeof onednnConvRate>> = {};
+  const profileThreads = opts.threads[opts.threads.length - 1]!;
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const threads of opts.threads) {
+      setNativeThreads(threads);
+      if (mode === 'train' && round === 0 && available.includes('native')) convRates[threads] = onednnConvRate(opts.steps);
+      for (const arch of opts.arch) {
+        for (const backend of available) {
+          // wasm's thread count is fixed when it starts: timed once, at the first count.
+          if (backend !== 'native' && threads !== opts.threads[0]) continue;
+          await useBackend(backend, { quiet: true });
+          const rowThreads = backend === 'native' ? threads : null;
+          for (const size of sizesOf(arch)) {
+            const tag = `${backend} ${arch} ${size}x${size}${rowThreads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}, round ${round + 1}/${opts.rounds}`;
+            if (mode === 'train') {
+              const profileIt = opts.profile && backend === 'native' && round === 0 && threads === profileThreads;
+              const { times, profile } = await benchTrain(arch, size, opts, profileIt);
+              collect(store, arch, size, rowThreads, backend, times);
+              if (profile) profiles[`${backend} ${arch}@${size}, ${threads} threads`] = profile;
+              console.log(`${tag}: ${fmt(median(times.modelMs.map((m, i) => m + times.dataMs[i]!)))} ms per step`);
+            } else {
+              const times = await benchPredict(arch, size, opts);
+              collect(store, arch, size, rowThreads, backend, times);
+              console.log(`${tag}: batch 1 ${fmt(median(times.batch1), 2)} ms, batch 64 ${fmt(median(times.batch64))} ms`);
+            }
+          }
+        }
+        if (mode === 'predict' && onnx && threads === opts.threads[0]) {
+          for (const size of sizesOf(arch)) {
+            const times = await benchPredictOnnx(arch, size, opts);
+            collect(store, arch, size, null, 'onnx', times);
+            console.log(`onnx ${arch} ${size}x${size}, round ${round + 1}/${opts.rounds}: batch 1 ${fmt(median(times.batch1), 2)} ms, batch 64 ${fmt(median(times.batch64))} ms`);
+          }
+        }
+        if (torchOff) continue;
+        // PyTorch's turn right after native's on the same configurations.
+        const ref = runPytorch(mode, arch, sizesOf(arch), threads, opts);
+        if (typeof ref === 'string') {
+          skipped.pytorch = ref;
+          torchOff = true;
+          console.log(`pytorch: ${ref}, skipped`);
+          continue;
+        }
+        torchVersion = ref.torch;
+        for (const r of ref.results) {
+          const { size, ...times } = r;
+          collect(store, arch, size, threads, 'pytorch', times as TrainTimes | PredictTimes);
+          const t = times as TrainTimes & PredictTimes;
+          console.log(`pytorch ${arch} ${size}x${size}, ${threads} thread${threads > 1 ? 's' : ''}, round ${round + 1}/${opts.rounds}: ${mode === 'train' ? `${fmt(median(t.modelMs.map((m, i) => m + t.dataMs[i]!)))} ms per step` : `batch 1 ${fmt(median(t.batch1), 2)} ms, batch 64 ${fmt(median(t.batch64))} ms`}`);
+        }
       }
     }
   }
-  rows.sort((a, b) => a.size - b.size);
+  if (torchVersion) console.log(`pytorch ${torchVersion}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : "the faster of OpenMP's default and passive waiting, per size and turn"}`);
+  const backendOrder = [...opts.backends, 'pytorch'];
+  const rows = [...store.values()]
+    .map((e) => (mode === 'train' ? trainResult(e.arch, e.size, e.threads, e.backend, e.times as TrainTimes, opts.batch) : predictResult(e.arch, e.size, e.threads, e.backend, e.times as PredictTimes)))
+    .sort((a, b) => opts.arch.indexOf(a.arch) - opts.arch.indexOf(b.arch) || a.size - b.size || (a.threads ?? 0) - (b.threads ?? 0) || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend));
   if (mode === 'train') printTrainTable(rows as TrainResult[]);
   else printPredictTable(rows as PredictResult[]);
+  for (const [threads, r] of Object.entries(convRates)) {
+    if (r) console.log(`\noneDNN's own 3x3 convolution (64->128 channels, 25x25, batch 32, ${threads} thread${threads === '1' ? '' : 's'}): forward ${fmt(r.forward, 0)}, backward data ${fmt(r.backwardData, 0)}, backward weights ${fmt(r.backwardWeights, 0)} GFLOP/s`);
+  }
   for (const [key, profile] of Object.entries(profiles)) {
     console.log(`\nprofile of a ${key} training step, mean of ${PROFILE_STEPS} (share of step time):`);
     for (const k of [...profile.slice(0, 12), ...profile.slice(-1)]) console.log(`  ${k.kernel.padEnd(24)} ${fmt(k.ms).padStart(7)} ms ${`${fmt(100 * k.share)}%`.padStart(6)}${k.calls ? `  ${k.calls} calls` : ''}`);
   }
+  const loadAtEnd = os.loadavg();
+  console.log(`\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`);
   await writeJsonAtomic(opts.out, {
     mode,
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: os.loadavg() } },
-    config: { sizes: opts.sizes, batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, trainImages: TRAIN_IMAGES },
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, rounds: opts.rounds, trainImages: TRAIN_IMAGES },
     results: rows,
+    onednnConv: convRates,
     profiles,
     skipped,
   });
@@ -366,15 +497,29 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a whole number of at least 1, got '${v}'`);
+  return n;
+};
 const program = new Command('bench')
-  .description('training and inference speed of the paper CNN per backend, with the PyTorch reference')
-  .addOption(new Option('--sizes <list>', 'input sizes').default([20, 50, 100]).argParser((v) => list(v).map(Number)))
-  .addOption(new Option('--backends <list>', "tfjs backends to time, and 'onnx' (onnxruntime-node; predict only)").argParser(list))
-  .option('--steps <n>', 'timed steps per size and backend', (v) => Number(v), 10)
+  .description('training and inference speed of the paper CNN and the visemo net per backend and thread count, with the PyTorch reference')
+  .addOption(
+    new Option('--arch <list>', `architectures to time (${ARCHITECTURES.join(', ')})`).default(['paper']).argParser((v) => {
+      const archs = list(v);
+      const bad = archs.find((a) => !(ARCHITECTURES as readonly string[]).includes(a));
+      if (bad) throw new Error(`unknown architecture '${bad}' (use ${ARCHITECTURES.join(', ')})`);
+      return archs as Arch[];
+    }),
+  )
+  .addOption(new Option('--sizes <list>', 'input sizes (default: 20,50,100 for paper, 48 for visemo)').argParser((v) => list(v).map(positive('a size'))))
+  .addOption(new Option('--backends <list>', "tfjs backends to time, and 'onnx' (onnxruntime-node; predict only) (default: native,wasm; predict adds onnx)").argParser(list))
+  .option('--steps <n>', 'timed steps per size, backend and turn', positive('--steps'), 10)
   .option('--warmup <n>', 'untimed steps first', (v) => Number(v), 3)
-  .option('--batch <n>', 'training batch size', (v) => Number(v), 32)
+  .option('--batch <n>', 'training batch size', positive('--batch'), 32)
   .addOption(new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)").default(parseTrainAugment('none'), 'none').argParser(parseTrainAugment))
-  .option('--threads <n>', 'CPU threads for the native backend and PyTorch (default: all cores)', (v) => Number(v), availableParallelism())
+  .addOption(new Option('--threads <list>', 'CPU thread counts for the native backend and PyTorch, e.g. 1,2 (default: all cores)').default([availableParallelism()]).argParser((v) => list(v).map(positive('a thread count'))))
+  .option('--rounds <n>', 'turns of native then PyTorch per configuration; figures are medians over all of them', positive('--rounds'), 1)
   .option('--no-pytorch', 'skip the PyTorch reference')
   .option('--no-profile', 'skip the per-kernel profile of the native backend')
   .option('--out <file>', 'JSON results file (default runs/bench/<mode>.json)');
@@ -390,7 +535,6 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
       await main(mode, { ...o, backends, out: o.out ?? `runs/bench/${mode}.json` } as Options);
     });
 }
-
 addServeBench(program);
 program
   .command('queue')
@@ -404,5 +548,6 @@ program
     const { runQueueBench } = await import('./queue.js');
     await runQueueBench({ ...o, out: (program.opts().out as string | undefined) ?? 'runs/bench/queue.json' });
   });
+
 
 await program.parseAsync(process.argv);

@@ -781,6 +781,210 @@ napi_value DropoutMask(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Batch normalisation over the channels of NHWC data (the last axis): one pass for the batch
+// statistics and one to normalise while training, two passes for the whole gradient. tfjs
+// computes the same from moments + batchNorm and their gradients: about fifteen passes.
+
+// Per-channel sums over the rows of [rows, C] data, split over threads by blocks of rows: each
+// block sums in float (ROW_BLOCK terms, vectorised across channels), blocks add up in double.
+constexpr int64_t ROW_BLOCK = 32;
+
+// sums(t1, t2) over rows: `terms(row, f1, f2)` adds one row's terms into the float partials.
+template <typename Terms>
+void channelSums(int64_t rows, int64_t C, double *s1, double *s2, Terms terms) {
+  const int64_t blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+  const int threads = static_cast<size_t>(rows * C) >= PARALLEL_MIN ? std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>(blocks))) : 1;
+  std::vector<double> acc(static_cast<size_t>(threads) * 2 * C, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    double *a1 = acc.data() + static_cast<size_t>(omp_get_thread_num()) * 2 * C;
+    double *a2 = a1 + C;
+    std::vector<float> p1(C), p2(C);
+    float *f1 = p1.data(), *f2 = p2.data();
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+      std::fill(p1.begin(), p1.end(), 0.f);
+      std::fill(p2.begin(), p2.end(), 0.f);
+      const int64_t end = std::min(rows, (b + 1) * ROW_BLOCK);
+      for (int64_t r = b * ROW_BLOCK; r < end; r++) terms(r, f1, f2);
+      for (int64_t c = 0; c < C; c++) {
+        a1[c] += f1[c];
+        a2[c] += f2[c];
+      }
+    }
+  }
+  for (int64_t c = 0; c < C; c++) {
+    double u = 0, v = 0;
+    for (int t = 0; t < threads; t++) {
+      u += acc[static_cast<size_t>(t) * 2 * C + c];
+      v += acc[static_cast<size_t>(t) * 2 * C + C + c];
+    }
+    s1[c] = u;
+    s2[c] = v;
+  }
+}
+
+// y = x * scale[c] + shift[c] over [rows, C].
+void scaleShift(const float *x, const float *scale, const float *shift, float *y, int64_t rows, int64_t C) {
+#pragma omp parallel for if (static_cast<size_t>(rows * C) >= PARALLEL_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * C;
+    float *yr = y + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c];
+  }
+}
+
+bool channelsFit(const Floats &x, int64_t C, std::initializer_list<const Floats *> perChannel) {
+  if (C < 1 || x.length % static_cast<size_t>(C) != 0) return false;
+  for (const Floats *f : perChannel)
+    if (f->data && f->length != static_cast<size_t>(C)) return false;
+  return true;
+}
+
+// batchNormTrain(x, gamma, beta, y, mean, variance, C, epsilon): the batch's mean and (biased)
+// variance per channel, as tfjs' moments gives them, and y normalised with them.
+napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 8);
+  Floats x, g, b, y, mean, var;
+  int64_t C = 0;
+  double eps = 0;
+  if (a.size() < 8 || !getFloats(env, a[0], x) || !getFloats(env, a[1], g) || !getFloats(env, a[2], b) || !getFloats(env, a[3], y) ||
+      !getFloats(env, a[4], mean) || !getFloats(env, a[5], var) || napi_get_value_int64(env, a[6], &C) != napi_ok ||
+      napi_get_value_double(env, a[7], &eps) != napi_ok)
+    return typeError(env, "batchNormTrain(x, gamma, beta, y, mean, variance, C, epsilon)");
+  if (!channelsFit(x, C, {&g, &b, &mean, &var}) || y.length != x.length || x.length == 0) return boolean(env, false);
+  const int64_t rows = static_cast<int64_t>(x.length) / C;
+  // Sums of x - x[first row]: a shift by a sample of the channel keeps E[d^2] - E[d]^2 exact
+  // enough even where the mean is large against the spread.
+  const float *xs = x.data;
+  std::vector<double> s1(C), s2(C);
+  channelSums(rows, C, s1.data(), s2.data(), [xs, C](int64_t r, float *f1, float *f2) {
+    const float *row = xs + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) {
+      const float d = row[c] - xs[c];
+      f1[c] += d;
+      f2[c] += d * d;
+    }
+  });
+  std::vector<float> scale(C), shift(C);
+  for (int64_t c = 0; c < C; c++) {
+    const double m = s1[c] / rows;
+    const double v = std::max(0.0, s2[c] / rows - m * m);
+    const float meanF = static_cast<float>(xs[c] + m);
+    mean.data[c] = meanF;
+    var.data[c] = static_cast<float>(v);
+    const float inv = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var.data[c]) + eps));
+    scale[c] = g.data[c] * inv;
+    shift[c] = b.data[c] - meanF * scale[c];
+  }
+  scaleShift(xs, scale.data(), shift.data(), y.data, rows, C);
+  return boolean(env, true);
+}
+
+// batchNormApply(x, mean, variance, gamma|null, beta|null, y, C, epsilon): tfjs' FusedBatchNorm
+// with per-channel statistics (inference, or a training step's own batchNorm call).
+napi_value BatchNormApply(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 8);
+  Floats x, mean, var, g, b, y;
+  int64_t C = 0;
+  double eps = 0;
+  if (a.size() < 8 || !getFloats(env, a[0], x) || !getFloats(env, a[1], mean) || !getFloats(env, a[2], var) ||
+      !getFloats(env, a[3], g, true) || !getFloats(env, a[4], b, true) || !getFloats(env, a[5], y) ||
+      napi_get_value_int64(env, a[6], &C) != napi_ok || napi_get_value_double(env, a[7], &eps) != napi_ok)
+    return typeError(env, "batchNormApply(x, mean, variance, gamma|null, beta|null, y, C, epsilon)");
+  if (!channelsFit(x, C, {&mean, &var, &g, &b}) || y.length != x.length) return boolean(env, false);
+  const int64_t rows = static_cast<int64_t>(x.length) / C;
+  std::vector<float> scale(C), shift(C);
+  for (int64_t c = 0; c < C; c++) {
+    const float inv = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var.data[c]) + eps));
+    scale[c] = (g.data ? g.data[c] : 1.f) * inv;
+    shift[c] = (b.data ? b.data[c] : 0.f) - mean.data[c] * scale[c];
+  }
+  scaleShift(x.data, scale.data(), shift.data(), y.data, rows, C);
+  return boolean(env, true);
+}
+
+// batchNormGrad(dy, x, mean, variance, gamma, dx, dgamma, dbeta, C, epsilon): the gradient of
+// training-mode batch norm through the batch statistics too, in two passes:
+//   dbeta = sum(dy), dgamma = sum(dy * xhat),
+//   dx = gamma / sigma * (dy - dbeta / n - xhat * dgamma / n).
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 10);
+  Floats dy, x, mean, var, g, dx, dg, db;
+  int64_t C = 0;
+  double eps = 0;
+  if (a.size() < 10 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], x) || !getFloats(env, a[2], mean) ||
+      !getFloats(env, a[3], var) || !getFloats(env, a[4], g) || !getFloats(env, a[5], dx) || !getFloats(env, a[6], dg) ||
+      !getFloats(env, a[7], db) || napi_get_value_int64(env, a[8], &C) != napi_ok || napi_get_value_double(env, a[9], &eps) != napi_ok)
+    return typeError(env, "batchNormGrad(dy, x, mean, variance, gamma, dx, dgamma, dbeta, C, epsilon)");
+  if (!channelsFit(x, C, {&mean, &var, &g, &dg, &db}) || dy.length != x.length || dx.length != x.length || x.length == 0)
+    return boolean(env, false);
+  const int64_t rows = static_cast<int64_t>(x.length) / C;
+  const float *xs = x.data, *gs = dy.data, *ms = mean.data;
+  std::vector<double> sdy(C), sdyx(C);
+  channelSums(rows, C, sdy.data(), sdyx.data(), [xs, gs, ms, C](int64_t r, float *f1, float *f2) {
+    const float *xr = xs + r * C, *gr = gs + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) {
+      f1[c] += gr[c];
+      f2[c] += gr[c] * (xr[c] - ms[c]);
+    }
+  });
+  std::vector<float> ca(C), cb(C), cd(C);
+  for (int64_t c = 0; c < C; c++) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(var.data[c]) + eps);
+    db.data[c] = static_cast<float>(sdy[c]);
+    dg.data[c] = static_cast<float>(sdyx[c] * inv);
+    const double k = g.data[c] * inv;
+    ca[c] = static_cast<float>(k);
+    cb[c] = static_cast<float>(-k * inv * inv * sdyx[c] / rows);
+    cd[c] = static_cast<float>(-k * sdy[c] / rows);
+  }
+  float *out = dx.data;
+  const float *A = ca.data(), *B = cb.data(), *D = cd.data();
+#pragma omp parallel for if (x.length >= PARALLEL_MIN) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = xs + r * C, *gr = gs + r * C;
+    float *o = out + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] = A[c] * gr[c] + B[c] * (xr[c] - ms[c]) + D[c];
+  }
+  return boolean(env, true);
+}
+
+// reluGradBias(dy, y, g, dbias, C): g = dy * step(y) (the relu gradient of a fused conv, read
+// from its output) and dbias = the per-channel sum of g, in one pass instead of two.
+napi_value ReluGradBias(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 5);
+  Floats dy, y, g, db;
+  int64_t C = 0;
+  if (a.size() < 5 || !getFloats(env, a[0], dy) || !getFloats(env, a[1], y) || !getFloats(env, a[2], g) ||
+      !getFloats(env, a[3], db) || napi_get_value_int64(env, a[4], &C) != napi_ok)
+    return typeError(env, "reluGradBias(dy, y, g, dbias, C)");
+  if (!channelsFit(y, C, {&db}) || dy.length != y.length || g.length != y.length || y.length == 0) return boolean(env, false);
+  const int64_t rows = static_cast<int64_t>(y.length) / C;
+  const float *ds = dy.data, *ys = y.data;
+  float *gs = g.data;
+  std::vector<double> s(C), unused(C);
+  channelSums(rows, C, s.data(), unused.data(), [ds, ys, gs, C](int64_t r, float *f1, float *) {
+    const float *dr = ds + r * C, *yr = ys + r * C;
+    float *gr = gs + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) {
+      const float v = yr[c];
+      const float step = v != v ? v : (v > 0.f ? 1.f : 0.f);
+      const float o = dr[c] * step;
+      gr[c] = o;
+      f1[c] += o;
+    }
+  });
+  for (int64_t c = 0; c < C; c++) db.data[c] = static_cast<float>(s[c]);
+  return boolean(env, true);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 // info(): { onednn: "2.6.3", threads: 2, isa: "..." }
 napi_value Info(napi_env env, napi_callback_info) {
@@ -832,6 +1036,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dropoutMask", nullptr, DropoutMask, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormApply", nullptr, BatchNormApply, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

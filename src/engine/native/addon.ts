@@ -24,6 +24,10 @@ export interface NativeAddon {
   keepFreedMemory(): boolean;
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): boolean;
   dropoutMask(out: Float32Array, rate: number, seed: number): boolean;
+  reluGradBias(dy: Float32Array, y: Float32Array, g: Float32Array, dbias: Float32Array, channels: number): boolean;
+  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, channels: number, epsilon: number): boolean;
+  batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, channels: number, epsilon: number): boolean;
+  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number): boolean;
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outW: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float32Array): boolean;
 }
 

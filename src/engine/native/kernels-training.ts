@@ -1,6 +1,6 @@
 /**
  * Kernels tfjs does not have, one native pass each where tfjs chains element-wise ops: the relu
- * gradient (2 passes), the Adam update (14) and the dropout mask (drawn one number at a time in
+ * gradient (2 passes; with a fused conv's bias gradient, 3), the Adam update (14) and the dropout mask (drawn one number at a time in
  * JavaScript). Only training-patches.ts runs them, and only while 'native' is the backend; with
  * no CPU kernel to hand over to, they throw on inputs they cannot take.
  */
@@ -11,6 +11,7 @@ import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } f
 export const RELU_GRAD_KERNEL = 'VisemoReluGrad';
 export const ADAM_KERNEL = 'VisemoAdam';
 export const DROPOUT_MASK_KERNEL = 'VisemoDropoutMask';
+export const RELU_GRAD_BIAS_KERNEL = 'VisemoReluGradBias';
 
 /** dy * step(x). */
 export function reluGrad(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs): TensorInfo {
@@ -20,6 +21,18 @@ export function reluGrad(native: NativeAddon, b: NativeBackend, { inputs }: Kern
   const out = uninitialized(dyv?.length ?? 0);
   if (!dyv || !xv || !native.reluGrad(dyv, xv, out)) throw new Error(`${RELU_GRAD_KERNEL}: unsupported inputs ${dy.dtype}[${dy.shape}] ${x.dtype}[${x.shape}]`);
   return b.makeTensorInfo([...dy.shape], 'float32', out);
+}
+
+/** [dy * step(y), its sum per channel (last axis)]: a fused conv's relu and bias gradients in one pass. */
+export function reluGradBias(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs): TensorInfo[] {
+  const { dy, y } = inputs as Record<string, TensorInfo>;
+  const dyv = b.f32(dy);
+  const yv = b.f32(y);
+  const C = y.shape[y.shape.length - 1] ?? 1;
+  const g = uninitialized(yv?.length ?? 0);
+  const dbias = new Float32Array(C);
+  if (!dyv || !yv || !native.reluGradBias(dyv, yv, g, dbias, C)) throw new Error(`${RELU_GRAD_BIAS_KERNEL}: unsupported inputs ${dy.dtype}[${dy.shape}] ${y.dtype}[${y.shape}]`);
+  return [b.makeTensorInfo([...y.shape], 'float32', g), b.makeTensorInfo([C], 'float32', dbias)];
 }
 
 /** One Adam step of a variable: new weights, first and second moments. */

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { useBackend } from '../backend.js';
 import { tf } from '../tf.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batchnorm.js';
 import { fallbackCounts, registerNativeBackend } from './register.js';
 import { createRng } from '../../util/random.js';
 
@@ -291,5 +292,118 @@ describe('fused training kernels of the native backend', { skip }, () => {
     // Rows of the mask are not copies of each other (the hash covers every index).
     assert.notDeepEqual(a.slice(0, 500), a.slice(500, 1000));
     tf.dispose(x);
+  });
+});
+
+describe('native batch normalisation and fused gradients match tfjs', { skip }, () => {
+  test('FusedBatchNorm with per-channel, broadcast and scalar parameters, with and without scale and offset', async () => {
+    const C = 24;
+    for (const paramShape of [[C], [1, 1, 1, C]]) {
+      const stats = { mean: input(paramShape), variance: input(paramShape, 0.1, 2) };
+      await check('FusedBatchNorm', { x: input([4, 5, 6, C]), ...stats, offset: input(paramShape), scale: input(paramShape) }, { varianceEpsilon: 1e-3 });
+      await check('FusedBatchNorm', { x: input([4, 5, 6, C]), ...stats }, { varianceEpsilon: 1e-5 });
+    }
+    await check('FusedBatchNorm', { x: input([3, 7, C]), mean: input([]), variance: input([], 0.5, 1), scale: input([]) }, { varianceEpsilon: 1e-3 });
+  });
+
+  /**
+   * The reference is tfjs-layers' own BatchNormalization in training mode on the CPU backend
+   * (moments, batchNorm and tfjs' gradients of both); on native the patched layer runs the two
+   * fused kernels. Compared: the output, the gradients of x, gamma and beta, and the moving
+   * statistics after the update.
+   */
+  async function batchNormLayerStep(backend: 'native' | 'cpu', shape: number[], data: Record<string, Float32Array>) {
+    await useBackend(backend, { quiet: true });
+    const C = shape[shape.length - 1]!;
+    const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+    layer.build(shape);
+    layer.setWeights([tf.tensor(data.gamma!, [C]), tf.tensor(data.beta!, [C]), tf.tensor(data.movingMean!, [C]), tf.tensor(data.movingVar!, [C], 'float32')]);
+    const x = tf.variable(tf.tensor(data.x!, shape), true, `bn_x_${backend}_${shape.join('x')}`);
+    const w = tf.tensor(data.w!, shape);
+    const [gamma, beta] = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+    let y: Float32Array | null = null;
+    const run = () =>
+      tf.variableGrads(() => {
+        const out = layer.apply(x, { training: true }) as tf.Tensor;
+        if (!y) y = Float32Array.from(out.dataSync());
+        return tf.sum(tf.mul(out, w)) as tf.Scalar;
+      }, [x, gamma!, beta!]);
+    const { kernels } = await tf.profile(() => tf.dispose(run().grads));
+    y = null;
+    const { grads } = run();
+    const take = async (t: tf.Tensor) => Float32Array.from(await t.data());
+    const result = {
+      y: y as unknown as Float32Array,
+      dx: await take(grads[x.name]!),
+      dgamma: await take(grads[gamma!.name]!),
+      dbeta: await take(grads[beta!.name]!),
+      movingMean: await take(layer.getWeights()[2]!),
+      movingVar: await take(layer.getWeights()[3]!),
+      kernels: kernels.map((k) => k.name),
+    };
+    tf.dispose([x, w, ...Object.values(grads), ...layer.weights.map((v) => (v as unknown as { val: tf.Variable }).val)]);
+    return result;
+  }
+
+  test(`${BATCH_NORM_TRAIN_KERNEL} and ${BATCH_NORM_GRAD_KERNEL}: the BatchNormalization layer's training step`, async () => {
+    // Channel means well away from zero against their spread, as after a relu, and a large batch.
+    for (const [shape, offset] of [[[4, 6, 5, 8], 0], [[32, 12, 12, 64], 3], [[16, 10], -2], [[2, 3, 3, 192], 0.5]] as [number[], number][]) {
+      const C = shape[shape.length - 1]!;
+      const data = {
+        x: randomValues(shape, offset - 1, offset + 1),
+        w: randomValues(shape),
+        gamma: randomValues([C], 0.5, 1.5),
+        beta: randomValues([C]),
+        movingMean: randomValues([C]),
+        movingVar: randomValues([C], 0.5, 2),
+      };
+      const native = await batchNormLayerStep('native', shape, data);
+      const reference = await batchNormLayerStep('cpu', shape, data);
+      assert.ok(native.kernels.includes(BATCH_NORM_TRAIN_KERNEL) && native.kernels.includes(BATCH_NORM_GRAD_KERNEL), `native ran ${native.kernels.join(', ')}`);
+      assert.ok(!native.kernels.includes('Mean') && !native.kernels.includes('FusedBatchNorm'), `native ran tfjs' batch norm too: ${native.kernels.join(', ')}`);
+      assert.ok(!reference.kernels.includes(BATCH_NORM_TRAIN_KERNEL), 'the cpu backend keeps tfjs-layers\' own batch norm');
+      for (const key of ['y', 'dx', 'dgamma', 'dbeta', 'movingMean', 'movingVar'] as const) {
+        assert.ok(reference[key].some((v) => v !== 0), `${key}: reference all zeros`);
+        const err = relativeError(native[key], reference[key]);
+        assert.ok(err < TOLERANCE, `${key} of [${shape}]: relative error ${err.toExponential(2)}`);
+      }
+    }
+  });
+
+  test('a batch norm over another axis than the last is left to tfjs-layers\' own code', async () => {
+    const x = input([4, 3, 5]);
+    const run = async (backend: 'native' | 'cpu') => {
+      await useBackend(backend, { quiet: true });
+      const layer = tf.layers.batchNormalization({ axis: 1 });
+      const xt = tf.tensor(x.values, x.shape);
+      let values = new Float32Array();
+      const { kernels } = await tf.profile(() => {
+        const y = layer.apply(xt, { training: true }) as tf.Tensor;
+        values = Float32Array.from(y.dataSync());
+        return y;
+      });
+      tf.dispose([xt, ...layer.weights.map((v) => (v as unknown as { val: tf.Variable }).val)]);
+      return { values, kernels: kernels.map((k) => k.name) };
+    };
+    const native = await run('native');
+    assert.ok(!native.kernels.includes(BATCH_NORM_TRAIN_KERNEL), `axis 1 is left to tfjs: ${native.kernels.join(', ')}`);
+    assert.ok(native.kernels.includes('FusedBatchNorm'), `tfjs' batch norm ran: ${native.kernels.join(', ')}`);
+    const err = relativeError(native.values, (await run('cpu')).values);
+    assert.ok(err < TOLERANCE, `relative error ${err.toExponential(2)}`);
+  });
+
+  test(`${RELU_GRAD_BIAS_KERNEL}: a fused conv's relu and bias gradients in one pass`, async () => {
+    const y = input([5, 7, 9, 48]);
+    y.values.forEach((v, i) => (y.values[i] = Math.max(v, 0)));
+    const dy = input([5, 7, 9, 48]);
+    await useBackend('native', { quiet: true });
+    const [g, db] = tf.engine().runKernel(RELU_GRAD_BIAS_KERNEL, { dy: tf.tensor(dy.values, dy.shape), y: tf.tensor(y.values, y.shape) }) as tf.Tensor[];
+    const got = { g: Float32Array.from(await g!.data()), db: Float32Array.from(await db!.data()) };
+    await useBackend('cpu', { quiet: true });
+    const gRef = tf.mul(tf.tensor(dy.values, dy.shape), tf.step(tf.tensor(y.values, y.shape)));
+    const dbRef = tf.sum(gRef, [0, 1, 2]);
+    assert.deepEqual(got.g, Float32Array.from(await gRef.data()));
+    const err = relativeError(got.db, Float32Array.from(await dbRef.data()));
+    assert.ok(err < TOLERANCE, `bias gradient: relative error ${err.toExponential(2)}`);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Registers the `native` tfjs backend: the CPU backend (native-backend.ts) with the kernels
  * that carry a training step's cost computed through the addon (addon.ts), as oneDNN primitives
- * (kernels-conv.ts) or OpenMP loops (kernels-elementwise.ts, kernels-reduce.ts), plus the fused
+ * (kernels-conv.ts) or OpenMP loops (kernels-elementwise.ts, kernels-reduce.ts, kernels-batchnorm.ts), plus the fused
  * training kernels and patches (kernels-training.ts, training-patches.ts). Every other kernel is
  * the CPU backend's own. KERNELS below is the one list of what runs natively.
  */
@@ -11,7 +11,8 @@ import { loadAddon } from './addon.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, matMul, maxPool, maxPoolGrad } from './kernels-conv.js';
 import { BINARY_OPS, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
 import { mean, sum, tile } from './kernels-reduce.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad } from './kernels-training.js';
+import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad, reluGradBias } from './kernels-training.js';
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL, batchNormGrad, batchNormTrain, fusedBatchNorm } from './kernels-batchnorm.js';
 import { NATIVE_BACKEND, NativeBackend, type KernelArgs, type NativeKernel, type TensorInfo } from './native-backend.js';
 import { applyTrainingPatches } from './training-patches.js';
 
@@ -25,7 +26,8 @@ const KERNELS: Record<string, NativeKernel> = {
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
-  // Batch normalisation (the visemo architecture) spends most of its step in these two as JS.
+  FusedBatchNorm: fusedBatchNorm,
+  // Batch normalisation through tfjs' own ops (when the patch in training-patches.ts does not apply).
   Mean: mean,
   Tile: tile,
   ...Object.fromEntries(Object.entries(BINARY_OPS).map(([name, code]): [string, NativeKernel] => [name, (native, b, args) => binary(native, b, args, code)])),
@@ -33,6 +35,9 @@ const KERNELS: Record<string, NativeKernel> = {
   [RELU_GRAD_KERNEL]: reluGrad,
   [ADAM_KERNEL]: adam,
   [DROPOUT_MASK_KERNEL]: dropoutMask,
+  [RELU_GRAD_BIAS_KERNEL]: reluGradBias,
+  [BATCH_NORM_TRAIN_KERNEL]: batchNormTrain,
+  [BATCH_NORM_GRAD_KERNEL]: batchNormGrad,
 };
 
 let registration: Promise<string | null> | null = null;
