@@ -263,6 +263,7 @@ async function readSplitRecipe(runDir: string): Promise<DataRecipe> {
     subjectPattern: split.subjectPattern,
     fractions: split.fractions,
     limitPerClass: split.limitPerClass,
+    folds: split.folds,
   });
 }
 
