@@ -8,11 +8,13 @@ import { MIN_INPUT_SIZE } from '../../model/paper-cnn.js';
 import { formatTable, pct } from '../../util/table.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions } from '../options.js';
+import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, splitModeList, type TrainingCliOptions } from '../options.js';
+import type { SplitMode } from '../../config/recipe.js';
 
 interface ExperimentCliOptions extends TrainingCliOptions {
   out: string;
   sizes: number[];
+  splits?: SplitMode[];
   force?: boolean;
 }
 
@@ -33,10 +35,17 @@ export function registerExperiment(program: Command): void {
     .requiredOption('-o, --out <dir>', 'experiment folder: size-<N>/ runs, results.json, report.html, report.md, figures/, tables/')
     .addOption(new Option('--sizes <list>', 'input sizes to compare, comma-separated (paper: 100,50,20)').argParser(sizeList).default([100, 50, 20], '100,50,20'));
   addTrainingOptions(cmd)
+    .addOption(new Option('--splits <list>', "train every size on each of these split modes, side by side ('subject,random': the subject-independent split against the paper's leaky per-image one); the first is the report's main one; replaces --split").argParser(splitModeList))
     .option('--force', 'retrain every size, replacing earlier runs in --out');
   addHelpFooter(cmd, {
-    note: 'Re-running the same command resumes: finished sizes are read back, an interrupted one continues from its last epoch.',
-    examples: ['visemo experiment ../shared/datasets/ckplus48 --classes paper --split subject --sizes 100,50,20 --epochs 15 --out runs/paper'],
+    note:
+      'Re-running the same command resumes: finished sizes (and folds) are read back, an interrupted one continues from its last epoch. ' +
+      'With --folds k each size is trained k times on the same folds and seed (size-N/fold-01 …) and the report gives every fold, mean ± sd and the pooled test images; ' +
+      'accuracies carry 95 % Wilson intervals.',
+    examples: [
+      'visemo experiment ../shared/datasets/ckplus48 --classes paper --split subject --sizes 100,50,20 --epochs 15 --out runs/paper',
+      'visemo experiment ../shared/datasets/ckplus48 --classes paper --sizes 50,20 --folds 10 --splits subject,random --epochs 15 --out runs/ck-cv',
+    ],
   }).action(
       action(async (dataset: string, o: ExperimentCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
@@ -47,7 +56,9 @@ export function registerExperiment(program: Command): void {
             out: o.out,
             sizes: o.sizes,
             recipe: recipeFromCli(o),
-            dataset: dataRecipeFromCli(o),
+            dataset: dataRecipeFromCli({ ...o, folds: undefined }),
+            folds: o.folds,
+            splits: o.splits,
             backend: o.backend,
             force: o.force,
           },
