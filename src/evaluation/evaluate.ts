@@ -16,6 +16,7 @@ import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { computeMetrics } from './metrics.js';
+import { metricIntervals } from './metric-intervals.js';
 import type { Metrics, Prediction } from './types.js';
 
 export interface EvaluateOptions {
@@ -66,7 +67,7 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
   const predictions: Prediction[] = set.rels.map((rel, i) => [rel, set.labels[i]!, predicted[i]!]);
   const suffix = opts.tta ? '-tta' : '';
   const file = path.join(runDir, metricsFile(`${opts.data ? `${path.basename(path.resolve(opts.data))}-` : ''}${opts.split}${suffix}`));
-  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true, predictions });
+  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true, intervals: metricIntervals(metrics), predictions });
   return { metrics, skipped, predictions, file };
 }
 

@@ -59,3 +59,8 @@ export function formatP(p: number): string {
   if (p < 0.001) return p.toFixed(4);
   return p.toFixed(3);
 }
+
+/** `p = 0.041`, or `p < 0.0001`. */
+export function pStatement(p: number): string {
+  return p < 1e-4 ? 'p < 0.0001' : `p = ${formatP(p)}`;
+}
