@@ -6,6 +6,9 @@ import { duration, seconds, sizeLabel } from '../../report/format.js';
 import { paperForSize } from '../../report/paper-reference.js';
 import { MIN_INPUT_SIZE } from '../../model/paper-cnn.js';
 import { formatTable, pct } from '../../util/table.js';
+import { formatDifference, formatWithInterval } from '../../evaluation/intervals.js';
+import { pStatement } from '../../evaluation/mcnemar.js';
+import { accuracyInterval, foldSummary, formatMeanSd, splitDifference, splitParts } from '../../report/statistics.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, splitModeList, type TrainingCliOptions } from '../options.js';
@@ -64,25 +67,43 @@ export function registerExperiment(program: Command): void {
           },
           { log },
         );
-        const rows = results.sizes.map((r) => {
-          const p = paperForSize(r.size);
-          return [
-            sizeLabel(r.size),
-            pct(r.metrics.accuracy),
-            p ? `${p.testAccuracy.value}%` : '—',
-            pct(keptTrainAccuracy(r) ?? NaN),
-            p ? `${p.trainAccuracy.value}%` : '—',
-            seconds(meanEpochSeconds(r)),
-            p ? `${p.secondsPerEpoch.value.cpu} / ${p.secondsPerEpoch.value.gpu}` : '—',
-            duration(totalTrainingSeconds(r)),
-          ];
+        const cv = results.settings.folds !== undefined;
+        const parts = splitParts(results);
+        const tables = parts.map((part) => {
+          const rows = part.sizes.map((r) => {
+            const p = paperForSize(r.size);
+            const folds = foldSummary(r);
+            return [
+              sizeLabel(r.size),
+              formatWithInterval(r.metrics.accuracy, accuracyInterval(r.metrics)),
+              ...(cv ? [folds ? formatMeanSd(folds) : '—'] : []),
+              p ? `${p.testAccuracy.value}%` : '—',
+              pct(keptTrainAccuracy(r) ?? NaN),
+              p ? `${p.trainAccuracy.value}%` : '—',
+              seconds(meanEpochSeconds(r)),
+              p ? `${p.secondsPerEpoch.value.cpu} / ${p.secondsPerEpoch.value.gpu}` : '—',
+              duration(totalTrainingSeconds(r)),
+            ];
+          });
+          const header = ['size', cv ? 'test acc, folds pooled (95% CI)' : 'test acc (95% CI)', ...(cv ? ['fold mean ± sd'] : []), 'paper', 'train acc', 'paper', 's/epoch', 'paper CPU/GPU', 'training'];
+          return (parts.length > 1 ? `${part.split} split\n` : '') + formatTable(header, rows);
         });
+        const diffs: string[] = [];
+        const subject = parts.find((p) => p.split === 'subject');
+        const random = parts.find((p) => p.split === 'random');
+        for (const r of random && subject ? random.sizes : []) {
+          const s = subject!.sizes.find((x) => x.size === r.size);
+          if (!s) continue;
+          const d = splitDifference(r, s);
+          diffs.push(`random − subject at ${sizeLabel(r.size)}: ${formatDifference(d.difference)}${d.paired ? `, exact McNemar ${pStatement(d.paired.p)} on the same ${d.paired.images} images` : ''}`);
+        }
         const split = results.sizes[0]?.metadata.split;
         const out = [
           '',
-          formatTable(['size', 'test acc', 'paper', 'train acc', 'paper', 's/epoch', 'paper CPU/GPU', 'training'], rows),
+          tables.join('\n\n'),
+          ...(diffs.length ? ['', ...diffs] : []),
           '',
-          `split     ${split?.mode ?? o.split} (seed ${o.seed}); backend ${[...new Set(results.sizes.map((r) => r.metadata.training.backend))].join(', ')} on ${results.machine.processor}`,
+          `split     ${parts.map((p) => p.split).join(' and ') || split?.mode || o.split}${cv ? `, ${results.settings.folds}-fold cross-validation` : ''} (seed ${o.seed}); backend ${[...new Set(results.sizes.map((r) => r.metadata.training.backend))].join(', ')} on ${results.machine.processor}`,
           `report    ${path.relative(process.cwd(), report.html)} (also ${path.basename(report.markdown)}, results.json, figures/, tables/); ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
         ];
         process.stdout.write(out.join('\n') + '\n');
