@@ -3,6 +3,8 @@ import { formatWithInterval } from './intervals.js';
 import { accuracyWithInterval, metricIntervals } from './metric-intervals.js';
 import type { Metrics } from './types.js';
 
+const share = (x: number) => `${(x * 100).toFixed(1)} %`;
+
 /** The metrics as terminal tables: per-class report with 95 % intervals, averages, and the confusion matrix. */
 export function formatMetrics(m: Metrics): string {
   const ci = metricIntervals(m);
@@ -10,8 +12,8 @@ export function formatMetrics(m: Metrics): string {
     ['class', 'precision (95% CI)', 'recall (95% CI)', 'f1', 'support'],
     [
       ...m.perClass.map((c, i) => [c.class, formatWithInterval(c.precision, ci.perClass[i]!.precision), formatWithInterval(c.recall, ci.perClass[i]!.recall), fixed(c.f1), c.support]),
-      ['macro avg', fixed(m.macro.precision), fixed(m.macro.recall), fixed(m.macro.f1), m.n],
-      ['weighted avg', fixed(m.weighted.precision), fixed(m.weighted.recall), fixed(m.weighted.f1), m.n],
+      ['macro avg', share(m.macro.precision), share(m.macro.recall), fixed(m.macro.f1), m.n],
+      ['weighted avg', share(m.weighted.precision), share(m.weighted.recall), fixed(m.weighted.f1), m.n],
     ],
   );
   const short = m.classes.map((c) => c.slice(0, 5));

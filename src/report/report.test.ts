@@ -93,6 +93,19 @@ describe('report rendering', () => {
     assert.match(html, /subject-independent split/);
   });
 
+  it("draws each accuracy's 95 % Wilson interval as an error bar", () => {
+    const fig = /<figure id="fig-accuracy-intervals"[\s\S]*?<\/figure>/.exec(html)![0];
+    const bars = [...fig.matchAll(/aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="errorbar"/g)].map((m) => m[1]!);
+    for (const r of results.sizes) {
+      const correct = r.metrics.confusion.reduce((a, row, c) => a + row[c]!, 0);
+      const ci = wilson(correct, r.metrics.n);
+      const bar = bars.find((b) => b.includes(`input size: ${r.size}×${r.size};`));
+      assert.ok(bar, `an error bar for ${r.size}×${r.size}`);
+      const field = (name: string) => Number(new RegExp(`(?:^|; )${name}: ([0-9.e-]+)`).exec(bar)![1]);
+      assert.ok(Math.abs(field('lower') - ci.lower) < 1e-9 && Math.abs(field('upper') - ci.upper) < 1e-9, bar);
+    }
+  });
+
   it('shows precision, recall, F1 and support per class equal to the saved metrics', () => {
     for (const r of results.sizes) {
       const rows = htmlTableRows(html, `metrics-${r.size}`);

@@ -33,7 +33,7 @@ function sizeList(value: string): number[] {
 export function registerExperiment(program: Command): void {
   const cmd = program
     .command('experiment')
-    .description("the paper's experiment: train and test the CNN at several input sizes on one split, and write a report with its tables and figures")
+    .description("the paper's experiment: train and test the CNN at several input sizes on one split (or k folds, or several split modes side by side), and write a report with its tables, figures and intervals")
     .argument('<dataset>', 'image folder: <class>/*.png|jpg|…, or train|val|test/<class>/*')
     .requiredOption('-o, --out <dir>', 'experiment folder: size-<N>/ runs, results.json, report.html, report.md, figures/, tables/')
     .addOption(new Option('--sizes <list>', 'input sizes to compare, comma-separated (paper: 100,50,20)').argParser(sizeList).default([100, 50, 20], '100,50,20'));
