@@ -130,7 +130,9 @@ function overview(results: ExperimentResults): Section {
     blocks: [
       paragraph(
         `Reproduction of ${PAPER_CITATION}: the paper's CNN trained at input sizes ${s.sizes.map(sizeLabel).join(', ')} ` +
-          `on the same split with the same seed, each evaluated on the test split.`,
+          (s.folds
+            ? `on the same ${s.folds} cross-validation folds with the same seed, each fold's model evaluated on its own test fold${results.otherSplits ? `, once per split mode (${splitParts(results).map((p) => p.split).join(', ')})` : ''}.`
+            : `on the same split with the same seed, each evaluated on the test split${results.otherSplits ? `, once per split mode (${splitParts(results).map((p) => p.split).join(', ')})` : ''}.`),
       ),
       tableBlock({
         id: 'settings',
@@ -401,7 +403,7 @@ function fig4(results: ExperimentResults): Section {
     title: 'Fig. 4 — per-channel mean and standard deviation',
     blocks: [
       paragraph(
-        'Computed on the training images after resizing, on 0–1 pixels, and used to normalise the network input. ' +
+        `Computed on the training images${results.settings.folds ? ' of fold 1' : ''} after resizing, on 0–1 pixels, and used to normalise the network input. ` +
           "The paper's values (Fig. 4) are for its 416×416 eNTERFACE'05 frames; its three channels are equal because the images are monochrome.",
       ),
       tableBlock({
