@@ -16,6 +16,7 @@ import type { SplitRecord } from '../data/dataset.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
 import { evaluateRunDetailed } from '../evaluation/evaluate.js';
 import { metricsFromConfusion, sumConfusions } from '../evaluation/metrics.js';
+import { accuracyWithInterval } from '../evaluation/metric-intervals.js';
 import type { Metrics, Prediction } from '../evaluation/types.js';
 import { buildModel } from '../model/architectures.js';
 import { completeDataRecipe, completeRecipe, type DataRecipe, type SplitMode, type TrainRecipe } from '../config/recipe.js';
@@ -160,14 +161,14 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
         if (at >= 0) part.sizes[at] = entry;
         else part.sizes.push(entry);
         await save();
-        if (fold) log(`${ftag} test accuracy ${(outcome.metrics.accuracy * 100).toFixed(2)}% on ${outcome.metrics.n} images`);
+        if (fold) log(`${ftag} test accuracy ${accuracyWithInterval(outcome.metrics)} on ${outcome.metrics.n} images`);
       }
       const entry = part.sizes.find((r) => r.size === size)!;
       const histories = entry.folds?.map((f) => f.history) ?? [entry.history];
       const epochs = histories.flatMap((h) => h.epochs);
       const secs = epochs.reduce((a, e) => a + e.seconds, 0);
       log(
-        `${tag} test accuracy ${(entry.metrics.accuracy * 100).toFixed(2)}% on ${entry.metrics.n} images${k ? ` (${k} folds pooled)` : ''}; ` +
+        `${tag} test accuracy ${accuracyWithInterval(entry.metrics)} on ${entry.metrics.n} images${k ? ` (${k} folds pooled)` : ''}; ` +
           `${(secs / Math.max(1, epochs.length)).toFixed(2)} s/epoch; ${((performance.now() - started) / 1000).toFixed(1)} s for this size`,
       );
     }
