@@ -180,6 +180,17 @@ describe('visemo experiment --folds 3 --splits subject,random on a ckplus48 subs
     assert.deepEqual(first.results.sizes[0]!.metrics, resumed.results.sizes[0]!.metrics);
   });
 
+  it('refuses a finished fold of another split mode found where a subject fold belongs', async () => {
+    const other = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-experiment-cv-other-'));
+    try {
+      await fs.mkdir(path.join(other, 'subject', 'size-20'), { recursive: true });
+      await fs.cp(path.join(dir, 'random', 'size-20', 'fold-01'), path.join(other, 'subject', 'size-20', 'fold-01'), { recursive: true, preserveTimestamps: true });
+      await assert.rejects(runExperiment({ ...options(1), out: other }), (e: unknown) => e instanceof VisemoError && /holds a run of the random split \(fold 1 of 3\), not of the subject split/.test(e.message));
+    } finally {
+      await fs.rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('resumes a fold at its epoch: more epochs keep the ones trained', async () => {
     const more = await runExperiment(options(2));
     assert.deepEqual(more.reused, []);

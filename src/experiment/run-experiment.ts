@@ -190,8 +190,17 @@ interface RunRequest {
 async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome> {
   const finished = req.force ? undefined : await finishedRun(runDir, req.size, req.recipe.epochs);
   if (finished) {
+    const record = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
+    // A finished run is only this experiment's if it tested what is asked: the split mode and fold.
+    const want = req.dataset.folds;
+    if ((record.mode !== 'given' && record.mode !== req.dataset.split) || JSON.stringify(record.folds) !== JSON.stringify(want)) {
+      throw new VisemoError(
+        `${runDir} holds a run of the ${record.mode} split${record.folds ? ` (fold ${record.folds.fold} of ${record.folds.k})` : ''}, not of the ${req.dataset.split} split${want ? ` (fold ${want.fold} of ${want.k})` : ''}`,
+        'remove it, choose another --out, or pass --force',
+      );
+    }
     req.log(`finished earlier (${finished.history.epochs.length} epochs): read back from ${runDir}`);
-    return { ...finished, record: await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split)), reused: true };
+    return { ...finished, record, reused: true };
   }
   const resume = !req.force && (await runDirState(runDir)) === 'run';
   req.log(`${resume ? 'resuming' : 'training'} in ${runDir}`);
