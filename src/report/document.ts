@@ -7,7 +7,7 @@ import { formatSummary } from '../model/summary.js';
 import { confusionSpec, curvesSpec, epochTimeSpec, intervalSpec, renderSvg, type EpochTimeBar, type IntervalPoint } from './charts.js';
 import { formatDifference, formatWithInterval } from '../evaluation/intervals.js';
 import { metricIntervals } from '../evaluation/metric-intervals.js';
-import { pStatement } from '../evaluation/mcnemar.js';
+import { formatP, pStatement } from '../evaluation/mcnemar.js';
 import { accuracyInterval, foldSummary, formatMeanSd, splitDifference, splitParts } from './statistics.js';
 import type { SplitMode } from '../config/recipe.js';
 import { duration, integer, isGpuBackend, ratio, seconds, sizeLabel } from './format.js';
@@ -316,7 +316,7 @@ async function splitComparison(results: ExperimentResults): Promise<Section | un
       accuracyCell(s),
       { text: formatDifference(d.difference), value: d.difference.difference },
       d.paired ? { text: `${d.paired.b} / ${d.paired.c}`, value: d.paired.b - d.paired.c } : NONE,
-      d.paired ? num(d.paired.p, (p) => pStatement(p).replace(/^p = /, '')) : NONE,
+      d.paired ? num(d.paired.p, formatP) : NONE,
     ]);
     const sig = d.paired ? (d.paired.p < 0.05 ? `significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})` : `not significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})`) : d.difference.lower > 0 || d.difference.upper < 0 ? 'its interval excludes 0' : 'its interval includes 0';
     sentences.push(`at ${sizeLabel(r.size)} the random split scores ${formatDifference(d.difference)} against the subject-independent one, ${sig}`);
