@@ -54,7 +54,7 @@ describe('report.html in headless Chromium', { skip }, () => {
         return { id: s.parentElement!.id, width: box.width, height: box.height, marks: s.querySelectorAll('.role-mark path, .role-mark text').length };
       }),
     );
-    assert.equal(charts.length, 3 * results.sizes.length + 1);
+    assert.equal(charts.length, 3 * results.sizes.length + 2);
     for (const c of charts) {
       assert.ok(c.width > 100 && c.height > 100, `${c.id} has a size (${c.width}×${c.height})`);
       assert.ok(c.marks > 0, `${c.id} has marks`);

@@ -29,7 +29,13 @@ test('the training options default to the one recipe, and parse into it', () => 
   const o = parse([]);
   const { size: _size, ...defaults } = RECIPE_DEFAULTS;
   assert.deepEqual(recipeFromCli(o), { ...defaults, teacher: undefined });
-  assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined, unlabeled: undefined });
+  assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined, unlabeled: undefined, folds: undefined });
+  // --folds k alone is a whole cross-validation (experiment); with --fold i one fold of it (train).
+  assert.equal(dataRecipeFromCli(parse(['--folds', '10'])).folds, undefined);
+  assert.deepEqual(dataRecipeFromCli({ ...parse(['--folds', '10']), fold: 3 }).folds, { k: 10, fold: 3 });
+  assert.throws(() => dataRecipeFromCli({ ...parse(['--folds', '4']), fold: 5 }), /--fold 5 is beyond --folds 4/);
+  assert.throws(() => dataRecipeFromCli({ ...parse([]), fold: 1 }), /--fold needs --folds k/);
+  assert.throws(() => parse(['--folds', '1']), /--folds must be an integer of at least 2/);
   const custom = parse(['--arch', 'visemo', '--channels', '1', '--augment', 'flip,rotate=10', '--teacher', 'faceapi, visemo', '--distill-weight', '0.3', '--classes', 'paper', '--split', 'subject']);
   const recipe = recipeFromCli(custom);
   assert.equal(recipe.arch, 'visemo');

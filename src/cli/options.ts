@@ -17,7 +17,7 @@ import {
 import { parseClassOption } from '../data/classes.js';
 import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type InferenceBackendChoice } from '../engine/backend.js';
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
-import { firstLine } from '../util/errors.js';
+import { firstLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
 import { DETECTOR_MODELS, type DetectorModel } from '../image/face-detector.js';
 import { DEFAULT_VIDEO_FPS } from '../inference/predict.js';
@@ -113,6 +113,9 @@ export interface TrainingCliOptions {
   unlabeled?: string;
   distillWeight: number;
   temperature: number;
+  folds?: number;
+  /** train only: which fold of --folds to test on. */
+  fold?: number;
 }
 
 function smoothingOption(value: string): number {
@@ -146,6 +149,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--lr <rate>', 'Adam learning rate (the paper names neither optimizer nor loss: Adam and categorical cross-entropy are our choice)', floatOption('--lr'), R.learningRate)
     .addOption(new Option('--channels <n>', '3 replicates monochrome to three channels as the paper did; 1 is leaner').choices(['1', '3']).default(String(R.channels)))
     .option('--seed <n>', 'seed for the split, shuffling and initial weights', intOption('--seed', 0), R.seed)
+    .option('--folds <k>', "k-fold cross-validation: folds of whole subjects for --split subject (stratified by class as far as subjects allow), of single images for --split random; --val-fraction of the other folds validates, --test-fraction is unused", intOption('--folds', 2))
     .addOption(backendOption())
     .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1))
     .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default(R.arch))
@@ -176,8 +180,12 @@ export function recipeFromCli(o: TrainingCliOptions): Omit<TrainRecipe, 'size'> 
   };
 }
 
+/** The data recipe the shared options describe; --folds becomes one fold only where --fold names it (train). */
 export function dataRecipeFromCli(o: TrainingCliOptions): DataRecipe {
+  if (o.fold !== undefined && o.folds === undefined) throw new VisemoError('--fold needs --folds k', 'e.g. --folds 10 --fold 3');
+  if (o.fold !== undefined && o.folds !== undefined && o.fold > o.folds) throw new VisemoError(`--fold ${o.fold} is beyond --folds ${o.folds}`, `folds are numbered 1 to ${o.folds}`);
   return {
+    folds: o.folds !== undefined && o.fold !== undefined ? { k: o.folds, fold: o.fold } : undefined,
     classes: parseClassOption(o.classes),
     split: o.split,
     subjectPattern: o.subjectPattern,
@@ -248,4 +256,13 @@ export function addVideoAnalysisOptions(cmd: Command): Command {
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--tta', TTA_HELP);
+}
+
+/** Parses "subject,random" into split modes, naming a bad entry. */
+export function splitModeList(value: string): SplitMode[] {
+  return value.split(',').map((s) => {
+    const m = s.trim();
+    if (!(SPLIT_MODES as readonly string[]).includes(m)) throw new InvalidArgumentError(`--splits takes ${SPLIT_MODES.join(', ')}, got '${s}'`);
+    return m as SplitMode;
+  });
 }

@@ -29,6 +29,17 @@ export interface SplitFractions {
   test: number;
 }
 
+/**
+ * One fold of k-fold cross-validation: the images of fold `fold` (1 … k) are the test split, a
+ * validation share (fractions.val) of the rest is taken by the split mode (by subject for
+ * 'subject'), and the remainder is trained on. Folds are groups of whole subjects for 'subject'
+ * and of single images, stratified by class, for 'random'; fractions.test is then unused.
+ */
+export interface FoldSpec {
+  k: number;
+  fold: number;
+}
+
 /** Knowledge distillation (train --teacher). */
 export interface TeacherSpec {
   /** 'faceapi', bundled model names or run folders (absolute once resolved). */
@@ -72,6 +83,8 @@ export interface DataRecipe {
   fractions: SplitFractions;
   /** At most this many images per class (seeded choice): quick trials and tests. */
   limitPerClass?: number;
+  /** Test on one fold of a k-fold cross-validation instead of a test share. */
+  folds?: FoldSpec;
   /** A folder of faces without labels, trained on the teachers' probabilities alone (needs a teacher). */
   unlabeled?: string;
 }

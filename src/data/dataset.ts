@@ -8,7 +8,7 @@ import { hashHex } from '../util/hash.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { scanImageFolder, type ImageFolder, type ImageItem } from './image-folder.js';
 import { assignSplits, SPLIT_NAMES, subjectFromName, type SplitName } from './split.js';
-import { DEFAULT_SUBJECT_PATTERN, PAPER_FRACTIONS, type SplitFractions, type SplitMode } from '../config/recipe.js';
+import { DEFAULT_SUBJECT_PATTERN, PAPER_FRACTIONS, type FoldSpec, type SplitFractions, type SplitMode } from '../config/recipe.js';
 
 export interface DatasetOptions {
   data: string;
@@ -20,6 +20,8 @@ export interface DatasetOptions {
   limitPerClass?: number;
   /** Shares of validation and test images (default: the paper's 10% and 10%). */
   fractions?: SplitFractions;
+  /** Test on one fold of a k-fold cross-validation. */
+  folds?: FoldSpec;
 }
 
 /** split.json */
@@ -30,6 +32,8 @@ export interface SplitRecord {
   fractions?: SplitFractions;
   classes: string[];
   limitPerClass?: number;
+  /** The cross-validation fold tested (absent for a plain split). */
+  folds?: FoldSpec;
   /** [dataset-relative path, class] per image. */
   files: Record<SplitName, [string, string][]>;
 }
@@ -49,6 +53,7 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
   let assignment: SplitName[];
   let mode: SplitMode | 'given' = opts.split;
   if (folder.layout === 'split') {
+    if (opts.folds) throw new VisemoError(`${opts.data} has its own train/val/test folders, so it cannot be cross-validated`, 'give a folder with one subfolder per class, or drop --folds');
     mode = 'given';
     assignment = items.map((it) => it.split!);
   } else if (opts.split === 'subject') {
@@ -61,9 +66,9 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
         'pass --subject-pattern with a regex whose first group is the subject, or use --split random',
       );
     }
-    assignment = assignSplits(items.map((it, i) => ({ label: it.label, subject: subjects[i] })), { mode: 'subject', seed: opts.seed, fractions: opts.fractions });
+    assignment = assignSplits(items.map((it, i) => ({ label: it.label, subject: subjects[i] })), { mode: 'subject', seed: opts.seed, fractions: opts.fractions, folds: opts.folds });
   } else {
-    assignment = assignSplits(items, { mode: 'random', seed: opts.seed, fractions: opts.fractions });
+    assignment = assignSplits(items, { mode: 'random', seed: opts.seed, fractions: opts.fractions, folds: opts.folds });
   }
 
   const splits: Record<SplitName, ImageItem[]> = { train: [], val: [], test: [] };
@@ -76,6 +81,7 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
     fractions: mode === 'given' ? undefined : (opts.fractions ?? PAPER_FRACTIONS),
     classes: folder.classes,
     limitPerClass: opts.limitPerClass,
+    folds: opts.folds,
     files: Object.fromEntries(SPLIT_NAMES.map((s) => [s, splits[s].map((it) => [it.rel, it.label])])) as SplitRecord['files'],
   };
   return { folder, splits, record, fingerprint: await fingerprint(items) };

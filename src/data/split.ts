@@ -3,7 +3,8 @@
  * `subject` keeps every subject on one side, since frames of one person on both sides
  * inflate accuracy. Both are seeded and never cut a group (a subject, or a video) in two.
  */
-import { PAPER_FRACTIONS, type SplitFractions, type SplitMode } from '../config/recipe.js';
+import { PAPER_FRACTIONS, type FoldSpec, type SplitFractions, type SplitMode } from '../config/recipe.js';
+import { assignFolds } from './folds.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 
 export type SplitName = 'train' | 'val' | 'test';
@@ -22,11 +23,14 @@ export interface SplitOptions {
   mode: SplitMode;
   seed: number;
   fractions?: SplitFractions;
+  /** Test on this fold of a k-fold cross-validation (fractions.test is then unused). */
+  folds?: FoldSpec;
 }
 
 /** Returns the split of every item, index for index. */
 export function assignSplits<T extends SplittableItem>(items: T[], opts: SplitOptions): SplitName[] {
   const fractions = opts.fractions ?? PAPER_FRACTIONS;
+  if (opts.folds) return assignFoldSplits(items, opts.mode, opts.seed, fractions.val, opts.folds);
   const out = new Array<SplitName>(items.length);
   const rng = createRng(opts.seed);
   if (opts.mode === 'subject') {
@@ -41,6 +45,23 @@ export function assignSplits<T extends SplittableItem>(items: T[], opts: SplitOp
       allocateStratified(items, (i) => items[i]!.group ?? `#${i}`, fractions, rng, out, members);
     }
   }
+  return out;
+}
+
+/** Fold `fold` of k is the test split; validation is taken from the other folds the split's own way. */
+function assignFoldSplits<T extends SplittableItem>(items: T[], mode: SplitMode, seed: number, val: number, folds: FoldSpec): SplitName[] {
+  const { k, fold } = folds;
+  if (!Number.isInteger(fold) || fold < 1 || fold > k) throw new Error(`fold ${fold} of ${k}: folds are numbered 1 to ${k}`);
+  if (mode === 'subject') {
+    const missing = items.findIndex((it) => !it.subject);
+    if (missing >= 0) throw new Error(`item ${missing} has no subject id: subject split needs one for every image`);
+  }
+  const groupOf = (it: T) => (mode === 'subject' ? it.subject : it.group);
+  const foldOf = assignFolds(items.map((it) => ({ label: it.label, group: groupOf(it) })), k, seed);
+  const rest = items.map((_, i) => i).filter((i) => foldOf[i] !== fold - 1);
+  const restSplits = assignSplits(rest.map((i) => items[i]!), { mode, seed, fractions: { val, test: 0 } });
+  const out = new Array<SplitName>(items.length).fill('test');
+  rest.forEach((i, j) => (out[i] = restSplits[j]!));
   return out;
 }
 

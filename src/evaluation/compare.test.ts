@@ -5,7 +5,8 @@ import { before, test } from 'node:test';
 import { PAPER_CLASSES } from '../data/classes.js';
 import { trainRun } from '../training/train.js';
 import { CKPLUS, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
-import { compareModels, formatComparison, restrictedArgmax, type ComparisonResult } from './compare.js';
+import { compareModels, describePairs, formatComparison, pairedTests, restrictedArgmax, type ComparisonResult } from './compare.js';
+import { wilson } from './intervals.js';
 
 const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
 const PAPER = [...PAPER_CLASSES];
@@ -26,6 +27,23 @@ test('restricted argmax: the most probable of the compared classes, whatever els
   assert.equal(restrictedArgmax([0.1, 0.5, 0.2, 0.1, 0, 0.05, 0.05], faceapi, PAPER), PAPER.indexOf('happiness'));
 });
 
+test('paired tests: every two models once, counts and exact p from the predictions, described in words', () => {
+  const truth = Array.from({ length: 40 }, (_, i) => i % 4);
+  const a = truth.map((t, i) => (i < 20 ? t : (t + 1) % 4)); // right on 0–19
+  const b = truth.map((t, i) => (i < 5 || i >= 20 ? t : (t + 1) % 4)); // right on 0–4 and 20–39
+  const c = [...a];
+  const pairs = pairedTests(truth, [a, b, c]);
+  assert.deepEqual(pairs.map((t) => [t.first, t.second, t.b, t.c]), [[0, 1, 15, 20], [0, 2, 0, 0], [1, 2, 20, 15]]);
+  // 15 vs 20 discordant: 2·P(X ≤ 15 | 35, ½) = 0.4996; identical models: p = 1.
+  assert.ok(Math.abs(pairs[0]!.p - 0.49954) < 1e-4, String(pairs[0]!.p));
+  assert.equal(pairs[1]!.p, 1);
+  const models = ['A', 'B', 'C'].map((model) => ({ model, metrics: undefined as never }));
+  assert.match(describePairs(models, pairs), /^Not significant at 5 % .*A and B \(p = 0\.500\); A and C \(p = 1\.000\); B and C/);
+  const strong = pairedTests(truth, [truth, truth.map((t) => (t + 1) % 4)]);
+  assert.ok(strong[0]!.significant);
+  assert.match(describePairs(models, strong), /^Significant at 5 %: A beats B \(p < 0\.0001\)\.$/);
+});
+
 test('a run and faceapi on the same CK+ images, classes and metrics', { skip }, async () => {
   const r = await compareModels({ data, models: [run, 'faceapi'], limitPerClass: 8, backend: 'wasm' });
   assert.deepEqual(r.classes, PAPER);
@@ -43,8 +61,17 @@ test('a run and faceapi on the same CK+ images, classes and metrics', { skip }, 
   const faceapi = r.models[1]!.metrics;
   assert.ok(faceapi.accuracy > 0.5, `faceapi accuracy ${faceapi.accuracy}`);
   const table = formatComparison(r);
-  assert.match(table, /model\s+accuracy\s+macro F1\s+anger R/);
-  assert.match(table, new RegExp(`faceapi\\s+${(faceapi.accuracy * 100).toFixed(2)}%\\s+${faceapi.macro.f1.toFixed(3)}`));
+  assert.match(table, /model\s+accuracy \(95% CI\)\s+macro F1\s+anger R/);
+  const ci = wilson(Math.round(faceapi.accuracy * r.n), r.n);
+  const p1 = (x: number) => (x * 100).toFixed(1);
+  assert.match(table, new RegExp(`faceapi\\s+${p1(faceapi.accuracy)} % \\(${p1(ci.lower)}–${p1(ci.upper)}\\)\\s+${faceapi.macro.f1.toFixed(3)}`));
+  // One exact McNemar test for the two models, its counts from their predictions.
+  assert.equal(r.pairs.length, 1);
+  const [pair] = r.pairs;
+  const correct = r.models.map((m) => m.metrics.confusion.reduce((a, row, c) => a + row[c]!, 0));
+  assert.equal(pair!.b - pair!.c, correct[0]! - correct[1]!, 'b − c is the difference in images right');
+  assert.match(table, /paired test on the same images \(exact McNemar/);
+  assert.match(table, new RegExp(`${pair!.significant ? 'Significant' : 'Not significant'} at 5 %`));
 
   // The sample is seeded: the same images again, so the same scores.
   const again = await compareModels({ data, models: ['faceapi'], limitPerClass: 8, backend: 'wasm' });
@@ -56,7 +83,7 @@ test('visemo compare CLI: table, --json, --out; unknown models and classes are o
   const r = runCli(['compare', data, '--models', `${run},faceapi`, '--limit-per-class', '3', '--tta', '--backend', 'wasm', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /18 images .*flip averaging/);
-  assert.match(r.stdout, /^faceapi\s+\d+\.\d\d%/m);
+  assert.match(r.stdout, /^faceapi\s+\d+\.\d % \(\d+\.\d–\d+\.\d\)/m);
   const saved = JSON.parse(await fs.readFile(out, 'utf8')) as ComparisonResult;
   assert.equal(saved.format, 'visemo-compare@1');
   assert.equal(saved.tta, true);

@@ -19,6 +19,9 @@ import { argmax } from '../util/argmax.js';
 import { VisemoError } from '../util/errors.js';
 import { fixed, formatTable, pct } from '../util/table.js';
 import { computeMetrics } from './metrics.js';
+import { formatWithInterval } from './intervals.js';
+import { formatP, mcnemarFromPredictions, pStatement } from './mcnemar.js';
+import { accuracyWithInterval, metricIntervals, type MetricIntervals } from './metric-intervals.js';
 import type { Metrics } from './types.js';
 
 export { FACEAPI_MODEL };
@@ -54,8 +57,24 @@ export interface ModelComparison {
   /** What ran it: 'tfjs wasm' (tfjs and its backend) or 'onnxruntime-node <version>'. */
   runtime: string;
   metrics: Metrics;
+  /** 95 % Wilson intervals on the accuracy and each class's precision and recall. */
+  intervals: MetricIntervals;
   /** Classification time per image (decoding excluded), milliseconds. */
   msPerImage: number;
+}
+
+/** The exact McNemar test of two models on the same images. */
+export interface PairedTest {
+  /** Indices into models. */
+  first: number;
+  second: number;
+  /** Images only the first got right. */
+  b: number;
+  /** Images only the second got right. */
+  c: number;
+  p: number;
+  /** p < 0.05 */
+  significant: boolean;
 }
 
 export const COMPARE_FORMAT = 'visemo-compare@1';
@@ -72,6 +91,8 @@ export interface ComparisonResult {
   tta: boolean;
   backend: string;
   models: ModelComparison[];
+  /** Every two models, in order (first before second). */
+  pairs: PairedTest[];
   skipped: SkippedImage[];
   createdAt: string;
 }
@@ -109,6 +130,8 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
     if (readable.length === 0) throw new VisemoError(`no readable images in ${opts.data}`, 'check the files named in the warnings above');
 
     const results: ModelComparison[] = [];
+    const predictions: number[][] = [];
+    let truth: ArrayLike<number> = [];
     for (const c of contenders) {
       const set = sets.get(c.inputSize)!;
       const t0 = performance.now();
@@ -116,8 +139,11 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       const msPerImage = (performance.now() - t0) / set.labels.length;
       const predicted = probs.map((p) => restrictedArgmax(p, c.classes, classes));
       const metrics = computeMetrics(set.labels, predicted, classes);
-      log(`${c.name}: accuracy ${pct(metrics.accuracy)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`);
-      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, metrics, msPerImage });
+      log(`${c.name}: accuracy ${accuracyWithInterval(metrics)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`);
+      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, metrics, intervals: metricIntervals(metrics), msPerImage });
+      predictions.push(predicted);
+      // Every size's set holds the same images in the same order (checked above).
+      truth = set.labels;
     }
     return {
       format: COMPARE_FORMAT,
@@ -129,12 +155,41 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       tta: opts.tta === true,
       backend,
       models: results,
+      pairs: pairedTests(truth, predictions),
       skipped,
       createdAt: new Date().toISOString(),
     };
   } finally {
     for (const c of contenders) c.dispose();
   }
+}
+
+/** The exact McNemar test between every two models' predictions on the same images. */
+export function pairedTests(truth: ArrayLike<number>, predictions: number[][]): PairedTest[] {
+  const pairs: PairedTest[] = [];
+  for (let i = 0; i < predictions.length; i++) {
+    for (let j = i + 1; j < predictions.length; j++) {
+      const t = mcnemarFromPredictions(truth, predictions[i]!, predictions[j]!);
+      pairs.push({ first: i, second: j, ...t, significant: t.p < 0.05 });
+    }
+  }
+  return pairs;
+}
+
+/** In words: which differences in accuracy are significant at 5 % (exact McNemar), and which are not. */
+export function describePairs(models: { model: string; metrics: Metrics }[], pairs: PairedTest[]): string {
+  if (pairs.length === 0) return '';
+  const name = (i: number) => models[i]!.model;
+  const better = (t: PairedTest) => (t.b >= t.c ? [t.first, t.second] : [t.second, t.first]) as [number, number];
+  const sig = pairs.filter((t) => t.significant).map((t) => {
+    const [hi, lo] = better(t);
+    return `${name(hi)} beats ${name(lo)} (${pStatement(t.p)})`;
+  });
+  const not = pairs.filter((t) => !t.significant).map((t) => `${name(t.first)} and ${name(t.second)} (${pStatement(t.p)})`);
+  const parts: string[] = [];
+  if (sig.length) parts.push(`Significant at 5 %: ${sig.join('; ')}.`);
+  if (not.length) parts.push(`Not significant at 5 % (level within chance on these images): ${not.join('; ')}.`);
+  return parts.join(' ');
 }
 
 /** The index, in `compared`, of the most probable of the compared classes under the model's output. */
@@ -161,18 +216,40 @@ async function imagesToCompare(data: string, wanted: string[] | 'all', limit: nu
   return { items, split, classes };
 }
 
-/** One table: accuracy, macro F1 and recall per class, a row per model. */
+/** One table: accuracy (with its interval), macro F1 and recall per class, a row per model; then the paired tests. */
 export function formatComparison(r: ComparisonResult): string {
   const short = r.classes.map((c) => c.slice(0, 5));
   const table = formatTable(
-    ['model', 'accuracy', 'macro F1', ...short.map((s) => `${s} R`), 'ms/img'],
-    r.models.map((m) => [m.model, pct(m.metrics.accuracy), fixed(m.metrics.macro.f1), ...m.metrics.perClass.map((c) => fixed(c.recall)), m.msPerImage.toFixed(1)]),
+    ['model', 'accuracy (95% CI)', 'macro F1', ...short.map((s) => `${s} R`), 'ms/img'],
+    r.models.map((m) => [m.model, accuracyWithInterval(m.metrics), fixed(m.metrics.macro.f1), ...m.metrics.perClass.map((c) => fixed(c.recall)), m.msPerImage.toFixed(1)]),
   );
+  const recall = formatTable(
+    ['recall (95% CI)', ...r.models.map((m) => m.model)],
+    r.classes.map((c, i) => [c, ...r.models.map((m) => formatWithInterval(m.metrics.perClass[i]!.recall, m.intervals.perClass[i]!.recall))]),
+  );
+  const precision = formatTable(
+    ['precision (95% CI)', ...r.models.map((m) => m.model)],
+    r.classes.map((c, i) => [c, ...r.models.map((m) => formatWithInterval(m.metrics.perClass[i]!.precision, m.intervals.perClass[i]!.precision))]),
+  );
+  const pairs = (r.pairs ?? []).map((t) => [
+    `${r.models[t.first]!.model} vs ${r.models[t.second]!.model}`,
+    String(t.b),
+    String(t.c),
+    formatP(t.p),
+    t.significant ? 'yes' : 'no',
+  ]);
+  const paired = pairs.length
+    ? `\n\npaired test on the same images (exact McNemar; b: only the first right, c: only the second)\n` +
+      formatTable(['models', 'b', 'c', 'p', 'p < 0.05'], pairs) +
+      `\n${describePairs(r.models, r.pairs)}`
+    : '';
   const support = r.classes.map((c, i) => `${c} ${r.models[0]?.metrics.perClass[i]?.support ?? 0}`).join(', ');
   return (
     `${r.n} images${r.split ? ' (test split)' : ''} of ${r.data}${r.tta ? '; visemo models with flip averaging' : ''}\n` +
     `images per class: ${support}\n\n${table}\n\n` +
-    'R: recall of the class. Each model picks the most probable of these classes; others it knows are ignored.' +
-    (r.models.some((m) => !m.runtime.startsWith('tfjs')) ? `\nRun on: ${r.models.map((m) => `${m.model} ${m.runtime}`).join(', ')}.` : '')
+    'R: recall of the class. Each model picks the most probable of these classes; others it knows are ignored. ' +
+    'Intervals: 95 % Wilson, treating images as independent.' +
+    (r.models.some((m) => !m.runtime.startsWith('tfjs')) ? `\nRun on: ${r.models.map((m) => `${m.model} ${m.runtime}`).join(', ')}.` : '') +
+    `\n\n${recall}\n\n${precision}${paired}`
   );
 }

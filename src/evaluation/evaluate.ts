@@ -16,7 +16,8 @@ import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { computeMetrics } from './metrics.js';
-import type { Metrics } from './types.js';
+import { metricIntervals } from './metric-intervals.js';
+import type { Metrics, Prediction } from './types.js';
 
 export interface EvaluateOptions {
   run: string;
@@ -32,6 +33,8 @@ export interface EvaluateOptions {
 export interface EvaluationResult {
   metrics: Metrics;
   skipped: SkippedImage[];
+  /** Every image scored, in order (also written to the metrics file). */
+  predictions: Prediction[];
   file: string;
 }
 
@@ -61,10 +64,11 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
   const predicted = predictSet(model, set, meta.normalisation, meta.channels, 128, opts.tta === true).map(argmax);
   model.dispose();
   const metrics = computeMetrics(set.labels, predicted, meta.classes);
+  const predictions: Prediction[] = set.rels.map((rel, i) => [rel, set.labels[i]!, predicted[i]!]);
   const suffix = opts.tta ? '-tta' : '';
   const file = path.join(runDir, metricsFile(`${opts.data ? `${path.basename(path.resolve(opts.data))}-` : ''}${opts.split}${suffix}`));
-  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true });
-  return { metrics, skipped, file };
+  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true, intervals: metricIntervals(metrics), predictions });
+  return { metrics, skipped, predictions, file };
 }
 
 async function itemsFromSplit(runDir: string, meta: RunMetadata, split: SplitName): Promise<ImageItem[]> {

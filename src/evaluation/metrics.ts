@@ -12,9 +12,13 @@ const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
 export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: string[]): Metrics {
   if (truth.length !== predicted.length) throw new Error(`truth and predictions differ in length (${truth.length} vs ${predicted.length})`);
+  return metricsFromConfusion(confusionMatrix(truth, predicted, classes.length), classes);
+}
+
+/** The metrics of a confusion matrix (confusion[true][predicted]): how cross-validation folds are pooled. */
+export function metricsFromConfusion(confusion: number[][], classes: string[]): Metrics {
   const k = classes.length;
-  const confusion = confusionMatrix(truth, predicted, k);
-  const n = truth.length;
+  const n = confusion.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
   let correct = 0;
   for (let c = 0; c < k; c++) correct += confusion[c]![c]!;
   const perClass: ClassMetrics[] = classes.map((name, c) => {
@@ -31,4 +35,22 @@ export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<nu
     return { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') };
   };
   return { classes, n, accuracy: ratio(correct, n), perClass, macro: avg(() => 1), weighted: avg((m) => m.support), confusion };
+}
+
+/** The sum of confusion matrices of the same classes (the folds of a cross-validation). */
+export function sumConfusions(matrices: number[][][]): number[][] {
+  const k = matrices[0]?.length ?? 0;
+  const out = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (const m of matrices) m.forEach((row, t) => row.forEach((v, p) => (out[t]![p]! += v)));
+  return out;
+}
+
+/** Images right (the diagonal), for intervals on the accuracy. */
+export function correctCount(m: Metrics): number {
+  return m.confusion.reduce((a, row, c) => a + row[c]!, 0);
+}
+
+/** Images predicted as class c (the column): the n of its precision. */
+export function predictedCount(m: Metrics, c: number): number {
+  return m.confusion.reduce((a, row) => a + row[c]!, 0);
 }

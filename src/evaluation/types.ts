@@ -23,3 +23,6 @@ export interface Metrics {
   /** confusion[true][predicted], counts. */
   confusion: number[][];
 }
+
+/** One scored image: its dataset-relative path, true and predicted class index (for paired tests). */
+export type Prediction = [rel: string, truth: number, predicted: number];

@@ -3,24 +3,31 @@
  * DIR/size-<N>/ with the same data, split and seed, evaluates each on its test split, gathers
  * everything into DIR/results.json and renders the report. Re-running the same command resumes:
  * a finished size is read back, an interrupted one continues from its last checkpointed epoch.
+ *
+ * With --folds k every size is trained k times, DIR/size-<N>/fold-01 … fold-k, each testing one
+ * fold (the same folds and seed for every size), and the folds' test images are pooled; resuming
+ * reads finished folds back and continues the interrupted fold at its epoch. With --splits
+ * subject,random the whole experiment runs once per split mode, in DIR/<mode>/.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { SplitRecord } from '../data/dataset.js';
 import { useBackend, type BackendChoice } from '../engine/backend.js';
-import { evaluateRun } from '../evaluation/evaluate.js';
-import type { Metrics } from '../evaluation/types.js';
+import { evaluateRunDetailed } from '../evaluation/evaluate.js';
+import { metricsFromConfusion, sumConfusions } from '../evaluation/metrics.js';
+import { accuracyWithInterval } from '../evaluation/metric-intervals.js';
+import type { Metrics, Prediction } from '../evaluation/types.js';
 import { buildModel } from '../model/architectures.js';
-import { completeDataRecipe, completeRecipe, type DataRecipe, type TrainRecipe } from '../config/recipe.js';
+import { completeDataRecipe, completeRecipe, type DataRecipe, type SplitMode, type TrainRecipe } from '../config/recipe.js';
 import { summarise } from '../model/summary.js';
-import { readHistory, readRunMetadata, runDirState, type RunMetadata } from '../model/run-folder.js';
+import { readHistory, readRunMetadata, runDirState, type History, type RunMetadata } from '../model/run-folder.js';
 import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { trainRun } from '../training/train.js';
 import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { RESULTS_FILE, writeReport, type WrittenReport } from '../report/write-report.js';
-import { SPLITS, type ExperimentResults, type ExperimentSettings, type SizeResult } from '../report/types.js';
+import { SPLITS, type ExperimentResults, type ExperimentSettings, type FoldResult, type SizeResult, type SplitResults } from '../report/types.js';
 
 export interface ExperimentOptions {
   data: string;
@@ -29,6 +36,10 @@ export interface ExperimentOptions {
   /** How every size is trained; unset fields take their defaults. */
   recipe?: Partial<Omit<TrainRecipe, 'size'>>;
   dataset?: Partial<DataRecipe>;
+  /** k-fold cross-validation: every size is trained k times, on the same folds with the same seed. */
+  folds?: number;
+  /** Train every size on each of these split modes (the first is the report's main one); default: dataset.split. */
+  splits?: SplitMode[];
   backend?: BackendChoice;
   /** Start every size afresh, replacing earlier runs in DIR. */
   force?: boolean;
@@ -41,14 +52,25 @@ export interface ExperimentHooks {
 export interface ExperimentOutcome {
   results: ExperimentResults;
   report: WrittenReport;
-  /** Sizes read back from an earlier invocation without training. */
-  reused: number[];
+  /** Sizes (with folds: size/fold) read back from an earlier invocation without training. */
+  reused: string[];
 }
 
 export const sizeDirName = (size: number) => `size-${size}`;
+export const foldDirName = (fold: number) => `fold-${String(fold).padStart(2, '0')}`;
 
 /** Settings that may change between invocations of one experiment: more epochs, more sizes, another backend; all else must match. */
 const FREE_SETTINGS = new Set<string>(['sizes', 'epochs', 'backend']);
+
+/** One trained and tested run: a size, or one fold of it. */
+interface RunOutcome {
+  metadata: RunMetadata;
+  history: History;
+  metrics: Metrics;
+  predictions?: Prediction[];
+  record: SplitRecord;
+  reused: boolean;
+}
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
@@ -57,14 +79,21 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
   if (opts.sizes.length === 0) throw new VisemoError('--sizes names no input size', 'give a comma list such as --sizes 100,50,20');
   if (new Set(opts.sizes).size !== opts.sizes.length) throw new VisemoError(`--sizes repeats a size (${opts.sizes.join(',')})`, 'name each size once');
   const { size: _size, ...recipe } = completeRecipe(opts.recipe ?? {});
-  const dataRecipe = completeDataRecipe(opts.dataset ?? {});
+  const { folds: _folds, ...dataRecipe } = completeDataRecipe(opts.dataset ?? {});
+  const splits = opts.splits ?? [dataRecipe.split];
+  if (splits.length === 0 || new Set(splits).size !== splits.length) throw new VisemoError(`--splits must name each split mode once (got ${splits.join(',') || 'none'})`, 'e.g. --splits subject,random');
+  const k = opts.folds;
+  if (k !== undefined && !(Number.isInteger(k) && k >= 2)) throw new VisemoError(`--folds ${k}: cross-validation needs at least 2 folds`, 'e.g. --folds 10');
   const backend = opts.backend ?? 'auto';
   const settings: ExperimentSettings = {
     sizes: opts.sizes,
     backend,
     ...recipe,
     ...dataRecipe,
-    subjectPattern: dataRecipe.split === 'subject' ? dataRecipe.subjectPattern : undefined,
+    split: splits[0]!,
+    splits: splits.length > 1 ? splits : undefined,
+    folds: k,
+    subjectPattern: splits.includes('subject') ? dataRecipe.subjectPattern : undefined,
   };
   const previous = opts.force ? undefined : await previousResults(dir, data, settings);
   await fs.mkdir(dir, { recursive: true });
@@ -81,51 +110,144 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
   };
-  const reused: number[] = [];
+  const reused: string[] = [];
   let report: WrittenReport | undefined;
-  let firstSplit: { size: number; record: SplitRecord } | undefined;
-
-  for (const [k, size] of opts.sizes.entries()) {
-    const runDir = path.join(dir, sizeDirName(size));
-    const tag = `[${k + 1}/${opts.sizes.length} ${size}×${size}]`;
-    const started = performance.now();
-    let entry = opts.force ? undefined : await finishedRun(runDir, size, recipe.epochs);
-    if (entry) {
-      reused.push(size);
-      log(`${tag} finished earlier (${entry.history.epochs.length} epochs): read back from ${runDir}`);
-    } else {
-      const state = await runDirState(runDir);
-      const resume = !opts.force && state === 'run';
-      log(`${tag} ${resume ? 'resuming' : 'training'} in ${runDir}`);
-      const trained = await trainRun(
-        { data, out: runDir, recipe: { ...recipe, size }, dataset: dataRecipe, backend, force: opts.force, resume, commandLine: `visemo experiment (size ${size})` },
-        { log: (line) => log(`${tag} ${line}`) },
-      );
-      log(`${tag} evaluating on the test split`);
-      const metrics = cleanMetrics(await evaluateRun({ run: runDir, split: 'test', backend }));
-      entry = { size, runDir: sizeDirName(size), metadata: trained.metadata, history: trained.history, metrics, summary: modelSummary(trained.metadata) };
-    }
-    const record = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
-    if (!firstSplit) firstSplit = { size, record };
-    else if (JSON.stringify(record.files) !== JSON.stringify(firstSplit.record.files)) {
-      throw new VisemoError(
-        `${runDir} was trained on another split than ${sizeDirName(firstSplit.size)} (it was started with other options or data)`,
-        `re-run with --force to retrain every size on one split, or remove ${runDir}`,
-      );
-    }
-    if (k === 0 || Object.keys(results.counts).length === 0) results.counts = countsFromSplit(record, entry.metadata.classes);
-    results.sizes.push(entry);
+  const parts: SplitResults[] = splits.map((split) => ({ split, counts: {}, sizes: [] }));
+  // Saved after every run, so an interruption loses at most the run in progress.
+  const save = async () => {
+    results.sizes = parts[0]!.sizes;
+    results.counts = parts[0]!.counts;
+    results.otherSplits = parts.length > 1 ? parts.slice(1) : undefined;
     results.updatedAt = new Date().toISOString();
-    // Saved after every size, so an interruption loses at most the size in progress.
     await writeJsonAtomic(path.join(dir, RESULTS_FILE), results);
     report = await writeReport(dir, results);
-    const secs = entry.history.epochs.reduce((a, e) => a + e.seconds, 0);
-    log(
-      `${tag} test accuracy ${(entry.metrics.accuracy * 100).toFixed(2)}% on ${entry.metrics.n} images; ` +
-        `${(secs / Math.max(1, entry.history.epochs.length)).toFixed(2)} s/epoch; ${((performance.now() - started) / 1000).toFixed(1)} s for this size`,
-    );
+  };
+
+  for (const part of parts) {
+    const base = splits.length > 1 ? part.split : '';
+    // Every size must train (each fold) on the same images: the first size's split.json is the reference.
+    const reference = new Map<number, { size: number; record: SplitRecord }>();
+    for (const [si, size] of opts.sizes.entries()) {
+      const sizeRel = path.join(base, sizeDirName(size));
+      const tag = `[${splits.length > 1 ? `${part.split} ` : ''}${si + 1}/${opts.sizes.length} ${size}×${size}]`;
+      const started = performance.now();
+      const foldList = k ? Array.from({ length: k }, (_, i) => i + 1) : [0];
+      const done: (RunOutcome & { fold: number; rel: string })[] = [];
+      for (const fold of foldList) {
+        const rel = fold ? path.join(sizeRel, foldDirName(fold)) : sizeRel;
+        const ftag = fold ? `${tag} [fold ${fold}/${k}]` : tag;
+        const outcome = await trainAndTest(path.join(dir, rel), {
+          data,
+          size,
+          recipe: { ...recipe, size },
+          dataset: { ...dataRecipe, split: part.split, folds: fold && k ? { k, fold } : undefined },
+          backend,
+          force: opts.force === true,
+          log: (line) => log(`${ftag} ${line}`),
+        });
+        if (outcome.reused) reused.push(rel);
+        const ref = reference.get(fold);
+        if (!ref) reference.set(fold, { size, record: outcome.record });
+        else if (JSON.stringify(outcome.record.files) !== JSON.stringify(ref.record.files)) {
+          throw new VisemoError(
+            `${path.join(dir, rel)} was trained on another split than ${sizeDirName(ref.size)}${fold ? ` ${foldDirName(fold)}` : ''} (it was started with other options or data)`,
+            `re-run with --force to retrain every size on one split, or remove ${path.join(dir, rel)}`,
+          );
+        }
+        if (Object.keys(part.counts).length === 0) part.counts = countsFromSplit(outcome.record, outcome.metadata.classes);
+        done.push({ ...outcome, fold, rel });
+        const entry = sizeEntry(size, sizeRel, done, k !== undefined);
+        const at = part.sizes.findIndex((r) => r.size === size);
+        if (at >= 0) part.sizes[at] = entry;
+        else part.sizes.push(entry);
+        await save();
+        if (fold) log(`${ftag} test accuracy ${accuracyWithInterval(outcome.metrics)} on ${outcome.metrics.n} images`);
+      }
+      const entry = part.sizes.find((r) => r.size === size)!;
+      const histories = entry.folds?.map((f) => f.history) ?? [entry.history];
+      const epochs = histories.flatMap((h) => h.epochs);
+      const secs = epochs.reduce((a, e) => a + e.seconds, 0);
+      log(
+        `${tag} test accuracy ${accuracyWithInterval(entry.metrics)} on ${entry.metrics.n} images${k ? ` (${k} folds pooled)` : ''}; ` +
+          `${(secs / Math.max(1, epochs.length)).toFixed(2)} s/epoch; ${((performance.now() - started) / 1000).toFixed(1)} s for this size`,
+      );
+    }
   }
   return { results, report: report!, reused };
+}
+
+interface RunRequest {
+  data: string;
+  size: number;
+  recipe: TrainRecipe;
+  dataset: DataRecipe;
+  backend: BackendChoice;
+  force: boolean;
+  log: (line: string) => void;
+}
+
+/** Reads a finished run back, or trains it (resuming an interrupted one at its last epoch) and tests it. */
+async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome> {
+  const finished = req.force ? undefined : await finishedRun(runDir, req.size, req.recipe.epochs);
+  if (finished) {
+    const record = await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split));
+    // A finished run is only this experiment's if it tested what is asked: the split mode and fold.
+    const want = req.dataset.folds;
+    if ((record.mode !== 'given' && record.mode !== req.dataset.split) || JSON.stringify(record.folds) !== JSON.stringify(want)) {
+      throw new VisemoError(
+        `${runDir} holds a run of the ${record.mode} split${record.folds ? ` (fold ${record.folds.fold} of ${record.folds.k})` : ''}, not of the ${req.dataset.split} split${want ? ` (fold ${want.fold} of ${want.k})` : ''}`,
+        'remove it, choose another --out, or pass --force',
+      );
+    }
+    req.log(`finished earlier (${finished.history.epochs.length} epochs): read back from ${runDir}`);
+    return { ...finished, record, reused: true };
+  }
+  const resume = !req.force && (await runDirState(runDir)) === 'run';
+  req.log(`${resume ? 'resuming' : 'training'} in ${runDir}`);
+  const trained = await trainRun(
+    {
+      data: req.data,
+      out: runDir,
+      recipe: req.recipe,
+      dataset: req.dataset,
+      backend: req.backend,
+      force: req.force,
+      resume,
+      commandLine: `visemo experiment (size ${req.size}${req.dataset.folds ? `, fold ${req.dataset.folds.fold} of ${req.dataset.folds.k}` : ''}, split ${req.dataset.split})`,
+    },
+    { log: req.log },
+  );
+  req.log('evaluating on the test split');
+  const evaluated = await evaluateRunDetailed({ run: runDir, split: 'test', backend: req.backend });
+  return {
+    metadata: trained.metadata,
+    history: trained.history,
+    metrics: cleanMetrics(evaluated.metrics),
+    predictions: evaluated.predictions,
+    record: await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split)),
+    reused: false,
+  };
+}
+
+/** A size's result: its one run, or its folds with their test images pooled into one set of metrics. */
+function sizeEntry(size: number, rel: string, runs: (RunOutcome & { fold: number; rel: string })[], crossValidated: boolean): SizeResult {
+  const first = runs[0]!;
+  if (!crossValidated) {
+    return { size, runDir: rel, metadata: first.metadata, history: first.history, metrics: first.metrics, predictions: first.predictions, summary: modelSummary(first.metadata) };
+  }
+  const classes = first.metrics.classes;
+  const folds: FoldResult[] = runs.map((r) => ({ fold: r.fold, runDir: r.rel, history: r.history, metrics: r.metrics }));
+  const predictions = runs.every((r) => r.predictions) ? runs.flatMap((r) => r.predictions!) : undefined;
+  return {
+    size,
+    runDir: rel,
+    metadata: first.metadata,
+    history: first.history,
+    metrics: metricsFromConfusion(sumConfusions(runs.map((r) => r.metrics.confusion)), classes),
+    predictions,
+    folds,
+    summary: modelSummary(first.metadata),
+  };
 }
 
 /** An earlier experiment in `dir`, checked to be the same experiment (or an error saying how it differs). */
@@ -148,8 +270,8 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
   return prev;
 }
 
-/** A size whose training reached `epochs` and whose test metrics exist: nothing to do but read it. */
-async function finishedRun(runDir: string, size: number, epochs: number): Promise<SizeResult | undefined> {
+/** A run whose training reached `epochs` and whose test metrics exist: nothing to do but read it. */
+async function finishedRun(runDir: string, size: number, epochs: number): Promise<Omit<RunOutcome, 'record' | 'reused'> | undefined> {
   const files = [RUN_FILES.model, RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.split, metricsFile('test')].map((f) => path.join(runDir, f));
   for (const f of files) if (!(await exists(f))) return undefined;
   const history = await readHistory(runDir);
@@ -161,8 +283,8 @@ async function finishedRun(runDir: string, size: number, epochs: number): Promis
   // metrics-test.json is written after model.json; an older one belongs to an earlier model.
   const [model, metricsStat] = await Promise.all([fs.stat(files[0]!), fs.stat(files[4]!)]);
   if (metricsStat.mtimeMs < model.mtimeMs) return undefined;
-  const metrics = cleanMetrics(await readJson<Metrics>(files[4]!));
-  return { size, runDir: path.basename(runDir), metadata, history, metrics, summary: modelSummary(metadata) };
+  const saved = await readJson<Metrics & { predictions?: Prediction[] }>(files[4]!);
+  return { metadata, history, metrics: cleanMetrics(saved), predictions: saved.predictions };
 }
 
 /** The Metrics fields only (metrics-test.json also records the split, data path and skipped count). */

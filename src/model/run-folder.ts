@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { completeRecipe, type Arch, type SplitMode, type TrainRecipe } from '../config/recipe.js';
+import { completeRecipe, type Arch, type FoldSpec, type SplitMode, type TrainRecipe } from '../config/recipe.js';
 import type { Normalisation } from '../data/decoded-set.js';
 import { datasetFaceCut, type FaceCut } from '../data/face-cut.js';
 import { readJson } from '../util/atomic.js';
@@ -55,7 +55,8 @@ export interface RunMetadata {
   normalisation: Normalisation;
   /** How its faces were cut, so inference cuts them the same way (older runs: read from their dataset's manifests). */
   faceCut: FaceCut;
-  split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string };
+  /** folds: the cross-validation fold tested (train --folds k --fold i, experiment --folds k). */
+  split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string; folds?: FoldSpec };
   dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number>; unlabeled?: { path: string; images: number } };
   training: TrainingRecord;
   versions: Record<string, string>;

@@ -152,6 +152,55 @@ export function epochTimeSpec(title: string, bars: EpochTimeBar[], sources: stri
   };
 }
 
+export interface IntervalPoint {
+  /** The x category: an input size (50×50) or a fold (1 … k). */
+  x: string;
+  /** The colour: a split, a size, or the paper. */
+  series: string;
+  value: number;
+  lower?: number;
+  upper?: number;
+}
+
+/**
+ * Accuracies as points with their 95 % intervals as error bars, grouped by `x` and coloured by
+ * series (the paper's values, which have no interval, as points alone).
+ */
+export function intervalSpec(title: string, points: IntervalPoint[], xs: string[], series: string[], xTitle: string): TopLevelSpec {
+  const lowest = Math.min(...points.map((p) => p.lower ?? p.value));
+  const encoding = {
+    x: { field: 'x', type: 'nominal' as const, sort: xs, title: xTitle, axis: { labelAngle: 0 } },
+    xOffset: { field: 'series', type: 'nominal' as const, sort: series },
+    color: { field: 'series', type: 'nominal' as const, sort: series, title: null, legend: { orient: 'bottom' as const, direction: 'vertical' as const } },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: points.map((p) => ({ ...p, text: `${(p.value * 100).toFixed(1)}%` })) },
+    width: Math.max(160, 40 + 28 * series.length * Math.max(1, xs.length)),
+    height: 240,
+    encoding,
+    layer: [
+      {
+        transform: [{ filter: 'isValid(datum.lower)' }],
+        mark: { type: 'errorbar', ticks: true },
+        encoding: {
+          y: { field: 'lower', type: 'quantitative', title: 'accuracy (95 % interval)', scale: { domain: [Math.max(0, Math.floor(lowest * 10) / 10 - 0.05), 1] }, axis: { format: '%' } },
+          y2: { field: 'upper' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 50 },
+        encoding: {
+          y: { field: 'value', type: 'quantitative' },
+          tooltip: [{ field: 'series' }, { field: 'x', title: xTitle }, { field: 'text', title: 'accuracy' }],
+        },
+      },
+    ],
+    config: CONFIG,
+  };
+}
+
 /** Compiles a Vega-Lite spec and renders it to an SVG string without a browser. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = vl.compile(spec).spec;

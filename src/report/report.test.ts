@@ -3,7 +3,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { syntheticResults } from '../../test/fixtures/experiment-results.js';
+import { crossValidatedResults, syntheticResults } from '../../test/fixtures/experiment-results.js';
+import { formatDifference, formatWithInterval, meanSd, newcombeDifference, wilson } from '../evaluation/intervals.js';
+import { mcnemarFromPredictions } from '../evaluation/mcnemar.js';
+import { sumConfusions } from '../evaluation/metrics.js';
+import type { Metrics } from '../evaluation/types.js';
 import { VisemoError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ratio, integer } from './format.js';
@@ -23,6 +27,12 @@ function htmlTableRows(html: string, id: string): { text: string; value?: number
       value: c[1] === undefined ? undefined : Number(c[1]),
     })),
   );
+}
+
+/** `90.6 % (84.9–94.9)` from the confusion matrix. */
+function accuracyText(m: Metrics): string {
+  const correct = m.confusion.reduce((a, row, c) => a + row[c]!, 0);
+  return formatWithInterval(m.accuracy, wilson(correct, m.n));
 }
 
 /** The Markdown table row that starts with `first`, under the caption containing `caption`. */
@@ -66,8 +76,8 @@ describe('report rendering', () => {
   it('is self-contained: inline SVG charts, no external scripts, styles or images', () => {
     assert.doesNotMatch(html, /<script|<link|<img|src="http/);
     const charts = html.match(/<figure id="fig-[^"]+" class="chart"><svg/g) ?? [];
-    // Per size: curves + two confusion matrices; plus the epoch-time bars.
-    assert.equal(charts.length, 3 * results.sizes.length + 1);
+    // Per size: curves + two confusion matrices; plus the epoch-time bars and the accuracies with intervals.
+    assert.equal(charts.length, 3 * results.sizes.length + 2);
   });
 
   it('shows test accuracy per size equal to the saved metrics, beside the paper', () => {
@@ -77,10 +87,23 @@ describe('report rendering', () => {
       assert.equal(rows[i]![1]!.value, r.metrics.accuracy);
       const paper = PAPER_SIZES.find((p) => p.size === r.size);
       assert.equal(rows[i]![2]!.value, paper ? paper.testAccuracy.value / 100 : undefined);
-      assert.equal(markdownRow(md, 'Test accuracy per input size', `${r.size}×${r.size}`)[1], pct(r.metrics.accuracy));
+      assert.equal(markdownRow(md, 'Test accuracy per input size', `${r.size}×${r.size}`)[1], accuracyText(r.metrics));
     });
     assert.ok(md.includes('87.00%') && md.includes('72.39%'));
     assert.match(html, /subject-independent split/);
+  });
+
+  it("draws each accuracy's 95 % Wilson interval as an error bar", () => {
+    const fig = /<figure id="fig-accuracy-intervals"[\s\S]*?<\/figure>/.exec(html)![0];
+    const bars = [...fig.matchAll(/aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="errorbar"/g)].map((m) => m[1]!);
+    for (const r of results.sizes) {
+      const correct = r.metrics.confusion.reduce((a, row, c) => a + row[c]!, 0);
+      const ci = wilson(correct, r.metrics.n);
+      const bar = bars.find((b) => b.includes(`input size: ${r.size}×${r.size};`));
+      assert.ok(bar, `an error bar for ${r.size}×${r.size}`);
+      const field = (name: string) => Number(new RegExp(`(?:^|; )${name}: ([0-9.e-]+)`).exec(bar)![1]);
+      assert.ok(Math.abs(field('lower') - ci.lower) < 1e-9 && Math.abs(field('upper') - ci.upper) < 1e-9, bar);
+    }
   });
 
   it('shows precision, recall, F1 and support per class equal to the saved metrics', () => {
@@ -91,7 +114,14 @@ describe('report rendering', () => {
         assert.equal(name!.text, c.class);
         assert.deepEqual([precision!.value, recall!.value, f1!.value, support!.value], [c.precision, c.recall, c.f1, c.support]);
         const mdRow = markdownRow(md, `${r.size}×${r.size}: precision, recall`, c.class);
-        assert.deepEqual(mdRow.slice(1, 5), [ratio(c.precision), ratio(c.recall), ratio(c.f1), integer(c.support)]);
+        const tp = r.metrics.confusion[k]![k]!;
+        const predicted = r.metrics.confusion.reduce((a, row) => a + row[k]!, 0);
+        assert.deepEqual(mdRow.slice(1, 5), [
+          formatWithInterval(c.precision, wilson(tp, predicted)),
+          formatWithInterval(c.recall, wilson(tp, c.support)),
+          ratio(c.f1),
+          integer(c.support),
+        ]);
       }
     }
     // The paper's Table 3 value for 50×50 anger precision sits beside ours; 24×24 has none.
@@ -134,7 +164,7 @@ describe('report rendering', () => {
 
   it('writes PNG copies of every figure and per-epoch CSV', async () => {
     const pngs = written.figures.filter((f) => f.endsWith('.png'));
-    assert.equal(pngs.length, 3 * results.sizes.length + 1);
+    assert.equal(pngs.length, 3 * results.sizes.length + 2);
     for (const f of pngs) {
       const head = (await fs.readFile(f)).subarray(0, 8);
       assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${f} is a PNG`);
@@ -149,5 +179,73 @@ describe('report rendering', () => {
     await writeJsonAtomic(path.join(dir, 'results.json'), results);
     assert.deepEqual(await loadResults(dir), results);
     await assert.rejects(loadResults(path.join(dir, 'nowhere')), (e: unknown) => e instanceof VisemoError && /results\.json does not exist/.test(e.message));
+  });
+});
+
+describe('report of a cross-validated experiment on two splits', () => {
+  let dir: string;
+  let results: ExperimentResults;
+  let html: string;
+  let md: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-report-cv-'));
+    results = await crossValidatedResults([50, 20], 3);
+    const written = await writeReport(dir, results);
+    html = await fs.readFile(written.html, 'utf8');
+    md = await fs.readFile(written.markdown, 'utf8');
+  });
+  after(async () => fs.rm(dir, { recursive: true, force: true }));
+
+  it('gives every fold with its interval, mean ± sd over folds and the pooled accuracy', () => {
+    for (const part of [{ split: 'subject', sizes: results.sizes }, results.otherSplits![0]!]) {
+      const rows = htmlTableRows(html, `folds-${part.split}`);
+      assert.equal(rows.length, 3 + 2);
+      part.sizes.forEach((r, j) => {
+        r.folds!.forEach((f, i) => {
+          assert.equal(rows[i]![1 + 2 * j]!.value, f.metrics.accuracy);
+          assert.equal(rows[i]![1 + 2 * j]!.text, accuracyText(f.metrics));
+          assert.equal(rows[i]![2 + 2 * j]!.value, f.metrics.n);
+        });
+        const { mean, sd } = meanSd(r.folds!.map((f) => f.metrics.accuracy));
+        assert.equal(rows[3]![1 + 2 * j]!.value, mean);
+        assert.equal(rows[3]![1 + 2 * j]!.text, `${(mean * 100).toFixed(1)} ± ${(sd * 100).toFixed(1)} %`);
+        assert.equal(rows[4]![1 + 2 * j]!.text, accuracyText(r.metrics));
+      });
+    }
+    assert.match(md, /## Cross-validation — 3 folds/);
+    assert.match(html, /<figure id="fig-folds-subject" class="chart"><svg/);
+  });
+
+  it('pools the folds into one confusion matrix and per-class table per size and split', async () => {
+    for (const [prefix, sizes] of [['', results.sizes], ['random-', results.otherSplits![0]!.sizes]] as const) {
+      for (const r of sizes) {
+        assert.deepEqual(r.metrics.confusion, sumConfusions(r.folds!.map((f) => f.metrics.confusion)));
+        const csv = (await fs.readFile(path.join(dir, 'tables', `${prefix}confusion-${r.size}.csv`), 'utf8')).trim().split('\n');
+        assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(1).map(Number)), r.metrics.confusion);
+        assert.equal(htmlTableRows(html, `${prefix}metrics-${r.size}`)[0]![2]!.value, r.metrics.perClass[0]!.recall);
+      }
+    }
+  });
+
+  it('sets the random split beside the subject split: difference with its interval and the paired McNemar test', () => {
+    const rows = htmlTableRows(html, 'split-comparison');
+    assert.equal(rows.length, 2);
+    results.sizes.forEach((s, i) => {
+      const r = results.otherSplits![0]!.sizes[i]!;
+      const correct = (m: Metrics) => m.confusion.reduce((a, row, c) => a + row[c]!, 0);
+      const d = newcombeDifference(correct(r.metrics), r.metrics.n, correct(s.metrics), s.metrics.n);
+      assert.equal(rows[i]![1]!.text, accuracyText(r.metrics));
+      assert.equal(rows[i]![2]!.text, accuracyText(s.metrics));
+      assert.equal(rows[i]![3]!.text, formatDifference(d));
+      const byRel = new Map(s.predictions!.map((p) => [p[0], p[2]]));
+      const t = mcnemarFromPredictions(r.predictions!.map((p) => p[1]), r.predictions!.map((p) => p[2]), r.predictions!.map((p) => byRel.get(p[0])!));
+      assert.equal(rows[i]![4]!.text, `${t.b} / ${t.c}`);
+      assert.equal(rows[i]![5]!.value, t.p);
+    });
+    // The sentence says which of our numbers the paper's are comparable with.
+    assert.match(md, /Comparable with the paper's 90\.75 % \/ 87 % \/ 72\.39 %: the random-split accuracies/);
+    assert.match(md, /at 50×50 the random split scores [+−]\d+\.\d pp \([^)]*\) against the subject-independent one, (not )?significant at 5 %/);
+    assert.ok(md.includes('subject split') && md.includes('random split'));
   });
 });

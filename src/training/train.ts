@@ -143,7 +143,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     channels,
     normalisation,
     faceCut: (await datasetFaceCut(dataset.folder.root)).cut,
-    split: { mode: dataset.record.mode, seed, subjectPattern: dataset.record.subjectPattern },
+    split: { mode: dataset.record.mode, seed, subjectPattern: dataset.record.subjectPattern, folds: dataset.record.folds },
     dataset: {
       path: dataset.folder.root,
       fingerprint: dataset.fingerprint,
@@ -263,6 +263,7 @@ async function readSplitRecipe(runDir: string): Promise<DataRecipe> {
     subjectPattern: split.subjectPattern,
     fractions: split.fractions,
     limitPerClass: split.limitPerClass,
+    folds: split.folds,
   });
 }
 

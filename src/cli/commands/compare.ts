@@ -23,7 +23,7 @@ interface CompareCliOptions {
 export function registerCompare(program: Command): void {
   const cmd = program
     .command('compare')
-    .description("several emotion models on the same face crops, classes and metrics: one table (accuracy, macro F1, recall per class)")
+    .description("several emotion models on the same face crops, classes and metrics: accuracy, macro F1, recall and precision per class with 95 % Wilson intervals, and an exact McNemar test between every two models")
     .argument('<dataset>', 'folder of face crops, one subfolder per class (or train/val/test: its test/ split is used)')
     .requiredOption('--models <list>', `comma list of bundled model names, run folders, and '${FACEAPI_MODEL}' (face-api.js's expression net)`)
     .option('--classes <list>', "classes to score: 'paper' (the six), 'all' (every class folder of the data: seven with neutral) or a comma list every model knows", 'paper')

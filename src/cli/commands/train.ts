@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RECIPE_DEFAULTS } from '../../config/recipe.js';
 import { trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
+import { VisemoError } from '../../util/errors.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
@@ -25,16 +26,19 @@ export function registerTrain(program: Command): void {
   addTrainingOptions(cmd)
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
+    .option('--fold <i>', 'with --folds k: test on fold i (1 … k) and train on the others (experiment --folds runs every fold)', intOption('--fold', 1))
     .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --size and --channels; classes it lacks (e.g. neutral) start fresh; on the images it was trained on, give another --seed")
 ;
   addHelpFooter(cmd, {
     examples: [
       'visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50',
+      'visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --folds 10 --fold 3 --out runs/ck50-fold3',
       'visemo train my-faces --classes paper --arch visemo --size 48 --channels 1 --init visemo --lr 2e-4 --epochs 5 --out runs/mine',
       'visemo train my-faces --arch visemo --size 48 --channels 1 --init visemo --teacher faceapi,visemo --distill-weight 0.5 --out runs/distilled',
     ],
   }).action(
       action(async (dataset: string, o: TrainCliOptions) => {
+        if (o.folds !== undefined && o.fold === undefined) throw new VisemoError(`train --folds ${o.folds} needs --fold i, the fold to test on`, `add --fold 1 (… ${o.folds}), or run experiment --folds ${o.folds} to train every fold`);
         const log = (line: string) => process.stdout.write(line + '\n');
         const started = performance.now();
         const result = await trainRun(
@@ -57,7 +61,7 @@ export function registerTrain(program: Command): void {
         const img = metadata.dataset.images;
         log('');
         log(`classes   ${metadata.classes.join(', ')}`);
-        log(`images    train ${img.train}, val ${img.val}, test ${img.test} (${metadata.split.mode} split, seed ${metadata.split.seed})${result.skipped.length ? `; ${result.skipped.length} unreadable skipped` : ''}`);
+        log(`images    train ${img.train}, val ${img.val}, test ${img.test} (${metadata.split.mode} split${metadata.split.folds ? `, fold ${metadata.split.folds.fold} of ${metadata.split.folds.k}` : ''}, seed ${metadata.split.seed})${result.skipped.length ? `; ${result.skipped.length} unreadable skipped` : ''}`);
         log(`backend   ${metadata.training.backend}, ${metadata.inputSize}x${metadata.inputSize}x${metadata.channels}, batch ${metadata.training.batchSize}`);
         // Without a validation split there is no best epoch to report, only the last one kept.
         if (best && img.val === 0) log(`kept      the last epoch, ${best.epoch}: train acc ${pct(best.acc)}, loss ${best.loss.toFixed(4)} (no validation split)`);
