@@ -9,7 +9,7 @@ test('smoothing follows a step with the time constant, at any frame rate', () =>
   for (const fps of [5, 25, 100]) {
     const s = new ScoreSmoother(0.4);
     s.update(0, [1, 0]);
-    let out = new Float32Array();
+    let out: Float32Array = new Float32Array();
     for (let i = 1; i <= Math.round(fps * 0.4); i++) out = s.update(i / fps, [0, 1]);
     // After one time constant, 1 − 1/e of the way to the new value, whatever the frame rate.
     close(out[1]!, 1 - Math.exp(-1), 1e-4);
