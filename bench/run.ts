@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train | predict`: step time of the paper's CNN on each available backend
+ * `npm run bench -- train | predict | video` (video: bench/video.ts): step time of the paper's CNN on each available backend
  * and on the PyTorch reference (bench/pytorch_ref.py, same model), in one run, as a table and
  * as JSON. Batches come from a uint8 image cache through training's own code (batchInput,
  * mixTargets and, with --augment, augmentBatch, called as trainEpoch calls them), and that time
@@ -18,6 +18,8 @@ import { mixTargets } from '../src/training/teacher.js';
 import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { createRng } from '../src/util/random.js';
+import { TRACKING_DEFAULTS } from '../src/config/tracking.js';
+import { benchVideo } from './video.js';
 
 const TRAIN_IMAGES = 11475; // the paper's training set
 const CACHE_IMAGES = 256;
@@ -337,5 +339,15 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
       await main(mode, { ...o, out: o.out ?? `runs/bench/${mode}.json` } as Options);
     });
 }
+
+program
+  .command('video')
+  .description('frames per second end to end on 640x480 videos (1 and 3 faces): visemo with tracking beside face-api.js\'s own pipeline, and where visemo\'s time goes')
+  .option('--seconds <n>', 'length of each made video (25 fps)', (v) => Number(v), 3)
+  .option('--detect-every <n>', "visemo's full-frame detection interval, frames", (v) => Number(v), TRACKING_DEFAULTS.detectEvery)
+  .option('--no-faceapi', "skip face-api.js's pipeline")
+  .action(async (o: { seconds: number; detectEvery: number; faceapi: boolean }) => {
+    await benchVideo({ ...o, out: program.opts().out ?? 'runs/bench/video.json' });
+  });
 
 await program.parseAsync(process.argv);
