@@ -343,7 +343,7 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
 program
   .command('video')
   .description('frames per second end to end on 640x480 videos (1 and 3 faces): visemo with tracking beside face-api.js\'s own pipeline, and where visemo\'s time goes')
-  .option('--seconds <n>', 'length of each made video (25 fps)', (v) => Number(v), 3)
+  .option('--seconds <n>', 'length of each made video (25 fps)', (v) => Number(v), 2)
   .option('--detect-every <n>', "visemo's full-frame detection interval, frames", (v) => Number(v), TRACKING_DEFAULTS.detectEvery)
   .option('--no-faceapi', "skip face-api.js's pipeline")
   .action(async (o: { seconds: number; detectEvery: number; faceapi: boolean }) => {

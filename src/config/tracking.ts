@@ -6,6 +6,11 @@
 export interface TrackingConfig {
   /** The full-frame detector runs on every n-th analysed frame (1 = every frame). */
   detectEvery: number;
+  /**
+   * Between full detections, faces are looked for in their windows on every n-th frame; on the
+   * frames in between each face is carried where its track's speed puts it (1: windows on every frame).
+   */
+  followEvery: number;
   /** In between, each face is looked for in a square this many times its box side, around where it is expected. */
   windowScale: number;
   /** Input size of the detector run on those windows (tiny face detector; a multiple of 32). */
@@ -26,6 +31,7 @@ export interface TrackingConfig {
 
 export const TRACKING_DEFAULTS: Readonly<TrackingConfig> = Object.freeze({
   detectEvery: 10,
+  followEvery: 2,
   windowScale: 2,
   windowInputSize: 160,
   lostTimeout: 1.5,

@@ -19,8 +19,8 @@ export interface VideoOutputFiles {
 export interface TrackedFace extends RecognizedFace {
   /** The track id: the same number for the same person throughout the video. */
   track: number;
-  /** 'detect': found by the full-frame detector in this frame; 'follow': found in its track's window. */
-  source: 'detect' | 'follow';
+  /** 'detect': found by the full-frame detector in this frame; 'follow': found in its track's window; 'coast': carried by its track's speed (not looked for in this frame). */
+  source: 'detect' | 'follow' | 'coast';
   /** The scores smoothed over the track's recent frames (equal to `scores` with smoothing off). */
   smoothed: Record<string, number>;
   /** The emotion with the highest smoothed score: the label the timeline and summary use. */

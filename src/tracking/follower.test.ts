@@ -32,7 +32,7 @@ test('the full detector runs every k-th frame; in between faces are followed in 
     { x: 500 - 150 * t, y: 260, width: 100, height: 110 },
   ];
   const s = scene(truth);
-  const follower = new FaceFollower(640, 480, { detectEvery: 5 });
+  const follower = new FaceFollower(640, 480, { detectEvery: 5, followEvery: 1 });
   const ids = new Map<number, number>();
   for (let i = 0; i < 25; i++) {
     const t = i / 25;
@@ -51,6 +51,26 @@ test('the full detector runs every k-th frame; in between faces are followed in 
   assert.equal(s.calls.all, 5);
   // One window per face per frame in between, and one per face at each full detection (calibration).
   assert.equal(s.calls.window, 2 * 20 + 2 * 5);
+});
+
+test('with followEvery 2, faces are looked for on every other frame between detections and carried by their speed on the rest', async () => {
+  // A face moving at constant speed: carrying it by its speed puts it exactly where it is.
+  const truth = (t: number): FaceBox[] => [{ x: 50 + 200 * t, y: 100 + 50 * t, width: 120, height: 140 }];
+  const s = scene(truth);
+  const follower = new FaceFollower(640, 480, { detectEvery: 6, followEvery: 2 });
+  const sources: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t = i / 25;
+    const [f] = await follower.step(t, s.at(t));
+    sources.push(f!.source);
+    // Exact once the speed is known (from the first window detection on frame 2); frame 1 stays where frame 0 was.
+    const tolerance = i === 1 ? 10 : 1e-6;
+    for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(f!.box[key] - truth(t)[0]![key]) <= tolerance, `frame ${i} ${key}: ${f!.box[key]}`);
+    assert.equal(f!.track, 1);
+  }
+  assert.deepEqual(sources.slice(0, 6), ['detect', 'coast', 'follow', 'coast', 'follow', 'coast']);
+  assert.equal(s.calls.all, 2);
+  assert.equal(s.calls.window, 2 * 2 + 2 * 1);
 });
 
 test('a face that leaves is dropped at once, and one that appears waits for the next full detection', async () => {

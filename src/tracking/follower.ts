@@ -21,14 +21,15 @@ export interface FollowedFace {
   track: number;
   box: FaceBox;
   score: number;
-  /** 'detect': found by the full-frame detector in this frame; 'follow': in its track's window. */
-  source: 'detect' | 'follow';
+  /** 'detect': found by the full-frame detector in this frame; 'follow': in its track's window; 'coast': where its speed puts it (not looked for in this frame). */
+  source: 'detect' | 'follow' | 'coast';
 }
 
 export class FaceFollower {
   readonly config: TrackingConfig;
   readonly tracker: FaceTracker;
   private frames = 0;
+  private sinceDetect = 0;
 
   constructor(
     readonly width: number,
@@ -37,6 +38,7 @@ export class FaceFollower {
   ) {
     this.config = { ...TRACKING_DEFAULTS, ...config };
     if (!(Number.isInteger(this.config.detectEvery) && this.config.detectEvery >= 1)) throw new RangeError(`detectEvery must be a whole number of at least 1, got ${this.config.detectEvery}`);
+    if (!(Number.isInteger(this.config.followEvery) && this.config.followEvery >= 1)) throw new RangeError(`followEvery must be a whole number of at least 1, got ${this.config.followEvery}`);
     if (!(this.config.windowScale >= 1)) throw new RangeError(`windowScale must be at least 1, got ${this.config.windowScale}`);
     this.tracker = new FaceTracker(this.config);
   }
@@ -50,6 +52,8 @@ export class FaceFollower {
   async step(time: number, detectors: FrameDetectors): Promise<FollowedFace[]> {
     const full = this.detectsNext;
     this.frames++;
+    this.sinceDetect = full ? 0 : this.sinceDetect + 1;
+    if (!full && this.sinceDetect % this.config.followEvery !== 0) return this.tracker.coast(time).map((t) => face(t, 'coast'));
     if (full) {
       const seen = this.tracker.update(time, await detectors.detectAll());
       // Where the window detector draws each face just found, to map its later boxes onto the full detector's.

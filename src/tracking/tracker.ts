@@ -26,6 +26,9 @@ export interface Track {
   lastSeen: number;
   /** Frames it was seen in. */
   hits: number;
+  /** The last box a detector gave (not a carried one) and its time: speeds are measured from it. */
+  measuredBox: FaceBox;
+  measuredAt: number;
   /** Speed of its centre, pixels per second, to predict where it is next. */
   vx: number;
   vy: number;
@@ -109,12 +112,27 @@ export class FaceTracker {
         this.move(track, det, time);
         seen.push(track);
       } else if (opts.spawn !== false) {
-        const born: Track = { id: this.nextId++, box: det.box, score: det.score, firstSeen: time, lastSeen: time, hits: 1, vx: 0, vy: 0, calibration: { ...IDENTITY_CALIBRATION } };
+        const born: Track = { id: this.nextId++, box: det.box, score: det.score, firstSeen: time, lastSeen: time, hits: 1, measuredBox: det.box, measuredAt: time, vx: 0, vy: 0, calibration: { ...IDENTITY_CALIBRATION } };
         this.tracks.push(born);
         seen.push(born);
       }
     });
     return seen;
+  }
+
+  /**
+   * Moves every track seen in the latest frame to where its speed puts it at `time`, without a
+   * detection (frames on which faces are not looked for). Returns them.
+   */
+  coast(time: number): Track[] {
+    if (!(time >= this.lastTime)) throw new RangeError(`frames must come in time order: ${time} s after ${this.lastTime} s`);
+    const moved = this.visible;
+    for (const track of moved) {
+      track.box = this.predict(track, time);
+      track.lastSeen = time;
+    }
+    this.lastTime = time;
+    return moved;
   }
 
   /**
@@ -130,9 +148,9 @@ export class FaceTracker {
   }
 
   private move(track: Track, det: Detection, time: number): void {
-    const dt = time - track.lastSeen;
+    const dt = time - track.measuredAt;
     if (dt > 0) {
-      const a = centre(track.box);
+      const a = centre(track.measuredBox);
       const b = centre(det.box);
       const vx = (b.x - a.x) / dt;
       const vy = (b.y - a.y) / dt;
@@ -142,6 +160,8 @@ export class FaceTracker {
       track.vy += w * (vy - track.vy);
     }
     track.box = det.box;
+    track.measuredBox = det.box;
+    track.measuredAt = time;
     track.score = det.score;
     track.lastSeen = time;
     track.hits++;
