@@ -86,3 +86,12 @@ test('a face that leaves is dropped at once, and one that appears waits for the 
   assert.deepEqual(seen[12], [1, 2], 'back at 0.6 s with its old id, found by its window while lost');
   assert.throws(() => new FaceFollower(640, 480, { detectEvery: 0 }), /detectEvery/);
 });
+
+test('while no face is tracked, every frame gets the full detector', async () => {
+  const s = scene((t) => (t >= 0.2 ? [{ x: 300, y: 200, width: 100, height: 100 }] : []));
+  const follower = new FaceFollower(640, 480, { detectEvery: 10, followEvery: 1 });
+  const sources: string[] = [];
+  for (let i = 0; i < 8; i++) sources.push((await follower.step(i / 20, s.at(i / 20))).map((f) => f.source).join(''));
+  assert.deepEqual(sources, ['', '', '', '', 'detect', 'follow', 'follow', 'follow']);
+  assert.equal(s.calls.all, 5);
+});

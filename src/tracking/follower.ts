@@ -43,9 +43,9 @@ export class FaceFollower {
     this.tracker = new FaceTracker(this.config);
   }
 
-  /** Whether the next frame gets the full-frame detector. */
+  /** Whether the next frame gets the full-frame detector: every `detectEvery`-th frame, and any frame while no face is tracked (nothing to follow). */
   get detectsNext(): boolean {
-    return this.frames % this.config.detectEvery === 0;
+    return this.sinceDetect + 1 >= this.config.detectEvery || this.frames === 0 || this.tracker.kept.length === 0;
   }
 
   /** The faces of the frame at `time` (seconds, increasing), each with its track id. */
