@@ -33,7 +33,7 @@ export const TRACKING_DEFAULTS: Readonly<TrackingConfig> = Object.freeze({
   detectEvery: 10,
   followEvery: 2,
   windowScale: 2,
-  windowInputSize: 160,
+  windowInputSize: 128,
   lostTimeout: 1.5,
   minIou: 0.3,
   maxCentreDistance: 0.5,
