@@ -6,6 +6,8 @@
 export interface TrackingConfig {
   /** The full-frame detector runs on every n-th analysed frame (1 = every frame). */
   detectEvery: number;
+  /** …and at least every this many seconds of video (a time budget: at low frame rates faces move far between frames). */
+  detectSeconds: number;
   /**
    * Between full detections, faces are looked for in their windows on every n-th frame; on the
    * frames in between each face is carried where its track's speed puts it (1: windows on every frame).
@@ -31,6 +33,7 @@ export interface TrackingConfig {
 
 export const TRACKING_DEFAULTS: Readonly<TrackingConfig> = Object.freeze({
   detectEvery: 10,
+  detectSeconds: 0.5,
   followEvery: 2,
   windowScale: 2,
   windowInputSize: 128,

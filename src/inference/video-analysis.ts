@@ -47,7 +47,6 @@ export async function analyseVideo(recognizer: EmotionRecognizer, file: string, 
   const smoothers = new TrackSmoothers(config.smoothSeconds);
   const timing = { decodeMs: 0, detectMs: 0, trackMs: 0, classifyMs: 0, annotateMs: 0 };
   const timeline: TrackedFrame[] = [];
-  let detectedFrames = 0;
   let writer: VideoWriter | null = opts.annotate ? await VideoWriter.open(opts.annotate, info.width, info.height, sampledFps) : null;
   // Frames tracked but not yet classified: their faces go through the model together.
   let pending: { time: number; index: number; image: RawImage; faces: FollowedFace[]; crops: Uint8Array[] }[] = [];
@@ -95,7 +94,6 @@ export async function analyseVideo(recognizer: EmotionRecognizer, file: string, 
       timing.decodeMs += performance.now() - t0;
       if (next.done) break;
       const { pick, image } = next.value;
-      if (follower.detectsNext) detectedFrames++;
       // Full-frame detection counts as detect; windows and matching as track.
       let detectMs = 0;
       t0 = performance.now();
@@ -145,7 +143,7 @@ export async function analyseVideo(recognizer: EmotionRecognizer, file: string, 
     timeline,
     tracks: summariseTracks(timeline, classes, 1 / sampledFps),
     summary: summariseVideo(timeline, classes),
-    timing: { ...timing, totalMs, fps: timeline.length / (totalMs / 1000), detectedFrames },
+    timing: { ...timing, totalMs, fps: timeline.length / (totalMs / 1000), detectedFrames: follower.detections },
     ...(opts.annotate ? { annotated: opts.annotate } : {}),
   };
 }

@@ -95,3 +95,20 @@ test('while no face is tracked, every frame gets the full detector', async () =>
   assert.deepEqual(sources, ['', '', '', '', 'detect', 'follow', 'follow', 'follow']);
   assert.equal(s.calls.all, 5);
 });
+
+test('the full detector also runs on a time budget (slow frame rates) and right after a face is lost in its window', async () => {
+  const s = scene((t) => (t < 1 ? [{ x: 300, y: 200, width: 100, height: 100 }] : []));
+  const follower = new FaceFollower(640, 480, { detectEvery: 10, detectSeconds: 0.5, followEvery: 1 });
+  const sources: string[] = [];
+  for (let i = 0; i < 8; i++) sources.push((await follower.step(i * 0.25, s.at(i * 0.25))).map((f) => f.source).join('') || '-');
+  // 4 fps: every second frame is 0.5 s after the last detection; from 1 s the face is gone.
+  assert.deepEqual(sources, ['detect', 'follow', 'detect', 'follow', '-', '-', '-', '-']);
+  // A face lost in its window gets the full detector on the very next frame.
+  const moving = scene((t) => [{ x: t < 0.1 ? 100 : 500, y: 200, width: 100, height: 100 }]);
+  const f2 = new FaceFollower(640, 480, { detectEvery: 10, followEvery: 1 });
+  const got: string[] = [];
+  for (let i = 0; i < 5; i++) got.push((await f2.step(i / 25, moving.at(i / 25))).map((f) => `${f.track}:${f.source}`).join('') || '-');
+  assert.deepEqual(got, ['1:detect', '1:follow', '1:follow', '-', '2:detect']);
+  // Full detections at 0, 0.5, 1.0 and 1.5 s: every 0.5 s although detectEvery is 10 frames.
+  assert.equal(follower.detections, 4);
+});

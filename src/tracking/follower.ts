@@ -29,7 +29,11 @@ export class FaceFollower {
   readonly config: TrackingConfig;
   readonly tracker: FaceTracker;
   private frames = 0;
+  /** Frames the full-frame detector ran on so far. */
+  detections = 0;
   private sinceDetect = 0;
+  private lastDetectTime = -Infinity;
+  private lostInWindow = false;
 
   constructor(
     readonly width: number,
@@ -45,12 +49,21 @@ export class FaceFollower {
 
   /** Whether the next frame gets the full-frame detector: every `detectEvery`-th frame, and any frame while no face is tracked (nothing to follow). */
   get detectsNext(): boolean {
-    return this.sinceDetect + 1 >= this.config.detectEvery || this.frames === 0 || this.tracker.kept.length === 0;
+    return this.sinceDetect + 1 >= this.config.detectEvery || this.frames === 0 || this.tracker.kept.length === 0 || this.lostInWindow;
   }
 
   /** The faces of the frame at `time` (seconds, increasing), each with its track id. */
+  /**
+   * The full detector also runs when `detectSeconds` have passed since it last did, and on the
+   * frame after a face was lost in its window (it may have moved out of it).
+   */
   async step(time: number, detectors: FrameDetectors): Promise<FollowedFace[]> {
-    const full = this.detectsNext;
+    const full = this.detectsNext || time - this.lastDetectTime >= this.config.detectSeconds - 1e-9;
+    this.lostInWindow = false;
+    if (full) {
+      this.lastDetectTime = time;
+      this.detections++;
+    }
     this.frames++;
     this.sinceDetect = full ? 0 : this.sinceDetect + 1;
     if (!full && this.sinceDetect % this.config.followEvery !== 0) return this.tracker.coast(time).map((t) => face(t, 'coast'));
@@ -65,13 +78,16 @@ export class FaceFollower {
       return seen.map((t) => face(t, 'detect'));
     }
     const found: Detection[] = [];
+    const wereVisible = this.tracker.visible.map((t) => t.id);
     for (const track of this.tracker.kept) {
       const window = searchWindow(this.tracker.predict(track, time), this.config.windowScale, this.width, this.height);
       for (const d of await detectors.detectIn(window)) {
         if (d.score >= this.config.windowMinScore) found.push({ box: applyCalibration(d.box, track.calibration), score: d.score });
       }
     }
-    return this.tracker.update(time, suppressDuplicates(found), { spawn: false }).map((t) => face(t, 'follow'));
+    const seen = this.tracker.update(time, suppressDuplicates(found), { spawn: false });
+    this.lostInWindow = wereVisible.some((id) => !seen.some((t) => t.id === id));
+    return seen.map((t) => face(t, 'follow'));
   }
 }
 
