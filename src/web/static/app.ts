@@ -268,7 +268,8 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
   const frame = tf.browser.fromPixels(source);
   try {
     const [height, width] = frame.shape;
-    if (!follower || follower.width !== width || follower.height !== height) follower = new FaceFollower(width, height);
+    if (!follower || follower.width !== width || follower.height !== height) // A live source's time is wall time: a budget in seconds would make a slow page detect ever more often, so frames count here.
+    follower = new FaceFollower(width, height, { detectSeconds: Infinity });
     const detectors: FrameDetectors = {
       detectAll: async () => (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0),
       detectIn: async (w) => {
