@@ -10,7 +10,8 @@
  * convolution through the addon, the rate the whole step is measured against. `predict` also
  * times the same models exported to ONNX on onnxruntime-node (backend 'onnx').
  * `serve` (bench/serve.ts): the web app's server under load; `queue` (bench/queue.ts):
- * `visemo worker` with 1 and 2 processes on the same videos.
+ * `visemo worker` with 1 and 2 processes on the same videos; `video` (bench/video.ts): frames per
+ * second of tracked video analysis beside face-api.js's own pipeline.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,6 +34,8 @@ import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { addServeBench } from './serve.js';
 import { createRng } from '../src/util/random.js';
+import { TRACKING_DEFAULTS } from '../src/config/tracking.js';
+import { benchVideo } from './video.js';
 
 const TRAIN_IMAGES = 11475; // the paper's training set
 const CACHE_IMAGES = 256;
@@ -549,5 +552,15 @@ program
     await runQueueBench({ ...o, out: (program.opts().out as string | undefined) ?? 'runs/bench/queue.json' });
   });
 
+
+program
+  .command('video')
+  .description('frames per second end to end on 640x480 videos (1 and 3 faces): visemo with tracking beside face-api.js\'s own pipeline, and where visemo\'s time goes')
+  .option('--seconds <n>', 'length of each made video (25 fps)', (v) => Number(v), 2)
+  .option('--detect-every <n>', "visemo's full-frame detection interval, frames", (v) => Number(v), TRACKING_DEFAULTS.detectEvery)
+  .option('--no-faceapi', "skip face-api.js's pipeline")
+  .action(async (o: { seconds: number; detectEvery: number; faceapi: boolean }) => {
+    await benchVideo({ ...o, out: program.opts().out ?? 'runs/bench/video.json' });
+  });
 
 await program.parseAsync(process.argv);

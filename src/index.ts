@@ -8,6 +8,13 @@ export { resolveModel, DEFAULT_MODEL, BUNDLED_MODELS, type ResolvedModel, type R
 export type { Arch } from './config/recipe.js';
 export { runPredict } from './inference/predict.js';
 export type { PredictOptions, PredictReport, InputResult, ImageResult, VideoResult, FailedInput } from './inference/predict.js';
+export { analyseVideo, analyseVideoFile } from './inference/video-analysis.js';
+export type { VideoAnalysisOptions, VideoFileOptions } from './inference/video-analysis.js';
+export type { VideoAnalysis, TrackedFace, TrackedFrame, VideoTiming, VideoOutputFiles } from './inference/video-result.js';
+export { FaceTracker, type Track, type Detection } from './tracking/tracker.js';
+export { FaceFollower, type FollowedFace, type FrameDetectors } from './tracking/follower.js';
+export { ScoreSmoother, TrackSmoothers } from './tracking/smoother.js';
+export { TRACKING_DEFAULTS, type TrackingConfig } from './config/tracking.js';
 export { startServer } from './server/server.js';
 export type { ServerOptions, RunningServer } from './server/server.js';
 export { trainRun } from './training/train.js';

@@ -28,6 +28,9 @@ const skip = !existsSync(CHROMIUM)
 
 interface PageFace {
   box: { x: number; y: number; width: number; height: number };
+  track?: number;
+  label?: string;
+  smoothed?: Record<string, number>;
   emotion: string;
   confidence: number;
   scores: Record<string, number>;
@@ -40,6 +43,7 @@ interface PageState {
   frames: number;
   fps: number;
   faces: PageFace[];
+  tracks: number;
   error: string | null;
 }
 
@@ -116,9 +120,22 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(s.faces.length, 1, `faces: ${JSON.stringify(s.faces)}`);
     assert.ok(iou(s.faces[0]!.box, placed) > 0.4, `box ${JSON.stringify(s.faces[0]!.box)} far from the face at ${JSON.stringify(placed)}`);
     assert.ok(s.fps > 0);
+    // The live video goes through the tracker: one id for the one face over all frames, smoothed scores beside the raw.
+    assert.equal(s.faces[0]!.track, 1);
+    assert.equal(s.tracks, 1, `${s.tracks} track ids over ${s.frames} frames of one still face`);
+    assert.ok(s.faces[0]!.smoothed && s.faces[0]!.label && Object.keys(s.faces[0]!.smoothed).length === Object.keys(s.faces[0]!.scores).length);
 
     const card = page.locator('.face-card');
     assert.equal(await card.count(), 1);
+    assert.equal(await card.getAttribute('data-track'), '1');
+    // The live timeline strip: coloured in the label's colour where it has history.
+    const strip = await card.locator('canvas.strip').evaluate((el) => {
+      const c = el as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(c.width - 2, 7, 1, 1).data;
+      return { w: c.width, rgb: [d[0], d[1], d[2]] };
+    });
+    assert.equal(strip.w, 240);
+    assert.notDeepEqual(strip.rgb, [238, 238, 238], 'the strip has no recent label');
     const bars = card.locator('.bar-row');
     assert.equal(await bars.count(), Object.keys(s.faces[0]!.scores).length);
     const widths = await bars.locator('.bar > span').evaluateAll((spans) => spans.map((e) => parseFloat((e as HTMLElement).style.width)));
@@ -170,7 +187,8 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     await page.setInputFiles('#file', clip);
     await page.waitForFunction(() => {
       const v = (window as unknown as { visemo: PageState }).visemo;
-      return (v.source === 'video' && v.frames >= 3) || v.error;
+      // Past the second full detection (every 10th frame): a face the first missed is found by then.
+      return (v.source === 'video' && v.frames >= 12) || v.error;
     }, null, { timeout: 60_000 });
     const played = await state();
     assert.equal(played.error, null);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { DATA_DEFAULTS, RECIPE_DEFAULTS } from '../config/recipe.js';
 import { runCli } from '../../test/helpers.js';
-import { addServeLoadOptions, addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, unitOption, type TrainingCliOptions } from './options.js';
+import { addServeLoadOptions, addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, secondsOption, unitOption, type TrainingCliOptions } from './options.js';
 
 const parse = (args: string[]): TrainingCliOptions => {
   const cmd = addTrainingOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} }));
@@ -18,6 +18,9 @@ test('option parsers take what they say and name the option in the error', () =>
   assert.equal(floatOption('--lr')('3e-4'), 3e-4);
   assert.throws(() => floatOption('--lr')('-1'), /--lr must be a positive number/);
   assert.equal(numberOption('--margin', -0.2, 2)('-0.1'), -0.1);
+  const smooth = secondsOption('--smooth');
+  assert.deepEqual(['0.5s', '500ms', '0.5', '0', '2S', '.25s'].map(smooth), [0.5, 0.5, 0.5, 0, 2, 0.25]);
+  for (const bad of ['-1s', 'half', '0.5 min', '']) assert.throws(() => smooth(bad), /--smooth must be a duration such as 0.5s/);
   assert.throws(() => numberOption('--margin', -0.2, 2)('3'), /--margin must be a number from -0.2 to 2, got '3'/);
   assert.equal(unitOption('--distill-weight')('1'), 1);
   assert.throws(() => unitOption('--distill-weight')('1.5'), /from 0 to 1/);

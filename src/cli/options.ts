@@ -266,3 +266,13 @@ export function splitModeList(value: string): SplitMode[] {
     return m as SplitMode;
   });
 }
+
+/** A duration: '0.5s', '500ms' or a bare number of seconds; 0 allowed (off). */
+export function secondsOption(name: string): (value: string) => number {
+  return (value: string) => {
+    const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms)?\s*$/i.exec(value);
+    if (!m) throw new InvalidArgumentError(`${name} must be a duration such as 0.5s, 500ms or 0 (off), got '${value}'`);
+    const n = Number(m[1]);
+    return m[2]?.toLowerCase() === 'ms' ? n / 1000 : n;
+  };
+}

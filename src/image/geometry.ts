@@ -57,3 +57,19 @@ export function largestFace<T extends { box: FaceBox }>(faces: T[]): T | undefin
   for (const f of faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
   return best;
 }
+
+/**
+ * The pixels of `box` (whole pixels, inside the image) copied out row by row: cheaper than a
+ * sharp round trip for the small windows a tracker searches.
+ */
+export function cropPixels(image: RawImage, box: FaceBox): RawImage {
+  const { width, height, channels } = image;
+  const x = Math.max(0, Math.round(box.x));
+  const y = Math.max(0, Math.round(box.y));
+  const w = Math.min(width - x, Math.round(box.width));
+  const h = Math.min(height - y, Math.round(box.height));
+  if (w <= 0 || h <= 0) throw new RangeError(`box ${JSON.stringify(box)} lies outside the ${width}x${height} image`);
+  const data = new Uint8Array(w * h * channels);
+  for (let r = 0; r < h; r++) data.set(image.data.subarray(((y + r) * width + x) * channels, ((y + r) * width + x + w) * channels), r * w * channels);
+  return { data, width: w, height: h, channels };
+}

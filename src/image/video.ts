@@ -153,6 +153,86 @@ export async function extractFrames(file: string, info: VideoInfo, picks: FrameP
 }
 
 /**
+ * Decodes the chosen frames (by frame number) as RGB while the caller works on earlier ones:
+ * ffmpeg decodes in its own process into a pipe and up to `ahead` frames wait in memory (then
+ * the pipe is paused, so a long video never sits in memory whole). Every frame up to the last
+ * chosen one is decoded and the unchosen ones are dropped here, which keeps frame numbers
+ * exact for any choice. A file that breaks off yields fewer frames; ffmpeg failing before any
+ * frame throws. Stopping the iteration early stops ffmpeg.
+ */
+export async function* streamFrames(file: string, info: VideoInfo, picks: FramePick[], opts: { ahead?: number } = {}): AsyncGenerator<{ pick: FramePick; image: RawImage }> {
+  if (picks.length === 0) return;
+  const wanted = new Map(picks.map((p) => [p.index, p]));
+  const last = picks[picks.length - 1]!.index;
+  const ahead = Math.max(1, opts.ahead ?? 8);
+  const args = ['-v', 'error', '-nostdin', '-i', file, '-an', '-vsync', 'passthrough', '-frames:v', String(last + 1), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const frameBytes = info.width * info.height * 3;
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const queue: { pick: FramePick; image: RawImage }[] = [];
+  let stderr = '';
+  let ended: { code: number | null } | null = null;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    wake?.();
+    wake = null;
+  };
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
+  let n = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(frameBytes - filled, chunk.length - at);
+      if (wanted.has(n)) frame.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === frameBytes) {
+        const pick = wanted.get(n);
+        if (pick) {
+          queue.push({ pick, image: { data: frame, width: info.width, height: info.height, channels: 3 } });
+          frame = new Uint8Array(frameBytes);
+        }
+        filled = 0;
+        n++;
+      }
+    }
+    if (queue.length >= ahead) child.stdout.pause();
+    signal();
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.on('error', (err) => {
+    failure = err;
+    signal();
+  });
+  child.on('close', (code) => {
+    ended = { code };
+    signal();
+  });
+  let yielded = 0;
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        if (queue.length < ahead && child.stdout.isPaused()) child.stdout.resume();
+        yielded++;
+        yield next;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) {
+        const code = (ended as { code: number | null }).code;
+        if (yielded === 0 && code !== 0) throw new Error(`ffmpeg cannot decode it (${ffmpegReason(stderr, code)})`);
+        return;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    if (!ended) child.kill();
+  }
+}
+
+/**
  * An MP4 written by ffmpeg from RGB frames fed one by one, at `fps` frames a second.
  * The file appears under its name only when `finish` succeeds.
  */

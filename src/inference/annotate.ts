@@ -12,6 +12,7 @@ import { VisemoError } from '../util/errors.js';
 import { isInside, realResolve } from '../util/paths.js';
 import type { InputFile } from './inputs.js';
 import type { RecognizedFace } from './result.js';
+import type { TrackedFace } from './video-result.js';
 import { colourFor } from './colours.js';
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -102,4 +103,50 @@ export async function writeAnnotatedImage(file: string, image: RawImage, faces: 
 /** The RGB frame with the faces drawn on it, for a video (image/video.ts's VideoWriter). */
 export function annotatedFrame(image: RawImage, faces: RecognizedFace[]): Promise<RawImage> {
   return rawPixels(annotated(image, faces).removeAlpha());
+}
+
+/**
+ * An SVG overlay for a video frame: every tracked face boxed in its label's colour, tagged with
+ * its track id, label and smoothed probability, and a bar per emotion (smoothed scores) beside it.
+ */
+export function trackOverlaySvg(width: number, height: number, faces: TrackedFace[], classes: string[]): string {
+  const font = Math.max(10, Math.round(Math.min(width, height) / 40));
+  const stroke = Math.max(2, Math.round(Math.min(width, height) / 200));
+  const barW = font * 5;
+  const rowH = Math.round(font * 1.15);
+  const nameW = Math.round(font * 3.2);
+  const parts = faces.map((f) => {
+    const { x, y, width: w, height: h } = f.box;
+    const colour = colourFor(f.label);
+    const tag = `#${f.track} ${f.label} ${Math.round(f.labelConfidence * 100)}%`;
+    const tagW = Math.round(tag.length * font * 0.62 + font * 0.6);
+    const tagH = Math.round(font * 1.4);
+    const ty = y - tagH >= 0 ? y - tagH : y;
+    // Bars to the right of the box when they fit, else to its left.
+    const panelW = nameW + barW + font;
+    const bx = x + w + 4 + panelW <= width ? x + w + 4 : Math.max(0, x - 4 - panelW);
+    const by = Math.max(0, Math.min(y, height - rowH * classes.length));
+    const bars = classes.map((c, i) => {
+      const p = f.smoothed[c] ?? 0;
+      const ry = by + i * rowH;
+      return (
+        `<text x="${bx + 2}" y="${ry + font * 0.9}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${Math.round(font * 0.8)}" fill="#fff" stroke="#000" stroke-width="0.6" paint-order="stroke">${escapeXml(c.slice(0, 5))}</text>` +
+        `<rect x="${bx + nameW}" y="${ry + 2}" width="${barW}" height="${rowH - 4}" fill="#000" fill-opacity="0.35"/>` +
+        `<rect x="${bx + nameW}" y="${ry + 2}" width="${Math.round(barW * p)}" height="${rowH - 4}" fill="${colourFor(c)}"/>`
+      );
+    });
+    return (
+      `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>` +
+      `<rect x="${x}" y="${ty}" width="${tagW}" height="${tagH}" fill="${colour}"/>` +
+      `<text x="${x + font * 0.3}" y="${ty + font * 1.05}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${font}" fill="#000">${escapeXml(tag)}</text>` +
+      bars.join('')
+    );
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
+}
+
+/** The RGB frame with its tracked faces drawn on it (predict --annotate for videos). */
+export function annotatedTrackFrame(image: RawImage, faces: TrackedFace[], classes: string[]): Promise<RawImage> {
+  if (faces.length === 0) return Promise.resolve(image);
+  return rawPixels(sharpRaw(image).composite([{ input: Buffer.from(trackOverlaySvg(image.width, image.height, faces, classes)), left: 0, top: 0 }]).removeAlpha());
 }

@@ -38,7 +38,8 @@ export function formatTextTable(report: PredictReport): string {
     for (const frame of v.timeline) {
       const t = `${frame.time.toFixed(2)}s`;
       if (frame.faces.length === 0) rows.push([v.file, t, '-', 'no face found', '', '', ...classes.map(() => '')]);
-      frame.faces.forEach((f, i) => rows.push(faceRow(v.file, t, i, f, classes)));
+      // In a video the face column is the track id: the same number for the same person throughout.
+      frame.faces.forEach((f) => rows.push(faceRow(v.file, t, f.track - 1, f, classes)));
     }
     blocks.push(`${v.file}: ${v.width}x${v.height}, ${v.timeline.length} frames sampled at ${v.sampledFps} fps\n${formatTable(header, rows)}`);
     blocks.push(videoSummaryText(v));
@@ -55,7 +56,8 @@ export function videoSummaryText(v: VideoResult): string {
     .sort((a, b) => b[1] - a[1])
     .map(([c, x]) => `${c} ${pct(x, 0)}`)
     .join(', ');
-  return `${v.file}: ${s.framesWithFaces}/${s.frames} frames with a face; ${s.dominant ? `dominant emotion ${s.dominant} (${shares})` : 'no face in any frame'}`;
+  const tracks = v.tracks.map((t) => `  face ${t.track}: ${t.seconds.toFixed(1)} s from ${t.firstTime.toFixed(2)} s, dominant ${t.dominant} (${pct(t.shares[t.dominant] ?? 0, 0)}), ${t.segments.length} segment${t.segments.length === 1 ? '' : 's'}`);
+  return [`${v.file}: ${s.framesWithFaces}/${s.frames} frames with a face, ${v.tracks.length} track${v.tracks.length === 1 ? '' : 's'}; ${s.dominant ? `dominant emotion ${s.dominant} (${shares})` : 'no face in any frame'}`, ...tracks].join('\n');
 }
 
 const csvCell = (v: string | number) => {
@@ -71,7 +73,7 @@ export function formatCsv(report: PredictReport): string {
   const faces = (file: string, kind: string, time: string, list: RecognizedFace[]) => {
     if (list.length === 0) push([file, kind, time, 0, '', '', '', '', '', '', '', ...classes.map(() => ''), '']);
     list.forEach((f, i) =>
-      push([file, kind, time, i + 1, f.box.x, f.box.y, f.box.width, f.box.height, round(f.faceScore), f.emotion, round(f.confidence), ...classes.map((c) => round(f.scores[c] ?? 0)), '']),
+      push([file, kind, time, 'track' in f ? (f as { track: number }).track : i + 1, f.box.x, f.box.y, f.box.width, f.box.height, round(f.faceScore), f.emotion, round(f.confidence), ...classes.map((c) => round(f.scores[c] ?? 0)), '']),
     );
   };
   for (const r of report.results) {

@@ -6,9 +6,13 @@ import path from 'node:path';
 import type { InferenceBackendChoice, ModelRuntime } from '../engine/backend.js';
 import { toRgb } from '../image/decode.js';
 import type { DetectorModel } from '../image/face-detector.js';
-import { largestFace, type RawImage } from '../image/geometry.js';
-import { chooseFrames, extractFrames, probeVideo, requireFfmpeg, VideoWriter, type FramePick } from '../image/video.js';
-import { annotatedFrame, planAnnotatedCopies, writeAnnotatedImage } from './annotate.js';
+import type { RawImage } from '../image/geometry.js';
+import { chooseFrames, probeVideo, requireFfmpeg } from '../image/video.js';
+import type { TrackingConfig } from '../config/tracking.js';
+import { planAnnotatedCopies, writeAnnotatedImage } from './annotate.js';
+import { analyseVideo, summariseVideo } from './video-analysis.js';
+import type { VideoAnalysis, VideoOutputFiles } from './video-result.js';
+import { checkVideoOutputs, videoOutputPaths, writeVideoOutputs } from './video-outputs.js';
 import { collectInputs, type InputFile, type InputProblem } from './inputs.js';
 import { EmotionRecognizer } from './recognizer.js';
 import type { RecognizedFace } from './result.js';
@@ -22,20 +26,26 @@ export interface PredictOptions {
   detector?: DetectorModel;
   minFaceScore?: number;
   margin?: number;
-  /** Video frames sampled per second (default 5). */
+  /** Video frames analysed per second (default 5; 0: every frame). */
   fps?: number;
+  /** Tracking and smoothing of videos (detectEvery, smoothSeconds, …; defaults in src/config/tracking.ts). */
+  tracking?: Partial<TrackingConfig>;
+  /** Folder for each video's timeline (JSON, CSV), summary and chart; none are written without it. */
+  out?: string;
   /** Folder for annotated copies (outside the inputs; empty unless `force`). */
   annotate?: string;
-  /** Replace annotated copies already in `annotate`. */
+  /** Replace annotated copies already in `annotate`, and video outputs already in `out`. */
   force?: boolean;
   /** Images (or video frames) whose faces are classified in one batch (default 16). */
   batch?: number;
   /** Average each face's scores with its mirror image's (test-time flip). */
   tta?: boolean;
-  /** Called once the inputs are expanded, with the number of results to come. */
+  /** Called once the inputs are expanded, with the work to come: images and skipped inputs count one, videos their frames. */
   onPlan?: (total: number) => void;
-  /** Called as each input is done, for streaming output and progress. */
+  /** Called as each input is done, for streaming output. */
   onResult?: (r: InputResult) => void;
+  /** Progress in work units: one per image (or skipped input), one per analysed video frame; the total is onPlan's. */
+  onProgress?: (done: number, file: string) => void;
   /** Reused instead of loading a model (the library and tests). */
   recognizer?: EmotionRecognizer;
 }
@@ -50,33 +60,10 @@ export interface ImageResult {
   annotated?: string;
 }
 
-export interface FrameResult {
-  /** Seconds from the start of the video. */
-  time: number;
-  faces: RecognizedFace[];
-}
-
-export interface VideoSummary {
-  frames: number;
-  framesWithFaces: number;
-  /** Share of the frames with a face in which each emotion is the top one (the largest face's). */
-  shares: Record<string, number>;
-  /** The emotion with the largest share; null when no frame had a face. */
-  dominant: string | null;
-}
-
-export interface VideoResult {
-  kind: 'video';
-  file: string;
-  width: number;
-  height: number;
-  /** The video's own frame rate, and the rate frames were sampled at. */
-  videoFps: number;
-  sampledFps: number;
-  timeline: FrameResult[];
-  summary: VideoSummary;
-  annotated?: string;
-}
+/** A video's result: its tracked timeline, summaries and timing (src/inference/video-result.ts). */
+export type VideoResult = VideoAnalysis;
+export type { TrackedFace, TrackedFrame, VideoSummary } from './video-result.js';
+export { summariseVideo };
 
 export interface FailedInput {
   kind: 'error';
@@ -114,10 +101,15 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
   const before = { ...recognizer.stats };
   const { files, problems } = await collectInputs(inputs);
   const copies = opts.annotate ? await planAnnotatedCopies(inputs, files, opts.annotate, opts.force === true) : null;
-  opts.onPlan?.(files.length + problems.length);
+  const outputs = opts.out ? planVideoOutputs(files, opts.out) : null;
+  for (const paths of outputs?.values() ?? []) await checkVideoOutputs(paths, opts.force === true);
+  const frameCounts = await plannedFrames(files, opts.fps ?? DEFAULT_VIDEO_FPS);
+  opts.onPlan?.(files.length - frameCounts.size + problems.length + [...frameCounts.values()].reduce((a, b) => a + b, 0));
   const results: InputResult[] = [];
+  let done = 0;
   const emit = (r: InputResult) => {
     results.push(r);
+    if (r.kind !== 'video') opts.onProgress?.(++done, r.file);
     opts.onResult?.(r);
   };
   problems.forEach((p: InputProblem) => emit({ kind: 'error', file: p.path, reason: p.reason }));
@@ -131,7 +123,13 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
   if (videos.length > 0) {
     try {
       await requireFfmpeg();
-      for (const v of videos) emit(await predictVideo(recognizer, v, opts, batch, copies));
+      for (const v of videos) {
+        const base = done;
+        const r = await predictVideo(recognizer, v, opts, batch, copies?.get(v.path), outputs?.get(v.path), (n) => opts.onProgress?.(base + n, v.path));
+        // A video counts its planned frames, however many could be read.
+        done = base + (frameCounts.get(v.path) ?? 1);
+        emit(r);
+      }
     } catch (err) {
       for (const v of videos) emit({ kind: 'error', file: v.path, reason: (err as Error).message });
     }
@@ -188,59 +186,48 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
   return out;
 }
 
-async function predictVideo(recognizer: EmotionRecognizer, file: InputFile, opts: PredictOptions, batch: number, copies: Map<string, string> | null): Promise<InputResult> {
-  const fps = opts.fps ?? DEFAULT_VIDEO_FPS;
-  let writer: VideoWriter | null = null;
+async function predictVideo(
+  recognizer: EmotionRecognizer,
+  file: InputFile,
+  opts: PredictOptions,
+  batch: number,
+  annotate: string | undefined,
+  outputs: VideoOutputFiles | undefined,
+  onFrame: (done: number) => void,
+): Promise<InputResult> {
+  let analysis: VideoAnalysis;
   try {
-    const info = await probeVideo(file.path);
-    const picks = chooseFrames(info, { fps });
-    const annotatedFile = copies?.get(file.path);
-    if (annotatedFile) writer = await VideoWriter.open(annotatedFile, info.width, info.height, Math.min(fps, info.fps));
-    const timeline: FrameResult[] = [];
-    // Frames are decoded a batch at a time so a long video never sits in memory whole.
-    for (let i = 0; i < picks.length; i += batch) {
-      const frames = await extractFrames(file.path, info, picks.slice(i, i + batch));
-      const faces = await recognizer.recognizeMany(frames.map((f) => f.image));
-      for (let k = 0; k < frames.length; k++) {
-        timeline.push({ time: (frames[k]!.pick as FramePick).time, faces: faces[k]! });
-        if (writer) await writer.addFrame(await annotatedFrame(frames[k]!.image, faces[k]!));
-      }
-      if (frames.length < Math.min(batch, picks.length - i)) break; // the file broke off
-    }
-    if (timeline.length === 0) throw new Error('no frame could be decoded');
-    await writer?.finish();
-    return {
-      kind: 'video',
-      file: file.path,
-      width: info.width,
-      height: info.height,
-      videoFps: info.fps,
-      sampledFps: fps,
-      timeline,
-      summary: summariseVideo(timeline, recognizer.classes),
-      ...(annotatedFile ? { annotated: annotatedFile } : {}),
-    };
+    analysis = await analyseVideo(recognizer, file.path, { fps: opts.fps ?? DEFAULT_VIDEO_FPS, tracking: opts.tracking, batch, annotate, onFrame });
   } catch (err) {
-    await writer?.abort();
     return { kind: 'error', file: file.path, reason: `not a readable video (${firstLine(err)})` };
   }
+  if (outputs) {
+    await writeVideoOutputs(analysis, outputs, recognizer.modelName);
+    analysis.outputs = outputs;
+  }
+  return analysis;
 }
 
-/** Share of frames per emotion (of each frame's largest face) and the dominant one. */
-export function summariseVideo(timeline: FrameResult[], classes: string[]): VideoSummary {
-  const counts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
-  let withFaces = 0;
-  for (const frame of timeline) {
-    const main = largestFace(frame.faces);
-    if (!main) continue;
-    withFaces++;
-    counts[main.emotion] = (counts[main.emotion] ?? 0) + 1;
+/** Each video's output files: under `dir`, at its path relative to the input given, without its extension; made unique. */
+function planVideoOutputs(files: InputFile[], dir: string): Map<string, VideoOutputFiles> {
+  const plan = new Map<string, VideoOutputFiles>();
+  const taken = new Set<string>();
+  for (const f of files.filter((x) => x.kind === 'video')) {
+    const stem = f.rel.slice(0, f.rel.length - path.extname(f.rel).length);
+    let name = stem;
+    for (let k = 2; taken.has(name.toLowerCase()); k++) name = `${stem}-${k}`;
+    taken.add(name.toLowerCase());
+    plan.set(f.path, videoOutputPaths(dir, name));
   }
-  const shares: Record<string, number> = {};
-  let dominant: string | null = null;
-  for (const c of classes) {
-    shares[c] = withFaces > 0 ? counts[c]! / withFaces : 0;
-    if (withFaces > 0 && (dominant === null || shares[c]! > shares[dominant]!)) dominant = c;
+  return plan;
+}
+
+/** Frames to analyse per video (for the progress bar); a video that cannot be probed counts one. */
+async function plannedFrames(files: InputFile[], fps: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const f of files.filter((x) => x.kind === 'video')) {
+    const info = await probeVideo(f.path).catch(() => null);
+    out.set(f.path, info ? (fps > 0 && fps < info.fps ? chooseFrames(info, { fps }).length : info.frameCount) : 1);
   }
-  return { frames: timeline.length, framesWithFaces: withFaces, shares, dominant };
+  return out;
 }

@@ -11,7 +11,7 @@ import { loadEmotionNet, type EmotionNet } from './emotion-net.js';
 import { cropFace } from '../image/crop.js';
 import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
 import { disposeFaceApiNets, loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
-import { roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
+import { cropPixels, roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
 import type { FaceCut } from '../data/face-cut.js';
@@ -105,10 +105,37 @@ export class EmotionRecognizer {
   readonly stats = { detectMs: 0, classifyMs: 0, faces: 0 };
 
   private detector: Promise<FaceDetector> | null = null;
+  private windowDetectors = new Map<string, Promise<FaceDetector>>();
 
   private getDetector(): Promise<FaceDetector> {
     this.detector ??= loadFaceDetector(this.detectorOptions);
     return this.detector;
+  }
+
+  /** Every face in a whole image or frame, by the recogniser's detector (most confident first). */
+  async findFaces(rgb: RawImage): Promise<FaceDetection[]> {
+    const detector = await this.getDetector();
+    const t0 = performance.now();
+    try {
+      return await detectScaled(detector, rgb);
+    } finally {
+      this.stats.detectMs += performance.now() - t0;
+    }
+  }
+
+  /**
+   * The faces inside `window` of a frame (image coordinates in and out), by the tiny face
+   * detector at `inputSize`: on a window a little larger than a face it is several times cheaper
+   * than any detector on the whole frame. Video tracking follows faces between full detections
+   * with it.
+   */
+  async findFacesIn(rgb: RawImage, window: FaceBox, opts: { inputSize: number; minScore: number }): Promise<FaceDetection[]> {
+    const key = `${opts.inputSize}/${opts.minScore}`;
+    let detector = this.windowDetectors.get(key);
+    if (!detector) this.windowDetectors.set(key, (detector = loadFaceDetector({ model: 'tiny', inputSize: opts.inputSize, minScore: opts.minScore })));
+    const crop = cropPixels(rgb, window);
+    const found = await (await detector).detect(crop);
+    return found.map((f) => ({ score: f.score, box: { x: f.box.x + window.x, y: f.box.y + window.y, width: f.box.width, height: f.box.height } }));
   }
 
   /** Every face in one image, the detector's most confident first. */
@@ -167,7 +194,8 @@ export class EmotionRecognizer {
     return this.net.classify(set, { batch: 64, tta: this.tta });
   }
 
-  private toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
+  /** The result for one face: its box, detector score and the model's probabilities for it. */
+  toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
     const scores = Object.fromEntries(this.classes.map((c, i) => [c, p[i]!]));
     const best = argmax(p);
     return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
@@ -181,6 +209,7 @@ export class EmotionRecognizer {
     this.net.dispose();
     if (opts.faceNets) {
       this.detector = null;
+      this.windowDetectors.clear();
       disposeFaceApiNets();
     }
   }

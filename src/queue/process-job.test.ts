@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../test/helpers.js';
+import { TRACKING_DEFAULTS } from '../config/tracking.js';
 import type { InputResult, PredictReport } from '../inference/predict.js';
 import { formatReport } from '../inference/predict-format.js';
 import { hashFileHex } from '../util/hash.js';
@@ -24,11 +25,13 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
     predict: async (file) => {
       calls.push(file);
       await new Promise((r) => setTimeout(r, opts.delayMs ?? 0));
-      const face = { box: { x: 1, y: 2, width: 30, height: 30 }, faceScore: 0.9, emotion: 'happiness', confidence: 0.8, scores: { happiness: 0.8, sadness: 0.2 } };
+      const scores = { happiness: 0.8, sadness: 0.2 };
+      const face = { box: { x: 1, y: 2, width: 30, height: 30 }, faceScore: 0.9, emotion: 'happiness', confidence: 0.8, scores, track: 1, source: 'detect' as const, smoothed: scores, label: 'happiness', labelConfidence: 0.8 };
+      const timing = { decodeMs: 1, detectMs: 1, trackMs: 1, classifyMs: 1, annotateMs: 0, totalMs: 4, fps: 500, detectedFrames: 1 };
       const result: InputResult =
         file === opts.bad
           ? { kind: 'error', file, reason: 'not a readable video (ffprobe cannot read it)' }
-          : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, timeline: [{ time: 0, faces: [face] }, { time: 0.5, faces: [] }], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' } };
+          : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, classes: ['happiness', 'sadness'], tracking: { ...TRACKING_DEFAULTS }, timeline: [{ time: 0, index: 0, faces: [face] }, { time: 0.5, index: 12, faces: [] }], tracks: [], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' }, timing };
       const report: PredictReport = {
         model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs' },
         results: [result],

@@ -1,24 +1,14 @@
 /**
  * The report's figures as Vega-Lite specifications, rendered to SVG in Node by Vega's
- * headless renderer and copied to PNG by sharp (librsvg), so the same chart serves the
- * HTML report (inline SVG) and the README/Markdown (PNG).
+ * headless renderer and copied to PNG by sharp (librsvg) — src/chart/render.ts, shared with
+ * predict's video timelines — so the same chart serves the HTML report (inline SVG) and the
+ * README/Markdown (PNG).
  */
-import sharp from 'sharp';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { History } from '../model/run-folder.js';
+import { CHART_CONFIG as CONFIG } from '../chart/render.js';
 
-/** Installed on Debian by fonts-dejavu-core; librsvg falls back to any sans font when absent. */
-const FONT = 'DejaVu Sans, Liberation Sans, sans-serif';
-
-const CONFIG = {
-  font: FONT,
-  background: 'white',
-  view: { stroke: '#ccc' },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' as const },
-};
+export { renderSvg, svgToPng } from '../chart/render.js';
 
 export const SERIES = { train: 'train', validation: 'validation' } as const;
 
@@ -199,20 +189,4 @@ export function intervalSpec(title: string, points: IntervalPoint[], xs: string[
     ],
     config: CONFIG,
   };
-}
-
-/** Compiles a Vega-Lite spec and renders it to an SVG string without a browser. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/** A PNG copy of an SVG at twice its size, for Markdown and READMEs. */
-export async function svgToPng(svg: string): Promise<Buffer> {
-  return sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
 }

@@ -6,7 +6,8 @@ import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.j
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { floatOption, inferenceBackendOption, intOption, minFaceScoreOption, numberOption, TTA_HELP } from '../options.js';
+import { floatOption, inferenceBackendOption, intOption, minFaceScoreOption, numberOption, secondsOption, TTA_HELP } from '../options.js';
+import { TRACKING_DEFAULTS } from '../../config/tracking.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
 
 interface PredictCliOptions {
@@ -15,6 +16,9 @@ interface PredictCliOptions {
   annotate?: string;
   force?: boolean;
   fps: number;
+  out?: string;
+  smooth: number;
+  detectEvery: number;
   detector: DetectorModel;
   minFaceScore: number;
   margin?: number;
@@ -30,9 +34,12 @@ export function registerPredict(program: Command): void {
     .argument('<input...>', 'image files, folders (searched recursively) and video files')
     .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
     .addOption(new Option('--format <format>', 'output on stdout').choices(PREDICT_FORMATS).default('table'))
-    .option('--annotate <dir>', 'write copies of the images (and an MP4 per video) with boxes and labels into this folder (outside the inputs, empty or new)')
-    .option('--force', 'replace annotated copies already in the --annotate folder')
-    .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
+    .option('--annotate <dir>', 'write copies of the images (and an MP4 per video, with track ids, labels and bars) with boxes and labels into this folder (outside the inputs, empty or new)')
+    .option('--out <dir>', 'write each video\'s timeline (<name>.timeline.json and .csv: time, track, box, raw and smoothed scores, label), summary (<name>.summary.json: share of time per emotion, dominant emotion and segments, per track) and chart (<name>.timeline.svg and .png, one panel per track) into this folder')
+    .option('--force', 'replace annotated copies already in the --annotate folder and outputs already in --out')
+    .option('--fps <n>', 'video frames analysed per second (0: every frame)', numberOption('--fps', 0), DEFAULT_VIDEO_FPS)
+    .option('--smooth <seconds>', 'time constant of the per-track smoothing of video scores, e.g. 0.5s or 500ms (0: off; raw scores are kept in the outputs too)', secondsOption('--smooth'), TRACKING_DEFAULTS.smoothSeconds)
+    .option('--detect-every <n>', 'run the full-frame face detector on every n-th analysed video frame and follow the faces in between in small windows (1: every frame)', intOption('--detect-every', 1), TRACKING_DEFAULTS.detectEvery)
     .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
@@ -41,10 +48,15 @@ export function registerPredict(program: Command): void {
     .addOption(inferenceBackendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
   addHelpFooter(cmd, {
     exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
-    examples: ['visemo predict photo.jpg', 'visemo predict photos/ clip.mp4 --format csv > faces.csv', 'visemo predict clip.mp4 --fps 2 --annotate annotated/', 'visemo predict photos/ --backend onnx'],
+    examples: [
+      'visemo predict photo.jpg',
+      'visemo predict photos/ clip.mp4 --format csv > faces.csv',
+      'visemo predict clip.mp4 --fps 0 --smooth 0.5s --out clip-analysis/ --annotate annotated/',
+      'visemo predict videos/ --fps 10 --out timelines/',
+      'visemo predict photos/ --backend onnx',
+    ],
   }).action(
       action(async (inputs: string[], o: PredictCliOptions) => {
-        let done = 0;
         let progress: Progress = { update() {}, stop() {} };
         const report = await runPredict(inputs, {
           model: o.model,
@@ -53,13 +65,15 @@ export function registerPredict(program: Command): void {
           minFaceScore: o.minFaceScore,
           margin: o.margin,
           fps: o.fps,
+          out: o.out,
+          tracking: { smoothSeconds: o.smooth, detectEvery: o.detectEvery },
           annotate: o.annotate,
           force: o.force,
           batch: o.batch,
           tta: o.tta,
           onPlan: (total) => (progress = startProgress(total, 'predicting', '{file}')),
+          onProgress: (done, file) => progress.update(done, { file }),
           onResult: (r) => {
-            progress.update(++done, { file: r.file });
             if (r.kind === 'error') process.stderr.write(`visemo: skipped ${r.file}: ${r.reason}\n`);
           },
         });
@@ -67,6 +81,7 @@ export function registerPredict(program: Command): void {
         process.stdout.write(formatReport(report, o.format));
         process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize}${report.model.runtime === 'onnx' ? ', on onnxruntime-node' : ''})\n`);
         if (o.annotate) process.stderr.write(`annotated copies in ${o.annotate}\n`);
+        for (const r of report.results) if (r.kind === 'video' && r.outputs) process.stderr.write(`${r.file}: ${r.tracks.length} track${r.tracks.length === 1 ? '' : 's'}, ${r.timing.fps.toFixed(1)} frames/s; written ${r.outputs.timelineJson} (also .csv), ${r.outputs.summary}, ${r.outputs.chartSvg} (also .png)\n`);
         return report.stats.failed > 0 ? 1 : 0;
       }),
     );

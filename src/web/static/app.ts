@@ -21,8 +21,17 @@ import type { ModelInfo, RunEntry } from '../../server/api-types.js';
 import type { Normalisation } from '../../data/decoded-set.js';
 import type { RecognizedFace } from '../../inference/result.js';
 import { RUN_FILES } from '../../model/run-files.js';
+// The tracker and smoothing of `visemo predict` (pure modules, no Node imports): live video keeps
+// one id per person, finds faces in small windows between full detections, and smooths labels.
+import { TRACKING_DEFAULTS } from '../../config/tracking.js';
+import { FaceFollower, type FrameDetectors } from '../../tracking/follower.js';
+import { TrackSmoothers } from '../../tracking/smoother.js';
 
-type Face = RecognizedFace;
+/** A face as shown: with its track id and smoothed scores when it comes from a live video. */
+type Face = RecognizedFace & { track?: number; smoothed?: Record<string, number>; label?: string; labelConfidence?: number };
+
+/** Seconds of label history the live timeline strip of each face shows. */
+const STRIP_SECONDS = 10;
 
 /** What the page is doing, readable from the console (and by the browser test). */
 const state = {
@@ -36,6 +45,8 @@ const state = {
   /** Frames analysed per second over the last two seconds. */
   fps: 0,
   faces: [] as Face[],
+  /** Track ids handed out since the source started (1 while one person stays in view). */
+  tracks: 0,
   error: null as string | null,
 };
 (window as unknown as { visemo: typeof state }).visemo = state;
@@ -115,6 +126,9 @@ async function useDetector(name: DetectorName): Promise<void> {
   }
   state.detector = name;
 }
+
+/** The window detector of tracking: the tiny face detector on small squares around each face. */
+const windowOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: TRACKING_DEFAULTS.windowInputSize, scoreThreshold: TRACKING_DEFAULTS.windowMinScore });
 
 async function loadModel(info: ModelInfo): Promise<void> {
   setStatus(`loading model ${info.label}…`);
@@ -226,6 +240,106 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
   }
 }
 
+let follower: FaceFollower | null = null;
+let smoothers = new TrackSmoothers(TRACKING_DEFAULTS.smoothSeconds);
+/** Each track's recent smoothed labels, for its timeline strip. */
+const histories = new Map<number, { time: number; label: string }[]>();
+
+function resetTracking(): void {
+  follower = null;
+  smoothers = new TrackSmoothers(TRACKING_DEFAULTS.smoothSeconds);
+  histories.clear();
+  state.tracks = 0;
+}
+
+const boxOf = (d: { box: FaceBox; score: number }, width: number, height: number, dx = 0, dy = 0) => {
+  const b = clipBox({ x: d.box.x + dx, y: d.box.y + dy, width: d.box.width, height: d.box.height }, width, height);
+  return { box: b, score: d.score };
+};
+
+/**
+ * A frame of a live video: faces followed by the tracker (full detection every few frames, the
+ * tiny detector on small windows in between), classified in one batch, smoothed per track.
+ * Models cut by landmarks need them on every face, so they keep the per-frame path.
+ */
+async function recogniseTracked(source: HTMLVideoElement, time: number): Promise<Face[]> {
+  if (!model || !modelInfo || !norm) return [];
+  if (modelInfo.faceCut.method === 'landmarks') return recognise(source);
+  const frame = tf.browser.fromPixels(source);
+  try {
+    const [height, width] = frame.shape;
+    if (!follower || follower.width !== width || follower.height !== height) // A live source's time is wall time: a budget in seconds would make a slow page detect ever more often, so frames count here.
+    follower = new FaceFollower(width, height, { detectSeconds: Infinity });
+    const detectors: FrameDetectors = {
+      detectAll: async () => (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0),
+      detectIn: async (w) => {
+        const crop = tf.slice(frame, [w.y, w.x, 0], [w.height, w.width, 3]);
+        try {
+          return (await faceapi.detectAllFaces(crop as never, windowOptions)).map((d) => boxOf(d, width, height, w.x, w.y)).filter((d) => d.box.width > 0 && d.box.height > 0);
+        } finally {
+          crop.dispose();
+        }
+      },
+    };
+    const followed = await follower.step(time, detectors);
+    state.tracks = follower.tracker.created;
+    smoothers.keepOnly(follower.tracker.kept.map((t) => t.id));
+    if (followed.length === 0) return [];
+    const info = modelInfo;
+    const n = norm;
+    const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(frame, f.box, null, info, n))));
+    const output = model.predict(input) as tf.Tensor2D;
+    const probs = (await output.array()) as number[][];
+    tf.dispose([input, output]);
+    return followed.map((f, i) => {
+      const p = probs[i]!;
+      const best = argmax(p);
+      const smooth = smoothers.update(f.track, time, p);
+      const top = argmax(smooth);
+      const label = info.classes[top]!;
+      const history = histories.get(f.track) ?? [];
+      history.push({ time, label });
+      while (history.length && history[0]!.time < time - STRIP_SECONDS) history.shift();
+      histories.set(f.track, history);
+      return {
+        box: f.box,
+        faceScore: f.score,
+        emotion: info.classes[best]!,
+        confidence: p[best]!,
+        scores: Object.fromEntries(info.classes.map((c, j) => [c, p[j]!])),
+        track: f.track,
+        smoothed: Object.fromEntries(info.classes.map((c, j) => [c, smooth[j]!])),
+        label,
+        labelConfidence: smooth[top]!,
+      };
+    });
+  } finally {
+    frame.dispose();
+  }
+}
+
+/** The last STRIP_SECONDS of a track's labels as coloured bands, newest on the right. */
+function timelineStrip(track: number): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.className = 'strip';
+  c.width = 240;
+  c.height = 14;
+  c.title = `face ${track}: its emotion over the last ${STRIP_SECONDS} s`;
+  const g = c.getContext('2d')!;
+  const history = histories.get(track) ?? [];
+  const now = history.length ? history[history.length - 1]!.time : 0;
+  g.fillStyle = '#eee';
+  g.fillRect(0, 0, c.width, c.height);
+  history.forEach((h, i) => {
+    const next = history[i + 1]?.time ?? now + 0.1;
+    const x0 = ((h.time - (now - STRIP_SECONDS)) / STRIP_SECONDS) * c.width;
+    const x1 = ((next - (now - STRIP_SECONDS)) / STRIP_SECONDS) * c.width;
+    g.fillStyle = colourFor(h.label);
+    g.fillRect(Math.floor(x0), 0, Math.max(1, Math.ceil(x1 - x0)), c.height);
+  });
+  return c;
+}
+
 // ---------------------------------------------------------------- drawing
 
 function draw(source: CanvasImageSource, width: number, height: number, faces: Face[]): void {
@@ -235,14 +349,14 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
   g.drawImage(source, 0, 0, width, height);
   const line = Math.max(2, Math.round(Math.min(width, height) / 200));
   for (const f of faces) {
-    const colour = colourFor(f.emotion);
+    const colour = colourFor(f.label ?? f.emotion);
     const { x, y, width: w, height: h } = f.box;
     g.lineWidth = line;
     g.strokeStyle = colour;
     g.strokeRect(x, y, w, h);
     const font = Math.max(12, Math.round(w / 8));
     g.font = `${font}px "DejaVu Sans", sans-serif`;
-    const label = `${f.emotion} ${Math.round(f.confidence * 100)}%`;
+    const label = `${f.track !== undefined ? `#${f.track} ` : ''}${f.label ?? f.emotion} ${Math.round((f.labelConfidence ?? f.confidence) * 100)}%`;
     const lw = g.measureText(label).width + font * 0.6;
     const ly = y - font * 1.4 >= 0 ? y - font * 1.4 : y;
     g.fillStyle = colour;
@@ -258,7 +372,7 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
       g.fillStyle = 'rgba(0,0,0,.45)';
       g.fillRect(bx, by, w / 2, barH);
       g.fillStyle = colourFor(cls);
-      g.fillRect(bx, by, (w / 2) * f.scores[cls]!, barH);
+      g.fillRect(bx, by, (w / 2) * (f.smoothed ?? f.scores)[cls]!, barH);
     });
   }
   c.hidden = false;
@@ -276,11 +390,15 @@ function showFaces(faces: Face[]): void {
     ...faces.map((f, i) => {
       const card = document.createElement('div');
       card.className = 'face-card';
-      card.dataset.emotion = f.emotion;
+      card.dataset.emotion = f.label ?? f.emotion;
       const title = document.createElement('h3');
-      title.textContent = `Face ${i + 1}: ${f.emotion} (${pct(f.confidence, 1)})`;
+      title.textContent = f.track !== undefined ? `Face ${f.track}: ${f.label} (${pct(f.labelConfidence!, 1)})` : `Face ${i + 1}: ${f.emotion} (${pct(f.confidence, 1)})`;
       card.append(title);
-      for (const [cls, p] of Object.entries(f.scores)) {
+      if (f.track !== undefined) {
+        card.dataset.track = String(f.track);
+        card.append(timelineStrip(f.track));
+      }
+      for (const [cls, p] of Object.entries(f.smoothed ?? f.scores)) {
         const row = document.createElement('div');
         row.className = 'bar-row';
         row.dataset.emotion = cls;
@@ -322,7 +440,7 @@ async function runVideoLoop(token: number): Promise<void> {
   while (token === loopToken) {
     if (v.readyState >= 2 && v.videoWidth > 0 && !v.paused) {
       try {
-        const faces = await recognise(v);
+        const faces = await recogniseTracked(v, performance.now() / 1000);
         if (token !== loopToken) break;
         draw(v, v.videoWidth, v.videoHeight, faces);
         showFaces(faces);
@@ -348,6 +466,7 @@ function stopSource(): void {
   state.source = 'none';
   state.frames = 0;
   frameTimes = [];
+  resetTracking();
   els.fps.textContent = '';
 }
 
@@ -450,6 +569,8 @@ async function main(): Promise<void> {
   setStatus(`loading the face detector (backend ${state.backend})…`);
   const params = new URLSearchParams(location.search);
   await useDetector(params.get('detector') === 'tiny' ? 'tiny' : 'ssd');
+  // The window detector of live tracking.
+  if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
   els.detector.value = state.detector;
   const models = await getJson<ModelInfo[]>('/api/models');
   if (models.length === 0) throw new Error('no model available: the bundled model is missing and the runs folder has none');
