@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
-import type { BackendChoice } from '../../engine/backend.js';
+import type { WorkerOptions } from '../../queue/worker.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
 import { backendOption, intOption, queueNameOption, redisOption } from '../options.js';
 
-interface WorkerCliOptions {
-  redis: string;
-  queue: string;
-  out: string;
-  concurrency: number;
-  backend: BackendChoice;
-  batch: number;
-  lockDuration: number;
-  stalledInterval: number;
-  maxStalled: number;
-  untilEmpty?: boolean;
-}
+/** What the flags parse to: the worker's options, --until-empty absent when not given. */
+type WorkerCliOptions = Omit<WorkerOptions, 'untilEmpty'> & { untilEmpty?: boolean };
 
 export function registerWorker(program: Command): void {
   const cmd = program
