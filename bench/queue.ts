@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { addVideoJobs, queueStatus } from '../src/queue/queue-client.js';
 import { DEFAULT_MODEL } from '../src/model/run-folder.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
+import { freePort } from '../src/util/free-port.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,16 +45,6 @@ interface QueueBenchRow {
   /** The queue's span: first job started to last job finished. */
   queueSeconds: number;
   queueVideosPerMinute: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 async function waitForRedis(port: number): Promise<void> {

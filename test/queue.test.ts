@@ -20,6 +20,7 @@ import type { VideoJobData, VideoJobResult } from '../src/queue/job.js';
 import type { QueueStatus } from '../src/queue/queue-client.js';
 import { hashFileHex } from '../src/util/hash.js';
 import { JOB_FILE, RESULT_FILE } from '../src/queue/result-store.js';
+import { freePort } from '../src/util/free-port.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts')];
@@ -39,16 +40,6 @@ const ANALYSIS = ['--fps', FPS, '--detector', 'tiny'];
 // Short locks so a killed worker's job comes back within seconds; --max-stalled leaves room for a
 // lock that a busy machine's event loop renews late (that job is run again and finds its result).
 const WORKER_OPTS = ['--queue', QUEUE, '--lock-duration', '8000', '--stalled-interval', '2000', '--max-stalled', '3'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** True once the server answers PING. */
 async function redisAnswers(port: number): Promise<boolean> {
