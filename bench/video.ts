@@ -112,17 +112,21 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
       { name: '3 faces', file: path.join(dir, 'three.mp4'), faces },
     ];
     for (const v of videos) await makeVideo(v.file, v.faces, opts.seconds);
-    const recognizer = await EmotionRecognizer.load({ backend: 'wasm' });
+    // visemo as it runs by default (BlazeFace on video frames), and with SSD as the full-frame detector.
+    const recognizers = { blazeface: await EmotionRecognizer.load({ backend: 'wasm' }), ssd: await EmotionRecognizer.load({ backend: 'wasm', detector: 'ssd' }) };
     for (const v of videos) {
-      // Warm-up (model and detector loading, kernel set-up) on a short analysis, untimed.
-      await analyseVideo(recognizer, v.file, { fps: 2, tracking: { detectEvery: opts.detectEvery } });
-      const a = await analyseVideo(recognizer, v.file, { tracking: { detectEvery: opts.detectEvery } });
-      const t = a.timing;
-      const faceCount = a.timeline.reduce((n, f) => n + f.faces.length, 0);
-      rows.push({ video: v.name, pipeline: `visemo (detect every ${opts.detectEvery})`, frames: a.timeline.length, seconds: t.totalMs / 1000, fps: t.fps, facesPerFrame: faceCount / a.timeline.length });
-      const other = t.totalMs - t.decodeMs - t.detectMs - t.trackMs - t.classifyMs;
-      profiles[v.name] = { decode: t.decodeMs, detect: t.detectMs, track: t.trackMs, classify: t.classifyMs, other, total: t.totalMs, tracks: a.tracks.length, detectedFrames: t.detectedFrames };
-      console.log(`${v.name}: visemo ${t.fps.toFixed(2)} fps, ${a.tracks.length} tracks`);
+      for (const [detector, recognizer] of Object.entries(recognizers)) {
+        // Warm-up (model and detector loading, kernel set-up) on a short analysis, untimed.
+        await analyseVideo(recognizer, v.file, { fps: 2, tracking: { detectEvery: opts.detectEvery } });
+        const a = await analyseVideo(recognizer, v.file, { tracking: { detectEvery: opts.detectEvery } });
+        const t = a.timing;
+        const faceCount = a.timeline.reduce((n, f) => n + f.faces.length, 0);
+        const name = `visemo, ${detector === 'ssd' ? 'SSD' : 'BlazeFace'} every ${opts.detectEvery}`;
+        rows.push({ video: v.name, pipeline: name, frames: a.timeline.length, seconds: t.totalMs / 1000, fps: t.fps, facesPerFrame: faceCount / a.timeline.length });
+        const other = t.totalMs - t.decodeMs - t.detectMs - t.trackMs - t.classifyMs;
+        profiles[`${v.name}, ${name}`] = { decode: t.decodeMs, detect: t.detectMs, track: t.trackMs, classify: t.classifyMs, other, total: t.totalMs, tracks: a.tracks.length, detectedFrames: t.detectedFrames };
+        console.log(`${v.name}: ${name}: ${t.fps.toFixed(2)} fps, ${a.tracks.length} tracks`);
+      }
       if (opts.faceapi) {
         for (const detector of ['ssd', 'tiny'] as const) {
           const r = await faceApiPipeline(v.file, detector);
@@ -131,7 +135,7 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
         }
       }
     }
-    recognizer.dispose();
+    for (const r of Object.values(recognizers)) r.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,8 +5,9 @@
  * aligned copies of the same images (`visemo align`, see scripts/test-sets.ts).
  * Writes OUT/<set>-<k>[-aligned].json (compare's JSON) and OUT/ablation.md, and prints the table.
  *
- * Usage: npx tsx scripts/ablation.ts --box RUN[,RUN…] [--aligned RUN[,RUN…]] [--out DIR]
- *   (default OUT: runs/ablation). Every run must have seven classes.
+ * Usage: npx tsx scripts/ablation.ts [--box RUN[,RUN…]] [--aligned RUN[,RUN…]] [--out DIR]
+ *   (at least one run; default OUT: runs/ablation). Every run must have seven classes. face-api.js
+ *   is always scored on the sets themselves, as the reference.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ const { values } = parseArgs({ options: { box: { type: 'string' }, aligned: { ty
 const list = (s: string | undefined) => (s ? s.split(',').filter(Boolean) : []);
 const box = list(values.box);
 const aligned = list(values.aligned);
-if (box.length === 0) throw new Error('usage: npx tsx scripts/ablation.ts --box RUN[,RUN…] [--aligned RUN[,RUN…]] [--out DIR]');
+if (box.length + aligned.length === 0) throw new Error('usage: npx tsx scripts/ablation.ts [--box RUN[,RUN…]] [--aligned RUN[,RUN…]] [--out DIR]');
 const out = path.resolve(values.out ?? 'runs/ablation');
 const columns = [...box, ...aligned, 'faceapi'];
 

@@ -181,3 +181,24 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array, size: number, border: number)
   for (let y = border; y < size - border; y++) for (let x = border; x < size - border; x++, n++) sum += Math.abs(a[y * size + x]! - b[y * size + x]!);
   return sum / n;
 }
+
+test('prepare keeps the subject of each video (its main track), not a larger face passing by', async () => {
+  const root = path.join(tmp, 'passer-by');
+  const dir = path.join(root, 'subject 9', 'happiness', 'sentence 1');
+  await fs.mkdir(dir, { recursive: true });
+  const faces = (await fs.readdir(path.join(CKPLUS, 'happiness'))).sort();
+  const [subject, passer] = [faces[3]!, faces[40]!].map((f) => path.join(CKPLUS, 'happiness', f));
+  // The subject at 200 px on the left for 2 s; another face, larger (280 px), on the right from 0.8 to 1.4 s.
+  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x5a6e82:s=720x576:d=2:r=25', '-loop', '1', '-i', subject!, '-loop', '1', '-i', passer!,
+    '-filter_complex', "[1]scale=200:200[a];[2]scale=280:280[b];[0][a]overlay=60:150[v];[v][b]overlay=400:100:enable='between(t,0.8,1.4)',format=yuvj420p",
+    '-t', '2', '-c:v', 'mjpeg', '-q:v', '4', path.join(dir, 's9_ha_1.avi')]);
+  const out = path.join(tmp, 'passer-by-dataset');
+  const r = await run('node', [...CLI, 'prepare', root, '--out', out, '--frames-per-video', '8', '--skip-start', '0', '--detector', 'ssd', '--size', '48', '--split', 'random', '--seed', '1', '--augment', 'none', '--workers', '1', '--json'], { cwd: REPO });
+  const summary = JSON.parse(r.stdout) as PrepareSummary;
+  assert.equal(summary.frames, 8);
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+  const times = manifest.images.map((i) => i.frameTime!);
+  assert.ok(times.some((t) => t >= 0.8 && t <= 1.4), `no sampled frame shows the passer-by: ${times}`);
+  assert.equal(manifest.images.length, 8, 'the subject is in every frame');
+  for (const img of manifest.images) assert.ok(img.box!.x < 200 && img.box!.x + img.box!.width < 400, `frame at ${img.frameTime} s kept the face at ${JSON.stringify(img.box)}`);
+});

@@ -39,6 +39,7 @@ interface PageState {
   ready: boolean;
   backend: string;
   model: string;
+  videoDetector: string;
   source: string;
   frames: number;
   fps: number;
@@ -117,6 +118,8 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     const s = await state();
     assert.equal(s.error, null);
     assert.equal(s.source, 'webcam');
+    // Live video is detected with BlazeFace by default, fetched from this server like the other nets.
+    assert.equal(s.videoDetector, 'blazeface');
     assert.equal(s.faces.length, 1, `faces: ${JSON.stringify(s.faces)}`);
     assert.ok(iou(s.faces[0]!.box, placed) > 0.4, `box ${JSON.stringify(s.faces[0]!.box)} far from the face at ${JSON.stringify(placed)}`);
     assert.ok(s.fps > 0);

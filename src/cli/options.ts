@@ -19,7 +19,7 @@ import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type In
 import { formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
-import { DETECTOR_MODELS, type DetectorModel } from '../image/face-detector.js';
+import { DETECTOR_CHOICES, type DetectorChoice } from '../image/face-detector.js';
 import { DEFAULT_VIDEO_FPS } from '../inference/predict.js';
 import { DEFAULT_MODEL } from '../model/run-folder.js';
 import { DEFAULT_QUEUE, DEFAULT_REDIS_URL } from '../queue/job.js';
@@ -241,18 +241,22 @@ export function queueNameOption(): Option {
 export interface VideoAnalysisCliOptions {
   model?: string;
   fps: number;
-  detector: DetectorModel;
+  detector: DetectorChoice;
   minFaceScore: number;
   margin?: number;
   tta?: boolean;
 }
 
-/** predict's result-deciding options, with predict's names, help and defaults (queue add). */
+/** predict's result-deciding options, declared once for predict and queue add. */
 export function addVideoAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
-    .option('--fps <n>', 'video frames sampled per second', floatOption('--fps'), DEFAULT_VIDEO_FPS)
-    .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
+    .option('--fps <n>', 'video frames analysed per second (0: every frame)', numberOption('--fps', 0), DEFAULT_VIDEO_FPS)
+    .addOption(
+      new Option('--detector <model>', "face detector: 'auto' (SSD on images; BlazeFace, about 8x cheaper, on video frames), 'ssd' (most accurate; the crop margin is measured on its boxes), 'tiny' (about 3x faster than ssd, looser boxes) or 'blazeface' (boxes mapped onto SSD's)")
+        .choices(DETECTOR_CHOICES)
+        .default('auto'),
+    )
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--tta', TTA_HELP);

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
+import { detectBlazeFaces, disposeBlazeFace } from './blazeface.js';
 import { clipBox, type FaceBox, type RawImage } from './geometry.js';
 
 export interface FaceDetection {
@@ -18,9 +19,15 @@ export interface FaceDetection {
   score: number;
 }
 
-/** `ssd`: SSD MobileNet v1 (more accurate, ~4x slower); `tiny`: Tiny Face Detector. */
-export type DetectorModel = 'ssd' | 'tiny';
-export const DETECTOR_MODELS: DetectorModel[] = ['ssd', 'tiny'];
+/**
+ * `ssd`: face-api's SSD MobileNet v1 (most accurate, slowest); `tiny`: its Tiny Face Detector;
+ * `blazeface`: @vladmandic/human's BlazeFace (about 8x cheaper than SSD, boxes mapped onto SSD's).
+ */
+export type DetectorModel = 'ssd' | 'tiny' | 'blazeface';
+export const DETECTOR_MODELS: DetectorModel[] = ['ssd', 'tiny', 'blazeface'];
+/** What users choose: a model, or 'auto' (SSD on images, BlazeFace on video frames; see EmotionRecognizer). */
+export type DetectorChoice = DetectorModel | 'auto';
+export const DETECTOR_CHOICES: DetectorChoice[] = ['auto', ...DETECTOR_MODELS];
 
 export interface FaceDetectorOptions {
   model?: DetectorModel;
@@ -72,6 +79,7 @@ export async function loadFaceDetector(opts: FaceDetectorOptions = {}): Promise<
   if (!DETECTOR_MODELS.includes(model)) throw new Error(`unknown face detector '${model}' (use ${DETECTOR_MODELS.join(' or ')})`);
   if (inputSize % 32 !== 0) throw new Error(`detector input size must be a multiple of 32, got ${inputSize}`);
   if (activeBackend() === null) await useBackend(opts.backend ?? 'wasm', { quiet: true });
+  if (model === 'blazeface') return { model, detect: (image) => detectBlazeFaces(image, { minScore }) };
   const api = loadFaceApi();
   const net = model === 'ssd' ? api.nets.ssdMobilenetv1 : api.nets.tinyFaceDetector;
   if (!net.isLoaded) await net.loadFromDisk(faceApiModelDir());
@@ -101,13 +109,15 @@ export async function loadFaceDetector(opts: FaceDetectorOptions = {}): Promise<
 let defaultDetector: Promise<FaceDetector> | null = null;
 
 /**
- * Frees the weights of every face-api.js net this process loaded (detectors, landmarks,
- * expressions: about 21 MB for the SSD detector alone). Anything that uses one later loads it again.
+ * Frees the weights of every face net this process loaded (face-api.js's detectors, landmarks and
+ * expressions: about 21 MB for the SSD detector alone; BlazeFace). Anything that uses one later
+ * loads it again.
  */
 export function disposeFaceApiNets(): void {
+  disposeBlazeFace();
+  defaultDetector = null;
   if (!faceApi) return;
   for (const net of Object.values(faceApi.nets)) if (net.isLoaded) net.dispose(false);
-  defaultDetector = null;
 }
 
 /** Faces in `image` with the default detector (SSD MobileNet, score ≥ 0.5), loaded on first use. */

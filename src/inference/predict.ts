@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { InferenceBackendChoice, ModelRuntime } from '../engine/backend.js';
 import { toRgb } from '../image/decode.js';
-import type { DetectorModel } from '../image/face-detector.js';
+import type { DetectorChoice } from '../image/face-detector.js';
 import type { RawImage } from '../image/geometry.js';
 import { chooseFrames, probeVideo, requireFfmpeg } from '../image/video.js';
 import type { TrackingConfig } from '../config/tracking.js';
@@ -23,7 +23,7 @@ export interface PredictOptions {
   model?: string;
   /** A tfjs backend, or 'onnx' (the emotion model on onnxruntime-node). */
   backend?: InferenceBackendChoice;
-  detector?: DetectorModel;
+  detector?: DetectorChoice;
   minFaceScore?: number;
   margin?: number;
   /** Video frames analysed per second (default 5; 0: every frame). */

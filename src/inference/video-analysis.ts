@@ -101,7 +101,7 @@ export async function analyseVideo(recognizer: EmotionRecognizer, file: string, 
         detectAll: async () => {
           const d0 = performance.now();
           try {
-            return await recognizer.findFaces(image);
+            return await recognizer.findFaces(image, 'video');
           } finally {
             detectMs += performance.now() - d0;
           }

@@ -7,7 +7,8 @@ import { alignFace, cutAligned } from '../align/align-image.js';
 import path from 'node:path';
 import type { SplitName } from '../data/split.js';
 import { toRgb } from '../image/decode.js';
-import { loadFaceDetector, type DetectorModel, type FaceDetector } from '../image/face-detector.js';
+import { loadFaceDetector, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
+import { mainTrackFaces } from '../tracking/main-track.js';
 import { centreSquare, largestFace, roundBox, squareAround, type FaceBox, type RawImage } from '../image/geometry.js';
 import { chooseFrames, extractFrames, probeVideo, type FrameChoice } from '../image/video.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -89,6 +90,17 @@ export function uniqueStems(ids: string[]): Map<string, string> {
 
 const grayRaw = (data: Uint8Array, size: number): RawImage => ({ data, width: size, height: size, channels: 1 });
 
+/**
+ * The subject's face in each source: of an image, its largest face; of a video's frames, the
+ * face of the video's main track (tracking/main-track.ts), so another person's face never stands in.
+ */
+async function subjectFaces(sources: { image: RawImage; time: number | null }[], detector: FaceDetector): Promise<(FaceDetection | null)[]> {
+  const found: FaceDetection[][] = [];
+  for (const src of sources) found.push(await detector.detect(src.image));
+  if (sources.length === 1 && sources[0]!.time === null) return [largestFace(found[0]!) ?? null];
+  return mainTrackFaces(sources.map((src, i) => ({ time: src.time ?? 0, faces: found[i]! })));
+}
+
 let detector: Promise<FaceDetector> | null = null;
 
 export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot: string): Promise<UnitResult> {
@@ -106,13 +118,14 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
     }
     result.frames = sources.length;
     if (opts.detect) detector ??= loadFaceDetector({ model: opts.detector, minScore: opts.minScore });
+    const faces = opts.detect ? await subjectFaces(sources, await detector!) : null;
     const dir = path.join(outRoot, split, unit.label);
-    for (const src of sources) {
+    for (const [k, src] of sources.entries()) {
       let box: FaceBox | null = null;
       let score: number | null = null;
       let square: FaceBox;
-      if (opts.detect) {
-        const face = largestFace(await (await detector!).detect(src.image));
+      if (faces) {
+        const face = faces[k];
         if (!face) {
           result.noFace++;
           continue;

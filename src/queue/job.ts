@@ -3,7 +3,7 @@
  * its result (the model and predict's options), so every worker, on any machine, computes the same
  * thing for it; how a worker computes (backend, batch size) is the worker's own.
  */
-import type { DetectorModel } from '../image/face-detector.js';
+import type { DetectorChoice } from '../image/face-detector.js';
 import { hashHex } from '../util/hash.js';
 
 /** The BullMQ queue visemo uses unless --queue names another. */
@@ -17,7 +17,7 @@ export interface AnalysisSettings {
   /** A bundled model name, or the absolute path of a run folder (the same path on every machine). */
   model: string;
   fps: number;
-  detector: DetectorModel;
+  detector: DetectorChoice;
   minFaceScore: number;
   /** The box margin, or null for the model's own face cut. */
   margin: number | null;

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { faceApiModelDir } from '../image/face-detector.js';
+import { humanModelDir } from '../image/blazeface.js';
 import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
 import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
@@ -268,6 +269,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (p.startsWith('/face-models/')) {
       const name = p.slice('/face-models/'.length);
       return sendFile(req, res, /^(ssd_mobilenetv1|tiny_face_detector|face_landmark_68)_model/.test(name) ? await resolveInside(faceApiModelDir(), name) : null);
+    }
+    if (p.startsWith('/human-models/')) {
+      const name = p.slice('/human-models/'.length);
+      return sendFile(req, res, /^blazeface\.(json|bin)$/.test(name) ? await resolveInside(humanModelDir(), name) : null);
     }
     const bundled = /^\/models\/([^/]+)\/([^/]+)$/.exec(p);
     if (bundled) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FaceBox } from '../image/geometry.js';
-import { centre } from './boxes.js';
+import { centre } from '../image/boxes.js';
 import { FaceFollower, type FrameDetectors } from './follower.js';
 
 /** A scene of faces at known places over time, seen by two fake detectors: an exact full-frame one and a window one that draws looser, shifted boxes. */

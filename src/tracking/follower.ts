@@ -7,7 +7,7 @@
  */
 import { TRACKING_DEFAULTS, type TrackingConfig } from '../config/tracking.js';
 import type { FaceBox } from '../image/geometry.js';
-import { applyCalibration, iou, searchWindow, suppressDuplicates } from './boxes.js';
+import { applyCalibration, iou, searchWindow, suppressDuplicates } from '../image/boxes.js';
 import { FaceTracker, type Detection, type Track } from './tracker.js';
 
 export interface FrameDetectors {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaceTracker, type Detection } from './tracker.js';
-import { applyCalibration, calibrationBetween, iou, searchWindow, suppressDuplicates } from './boxes.js';
+import { applyCalibration, calibrationBetween, iou, searchWindow, suppressDuplicates } from '../image/boxes.js';
 
 const FPS = 25;
 const box = (cx: number, cy: number, side = 100) => ({ x: cx - side / 2, y: cy - side / 2, width: side, height: side });

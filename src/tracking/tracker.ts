@@ -8,7 +8,7 @@
  */
 import { TRACKING_DEFAULTS, type TrackingConfig } from '../config/tracking.js';
 import type { FaceBox } from '../image/geometry.js';
-import { calibrationBetween, centre, centreDistance, iou, shiftBox, IDENTITY_CALIBRATION, type BoxCalibration } from './boxes.js';
+import { calibrationBetween, centre, centreDistance, iou, shiftBox, IDENTITY_CALIBRATION, type BoxCalibration } from '../image/boxes.js';
 
 export interface Detection {
   box: FaceBox;

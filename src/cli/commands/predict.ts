@@ -1,50 +1,38 @@
 import { Option, type Command } from 'commander';
-import { DEFAULT_MODEL } from '../../model/run-folder.js';
-import { DEFAULT_VIDEO_FPS, runPredict } from '../../inference/predict.js';
+import { runPredict } from '../../inference/predict.js';
 import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
-import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { floatOption, inferenceBackendOption, intOption, minFaceScoreOption, numberOption, secondsOption, TTA_HELP } from '../options.js';
+import { addVideoAnalysisOptions, inferenceBackendOption, intOption, secondsOption, type VideoAnalysisCliOptions } from '../options.js';
 import { TRACKING_DEFAULTS } from '../../config/tracking.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
 
-interface PredictCliOptions {
-  model?: string;
+interface PredictCliOptions extends VideoAnalysisCliOptions {
   format: PredictFormat;
   annotate?: string;
   force?: boolean;
-  fps: number;
   out?: string;
   smooth: number;
   detectEvery: number;
-  detector: DetectorModel;
-  minFaceScore: number;
-  margin?: number;
   batch: number;
   backend: InferenceBackendChoice;
-  tta?: boolean;
 }
 
 export function registerPredict(program: Command): void {
-  const cmd = program
-    .command('predict')
-    .description('find every face in images, folders and videos and recognise its emotion')
-    .argument('<input...>', 'image files, folders (searched recursively) and video files')
-    .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
+  const cmd = addVideoAnalysisOptions(
+    program
+      .command('predict')
+      .description('find every face in images, folders and videos and recognise its emotion')
+      .argument('<input...>', 'image files, folders (searched recursively) and video files'),
+  )
     .addOption(new Option('--format <format>', 'output on stdout').choices(PREDICT_FORMATS).default('table'))
     .option('--annotate <dir>', 'write copies of the images (and an MP4 per video, with track ids, labels and bars) with boxes and labels into this folder (outside the inputs, empty or new)')
     .option('--out <dir>', 'write each video\'s timeline (<name>.timeline.json and .csv: time, track, box, raw and smoothed scores, label), summary (<name>.summary.json: share of time per emotion, dominant emotion and segments, per track) and chart (<name>.timeline.svg and .png, one panel per track) into this folder')
     .option('--force', 'replace annotated copies already in the --annotate folder and outputs already in --out')
-    .option('--fps <n>', 'video frames analysed per second (0: every frame)', numberOption('--fps', 0), DEFAULT_VIDEO_FPS)
     .option('--smooth <seconds>', 'time constant of the per-track smoothing of video scores, e.g. 0.5s or 500ms (0: off; raw scores are kept in the outputs too)', secondsOption('--smooth'), TRACKING_DEFAULTS.smoothSeconds)
     .option('--detect-every <n>', 'run the full-frame face detector on every n-th analysed video frame and follow the faces in between in small windows (1: every frame)', intOption('--detect-every', 1), TRACKING_DEFAULTS.detectEvery)
-    .addOption(new Option('--detector <model>', "face detector: 'ssd' (more accurate; the crop margin is measured on its boxes) or 'tiny' (about 3x faster, looser boxes)").choices(DETECTOR_MODELS).default('ssd'))
-    .addOption(minFaceScoreOption())
-    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
-    .option('--tta', TTA_HELP)
     .addOption(inferenceBackendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
   addHelpFooter(cmd, {
     exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',

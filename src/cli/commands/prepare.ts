@@ -48,7 +48,7 @@ export function registerPrepare(program: Command): void {
     .option('--skip-start <seconds>', 'seconds dropped at the start of each video (the neutral onset)', numberOption('--skip-start', 0), 0.5)
     .option('--skip-end <seconds>', 'seconds dropped at the end of each video', numberOption('--skip-end', 0), 0)
     .option('--no-detect', 'do not look for faces: the images already are face crops (centre square is kept)')
-    .addOption(new Option('--detector <model>', 'face detector from @vladmandic/face-api (tiny: ~4x faster than ssd)').choices([...DETECTOR_MODELS]).default('tiny'))
+    .addOption(new Option('--detector <model>', "face detector: face-api's 'tiny' (about 4x faster than 'ssd') or 'ssd', or @vladmandic/human's 'blazeface' (faster than tiny, boxes mapped onto SSD's); in a video the face kept is its main track's, the person seen in most frames").choices([...DETECTOR_MODELS]).default('tiny'))
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', 'room around the face box on each side, as a fraction of its size', numberOption('--margin', 0, 2), 0.2)
     .option('--align', "cut each face aligned by face-api's 68 landmarks (eyes levelled, framed as FER2013's crops) instead of a square around its box; models trained on it align at inference too")

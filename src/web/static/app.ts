@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /**
- * The visemo page: face detection (face-api's SSD MobileNet) and the emotion model (tfjs) run in
+ * The visemo page: face detection (face-api's SSD MobileNet on pictures, @vladmandic/human's
+ * BlazeFace on live video) and the emotion model (tfjs) run in
  * the browser on the webcam, an uploaded image or an uploaded video. Faces are cropped and
  * preprocessed as `visemo predict` does in Node (square around the box with the model's margin,
  * edge pixels repeated, monochrome by sRGB luminance, resized, normalised with the run's mean
@@ -14,6 +15,8 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 import { alignmentFromLandmarks, fromAligned } from '../../align/geometry.js';
 import type { Point } from '../../align/landmarks.js';
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
+// BlazeFace's decoding has no Node imports either: live video detects with Node's own code.
+import { runBlazeFace, type BlazeFaceNet } from '../../image/blazeface-net.js';
 import { argmax } from '../../util/argmax.js';
 import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
@@ -38,7 +41,9 @@ const state = {
   ready: false,
   backend: '',
   model: '',
-  detector: 'ssd' as 'ssd' | 'tiny',
+  detector: 'auto' as DetectorName,
+  /** The detector that finds faces in live video frames under that choice. */
+  videoDetector: 'blazeface' as 'ssd' | 'tiny' | 'blazeface',
   source: 'none' as 'none' | 'webcam' | 'image' | 'video',
   /** Frames analysed since the source started. */
   frames: 0,
@@ -112,19 +117,37 @@ function softwareWebGl(): boolean {
 let model: tf.LayersModel | null = null;
 let modelInfo: ModelInfo | null = null;
 let norm: Normalisation | null = null;
-type DetectorName = 'ssd' | 'tiny';
+/** As `visemo predict --detector`: 'auto' is SSD on images and BlazeFace on live video. */
+type DetectorName = 'auto' | 'ssd' | 'tiny' | 'blazeface';
+const DETECTOR_NAMES: DetectorName[] = ['auto', 'ssd', 'tiny', 'blazeface'];
 let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+let blazeFace: BlazeFaceNet | null = null;
 
-/** SSD MobileNet (as `visemo predict` by default) or the Tiny Face Detector (about 3x faster, for slow machines). */
+/** The detector for still pictures and for live video frames under the chosen name. */
+function detectorFor(on: 'image' | 'video'): 'ssd' | 'tiny' | 'blazeface' {
+  return state.detector !== 'auto' ? state.detector : on === 'image' ? 'ssd' : 'blazeface';
+}
+
+/** Loads what the chosen detector needs: face-api's SSD or tiny net for pictures, BlazeFace (from @vladmandic/human) for video. */
 async function useDetector(name: DetectorName): Promise<void> {
-  if (name === 'tiny') {
+  state.detector = name;
+  state.videoDetector = detectorFor('video');
+  const nets = new Set([detectorFor('image'), detectorFor('video')]);
+  if (nets.has('blazeface')) blazeFace ??= await tf.loadGraphModel('/human-models/blazeface.json');
+  // face-api's net for pictures; with BlazeFace chosen, SSD still finds the faces of aligned models (it comes with their landmarks).
+  if (detectorFor('image') === 'tiny') {
     if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
     detectorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
   } else {
     if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromUri('/face-models');
     detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
   }
-  state.detector = name;
+}
+
+/** Every face in a frame by the detector for live video, as { box, score } clipped to the frame. */
+async function detectVideoFrame(frame: tf.Tensor3D, width: number, height: number): Promise<{ box: FaceBox; score: number }[]> {
+  const found = detectorFor('video') === 'blazeface' && blazeFace ? await runBlazeFace(blazeFace, frame) : await faceapi.detectAllFaces(frame as never, detectorOptions);
+  return found.map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0);
 }
 
 /** The window detector of tracking: the tiny face detector on small squares around each face. */
@@ -221,7 +244,9 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
     const aligned = info.faceCut.method === 'landmarks';
     const found = aligned
       ? (await faceapi.detectAllFaces(frame as never, detectorOptions).withFaceLandmarks()).map((r) => ({ detection: r.detection, landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }))
-      : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
+      : detectorFor('image') === 'blazeface' && blazeFace
+        ? (await runBlazeFace(blazeFace, frame)).map((detection) => ({ detection, landmarks: null }))
+        : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
     if (found.length === 0) return [];
     const detections = found.map((f) => f.detection);
     const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, f.detection.box, f.landmarks, info, n))));
@@ -271,7 +296,7 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
     if (!follower || follower.width !== width || follower.height !== height) // A live source's time is wall time: a budget in seconds would make a slow page detect ever more often, so frames count here.
     follower = new FaceFollower(width, height, { detectSeconds: Infinity });
     const detectors: FrameDetectors = {
-      detectAll: async () => (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0),
+      detectAll: () => detectVideoFrame(frame, width, height),
       detectIn: async (w) => {
         const crop = tf.slice(frame, [w.y, w.x, 0], [w.height, w.width, 3]);
         try {
@@ -568,7 +593,8 @@ async function main(): Promise<void> {
   state.backend = await chooseBackend();
   setStatus(`loading the face detector (backend ${state.backend})…`);
   const params = new URLSearchParams(location.search);
-  await useDetector(params.get('detector') === 'tiny' ? 'tiny' : 'ssd');
+  const asked = params.get('detector') as DetectorName | null;
+  await useDetector(asked && DETECTOR_NAMES.includes(asked) ? asked : 'auto');
   // The window detector of live tracking.
   if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
   els.detector.value = state.detector;
@@ -606,7 +632,7 @@ async function main(): Promise<void> {
     const f = e.dataTransfer?.files[0];
     if (f) void openFile(f);
   });
-  els.about.textContent = `TensorFlow.js ${tf.version.tfjs}, backend ${state.backend}; face detectors from face-api (SSD MobileNet v1, Tiny Face Detector).`;
+  els.about.textContent = `TensorFlow.js ${tf.version.tfjs}, backend ${state.backend}; face detectors from face-api (SSD MobileNet v1, Tiny Face Detector) and @vladmandic/human (BlazeFace).`;
   state.ready = true;
   getJson<{ runsDir: string; runs: RunEntry[] }>('/api/runs')
     .then((r) => showRuns(r.runs, r.runsDir))

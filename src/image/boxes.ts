@@ -1,9 +1,9 @@
 /**
- * Box arithmetic of tracking: overlap, centre distance, the search window around a face, and the
+ * Box arithmetic of detection and tracking: overlap, centre distance, the search window around a face, and the
  * calibration that maps the window detector's boxes onto the full-frame detector's. Pure
  * functions without Node imports, so the web page follows faces with this very code.
  */
-import type { FaceBox } from '../image/geometry.js';
+import type { FaceBox } from './geometry.js';
 
 export function iou(a: FaceBox, b: FaceBox): number {
   const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
