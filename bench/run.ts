@@ -11,7 +11,8 @@
  * times the same models exported to ONNX on onnxruntime-node (backend 'onnx').
  * `serve` (bench/serve.ts): the web app's server under load; `queue` (bench/queue.ts):
  * `visemo worker` with 1 and 2 processes on the same videos; `video` (bench/video.ts): frames per
- * second of tracked video analysis beside face-api.js's own pipeline.
+ * second of tracked video analysis beside face-api.js's own pipeline; `web` (bench/web.ts): the
+ * web page's frames per second on a fake webcam in headless Chromium, per face detector.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -561,6 +562,16 @@ program
   .option('--no-faceapi', "skip face-api.js's pipeline")
   .action(async (o: { seconds: number; detectEvery: number; faceapi: boolean }) => {
     await benchVideo({ ...o, out: program.opts().out ?? 'runs/bench/video.json' });
+  });
+
+program
+  .command('web')
+  .description('frames per second of the web page on a fake 640x480 webcam in headless Chromium (wasm), per face detector, in one run')
+  .option('--seconds <n>', 'seconds measured per detector, after a warm-up', (v) => Number(v), 10)
+  .option('--detectors <list>', "the page's detector choices to time", (v) => list(v), ['auto', 'ssd'])
+  .action(async (o: { seconds: number; detectors: string[] }) => {
+    const { benchWeb } = await import('./web.js');
+    await benchWeb({ ...o, out: (program.opts().out as string | undefined) ?? 'runs/bench/web.json' });
   });
 
 await program.parseAsync(process.argv);

@@ -52,6 +52,8 @@ const state = {
   faces: [] as Face[],
   /** Track ids handed out since the source started (1 while one person stays in view). */
   tracks: 0,
+  /** Milliseconds spent on live video so far: finding and following faces, cutting faces and the emotion model (crop: the cutting alone), drawing; and all of a frame's analysis. */
+  timing: { trackMs: 0, cropMs: 0, classifyMs: 0, drawMs: 0, totalMs: 0 },
   error: null as string | null,
 };
 (window as unknown as { visemo: typeof state }).visemo = state;
@@ -170,34 +172,42 @@ async function loadModel(info: ModelInfo): Promise<void> {
 
 // ---------------------------------------------------------------- preprocessing and recognition
 
-/** sRGB value (0–255) → linear light, as a lookup table (made once the backend is chosen, kept). */
-let srgbLut: tf.Tensor1D | null = null;
-function srgbToLinear(): tf.Tensor1D {
-  if (!srgbLut) {
-    const v = new Float32Array(256);
-    for (let i = 0; i < 256; i++) {
-      const c = i / 255;
-      v[i] = c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    }
-    srgbLut = tf.keep(tf.tensor1d(v));
-  }
-  return srgbLut;
-}
+/** sRGB value (0–255) → linear light, as a lookup table. */
+const SRGB_TO_LINEAR = Float32Array.from({ length: 256 }, (_, i) => {
+  const c = i / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
+const LUMA = [0.2126, 0.7152, 0.0722] as const;
 
-/** Indices lo..lo+n-1 clamped to [0, max]: repeating edge pixels outside the image, as Node's crop does. */
-function clampedRange(lo: number, n: number, max: number): tf.Tensor1D {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = Math.min(max, Math.max(0, lo + i));
-  return tf.tensor1d(idx, 'int32');
+/** Linear-light luminance encoded back to sRGB, 0–255 (not rounded): what sharp's grayscale() gives. */
+function encodeSrgb(y: number): number {
+  return 255 * (y <= 0.0031308 ? y * 12.92 : 1.055 * y ** (1 / 2.4) - 0.055);
 }
 
 /**
- * The face's square as Node cuts it, [side, side, 3]. By box: the box clipped to the image as the
- * Node detector clips it, then squareAround with the margin; cropFace's edge padding is the
- * clamped gather. By landmarks (a model trained on aligned faces): the square of
+ * The gray square [y0, y0+side) × [x0, x0+side) of an RGB frame (its int32 pixels, row-major),
+ * edge pixels repeated outside the frame as Node's crop pads. In plain JS: on wasm, tfjs's gathers
+ * over a face-sized square cost tens of milliseconds, this loop about one.
+ */
+function graySquare(pixels: Int32Array, w: number, h: number, x0: number, y0: number, side: number): Float32Array {
+  const out = new Float32Array(side * side);
+  for (let j = 0; j < side; j++) {
+    const row = Math.min(h - 1, Math.max(0, y0 + j)) * w;
+    for (let i = 0; i < side; i++) {
+      const p = (row + Math.min(w - 1, Math.max(0, x0 + i))) * 3;
+      out[j * side + i] = encodeSrgb(LUMA[0] * SRGB_TO_LINEAR[pixels[p]!]! + LUMA[1] * SRGB_TO_LINEAR[pixels[p + 1]!]! + LUMA[2] * SRGB_TO_LINEAR[pixels[p + 2]!]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * The face's square as Node cuts it, gray, [side, side, 1] (0–255). By box: the box clipped to the
+ * image as the Node detector clips it, then squareAround with the margin, edge pixels repeated
+ * (graySquare). By landmarks (a model trained on aligned faces): the square of
  * src/align/geometry.ts, turned so the eyes are level, sampled with edge pixels beyond the frame.
  */
-function faceSquare(frame: tf.Tensor3D, box: FaceBox, landmarks: Point[] | null, info: ModelInfo): tf.Tensor3D {
+function faceSquare(frame: tf.Tensor3D, pixels: Int32Array, box: FaceBox, landmarks: Point[] | null, info: ModelInfo): tf.Tensor3D {
   const [h, w] = frame.shape;
   if (info.faceCut.method === 'landmarks' && landmarks) {
     const a = alignmentFromLandmarks(landmarks);
@@ -207,29 +217,27 @@ function faceSquare(frame: tf.Tensor3D, box: FaceBox, landmarks: Point[] | null,
     const px = fromAligned(a, 1.5 / side, 0.5 / side);
     const py = fromAligned(a, 0.5 / side, 1.5 / side);
     const t = [px.x - p0.x, py.x - p0.x, p0.x - 0.5, px.y - p0.y, py.y - p0.y, p0.y - 0.5, 0, 0];
-    return tf.tidy(() => tf.squeeze(tf.image.transform(tf.expandDims(tf.cast(frame, 'float32')) as tf.Tensor4D, tf.tensor2d([t]), 'bilinear', 'nearest', 0, [side, side]), [0]) as tf.Tensor3D);
+    const rgb = tf.tidy(() => tf.squeeze(tf.image.transform(tf.expandDims(tf.cast(frame, 'float32')) as tf.Tensor4D, tf.tensor2d([t]), 'bilinear', 'nearest', 0, [side, side]), [0]) as tf.Tensor3D);
+    const rgbPixels = Int32Array.from(rgb.dataSync(), (v) => Math.round(v));
+    rgb.dispose();
+    return tf.tensor3d(graySquare(rgbPixels, side, side, 0, 0, side), [side, side, 1]);
   }
   const { x: x0, y: y0, width: side } = squareAround(clipBox(box, w, h), info.margin);
-  return tf.tidy(() => tf.gather(tf.gather(frame, clampedRange(y0, side, h - 1), 0), clampedRange(x0, side, w - 1), 1));
+  return tf.tensor3d(graySquare(pixels, w, h, x0, y0, side), [side, side, 1]);
 }
 
 /** The model input for one face: [size, size, channels], normalised, as training preprocesses. */
-function faceInput(frame: tf.Tensor3D, box: FaceBox, landmarks: Point[] | null, info: ModelInfo, n: Normalisation): tf.Tensor3D {
+function faceInput(frame: tf.Tensor3D, pixels: Int32Array, box: FaceBox, landmarks: Point[] | null, info: ModelInfo, n: Normalisation): tf.Tensor3D {
   return tf.tidy(() => {
-    const crop = faceSquare(frame, box, landmarks, info);
-    const side = crop.shape[0];
-    // Luminance in linear light, encoded back to sRGB: what sharp's grayscale() gives.
-    const lin = tf.gather(srgbToLinear(), tf.cast(tf.round(crop), 'int32').flatten()).reshape([side, side, 3]);
-    const yLin = tf.sum(tf.mul(lin, tf.tensor1d([0.2126, 0.7152, 0.0722])), -1, true) as tf.Tensor3D;
-    const enc = tf.where(tf.lessEqual(yLin, 0.0031308), tf.mul(yLin, 12.92), tf.sub(tf.mul(tf.pow(yLin, 1 / 2.4), 1.055), 0.055));
-    const gray = tf.mul(enc, 255) as tf.Tensor3D;
+    const gray = faceSquare(frame, pixels, box, landmarks, info);
+    const side = gray.shape[0];
     // Shrinking: bilinear to a multiple of the size, then average k×k blocks (an area filter, no aliasing).
     const size = info.inputSize;
     const k = Math.max(1, Math.floor(side / size));
     let resized = tf.image.resizeBilinear(gray, [size * k, size * k], true);
     if (k > 1) resized = tf.avgPool(resized, k, k, 'valid');
-    const pixels = tf.clipByValue(tf.round(resized), 0, 255);
-    const x01 = tf.div(tf.sub(tf.div(pixels, 255), n.mean[0]!), n.std[0]!) as tf.Tensor3D;
+    const rounded = tf.clipByValue(tf.round(resized), 0, 255);
+    const x01 = tf.div(tf.sub(tf.div(rounded, 255), n.mean[0]!), n.std[0]!) as tf.Tensor3D;
     return info.channels === 3 ? tf.tile(x01, [1, 1, 3]) : x01;
   });
 }
@@ -249,7 +257,8 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
         : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
     if (found.length === 0) return [];
     const detections = found.map((f) => f.detection);
-    const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, f.detection.box, f.landmarks, info, n))));
+    const pixels = frame.dataSync() as Int32Array;
+    const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, pixels, f.detection.box, f.landmarks, info, n))));
     const output = model.predict(input) as tf.Tensor2D;
     const probs = (await output.array()) as number[][];
     tf.dispose([input, output]);
@@ -306,16 +315,23 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
         }
       },
     };
+    let t0 = performance.now();
     const followed = await follower.step(time, detectors);
+    state.timing.trackMs += performance.now() - t0;
     state.tracks = follower.tracker.created;
     smoothers.keepOnly(follower.tracker.kept.map((t) => t.id));
     if (followed.length === 0) return [];
     const info = modelInfo;
     const n = norm;
-    const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(frame, f.box, null, info, n))));
+    t0 = performance.now();
+    const pixels = frame.dataSync() as Int32Array;
+    const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(frame, pixels, f.box, null, info, n))));
+    // wasm computes as ops are called, so this is the crops' and preprocessing's time.
+    state.timing.cropMs += performance.now() - t0;
     const output = model.predict(input) as tf.Tensor2D;
     const probs = (await output.array()) as number[][];
     tf.dispose([input, output]);
+    state.timing.classifyMs += performance.now() - t0;
     return followed.map((f, i) => {
       const p = probs[i]!;
       const best = argmax(p);
@@ -465,10 +481,14 @@ async function runVideoLoop(token: number): Promise<void> {
   while (token === loopToken) {
     if (v.readyState >= 2 && v.videoWidth > 0 && !v.paused) {
       try {
+        const t0 = performance.now();
         const faces = await recogniseTracked(v, performance.now() / 1000);
         if (token !== loopToken) break;
+        const t1 = performance.now();
         draw(v, v.videoWidth, v.videoHeight, faces);
         showFaces(faces);
+        state.timing.drawMs += performance.now() - t1;
+        state.timing.totalMs += performance.now() - t0;
         tick();
       } catch (err) {
         setStatus(`recognition failed: ${(err as Error).message}`, true);
