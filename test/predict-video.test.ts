@@ -58,9 +58,10 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     const args = ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'predict', video, '--model', modelDir, '--fps', '0', '--detect-every', '5', '--smooth', '0.5s', '--out', out, '--annotate', annotate, '--format', 'json'];
     const { stdout, stderr } = await run(process.execPath, args, { cwd: REPO, env: { ...process.env, VISEMO_PROGRESS: '0' }, maxBuffer: 1 << 26 });
     assert.match(stderr, /crossing\.mp4: \d+ tracks?, [\d.]+ frames\/s; written/);
-    const report = JSON.parse(stdout) as { results: { kind: string; timeline: TrackedFrame[]; tracks: { track: number }[] }[] };
+    const report = JSON.parse(stdout) as { results: { kind: string; detector: string; timeline: TrackedFrame[]; tracks: { track: number }[] }[] };
     const v = report.results[0]!;
     assert.equal(v.kind, 'video');
+    assert.equal(v.detector, 'blazeface', 'video frames are detected with BlazeFace by default, and the result says so');
     assert.equal(v.timeline.length, FRAMES);
 
     // Which person each tracked face is: the placed face its box overlaps most.

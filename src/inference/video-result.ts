@@ -3,6 +3,7 @@
  * their track ids and raw and smoothed scores, a summary per track and over the video, and
  * where the time went. Types only.
  */
+import type { DetectorModel } from '../image/face-detector.js';
 import type { TrackingConfig } from '../config/tracking.js';
 import type { TrackSummary } from '../tracking/track-summary.js';
 import type { RecognizedFace } from './result.js';
@@ -74,6 +75,8 @@ export interface VideoAnalysis {
   videoFps: number;
   sampledFps: number;
   classes: string[];
+  /** The full-frame face detector that ran on the video's frames. */
+  detector: DetectorModel;
   tracking: TrackingConfig;
   timeline: TrackedFrame[];
   /** One summary per track, by id. */

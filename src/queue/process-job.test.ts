@@ -31,7 +31,7 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
       const result: InputResult =
         file === opts.bad
           ? { kind: 'error', file, reason: 'not a readable video (ffprobe cannot read it)' }
-          : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, classes: ['happiness', 'sadness'], tracking: { ...TRACKING_DEFAULTS }, timeline: [{ time: 0, index: 0, faces: [face] }, { time: 0.5, index: 12, faces: [] }], tracks: [], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' }, timing };
+          : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, classes: ['happiness', 'sadness'], detector: 'blazeface', tracking: { ...TRACKING_DEFAULTS }, timeline: [{ time: 0, index: 0, faces: [face] }, { time: 0.5, index: 12, faces: [] }], tracks: [], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' }, timing };
       const report: PredictReport = {
         model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs' },
         results: [result],
