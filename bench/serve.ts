@@ -28,6 +28,8 @@ const CKPLUS = path.resolve(REPO, '../shared/datasets/ckplus48');
 
 interface ServeBenchOptions {
   workers: number[];
+  /** Detectors other than the default to time with the pool (serve --detector). */
+  detectors: string[];
   concurrency: number;
   requests: number;
   rounds: number;
@@ -184,6 +186,7 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
   const configs: [string, string[], boolean][] = [
     ['today: --workers 0, no decode bound', ['--workers', '0', '--decode-budget', '100000'], true],
     ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n}`, ['--workers', String(n)], true]),
+    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d}`, ['--workers', String(opts.workers.at(-1)), '--detector', d], true]),
   ];
   // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
   if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
@@ -286,6 +289,7 @@ export function addServeBench(program: Command): void {
     .command('serve')
     .description("POST /api/recognize at concurrency 8: requests/s, p50/p99 and peak RSS of today's single-thread server beside the worker pool, and under an image-bomb burst")
     .option('--workers <list>', 'worker counts to measure beside today\'s --workers 0 (default: one per core)', intList, [defaultWorkers()])
+    .option('--detectors <list>', "other face detectors to time with the last pool (serve --detector; 'none': no such row)", (v) => v.split(',').filter((d) => d && d !== 'none'), ['blazeface'])
     .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
     .option('--requests <n>', 'requests per server per round', (v) => Number(v), 24)
     .option('--rounds <n>', 'rounds, alternating between the servers', (v) => Number(v), 2)

@@ -271,6 +271,23 @@ describe('server under concurrent requests', { skip }, () => {
     }
   });
 
+  it('recognises with the detector it was started with, in its workers and in its own thread', async () => {
+    const pooled = await startServer({ port: 0, runsDir: runs, workers: 1, detector: 'blazeface' });
+    const inline = await startServer({ port: 0, runsDir: runs, workers: 0, detector: 'blazeface' });
+    const byDefault = await startServer({ port: 0, runsDir: runs, workers: 0 });
+    try {
+      const [a, b, ssd] = [json(await post(pooled.url, image)), json(await post(inline.url, image)), json(await post(byDefault.url, image))];
+      assert.equal((a.faces as unknown[]).length, 2);
+      assert.deepEqual(a, b);
+      // Another detector draws other boxes around the same two faces.
+      const boxes = (r: Record<string, unknown>) => (r.faces as { box: { x: number } }[]).map((f) => f.box.x).sort((p, q) => p - q);
+      assert.notDeepEqual(boxes(a), boxes(ssd));
+      boxes(a).forEach((x, i) => assert.ok(Math.abs(x - boxes(ssd)[i]!) < 40, `BlazeFace box at x=${x}, SSD's at ${boxes(ssd)[i]}`));
+    } finally {
+      await Promise.all([pooled.close(), inline.close(), byDefault.close()]);
+    }
+  });
+
   it('answers 503 beyond --max-pending before reading the body, and decodes within the pixel budget', async () => {
     const pixels = 640 * 400;
     const srv = await startServer({ port: 0, runsDir: runs, workers: 0, maxPending: 1, pixelBudget: pixels });

@@ -215,6 +215,11 @@ export function addServeLoadOptions(cmd: Command): Command {
     .option('--max-pending <n>', 'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read', intOption('--max-pending', 1), DEFAULT_MAX_PENDING);
 }
 
+/** --detector, as predict, queue add and serve take it. */
+export function detectorOption(help: string): Option {
+  return new Option('--detector <model>', help).choices(DETECTOR_CHOICES).default('auto');
+}
+
 /** --redis URL, checked as the queue will read it (queue add, queue status, worker). */
 export function redisOption(): Option {
   return new Option('--redis <url>', 'the Redis server holding the queue: redis://[user:password@]host[:port][/db], rediss:// for TLS')
@@ -252,11 +257,7 @@ export function addVideoAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
     .option('--fps <n>', 'video frames analysed per second (0: every frame)', numberOption('--fps', 0), DEFAULT_VIDEO_FPS)
-    .addOption(
-      new Option('--detector <model>', "face detector: 'auto' (SSD on images; BlazeFace, about 8x cheaper, on video frames), 'ssd' (most accurate; the crop margin is measured on its boxes), 'tiny' (about 3x faster than ssd, looser boxes) or 'blazeface' (boxes mapped onto SSD's)")
-        .choices(DETECTOR_CHOICES)
-        .default('auto'),
-    )
+    .addOption(detectorOption("face detector: 'auto' (SSD on images; BlazeFace, about 8x cheaper, on video frames), 'ssd' (most accurate; the crop margin is measured on its boxes), 'tiny' (about 3x faster than ssd, looser boxes) or 'blazeface' (boxes mapped onto SSD's)"))
     .addOption(minFaceScoreOption())
     .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
     .option('--tta', TTA_HELP);

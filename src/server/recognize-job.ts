@@ -4,6 +4,7 @@
  * already checked (one per folder, loaded on first use), run on the uploaded bytes.
  */
 import type { EmotionRecognizer } from '../inference/recognizer.js';
+import type { DetectorChoice } from '../image/face-detector.js';
 import type { RecognizedFace } from '../inference/result.js';
 import { firstLine } from '../util/errors.js';
 
@@ -17,14 +18,16 @@ export type RecognizeOutcome =
   | { ok: true; body: { model: string; classes: string[]; faces: RecognizedFace[] } }
   | { ok: false; status: 400 | 500; message: string };
 
-/** The recognisers of one thread, one per model folder. */
+/** The recognisers of one thread, one per model folder, all with the server's face detector. */
 export class RecognizerCache {
   private readonly byDir = new Map<string, Promise<EmotionRecognizer>>();
+
+  constructor(private readonly detector: DetectorChoice = 'auto') {}
 
   get(dir: string): Promise<EmotionRecognizer> {
     let r = this.byDir.get(dir);
     if (!r) {
-      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) => EmotionRecognizer.load({ model: dir }));
+      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) => EmotionRecognizer.load({ model: dir, detector: this.detector }));
       // A model that failed to load is tried again by the next request, not remembered broken.
       r.catch(() => this.byDir.delete(dir));
       this.byDir.set(dir, r);

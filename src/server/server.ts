@@ -10,7 +10,7 @@ import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { faceApiModelDir } from '../image/face-detector.js';
+import { faceApiModelDir, type DetectorChoice } from '../image/face-detector.js';
 import { humanModelDir } from '../image/blazeface.js';
 import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
@@ -47,6 +47,8 @@ export interface ServerOptions {
   pixelBudget?: number;
   /** Recognition requests in progress at most (default 32); beyond it requests are answered 503 at once. */
   maxPending?: number;
+  /** The face detector of POST /api/recognize (default 'auto': SSD, as predict on images). */
+  detector?: DetectorChoice;
 }
 
 export interface RunningServer {
@@ -168,10 +170,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ? new WorkerPool<RecognizeJob, RecognizeOutcome>({
         size: workers,
         script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
+        workerData: { detector: opts.detector ?? 'auto' },
         onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
       })
     : null;
-  const localRecognizers = pool ? null : new RecognizerCache();
+  const localRecognizers = pool ? null : new RecognizerCache(opts.detector);
 
   async function models(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];

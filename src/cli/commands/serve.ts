@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { addServeLoadOptions, intOption, type ServeLoadCliOptions } from '../options.js';
+import type { DetectorChoice } from '../../image/face-detector.js';
+import { addServeLoadOptions, detectorOption, intOption, type ServeLoadCliOptions } from '../options.js';
 
 interface ServeOptions extends ServeLoadCliOptions {
+  detector: DetectorChoice;
   host: string;
   port: number;
   runs: string;
@@ -20,18 +22,19 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), DEFAULT_PORT)
     .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
     .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
+    .addOption(detectorOption("the face detector of POST /api/recognize: 'auto' (SSD, as predict on images), 'ssd', 'tiny' or 'blazeface' (about 8x cheaper than SSD, boxes mapped onto SSD's; the page's own menu chooses the page's)"))
     .option('--quiet', 'do not log requests');
   addServeLoadOptions(cmd);
   addHelpFooter(cmd, {
     note:
       'POST /api/recognize runs on --workers threads; a request waits while --decode-budget megapixels are decoding, and is answered 503 when --max-pending are in progress.',
-    examples: ['visemo serve', 'visemo serve --port 8080 --runs runs', 'visemo serve --workers 4 --decode-budget 256'],
+    examples: ['visemo serve', 'visemo serve --port 8080 --runs runs', 'visemo serve --workers 4 --decode-budget 256', 'visemo serve --detector blazeface   # several times the requests/s, another detector'],
   }).action(
       action(async (o: ServeOptions) => {
         const log = o.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
         const { url, close, exposed } = await startServer({
           host: o.host, port: o.port, runsDir: o.runs, maxUploadBytes: o.maxUpload, log,
-          workers: o.workers, pixelBudget: o.decodeBudget * 1_000_000, maxPending: o.maxPending,
+          workers: o.workers, pixelBudget: o.decodeBudget * 1_000_000, maxPending: o.maxPending, detector: o.detector,
         });
         process.stdout.write(`visemo web app at ${url} (runs from ${o.runs}/; ${o.workers ? `${o.workers} recognition worker${o.workers > 1 ? 's' : ''}` : 'recognition in the server thread'}; Ctrl+C to stop)\n`);
         if (exposed) {
