@@ -52,6 +52,17 @@ async function redisAnswers(port: number): Promise<boolean> {
   });
 }
 
+/** The job processes (BullMQ children) still alive of the worker process `pid`, by the settings in their environment. */
+async function jobProcessesOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const env = await fs.readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (env.includes('VISEMO_WORKER_SANDBOX=') && env.includes(`:${pid}"`)) found.push(Number(entry));
+  }
+  return found;
+}
+
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -143,6 +154,8 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.doesNotMatch(killed.stderr(), /done {3}/, 'still in its first job');
   killed.child.kill('SIGKILL');
   assert.equal(await killed.exit, null, 'killed by the signal');
+  // Its job process ends too, instead of spinning on its closed channel (BullMQ's child did, at 100 % of a core).
+  await until("the killed worker's job process to end", 20_000, async () => (await jobProcessesOf(killed.child.pid!)).length === 0);
 
   queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port } });
   const counts = await until('every job to finish', 600_000, async () => {
@@ -212,4 +225,9 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
     faces += stored.stats.faces;
   }
   assert.ok(faces > 0, 'faces were found (the comparison is not of empty timelines)');
+
+  // Killed once idle, the other worker leaves no job process behind either.
+  survivor.child.kill('SIGKILL');
+  await survivor.exit;
+  await until("the surviving worker's job process to end", 20_000, async () => (await jobProcessesOf(survivor.child.pid!)).length === 0);
 });

@@ -11,9 +11,6 @@ import { VIDEO_JOB, type VideoJobData, type VideoJobResult } from './job.js';
 import { processVideoJob } from './process-job.js';
 import { SANDBOX_CONFIG_ENV, type SandboxConfig } from './sandbox-config.js';
 
-// The worker process is gone (killed): stop too, instead of finishing a job nobody will record.
-process.on('disconnect', () => process.exit(1));
-
 let analyser: PredictAnalyser | undefined;
 
 export default async function processSandboxedJob(job: SandboxedJob<VideoJobData, VideoJobResult>): Promise<VideoJobResult> {

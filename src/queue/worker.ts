@@ -8,7 +8,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendChoice } from '../engine/backend.js';
 import { firstLine } from '../util/errors.js';
 import type { VideoJobData, VideoJobResult } from './job.js';
@@ -37,10 +37,10 @@ export interface WorkerOptions {
   log: (line: string) => void;
 }
 
-/** sandbox.ts beside this file: .ts when run from source (tsx, which the children inherit), .js when built. */
-function sandboxFile(): string {
+/** `name`.ts beside this file when run from source (tsx, which the children inherit), .js when built. */
+function besideThis(name: string): string {
   const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), `sandbox${path.extname(here)}`);
+  return path.join(path.dirname(here), `${name}${path.extname(here)}`);
 }
 
 export interface WorkerSummary {
@@ -61,7 +61,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const redis = redactRedisUrl(o.redis);
   const config: SandboxConfig = { out, backend: o.backend, batch: o.batch, worker: workerName() };
 
-  const worker = new Worker<VideoJobData, VideoJobResult>(o.queue, sandboxFile(), {
+  const worker = new Worker<VideoJobData, VideoJobResult>(o.queue, besideThis('sandbox'), {
     connection: connectionOptions(o.redis, { failFast: false }),
     concurrency: o.concurrency,
     lockDuration: o.lockDuration,
@@ -69,8 +69,11 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     maxStalledCount: o.maxStalled,
     name: `visemo@${workerName()}`, // Redis client names take no spaces
     autorun: false,
-    // Children inherit this process's node options (so tsx when run from source) and, here, the settings.
-    workerForkOptions: { env: { ...process.env, [SANDBOX_CONFIG_ENV]: JSON.stringify(config) } },
+    // Children get this process's node options (so tsx when run from source), the guard that ends them when this process is gone, and the settings.
+    workerForkOptions: {
+      execArgv: [...process.execArgv, '--import', pathToFileURL(besideThis('sandbox-guard')).href],
+      env: { ...process.env, [SANDBOX_CONFIG_ENV]: JSON.stringify(config) },
+    },
   });
   worker.on('active', (job) => {
     const stalled = job.stalledCounter ? `, after ${job.stalledCounter} stalled run${job.stalledCounter > 1 ? 's' : ''}` : '';
