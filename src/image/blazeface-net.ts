@@ -57,20 +57,17 @@ export function blazeFaceAnchors(): Float32Array {
 }
 
 /**
- * The faces in a [height, width, 1|3|4] frame tensor (0–255), best score first, in frame
+ * The faces in a [height, width, 3] frame tensor (0–255), best score first, in frame
  * coordinates. The frame is padded at the right and bottom to a square, so faces keep their shape
  * when it is resized to 256.
  */
 export async function runBlazeFace(net: BlazeFaceNet, frame: tf.Tensor3D, opts: BlazeFaceOptions = {}): Promise<BlazeFaceDetection[]> {
-  const [height, width, channels] = frame.shape;
+  const [height, width] = frame.shape;
   const minScore = opts.minScore ?? 0.5;
   const calibration = opts.calibration ?? SSD_LIKE;
   const side = Math.max(width, height);
   const [scores, boxes] = tf.tidy(() => {
-    let t: tf.Tensor3D = tf.cast(frame, 'float32');
-    if (channels === 1) t = tf.tile(t, [1, 1, 3]);
-    else if (channels === 4) t = tf.slice(t, [0, 0, 0], [height, width, 3]);
-    const square = tf.pad(t, [[0, side - height], [0, side - width], [0, 0]]);
+    const square = tf.pad(tf.cast(frame, 'float32'), [[0, side - height], [0, side - width], [0, 0]]);
     const input = tf.sub(tf.div(tf.image.resizeBilinear(square, [BLAZEFACE_INPUT, BLAZEFACE_INPUT]), 127.5), 1).expandDims(0);
     // Four outputs: scores and boxes of the 512 fine anchors and of the 384 coarse ones.
     const res = (net.execute(input) as tf.Tensor[]).slice().sort((a, b) => a.size - b.size);

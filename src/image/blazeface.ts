@@ -2,12 +2,13 @@
  * BlazeFace in Node: its weights read from the installed @vladmandic/human package (nothing is
  * downloaded), run on raw images by blazeface-net.ts.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { tf } from '../engine/tf.js';
+import { readModelArtifacts } from '../engine/model-artifacts.js';
 import { runBlazeFace, type BlazeFaceDetection, type BlazeFaceNet, type BlazeFaceOptions } from './blazeface-net.js';
 import type { RawImage } from './geometry.js';
+import { toRgbTensor } from './rgb-tensor.js';
 
 export { BLAZEFACE_INPUT, blazeFaceAnchors, SSD_LIKE, type BlazeFaceDetection, type BlazeFaceOptions } from './blazeface-net.js';
 
@@ -24,12 +25,8 @@ let loading: Promise<BlazeFaceNet> | null = null;
 let net: BlazeFaceNet | null = null;
 
 async function loadNet(): Promise<BlazeFaceNet> {
-  const dir = humanModelDir();
-  const json = JSON.parse(await readFile(path.join(dir, 'blazeface.json'), 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-  const buffers = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(path.join(dir, p))));
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  net = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData }));
+  const artifacts = await readModelArtifacts(humanModelDir(), 'blazeface.json', { missing: 'reinstall visemo\'s packages: npm ci', damaged: 'reinstall visemo\'s packages: npm ci' });
+  net = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   return net;
 }
 
@@ -43,9 +40,7 @@ export function disposeBlazeFace(): void {
 /** The faces in `image`, best score first, boxes in image coordinates (SSD-like unless `calibration` says otherwise). */
 export async function detectBlazeFaces(image: RawImage, opts: BlazeFaceOptions = {}): Promise<BlazeFaceDetection[]> {
   const loaded = net ?? (await (loading ??= loadNet()));
-  const { data, width, height, channels } = image;
-  if (data.length !== width * height * channels) throw new Error(`image data has ${data.length} bytes, expected ${width}x${height}x${channels}`);
-  const frame = tf.tensor3d(data, [height, width, channels], 'int32');
+  const frame = toRgbTensor(image);
   try {
     return await runBlazeFace(loaded, frame, opts);
   } finally {

@@ -9,9 +9,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useBackend, activeBackend, type BackendChoice } from '../engine/backend.js';
-import { tf } from '../engine/tf.js';
 import { detectBlazeFaces, disposeBlazeFace } from './blazeface.js';
 import { clipBox, type FaceBox, type RawImage } from './geometry.js';
+import { DETECTOR_MODELS, type DetectorModel } from './detector-choice.js';
+import { toRgbTensor } from './rgb-tensor.js';
 
 export interface FaceDetection {
   box: FaceBox;
@@ -19,15 +20,7 @@ export interface FaceDetection {
   score: number;
 }
 
-/**
- * `ssd`: face-api's SSD MobileNet v1 (most accurate, slowest); `tiny`: its Tiny Face Detector;
- * `blazeface`: @vladmandic/human's BlazeFace (about 8x cheaper than SSD, boxes mapped onto SSD's).
- */
-export type DetectorModel = 'ssd' | 'tiny' | 'blazeface';
-export const DETECTOR_MODELS: DetectorModel[] = ['ssd', 'tiny', 'blazeface'];
-/** What users choose: a model, or 'auto' (SSD on images, BlazeFace on video frames; see EmotionRecognizer). */
-export type DetectorChoice = DetectorModel | 'auto';
-export const DETECTOR_CHOICES: DetectorChoice[] = ['auto', ...DETECTOR_MODELS];
+export { DETECTOR_CHOICES, DETECTOR_MODELS, detectorFor, type DetectorChoice, type DetectorModel } from './detector-choice.js';
 
 export interface FaceDetectorOptions {
   model?: DetectorModel;
@@ -124,18 +117,4 @@ export function disposeFaceApiNets(): void {
 export async function detectFaces(image: RawImage): Promise<FaceDetection[]> {
   defaultDetector ??= loadFaceDetector();
   return (await defaultDetector).detect(image);
-}
-
-/** An int32 [h, w, 3] tensor, as face-api expects (it scales 0–255 itself). */
-function toRgbTensor(image: RawImage) {
-  const { data, width, height, channels } = image;
-  if (data.length !== width * height * channels) {
-    throw new Error(`image data has ${data.length} bytes, expected ${width}x${height}x${channels}`);
-  }
-  return tf.tidy(() => {
-    const t = tf.tensor3d(Int32Array.from(data), [height, width, channels], 'int32');
-    if (channels === 3) return t;
-    if (channels === 4) return tf.slice(t, [0, 0, 0], [height, width, 3]);
-    return tf.tile(t, [1, 1, 3]);
-  });
 }

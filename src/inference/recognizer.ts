@@ -10,7 +10,7 @@ import type { RunMetadata } from '../model/run-folder.js';
 import { loadEmotionNet, type EmotionNet } from './emotion-net.js';
 import { cropFace } from '../image/crop.js';
 import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
-import { disposeFaceApiNets, loadFaceDetector, type DetectorChoice, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
+import { detectorFor, disposeFaceApiNets, loadFaceDetector, type DetectorChoice, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
 import { cropPixels, roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
@@ -112,8 +112,7 @@ export class EmotionRecognizer {
 
   /** The detector that finds faces in whole images or in video frames (see RecognizerOptions.detector). */
   detectorFor(on: 'image' | 'video'): DetectorModel {
-    const { model } = this.detectorOptions;
-    return model !== 'auto' ? model : on === 'image' ? 'ssd' : 'blazeface';
+    return detectorFor(this.detectorOptions.model, on);
   }
 
   private getDetector(on: 'image' | 'video'): Promise<FaceDetector> {

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { expectedWeightBytes, type ModelJson } from './model-io.js';
+import { expectedWeightBytes, type ModelJson } from '../engine/model-artifacts.js';
 import { claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';

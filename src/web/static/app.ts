@@ -17,6 +17,7 @@ import type { Point } from '../../align/landmarks.js';
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
 // BlazeFace's decoding has no Node imports either: live video detects with Node's own code.
 import { runBlazeFace, type BlazeFaceNet } from '../../image/blazeface-net.js';
+import { DETECTOR_CHOICES, detectorFor, type DetectorChoice, type DetectorModel } from '../../image/detector-choice.js';
 import { argmax } from '../../util/argmax.js';
 import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
@@ -41,9 +42,9 @@ const state = {
   ready: false,
   backend: '',
   model: '',
-  detector: 'auto' as DetectorName,
+  detector: 'auto' as DetectorChoice,
   /** The detector that finds faces in live video frames under that choice. */
-  videoDetector: 'blazeface' as 'ssd' | 'tiny' | 'blazeface',
+  videoDetector: 'blazeface' as DetectorModel,
   source: 'none' as 'none' | 'webcam' | 'image' | 'video',
   /** Frames analysed since the source started. */
   frames: 0,
@@ -119,25 +120,20 @@ function softwareWebGl(): boolean {
 let model: tf.LayersModel | null = null;
 let modelInfo: ModelInfo | null = null;
 let norm: Normalisation | null = null;
-/** As `visemo predict --detector`: 'auto' is SSD on images and BlazeFace on live video. */
-type DetectorName = 'auto' | 'ssd' | 'tiny' | 'blazeface';
-const DETECTOR_NAMES: DetectorName[] = ['auto', 'ssd', 'tiny', 'blazeface'];
 let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
 let blazeFace: BlazeFaceNet | null = null;
 
-/** The detector for still pictures and for live video frames under the chosen name. */
-function detectorFor(on: 'image' | 'video'): 'ssd' | 'tiny' | 'blazeface' {
-  return state.detector !== 'auto' ? state.detector : on === 'image' ? 'ssd' : 'blazeface';
-}
+/** The detector for still pictures and for live video frames under the chosen name (as `visemo predict --detector`). */
+const detectorOn = (on: 'image' | 'video') => detectorFor(state.detector, on);
 
 /** Loads what the chosen detector needs: face-api's SSD or tiny net for pictures, BlazeFace (from @vladmandic/human) for video. */
-async function useDetector(name: DetectorName): Promise<void> {
+async function useDetector(name: DetectorChoice): Promise<void> {
   state.detector = name;
-  state.videoDetector = detectorFor('video');
-  const nets = new Set([detectorFor('image'), detectorFor('video')]);
+  state.videoDetector = detectorOn('video');
+  const nets = new Set([detectorOn('image'), detectorOn('video')]);
   if (nets.has('blazeface')) blazeFace ??= await tf.loadGraphModel('/human-models/blazeface.json');
   // face-api's net for pictures; with BlazeFace chosen, SSD still finds the faces of aligned models (it comes with their landmarks).
-  if (detectorFor('image') === 'tiny') {
+  if (detectorOn('image') === 'tiny') {
     if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
     detectorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
   } else {
@@ -148,7 +144,7 @@ async function useDetector(name: DetectorName): Promise<void> {
 
 /** Every face in a frame by the detector for live video, as { box, score } clipped to the frame. */
 async function detectVideoFrame(frame: tf.Tensor3D, width: number, height: number): Promise<{ box: FaceBox; score: number }[]> {
-  const found = detectorFor('video') === 'blazeface' && blazeFace ? await runBlazeFace(blazeFace, frame) : await faceapi.detectAllFaces(frame as never, detectorOptions);
+  const found = detectorOn('video') === 'blazeface' && blazeFace ? await runBlazeFace(blazeFace, frame) : await faceapi.detectAllFaces(frame as never, detectorOptions);
   return found.map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0);
 }
 
@@ -252,7 +248,7 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
     const aligned = info.faceCut.method === 'landmarks';
     const found = aligned
       ? (await faceapi.detectAllFaces(frame as never, detectorOptions).withFaceLandmarks()).map((r) => ({ detection: r.detection, landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }))
-      : detectorFor('image') === 'blazeface' && blazeFace
+      : detectorOn('image') === 'blazeface' && blazeFace
         ? (await runBlazeFace(blazeFace, frame)).map((detection) => ({ detection, landmarks: null }))
         : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
     if (found.length === 0) return [];
@@ -613,8 +609,8 @@ async function main(): Promise<void> {
   state.backend = await chooseBackend();
   setStatus(`loading the face detector (backend ${state.backend})…`);
   const params = new URLSearchParams(location.search);
-  const asked = params.get('detector') as DetectorName | null;
-  await useDetector(asked && DETECTOR_NAMES.includes(asked) ? asked : 'auto');
+  const asked = params.get('detector') as DetectorChoice | null;
+  await useDetector(asked && DETECTOR_CHOICES.includes(asked) ? asked : 'auto');
   // The window detector of live tracking.
   if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
   els.detector.value = state.detector;
@@ -633,7 +629,7 @@ async function main(): Promise<void> {
   els.model.value = first.id;
   await loadModel(first);
   els.model.onchange = () => void loadModel(models.find((m) => m.id === els.model.value)!).catch((e: Error) => setStatus(e.message, true));
-  els.detector.onchange = () => void useDetector(els.detector.value as DetectorName).catch((e: Error) => setStatus(e.message, true));
+  els.detector.onchange = () => void useDetector(els.detector.value as DetectorChoice).catch((e: Error) => setStatus(e.message, true));
   for (const el of [els.model, els.detector, els.webcam, els.file]) el.disabled = false;
   els.webcam.onclick = () => void startWebcam();
   els.stop.onclick = () => stopSource();
