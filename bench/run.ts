@@ -64,9 +64,15 @@ interface Options {
   pytorch: boolean;
   profile: boolean;
   threads: number[];
+  /** Activation layouts of the native convolutions: 'nhwc' (tfjs') and/or 'blocked' (oneDNN's). */
+  layouts: NativeLayout[];
   rounds: number;
   out: string;
 }
+
+type NativeLayout = 'nhwc' | 'blocked';
+/** The row label of a native layout: 'native' keeps its name, blocked activations are 'native-blk'. */
+const layoutLabel = (l: NativeLayout) => (l === 'nhwc' ? 'native' : 'native-blk');
 
 interface TrainResult {
   arch: Arch;
@@ -319,6 +325,11 @@ function setNativeThreads(threads: number): void {
   if (typeof native !== 'string') native.setThreads(threads);
 }
 
+function setNativeLayout(layout: NativeLayout): void {
+  const native = loadAddon();
+  if (typeof native !== 'string') native.setBlockedActivations(layout === 'blocked');
+}
+
 /** PyTorch's raw step times per size for one architecture and thread count. */
 interface TorchRun {
   torch: string;
@@ -425,22 +436,25 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
       setNativeThreads(threads);
       if (mode === 'train' && round === 0 && available.includes('native')) convRates[threads] = onednnConvRate(opts.steps);
       for (const arch of opts.arch) {
-        for (const backend of available) {
+        // The native backend once per activation layout, as its own row.
+        const variants = available.flatMap((b): { backend: BackendName; layout: NativeLayout | null; label: string }[] => (b === 'native' ? opts.layouts.map((l) => ({ backend: b, layout: l, label: layoutLabel(l) })) : [{ backend: b, layout: null, label: b }]));
+        for (const { backend, layout, label } of variants) {
           // wasm's thread count is fixed when it starts: timed once, at the first count.
           if (backend !== 'native' && threads !== opts.threads[0]) continue;
           await useBackend(backend, { quiet: true });
+          if (layout) setNativeLayout(layout);
           const rowThreads = backend === 'native' ? threads : null;
           for (const size of sizesOf(arch)) {
-            const tag = `${backend} ${arch} ${size}x${size}${rowThreads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}, round ${round + 1}/${opts.rounds}`;
+            const tag = `${label} ${arch} ${size}x${size}${rowThreads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}, round ${round + 1}/${opts.rounds}`;
             if (mode === 'train') {
               const profileIt = opts.profile && backend === 'native' && round === 0 && threads === profileThreads;
               const { times, profile } = await benchTrain(arch, size, opts, profileIt);
-              collect(store, arch, size, rowThreads, backend, times);
-              if (profile) profiles[`${backend} ${arch}@${size}, ${threads} threads`] = profile;
+              collect(store, arch, size, rowThreads, label, times);
+              if (profile) profiles[`${label} ${arch}@${size}, ${threads} threads`] = profile;
               console.log(`${tag}: ${fmt(median(times.modelMs.map((m, i) => m + times.dataMs[i]!)))} ms per step`);
             } else {
               const times = await benchPredict(arch, size, opts);
-              collect(store, arch, size, rowThreads, backend, times);
+              collect(store, arch, size, rowThreads, label, times);
               console.log(`${tag}: batch 1 ${fmt(median(times.batch1), 2)} ms, batch 64 ${fmt(median(times.batch64))} ms`);
             }
           }
@@ -472,7 +486,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     }
   }
   if (torchVersion) console.log(`pytorch ${torchVersion}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : "the faster of OpenMP's default and passive waiting, per size and turn"}`);
-  const backendOrder = [...opts.backends, 'pytorch'];
+  const backendOrder = [...opts.backends.flatMap((b) => (b === 'native' ? opts.layouts.map(layoutLabel) : [b])), 'pytorch'];
   const rows = [...store.values()]
     .map((e) => (mode === 'train' ? trainResult(e.arch, e.size, e.threads, e.backend, e.times as TrainTimes, opts.batch) : predictResult(e.arch, e.size, e.threads, e.backend, e.times as PredictTimes)))
     .sort((a, b) => opts.arch.indexOf(a.arch) - opts.arch.indexOf(b.arch) || a.size - b.size || (a.threads ?? 0) - (b.threads ?? 0) || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend));
@@ -491,7 +505,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     mode,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
-    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, rounds: opts.rounds, trainImages: TRAIN_IMAGES },
+    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, layouts: opts.layouts, rounds: opts.rounds, trainImages: TRAIN_IMAGES },
     results: rows,
     onednnConv: convRates,
     profiles,
@@ -523,6 +537,12 @@ const program = new Command('bench')
   .option('--batch <n>', 'training batch size', positive('--batch'), 32)
   .addOption(new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)").default(parseTrainAugment('none'), 'none').argParser(parseTrainAugment))
   .addOption(new Option('--threads <list>', 'CPU thread counts for the native backend and PyTorch, e.g. 1,2 (default: all cores)').default([availableParallelism()]).argParser((v) => list(v).map(positive('a thread count'))))
+  .addOption(new Option('--layouts <list>', "the native convolutions' activation layouts: 'nhwc' (tfjs' own, the default) and/or 'blocked' (oneDNN's preferred, reordered around each convolution; row 'native-blk')").default(['nhwc']).argParser((v) => {
+    const layouts = list(v);
+    const bad = layouts.find((l) => l !== 'nhwc' && l !== 'blocked');
+    if (bad) throw new Error(`unknown layout '${bad}' (use nhwc, blocked)`);
+    return layouts as NativeLayout[];
+  }))
   .option('--rounds <n>', 'turns of native then PyTorch per configuration; figures are medians over all of them', positive('--rounds'), 1)
   .option('--no-pytorch', 'skip the PyTorch reference')
   .option('--no-profile', 'skip the per-kernel profile of the native backend')

@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- serve`: POST /api/recognize under concurrent load, in one run, on the same
- * images: the server as it was (recognition in its own thread, no decode bound:
- * `--workers 0 --decode-budget 100000`) beside the worker pool (`--workers n`, default one per
- * core, with the default decode budget). Each server is its own `visemo serve` process (from
+ * images: the server as it was (recognition in its own thread on wasm, no decode bound:
+ * `--workers 0 --decode-budget 100000 --backend wasm`) beside the worker pool (`--workers n`,
+ * default one per core, with the default decode budget) on wasm and on the native backend. Each server is its own `visemo serve` process (from
  * source, through tsx), so its peak RSS (the kernel's VmHWM) is its own. Rounds alternate between
  * the servers, so a change in the machine's other load during the run falls on all of them alike.
  *
@@ -184,9 +184,12 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
   const { image, what } = await testImage();
   const runsDir = await mkdtemp(path.join(os.tmpdir(), 'visemo-bench-serve-'));
   const configs: [string, string[], boolean][] = [
-    ['today: --workers 0, no decode bound', ['--workers', '0', '--decode-budget', '100000'], true],
-    ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n}`, ['--workers', String(n)], true]),
-    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d}`, ['--workers', String(opts.workers.at(-1)), '--detector', d], true]),
+    // Today's server: recognition in its own thread on wasm, no decode bound.
+    ['today: --workers 0 --backend wasm', ['--workers', '0', '--decode-budget', '100000', '--backend', 'wasm'], true],
+    // The pool alone, and the pool with the native backend (the default where the addon is built).
+    ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} --backend wasm`, ['--workers', String(n), '--backend', 'wasm'], true]),
+    ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} (native)`, ['--workers', String(n), '--backend', 'native'], true]),
+    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d} (native)`, ['--workers', String(opts.workers.at(-1)), '--detector', d, '--backend', 'native'], true]),
   ];
   // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
   if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
@@ -228,10 +231,10 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
       ...memoryOf(s.child.pid!),
     }));
     const ref = rows[0]!.requestsPerSecond;
-    console.log(`\nserver                                req/s   p50 ms   p99 ms  vs today  CPU s/req  cores used  peak RSS MB  errors`);
+    console.log(`\n${'server'.padEnd(45)} req/s   p50 ms   p99 ms  vs today  CPU s/req  cores used  peak RSS MB  errors`);
     for (const r of rows) {
       console.log(
-        `${r.server.padEnd(36)} ${fmt(r.requestsPerSecond, 2).padStart(6)} ${fmt(r.p50Ms).padStart(8)} ${fmt(r.p99Ms).padStart(8)} ${`${(r.requestsPerSecond / ref).toFixed(2)}x`.padStart(9)} ${fmt(r.cpuSecondsPerRequest, 2).padStart(10)} ${fmt(r.coresUsed, 2).padStart(11)} ${fmt(r.peakMb).padStart(12)} ${String(r.errors).padStart(7)}`,
+        `${r.server.padEnd(44)} ${fmt(r.requestsPerSecond, 2).padStart(6)} ${fmt(r.p50Ms).padStart(8)} ${fmt(r.p99Ms).padStart(8)} ${`${(r.requestsPerSecond / ref).toFixed(2)}x`.padStart(9)} ${fmt(r.cpuSecondsPerRequest, 2).padStart(10)} ${fmt(r.coresUsed, 2).padStart(11)} ${fmt(r.peakMb).padStart(12)} ${String(r.errors).padStart(7)}`,
       );
     }
     console.log(`(cores used: the server's CPU time over its rounds' wall time, of ${cpus().length}: what the machine's other load left it)`);
@@ -244,14 +247,14 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
         { what: '8000×8000 PNG (64 megapixels, at the limit: decoded)', body: await makeBomb(8000) },
       ];
       console.log(`\nimage-bomb bursts: ${opts.bombs} concurrent posts each`);
-      console.log('server                                burst                                                  KB  statuses          s  peak RSS MB before → after');
+      console.log(`${'server'.padEnd(44)}  burst                                                  KB  statuses          s  peak RSS MB before → after`);
       for (const s of servers) {
         for (const b of bombs) {
           const before = memoryOf(s.child.pid!);
           const r = await load(s.url, b.body, opts.bombs, opts.bombs);
           const after = memoryOf(s.child.pid!);
           const statuses = Object.entries(r.statuses.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).map(([k, v]) => `${v}×${k}`).join(' ');
-          console.log(`${s.label.padEnd(36)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`);
+          console.log(`${s.label.padEnd(44)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`);
           bursts.push({ server: s.label, burst: b.what, bytes: b.body.length, statuses: r.statuses, seconds: r.wallMs / 1000, peakMbBefore: before.peakMb, peakMbAfter: after.peakMb });
         }
       }

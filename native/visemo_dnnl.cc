@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <type_traits>
-#include <mutex>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -37,7 +37,8 @@ engine &cpuEngine() {
 }
 
 stream &cpuStream() {
-  static stream s(cpuEngine());
+  // One stream per thread: each worker_threads thread of the server runs its own primitives.
+  thread_local stream s(cpuEngine());
   return s;
 }
 
@@ -123,12 +124,10 @@ std::string keyOf(const char *kind, const std::vector<int64_t> &p, std::initiali
 }
 
 // Runs `body`; a oneDNN error (no implementation for this shape, bad dims) turns into `false`.
-// The primitive caches are shared by every JavaScript thread (worker_threads) that loads the addon.
-std::mutex cacheMutex;
-
+// The primitive caches (and the weights scratch inside them) are thread_local: worker_threads
+// that load the addon (the server's recognition workers) each build and run their own, at once.
 template <typename F>
 napi_value guarded(napi_env env, const char *name, F body) {
-  std::lock_guard<std::mutex> lock(cacheMutex);
   try {
     body();
     return boolean(env, true);
@@ -194,40 +193,51 @@ struct ConvShape {
   }
   memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
   memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+  // What the primitive is built with: NHWC as tfjs stores it, or (blocked activations) whatever
+  // layout oneDNN prefers, reordered to and from NHWC around the primitive.
+  memory::desc srcPd(bool blocked) const { return blocked ? memory::desc(src, dt::f32, tag::any) : srcMd(); }
+  memory::desc dstPd(bool blocked) const { return blocked ? memory::desc(dst, dt::f32, tag::any) : dstMd(); }
   memory::desc userWeiMd() const { return memory::desc(wei, dt::f32, tag::hwio); }
   memory::desc anyWeiMd() const { return memory::desc(wei, dt::f32, tag::any); }
   memory::desc biasMd() const { return memory::desc(bias, dt::f32, tag::x); }
 
-  convolution_forward::desc fwdDesc(bool withBias) const {
+  convolution_forward::desc fwdDesc(bool withBias, bool blocked) const {
     if (withBias)
-      return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcMd(), anyWeiMd(),
-                                       biasMd(), dstMd(), strides, dilates, padL, padR);
-    return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcMd(), anyWeiMd(),
-                                     dstMd(), strides, dilates, padL, padR);
+      return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcPd(blocked), anyWeiMd(),
+                                       biasMd(), dstPd(blocked), strides, dilates, padL, padR);
+    return convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, srcPd(blocked), anyWeiMd(),
+                                     dstPd(blocked), strides, dilates, padL, padR);
   }
 };
+
+// Blocked activations (setBlockedActivations): convolutions take their activations in oneDNN's
+// preferred layout (nChw8c on AVX2, nChw16c on AVX-512), reordered from and to tfjs' NHWC around
+// each primitive. Off by default; the training bench measures both.
+std::atomic<bool> blockedActivations{false};
 
 struct ConvFwd {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
-  Staged weights;
+  Staged weights, src, dst;
 };
 
-// The two backward passes of a convolution: the same shape of primitive, other types.
+// The two backward passes of a convolution: the same shape of primitive, other types. `a` and `b`
+// are its activation operands: diff_dst and diff_src (data), src and diff_dst (weights).
 template <class Bwd> struct ConvBwd {
   typename Bwd::primitive_desc pd;
   Bwd prim;
-  Staged weights;
+  Staged weights, a, b;
 };
 using ConvBwdData = ConvBwd<convolution_backward_data>;
 using ConvBwdWeights = ConvBwd<convolution_backward_weights>;
 
-std::unordered_map<std::string, std::unique_ptr<ConvFwd>> convFwdCache;
-std::unordered_map<std::string, std::unique_ptr<ConvBwdData>> convBwdDataCache;
-std::unordered_map<std::string, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<ConvFwd>> convFwdCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdData>> convBwdDataCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
 
 ConvFwd &convFwd(const std::vector<int64_t> &p, bool withBias, bool relu) {
-  const std::string key = keyOf("cf", p, {withBias, relu});
+  const bool blocked = blockedActivations.load();
+  const std::string key = keyOf("cf", p, {withBias, relu, blocked});
   auto it = convFwdCache.find(key);
   if (it != convFwdCache.end()) return *it->second;
   ConvShape s(p);
@@ -238,9 +248,11 @@ ConvFwd &convFwd(const std::vector<int64_t> &p, bool withBias, bool relu) {
     attr.set_post_ops(ops);
   }
   auto e = std::make_unique<ConvFwd>();
-  e->pd = convolution_forward::primitive_desc(s.fwdDesc(withBias), attr, cpuEngine());
+  e->pd = convolution_forward::primitive_desc(s.fwdDesc(withBias, blocked), attr, cpuEngine());
   e->prim = convolution_forward(e->pd);
   e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
+  e->src.init(s.srcMd(), e->pd.src_desc(), true, false);
+  e->dst.init(s.dstMd(), e->pd.dst_desc(), false, true);
   if (debug()) std::fprintf(stderr, "visemo native conv fwd %s: %s\n", key.c_str(), e->pd.impl_info_str());
   return *convFwdCache.emplace(key, std::move(e)).first->second;
 }
@@ -257,11 +269,12 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, "conv2d", [&] {
     ConvFwd &c = convFwd(p, b.data != nullptr, relu);
     ConvShape s(p);
-    std::unordered_map<int, memory> m{{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+    std::unordered_map<int, memory> m{{DNNL_ARG_SRC, c.src.input(x.data)},
                                       {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
-                                      {DNNL_ARG_DST, memory(s.dstMd(), cpuEngine(), y.data)}};
+                                      {DNNL_ARG_DST, c.dst.outputFor(y.data)}};
     if (b.data) m.emplace(DNNL_ARG_BIAS, memory(s.biasMd(), cpuEngine(), b.data));
     c.prim.execute(cpuStream(), m);
+    c.dst.finishOutput(y.data);
     cpuStream().wait();
   });
 }
@@ -271,17 +284,25 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 template <class Bwd>
 ConvBwd<Bwd> &convBwd(std::unordered_map<std::string, std::unique_ptr<ConvBwd<Bwd>>> &cache, const char *tag, const std::vector<int64_t> &p) {
   constexpr bool data = std::is_same_v<Bwd, convolution_backward_data>;
-  const std::string key = keyOf(tag, p, {});
+  const bool blocked = blockedActivations.load();
+  const std::string key = keyOf(tag, p, {blocked});
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
   ConvShape s(p);
-  auto hint = convolution_forward::primitive_desc(s.fwdDesc(false), cpuEngine());
+  auto hint = convolution_forward::primitive_desc(s.fwdDesc(false, blocked), cpuEngine());
   auto e = std::make_unique<ConvBwd<Bwd>>();
-  typename Bwd::desc d(algorithm::convolution_direct, s.srcMd(), s.anyWeiMd(), s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+  typename Bwd::desc d(algorithm::convolution_direct, s.srcPd(blocked), s.anyWeiMd(), s.dstPd(blocked), s.strides, s.dilates, s.padL, s.padR);
   e->pd = typename Bwd::primitive_desc(d, cpuEngine(), hint);
   e->prim = Bwd(e->pd);
-  if constexpr (data) e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
-  else e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
+  if constexpr (data) {
+    e->weights.init(s.userWeiMd(), e->pd.weights_desc(), true, false);
+    e->a.init(s.dstMd(), e->pd.diff_dst_desc(), true, false);
+    e->b.init(s.srcMd(), e->pd.diff_src_desc(), false, true);
+  } else {
+    e->weights.init(s.userWeiMd(), e->pd.diff_weights_desc(), false, true);
+    e->a.init(s.srcMd(), e->pd.src_desc(), true, false);
+    e->b.init(s.dstMd(), e->pd.diff_dst_desc(), true, false);
+  }
   if (debug()) std::fprintf(stderr, "visemo native conv bwd %s %s: %s\n", data ? "data" : "weights", key.c_str(), e->pd.impl_info_str());
   return *cache.emplace(key, std::move(e)).first->second;
 }
@@ -305,22 +326,70 @@ napi_value convBwdCall(napi_env env, napi_callback_info info, const char *name, 
 // conv2dBackwardData(dy, w, dx, params)
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   return convBwdCall(env, info, "conv2dBackwardData", "conv2dBackwardData(dy, w, dx, Int32Array(17))", convBwdDataCache, "cd",
-                     [](ConvBwdData &c, const ConvShape &s, Floats &dy, Floats &w, Floats &dx) {
-                       c.prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                     [](ConvBwdData &c, const ConvShape &, Floats &dy, Floats &w, Floats &dx) {
+                       c.prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, c.a.input(dy.data)},
                                                     {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
-                                                    {DNNL_ARG_DIFF_SRC, memory(s.srcMd(), cpuEngine(), dx.data)}});
+                                                    {DNNL_ARG_DIFF_SRC, c.b.outputFor(dx.data)}});
+                       c.b.finishOutput(dx.data);
                      });
 }
 
 // conv2dBackwardFilter(x, dy, dw, params). The bias gradient is a Sum kernel of its own in tfjs.
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
   return convBwdCall(env, info, "conv2dBackwardFilter", "conv2dBackwardFilter(x, dy, dw, Int32Array(17))", convBwdWeightsCache, "cw",
-                     [](ConvBwdWeights &c, const ConvShape &s, Floats &x, Floats &dy, Floats &dw) {
-                       c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
-                                                    {DNNL_ARG_DIFF_DST, memory(s.dstMd(), cpuEngine(), dy.data)},
+                     [](ConvBwdWeights &c, const ConvShape &, Floats &x, Floats &dy, Floats &dw) {
+                       c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, c.a.input(x.data)},
+                                                    {DNNL_ARG_DIFF_DST, c.b.input(dy.data)},
                                                     {DNNL_ARG_DIFF_WEIGHTS, c.weights.outputFor(dw.data)}});
                        c.weights.finishOutput(dw.data);
                      });
+}
+
+// Depthwise 2-D convolution for inference (face-api.js's SSD MobileNet spends most of its time
+// here): oneDNN's grouped convolution with one group per input channel. tfjs' filter
+// [KH, KW, C, multiplier] is oneDNN's grouped weights {G=C, O=multiplier, I=1, KH, KW} in the
+// order h,w,i,g,o (hwigo). params as conv2d's, with OC = C * multiplier.
+struct DepthwiseFwd {
+  convolution_forward::primitive_desc pd;
+  convolution_forward prim;
+  Staged weights;
+};
+thread_local std::unordered_map<std::string, std::unique_ptr<DepthwiseFwd>> depthwiseCache;
+
+memory::dims depthwiseWeights(const std::vector<int64_t> &p) { return {p[3], p[6] / p[3], 1, p[4], p[5]}; }
+
+DepthwiseFwd &depthwiseFwd(const std::vector<int64_t> &p) {
+  const std::string key = keyOf("dw", p, {});
+  auto it = depthwiseCache.find(key);
+  if (it != depthwiseCache.end()) return *it->second;
+  ConvShape s(p);
+  const memory::dims wei = depthwiseWeights(p);
+  auto e = std::make_unique<DepthwiseFwd>();
+  convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s.srcMd(), memory::desc(wei, dt::f32, tag::any),
+                              s.dstMd(), s.strides, s.dilates, s.padL, s.padR);
+  e->pd = convolution_forward::primitive_desc(d, cpuEngine());
+  e->prim = convolution_forward(e->pd);
+  e->weights.init(memory::desc(wei, dt::f32, tag::hwigo), e->pd.weights_desc(), true, false);
+  if (debug()) std::fprintf(stderr, "visemo native depthwise fwd %s: %s\n", key.c_str(), e->pd.impl_info_str());
+  return *depthwiseCache.emplace(key, std::move(e)).first->second;
+}
+
+// depthwiseConv2d(x, w, y, params)
+napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 4);
+  Floats x, w, y;
+  std::vector<int64_t> p;
+  if (a.size() < 4 || !getFloats(env, a[0], x) || !getFloats(env, a[1], w) || !getFloats(env, a[2], y) || !getInts(env, a[3], p, CONV_PARAMS))
+    return typeError(env, "depthwiseConv2d(x, w, y, Int32Array(17))");
+  if (p[3] < 1 || p[6] % p[3] != 0) return boolean(env, false);
+  return guarded(env, "depthwiseConv2d", [&] {
+    DepthwiseFwd &c = depthwiseFwd(p);
+    ConvShape s(p);
+    c.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(s.srcMd(), cpuEngine(), x.data)},
+                                 {DNNL_ARG_WEIGHTS, c.weights.input(w.data)},
+                                 {DNNL_ARG_DST, memory(s.dstMd(), cpuEngine(), y.data)}});
+    cpuStream().wait();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,7 +402,7 @@ struct MatMulPrim {
   matmul prim;
   memory::desc a, b, c, bias;
 };
-std::unordered_map<std::string, std::unique_ptr<MatMulPrim>> matmulCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<MatMulPrim>> matmulCache;
 
 // matmul(a, b, out, params, bias|null, relu)
 napi_value MatMul(napi_env env, napi_callback_info info) {
@@ -393,6 +462,10 @@ struct PoolShape {
   }
   memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
   memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
+  // What the primitive is built with: NHWC as tfjs stores it, or (blocked activations) whatever
+  // layout oneDNN prefers, reordered to and from NHWC around the primitive.
+  memory::desc srcPd(bool blocked) const { return blocked ? memory::desc(src, dt::f32, tag::any) : srcMd(); }
+  memory::desc dstPd(bool blocked) const { return blocked ? memory::desc(dst, dt::f32, tag::any) : dstMd(); }
   pooling_forward::desc fwdDesc(prop_kind kind) const {
     return pooling_forward::desc(kind, algorithm::pooling_max, srcMd(), dstMd(), strides, kernel, padL, padR);
   }
@@ -402,15 +475,19 @@ struct PoolFwd {
   pooling_forward::primitive_desc pd;
   pooling_forward prim;
 };
-std::unordered_map<std::string, std::unique_ptr<PoolFwd>> poolFwdCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<PoolFwd>> poolFwdCache;
+
+// The arguments of a call f(x, y, Int32Array(count)): two float arrays and `count` parameters.
+bool xyParams(napi_env env, napi_callback_info info, size_t count, Floats &x, Floats &y, std::vector<int64_t> &p) {
+  auto a = args(env, info, 3);
+  return a.size() == 3 && getFloats(env, a[0], x) && getFloats(env, a[1], y) && getInts(env, a[2], p, count);
+}
 
 // maxPool(x, y, params)
 napi_value MaxPool(napi_env env, napi_callback_info info) {
-  auto a = args(env, info, 3);
   Floats x, y;
   std::vector<int64_t> p;
-  if (a.size() < 3 || !getFloats(env, a[0], x) || !getFloats(env, a[1], y) || !getInts(env, a[2], p, 14))
-    return typeError(env, "maxPool(x, y, Int32Array(14))");
+  if (!xyParams(env, info, 14, x, y, p)) return typeError(env, "maxPool(x, y, Int32Array(14))");
   return guarded(env, "maxPool", [&] {
     const std::string key = keyOf("pf", p, {});
     PoolShape s(p);
@@ -617,33 +694,31 @@ void unaryLoop(const float *x, float *out, size_t n, Op op) {
   for (size_t i = 0; i < n; i++) out[i] = op(x[i]);
 }
 
-// unary(op, x, out, alpha); op: 0 relu, 1 step(alpha), 2 floor, 3 sqrt, 4 square, 5 neg, 6 exp, 7 log, 8 abs
+// A unary op with parameters, passed as arguments rather than captured: with alpha captured in a
+// lambda, GCC cannot prove the stores leave it alone and gives up vectorising.
+template <typename Op>
+void paramLoop(const float *__restrict x, float *__restrict out, size_t n, float a, float b, Op op) {
+#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) out[i] = op(x[i], a, b);
+}
+
+// unary(op, x, out, alpha[, beta]); op: 0 relu, 1 step(alpha), 2 floor, 3 sqrt, 4 square, 5 neg, 6 exp, 7 log, 8 abs,
+// 9 clip(alpha, beta)
 napi_value Unary(napi_env env, napi_callback_info info) {
-  auto a = args(env, info, 4);
+  auto a = args(env, info, 5);
   int32_t op = -1;
-  double alpha = 0;
+  double alpha = 0, beta = 0;
   Floats x, out;
   if (a.size() < 4 || napi_get_value_int32(env, a[0], &op) != napi_ok || !getFloats(env, a[1], x) ||
       !getFloats(env, a[2], out) || napi_get_value_double(env, a[3], &alpha) != napi_ok || x.length != out.length)
-    return typeError(env, "unary(op, x, out, alpha)");
-  const float al = static_cast<float>(alpha);
+    return typeError(env, "unary(op, x, out, alpha[, beta])");
+  if (a.size() > 4 && napi_get_value_double(env, a[4], &beta) != napi_ok) return typeError(env, "unary(op, x, out, alpha[, beta])");
+  const float al = static_cast<float>(alpha), be = static_cast<float>(beta);
   const size_t n = x.length;
   switch (op) {
     // NaN passes through relu and step as it does in tfjs.
     case 0: unaryLoop(x.data, out.data, n, [](float v) { return v < 0.f ? 0.f : v; }); break;
-    case 1: {
-      // A plain loop: with alpha captured in a lambda, GCC cannot prove the stores leave it
-      // alone and gives up vectorising.
-      const float *xv = x.data;
-      float *o = out.data;
-#pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)
-      for (size_t i = 0; i < n; i++) {
-        const float v = xv[i];
-        const float r = v > 0.f ? 1.f : al;
-        o[i] = v != v ? v : r;
-      }
-      break;
-    }
+    case 1: paramLoop(x.data, out.data, n, al, be, [](float v, float a, float) { return v != v ? v : (v > 0.f ? 1.f : a); }); break;
     case 2: unaryLoop(x.data, out.data, n, [](float v) { return std::floor(v); }); break;
     case 3: unaryLoop(x.data, out.data, n, [](float v) { return std::sqrt(v); }); break;
     case 4: unaryLoop(x.data, out.data, n, [](float v) { return v * v; }); break;
@@ -651,7 +726,56 @@ napi_value Unary(napi_env env, napi_callback_info info) {
     case 6: unaryLoop(x.data, out.data, n, [](float v) { return std::exp(v); }); break;
     case 7: unaryLoop(x.data, out.data, n, [](float v) { return std::log(v); }); break;
     case 8: unaryLoop(x.data, out.data, n, [](float v) { return std::fabs(v); }); break;
+    // clip to [alpha, beta] (relu6 in MobileNets); NaN passes through, as in tfjs.
+    case 9: paramLoop(x.data, out.data, n, al, be, [](float v, float a, float b) { return v > b ? b : (v < a ? a : v); }); break;
     default: return boolean(env, false);
+  }
+  return boolean(env, true);
+}
+
+// resizeBilinear(x, y, params): NHWC float images, tfjs' CPU kernel's arithmetic (in double, as
+// its JavaScript does) so results agree to float rounding. params: N,H,W,C, OH,OW, alignCorners,
+// halfPixelCenters.
+napi_value ResizeBilinear(napi_env env, napi_callback_info info) {
+  Floats x, y;
+  std::vector<int64_t> p;
+  if (!xyParams(env, info, 8, x, y, p)) return typeError(env, "resizeBilinear(x, y, Int32Array(8))");
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5];
+  const bool align = p[6] != 0, half = p[7] != 0;
+  if (N < 1 || H < 1 || W < 1 || C < 1 || OH < 1 || OW < 1 || x.length != static_cast<size_t>(N * H * W * C) ||
+      y.length != static_cast<size_t>(N * OH * OW * C))
+    return boolean(env, false);
+  const double rowRatio = static_cast<double>(align && OH > 1 ? H - 1 : H) / static_cast<double>(align && OH > 1 ? OH - 1 : OH);
+  const double colRatio = static_cast<double>(align && OW > 1 ? W - 1 : W) / static_cast<double>(align && OW > 1 ? OW - 1 : OW);
+  // Column sources once per call: the same for every row.
+  std::vector<int64_t> c0(OW), c1(OW);
+  std::vector<double> cf(OW);
+  for (int64_t c = 0; c < OW; c++) {
+    const double src = half ? colRatio * (c + 0.5) - 0.5 : colRatio * c;
+    c0[c] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(src)));
+    cf[c] = src - c0[c];
+    c1[c] = std::min<int64_t>(W - 1, static_cast<int64_t>(std::ceil(src)));
+  }
+#pragma omp parallel for collapse(2) if (y.length >= PARALLEL_MIN) schedule(static)
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t r = 0; r < OH; r++) {
+      const double src = half ? rowRatio * (r + 0.5) - 0.5 : rowRatio * r;
+      const int64_t r0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(src)));
+      const double rf = src - r0;
+      const int64_t r1 = std::min<int64_t>(H - 1, static_cast<int64_t>(std::ceil(src)));
+      const float *top = x.data + (n * H + r0) * W * C;
+      const float *bot = x.data + (n * H + r1) * W * C;
+      float *o = y.data + (n * OH + r) * OW * C;
+      for (int64_t c = 0; c < OW; c++) {
+        const float *tl = top + c0[c] * C, *tr = top + c1[c] * C, *bl = bot + c0[c] * C, *br = bot + c1[c] * C;
+        const double f = cf[c];
+        for (int64_t d = 0; d < C; d++) {
+          const double t = tl[d] + (static_cast<double>(tr[d]) - tl[d]) * f;
+          const double b = bl[d] + (static_cast<double>(br[d]) - bl[d]) * f;
+          o[c * C + d] = static_cast<float>(t + (b - t) * rf);
+        }
+      }
+    }
   }
   return boolean(env, true);
 }
@@ -1009,6 +1133,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
+// setBlockedActivations(on): convolutions in oneDNN's preferred activation layouts (see above).
+napi_value SetBlockedActivations(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 1);
+  if (a.empty()) return typeError(env, "setBlockedActivations(on)");
+  blockedActivations.store(getBool(env, a[0]));
+  return boolean(env, true);
+}
+
 // keepFreedMemory(): large tensor buffers (tens of MB at 100x100) are allocated and freed many
 // times a step. glibc serves each from a fresh mmap whose pages the kernel must fault in and zero
 // again, which costs more than the arithmetic on them; kept in the heap, freed buffers are reused.
@@ -1026,6 +1158,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardFilter", nullptr, Conv2dBackwardFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"depthwiseConv2d", nullptr, DepthwiseConv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -1042,6 +1176,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reluGradBias", nullptr, ReluGradBias, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setBlockedActivations", nullptr, SetBlockedActivations, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

@@ -9,8 +9,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hostAllowed, startServer, type RunningServer } from '../src/server/server.js';
+import { hostAllowed, startServer, threadsPerWorker, type RunningServer } from '../src/server/server.js';
+import { activeBackend } from '../src/engine/backend.js';
+import { registerNativeBackend } from '../src/engine/native/register.js';
 import { ckFace, composite, hasDatasets, testModel } from './predict-helpers.js';
+
+const nativeUnavailable = (await registerNativeBackend()) ?? false;
 
 interface Reply {
   status: number;
@@ -286,6 +290,36 @@ describe('server under concurrent requests', { skip }, () => {
     } finally {
       await Promise.all([pooled.close(), inline.close(), byDefault.close()]);
     }
+  });
+
+  it('recognises on the native backend by default, as on wasm, each worker on its share of the cores', { skip: nativeUnavailable }, async () => {
+    const onWasm = await startServer({ port: 0, runsDir: runs, workers: 0, backend: 'wasm' });
+    const wasmReply = json(await post(onWasm.url, image));
+    await onWasm.close();
+    assert.equal(activeBackend(), 'wasm');
+    const byDefault = await startServer({ port: 0, runsDir: runs, workers: 0 });
+    const pooled = await startServer({ port: 0, runsDir: runs, workers: 2 });
+    try {
+      const nativeReply = json(await post(byDefault.url, image));
+      assert.equal(activeBackend(), 'native', 'the server thread recognised on native');
+      const pooledReply = json(await post(pooled.url, image));
+      type Face = { emotion: string; box: { x: number; y: number; width: number }; scores: Record<string, number> };
+      const faces = (r: Record<string, unknown>) => r.faces as Face[];
+      assert.equal(faces(nativeReply).length, 2);
+      for (const reply of [nativeReply, pooledReply]) {
+        faces(reply).forEach((f, i) => {
+          const w = faces(wasmReply)[i]!;
+          assert.equal(f.emotion, w.emotion);
+          assert.ok(Math.abs(f.box.x - w.box.x) < 0.5 && Math.abs(f.box.width - w.box.width) < 0.5, `box ${JSON.stringify(f.box)} against wasm's ${JSON.stringify(w.box)}`);
+          for (const [k, p] of Object.entries(w.scores)) assert.ok(Math.abs(f.scores[k]! - p) < 1e-3, `${k}: ${f.scores[k]} against wasm's ${p}`);
+        });
+      }
+    } finally {
+      await Promise.all([byDefault.close(), pooled.close()]);
+    }
+    const cores = Number(process.env.VISEMO_THREADS) || os.availableParallelism();
+    assert.equal(threadsPerWorker(cores), 1);
+    assert.equal(threadsPerWorker(1), cores);
   });
 
   it('answers 503 beyond --max-pending before reading the body, and decodes within the pixel budget', async () => {

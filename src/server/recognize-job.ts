@@ -5,6 +5,7 @@
  */
 import type { EmotionRecognizer } from '../inference/recognizer.js';
 import type { DetectorChoice } from '../image/face-detector.js';
+import type { BackendChoice } from '../engine/backend.js';
 import type { RecognizedFace } from '../inference/result.js';
 import { firstLine } from '../util/errors.js';
 
@@ -18,16 +19,27 @@ export type RecognizeOutcome =
   | { ok: true; body: { model: string; classes: string[]; faces: RecognizedFace[] } }
   | { ok: false; status: 400 | 500; message: string };
 
-/** The recognisers of one thread, one per model folder, all with the server's face detector. */
+/** What the server hands each recognition worker (recognize-worker.ts). */
+export interface RecognizeWorkerData {
+  detector: DetectorChoice;
+  backend: BackendChoice;
+  /** Native compute threads of this worker (VISEMO_THREADS inside it). */
+  threads: number;
+}
+
+/** The recognisers of one thread, one per model folder, all with the server's face detector and backend. */
 export class RecognizerCache {
   private readonly byDir = new Map<string, Promise<EmotionRecognizer>>();
 
-  constructor(private readonly detector: DetectorChoice = 'auto') {}
+  constructor(
+    private readonly detector: DetectorChoice = 'auto',
+    private readonly backend: BackendChoice = 'auto',
+  ) {}
 
   get(dir: string): Promise<EmotionRecognizer> {
     let r = this.byDir.get(dir);
     if (!r) {
-      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) => EmotionRecognizer.load({ model: dir, detector: this.detector }));
+      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) => EmotionRecognizer.load({ model: dir, detector: this.detector, backend: this.backend }));
       // A model that failed to load is tried again by the next request, not remembered broken.
       r.catch(() => this.byDir.delete(dir));
       this.byDir.set(dir, r);

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { faceApiModelDir, type DetectorChoice } from '../image/face-detector.js';
+import type { BackendChoice } from '../engine/backend.js';
 import { humanModelDir } from '../image/blazeface.js';
 import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel } from '../model/run-folder.js';
 import { RUN_FILES } from '../model/run-files.js';
@@ -18,7 +19,7 @@ import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { encodedImageSize } from '../image/decode.js';
 import { Admission, BusyError } from './admission.js';
-import { RecognizerCache, runRecognizeJob, type RecognizeJob, type RecognizeOutcome } from './recognize-job.js';
+import { RecognizerCache, runRecognizeJob, type RecognizeJob, type RecognizeOutcome, type RecognizeWorkerData } from './recognize-job.js';
 import { WorkerPool } from './worker-pool.js';
 import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
@@ -49,6 +50,12 @@ export interface ServerOptions {
   maxPending?: number;
   /** The face detector of POST /api/recognize (default 'auto': SSD, as predict on images). */
   detector?: DetectorChoice;
+  /**
+   * The tfjs backend of POST /api/recognize (default 'auto': native oneDNN where its addon is
+   * built, about twice wasm's speed on face-api.js's SSD detector; else wasm). With native, each
+   * worker computes on its share of the cores.
+   */
+  backend?: BackendChoice;
 }
 
 export interface RunningServer {
@@ -74,6 +81,14 @@ export const MAX_DEFAULT_WORKERS = 8;
 /** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_WORKERS));
+}
+
+/**
+ * Native compute threads per recognition worker: the cores (or VISEMO_THREADS) shared out, so
+ * that workers computing at once do not oversubscribe the machine.
+ */
+export function threadsPerWorker(workers: number): number {
+  return Math.max(1, Math.floor((Number(process.env.VISEMO_THREADS) || availableParallelism()) / Math.max(1, workers)));
 }
 
 const require = createRequire(import.meta.url);
@@ -170,11 +185,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ? new WorkerPool<RecognizeJob, RecognizeOutcome>({
         size: workers,
         script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
-        workerData: { detector: opts.detector ?? 'auto' },
+        workerData: { detector: opts.detector ?? 'auto', backend: opts.backend ?? 'auto', threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
         onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
       })
     : null;
-  const localRecognizers = pool ? null : new RecognizerCache(opts.detector);
+  const localRecognizers = pool ? null : new RecognizerCache(opts.detector, opts.backend);
 
   async function models(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];

@@ -13,14 +13,18 @@ export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, params: Int32Array, relu: boolean): boolean;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, params: Int32Array): boolean;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): boolean;
+  depthwiseConv2d(x: Float32Array, w: Float32Array, y: Float32Array, params: Int32Array): boolean;
+  resizeBilinear(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias: Float32Array | null, relu: boolean): boolean;
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): boolean;
   binary(op: number, a: Float32Array, aPeriod: number, b: Float32Array, bPeriod: number, out: Float32Array): boolean;
-  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): boolean;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta?: number): boolean;
   sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): boolean;
   info(): { onednn: string; threads: number };
   setThreads(n: number): boolean;
+  /** Convolutions in oneDNN's preferred (blocked) activation layouts, reordered around each primitive. */
+  setBlockedActivations(on: boolean): boolean;
   keepFreedMemory(): boolean;
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): boolean;
   dropoutMask(out: Float32Array, rate: number, seed: number): boolean;
@@ -54,5 +58,6 @@ export function loadAddon(): NativeAddon | string {
   const threads = Number(process.env.VISEMO_THREADS) || availableParallelism();
   addon.setThreads(Math.max(1, Math.floor(threads)));
   if (process.env.VISEMO_MALLOC !== 'default') addon.keepFreedMemory();
+  if (process.env.VISEMO_LAYOUT === 'blocked') addon.setBlockedActivations(true);
   return addon;
 }

@@ -1,6 +1,8 @@
 /**
  * Convolutions and their two gradients, matrix products and max pooling: the kernels that carry
- * a training step's cost, each one oneDNN primitive (a fused op's bias and relu inside it).
+ * a training step's cost, each one oneDNN primitive (a fused op's bias and relu inside it). Also
+ * what face-api.js's SSD detector needs at inference besides convolutions: depthwise convolution
+ * (a oneDNN primitive) and bilinear resizing (an OpenMP loop).
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
@@ -47,6 +49,34 @@ export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   const out = uninitialized(tf.util.sizeFromShape(info.outShape));
   if (!native.conv2d(xv, wv, bv, out, convParams(info), activation === 'relu')) return null;
   return b.makeTensorInfo(info.outShape, 'float32', out);
+}
+
+/** tfjs' DepthwiseConv2dNative: filter [KH, KW, C, multiplier], NHWC, no bias or activation. */
+export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x, filter } = inputs as Record<string, TensorInfo>;
+  const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (x.shape.length !== 4 || !channelsLast(a.dataFormat)) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, true, 'channelsLast');
+  const xv = b.f32(x);
+  const wv = b.f32(filter);
+  if (!xv || !wv) return null;
+  const out = uninitialized(tf.util.sizeFromShape(info.outShape));
+  if (!native.depthwiseConv2d(xv, wv, out, convParams(info))) return null;
+  return b.makeTensorInfo(info.outShape, 'float32', out);
+}
+
+/** tfjs' ResizeBilinear on NHWC float images, with its alignCorners and halfPixelCenters. */
+export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { images } = inputs as Record<string, TensorInfo>;
+  const { alignCorners = false, halfPixelCenters = false, size } = attrs as { alignCorners?: boolean; halfPixelCenters?: boolean; size: [number, number] };
+  if (images.shape.length !== 4) return null;
+  const xv = b.f32(images);
+  if (!xv) return null;
+  const [n, h, w, c] = images.shape as Shape4;
+  const outShape: Shape4 = [n, size[0], size[1], c];
+  const out = uninitialized(tf.util.sizeFromShape(outShape));
+  if (!native.resizeBilinear(xv, out, Int32Array.from([n, h, w, c, size[0], size[1], alignCorners ? 1 : 0, halfPixelCenters ? 1 : 0]))) return null;
+  return b.makeTensorInfo(outShape, 'float32', out);
 }
 
 type ConvGradAttrs = { strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };

@@ -9,6 +9,8 @@ import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } f
 /** Element-wise kernels and their operation codes in the addon. */
 export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5 } as const;
 export const UNARY_OPS = { Relu: 0, Step: 1, Floor: 2, Sqrt: 3, Square: 4, Neg: 5, Exp: 6, Log: 7, Abs: 8 } as const;
+/** ClipByValue's code: a unary op with two bounds (relu6 in the MobileNet of face-api.js's SSD). */
+export const CLIP_OP = 9;
 
 /** How an operand of a broadcasting binary op repeats: 0 full size, 1 scalar, n a trailing block of n. */
 function periodOf(shape: number[], outShape: number[]): number | null {
@@ -41,7 +43,8 @@ export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: 
   const xv = b.f32(x);
   if (!xv) return null;
   const out = uninitialized(xv.length);
-  const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0;
-  if (!native.unary(op, xv, out, alpha)) return null;
+  const a = attrs as { alpha?: number; clipValueMin?: number; clipValueMax?: number } | undefined;
+  const ok = op === CLIP_OP ? native.unary(op, xv, out, a?.clipValueMin ?? -Infinity, a?.clipValueMax ?? Infinity) : native.unary(op, xv, out, a?.alpha ?? 0);
+  if (!ok) return null;
   return b.makeTensorInfo([...x.shape], 'float32', out);
 }

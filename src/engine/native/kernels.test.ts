@@ -113,6 +113,31 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     }
   });
 
+  test('DepthwiseConv2dNative (SSD MobileNet shapes, a multiplier, strides and paddings)', async () => {
+    const cases = [
+      { x: [1, 16, 16, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same' },
+      { x: [1, 17, 15, 64], filter: [3, 3, 64, 1], strides: 2, pad: 'same' },
+      { x: [2, 9, 9, 6], filter: [3, 3, 6, 2], strides: 1, pad: 'valid' },
+      { x: [1, 12, 10, 5], filter: [5, 3, 5, 1], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    ] as const;
+    for (const c of cases) await check('DepthwiseConv2dNative', { x: input([...c.x]), filter: input([...c.filter]) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 });
+  });
+
+  test('ResizeBilinear up and down, with alignCorners and halfPixelCenters', async () => {
+    for (const [alignCorners, halfPixelCenters] of [[false, false], [true, false], [false, true]]) {
+      await check('ResizeBilinear', { images: input([1, 40, 64, 3], 0, 255) }, { size: [51, 51], alignCorners, halfPixelCenters });
+      await check('ResizeBilinear', { images: input([2, 7, 5, 4]) }, { size: [16, 13], alignCorners, halfPixelCenters });
+    }
+  });
+
+  test('ClipByValue (relu6), NaN passing through', async () => {
+    await check('ClipByValue', { x: input([2, 33, 33, 8], -3, 9) }, { clipValueMin: 0, clipValueMax: 6 });
+    await check('ClipByValue', { x: input([300], -1, 1) }, { clipValueMin: -0.25, clipValueMax: 0.5 });
+    const withNaN = { shape: [4], values: Float32Array.from([NaN, -7, 3, 8]) };
+    const native = await runOn('native', 'ClipByValue', { x: withNaN }, { clipValueMin: 0, clipValueMax: 6 });
+    assert.deepEqual([...native.values], [NaN, 0, 3, 6]);
+  });
+
   test('BatchMatMul with transposes, batches and a broadcast batch', async () => {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       const a = ta ? [7, 5] : [5, 7];

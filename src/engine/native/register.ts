@@ -8,8 +8,8 @@
 import type { Backend } from '../backend-interface.js';
 import { tf } from '../tf.js';
 import { loadAddon } from './addon.js';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, matMul, maxPool, maxPoolGrad } from './kernels-conv.js';
-import { BINARY_OPS, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, matMul, maxPool, maxPoolGrad, resizeBilinear } from './kernels-conv.js';
+import { BINARY_OPS, CLIP_OP, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
 import { mean, sum, tile } from './kernels-reduce.js';
 import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad, reluGradBias } from './kernels-training.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL, batchNormGrad, batchNormTrain, fusedBatchNorm } from './kernels-batchnorm.js';
@@ -23,6 +23,10 @@ const KERNELS: Record<string, NativeKernel> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: (native, b, args) => matMul(native, b, args, false),
   _FusedMatMul: (native, b, args) => matMul(native, b, args, true),
+  // face-api.js's SSD detector at inference.
+  DepthwiseConv2dNative: depthwiseConv2d,
+  ResizeBilinear: resizeBilinear,
+  ClipByValue: (native, b, args) => unary(native, b, args, CLIP_OP),
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   Sum: sum,
