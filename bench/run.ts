@@ -104,6 +104,18 @@ interface KernelShare {
   share: number;
 }
 
+/** The kernels of a training step that are oneDNN convolutions (forward and both gradients). */
+const CONV_KERNELS = new Set(['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
+
+/** A profiled step's convolution time: what no fusion around oneDNN's convolutions can go below. */
+interface ConvFloor {
+  profile: string;
+  arch: Arch;
+  size: number;
+  threads: number;
+  convMs: number;
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -412,6 +424,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
   const sizesOf = (arch: Arch) => opts.sizes ?? DEFAULT_SIZES[arch];
   const store = new Map<string, { arch: Arch; size: number; threads: number | null; backend: string; times: TrainTimes | PredictTimes }>();
   const profiles: Record<string, KernelShare[]> = {};
+  const convFloors: ConvFloor[] = [];
   const skipped: Record<string, string> = {};
   const available: BackendName[] = [];
   const onnx = opts.backends.includes('onnx');
@@ -450,7 +463,11 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
               const profileIt = opts.profile && backend === 'native' && round === 0 && threads === profileThreads;
               const { times, profile } = await benchTrain(arch, size, opts, profileIt);
               collect(store, arch, size, rowThreads, label, times);
-              if (profile) profiles[`${label} ${arch}@${size}, ${threads} threads`] = profile;
+              if (profile) {
+                const key = `${label} ${arch}@${size}, ${threads} threads`;
+                profiles[key] = profile;
+                convFloors.push({ profile: key, arch, size, threads, convMs: profile.filter((k) => CONV_KERNELS.has(k.kernel)).reduce((a, k) => a + k.ms, 0) });
+              }
               console.log(`${tag}: ${fmt(median(times.modelMs.map((m, i) => m + times.dataMs[i]!)))} ms per step`);
             } else {
               const times = await benchPredict(arch, size, opts);
@@ -499,6 +516,13 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     console.log(`\nprofile of a ${key} training step, mean of ${PROFILE_STEPS} (share of step time):`);
     for (const k of [...profile.slice(0, 12), ...profile.slice(-1)]) console.log(`  ${k.kernel.padEnd(24)} ${fmt(k.ms).padStart(7)} ms ${`${fmt(100 * k.share)}%`.padStart(6)}${k.calls ? `  ${k.calls} calls` : ''}`);
   }
+  // How far fusing everything around the convolutions could go: their time alone against PyTorch's
+  // whole step (Debian's PyTorch runs its convolutions on the same oneDNN).
+  const torchStep = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [keyOf(r), (r as TrainResult).stepMs]));
+  for (const f of convFloors) {
+    const ref = torchStep.get(keyOf(f));
+    if (ref) console.log(`${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`);
+  }
   const loadAtEnd = os.loadavg();
   console.log(`\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`);
   await writeJsonAtomic(opts.out, {
@@ -509,6 +533,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     results: rows,
     onednnConv: convRates,
     profiles,
+    convFloors,
     skipped,
   });
   console.log(`\nwritten ${opts.out}`);

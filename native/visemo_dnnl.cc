@@ -661,7 +661,22 @@ void binaryLoop(Operand a, Operand b, float *out, size_t n, Op op) {
   }
 }
 
-// binary(op, a, aPeriod, b, bPeriod, out); op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min
+// Calls run(op) with the element-wise operation of code `op`; false for an unknown code.
+// op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min (max and min propagate NaN, as in tfjs).
+template <typename Run>
+bool withBinaryOp(int32_t op, Run run) {
+  switch (op) {
+    case 0: run([](float u, float v) { return u + v; }); return true;
+    case 1: run([](float u, float v) { return u - v; }); return true;
+    case 2: run([](float u, float v) { return u * v; }); return true;
+    case 3: run([](float u, float v) { return u / v; }); return true;
+    case 4: run([](float u, float v) { return u != u || v != v ? NAN : (u > v ? u : v); }); return true;
+    case 5: run([](float u, float v) { return u != u || v != v ? NAN : (u < v ? u : v); }); return true;
+    default: return false;
+  }
+}
+
+// binary(op, a, aPeriod, b, bPeriod, out)
 napi_value Binary(napi_env env, napi_callback_info info) {
   auto a = args(env, info, 6);
   int32_t op = -1, ap = 0, bp = 0;
@@ -676,16 +691,74 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   };
   if (!fits(A.length, ap) || !fits(B.length, bp) || (ap > 1 && bp > 1 && ap != bp)) return boolean(env, false);
   Operand x{A.data, static_cast<size_t>(ap)}, y{B.data, static_cast<size_t>(bp)};
-  switch (op) {
-    case 0: binaryLoop(x, y, out.data, n, [](float u, float v) { return u + v; }); break;
-    case 1: binaryLoop(x, y, out.data, n, [](float u, float v) { return u - v; }); break;
-    case 2: binaryLoop(x, y, out.data, n, [](float u, float v) { return u * v; }); break;
-    case 3: binaryLoop(x, y, out.data, n, [](float u, float v) { return u / v; }); break;
-    case 4: binaryLoop(x, y, out.data, n, [](float u, float v) { return u != u || v != v ? NAN : (u > v ? u : v); }); break;
-    case 5: binaryLoop(x, y, out.data, n, [](float u, float v) { return u != u || v != v ? NAN : (u < v ? u : v); }); break;
-    default: return boolean(env, false);
+  return boolean(env, withBinaryOp(op, [&](auto f) { binaryLoop(x, y, out.data, n, f); }));
+}
+
+// Any other broadcast (a [N,1,1,C] gradient spread over [N,H,W,C], say): operands addressed by
+// strides, 0 along each broadcast dimension; rows of the last dimension stay contiguous loops.
+template <typename Op>
+void stridedLoop(const float *a, const int64_t *sa, const float *b, const int64_t *sb, float *out, const int64_t *shape, int rank, Op op) {
+  const int64_t inner = shape[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; d++) outer *= shape[d];
+  const int64_t la = sa[rank - 1], lb = sb[rank - 1];
+#pragma omp parallel for if (outer * inner >= static_cast<int64_t>(PARALLEL_MIN)) schedule(static)
+  for (int64_t o = 0; o < outer; o++) {
+    int64_t rest = o, offA = 0, offB = 0;
+    for (int d = rank - 2; d >= 0; d--) {
+      const int64_t i = rest % shape[d];
+      rest /= shape[d];
+      offA += i * sa[d];
+      offB += i * sb[d];
+    }
+    const float *ap = a + offA;
+    const float *bp = b + offB;
+    float *op_ = out + o * inner;
+    if (la == 1 && lb == 1) {
+#pragma omp simd
+      for (int64_t j = 0; j < inner; j++) op_[j] = op(ap[j], bp[j]);
+    } else if (la == 0 && lb == 1) {
+      const float av = ap[0];
+#pragma omp simd
+      for (int64_t j = 0; j < inner; j++) op_[j] = op(av, bp[j]);
+    } else if (la == 1 && lb == 0) {
+      const float bv = bp[0];
+#pragma omp simd
+      for (int64_t j = 0; j < inner; j++) op_[j] = op(ap[j], bv);
+    } else {
+      for (int64_t j = 0; j < inner; j++) op_[j] = op(ap[j * la], bp[j * lb]);
+    }
   }
-  return boolean(env, true);
+}
+
+// binaryBroadcast(op, a, aStrides, b, bStrides, out, outShape): strides and shape Int32Arrays of
+// one rank (at most 8), a stride 0 where that operand is broadcast.
+napi_value BinaryBroadcast(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 7);
+  int32_t op = -1;
+  Floats A, B, out;
+  std::vector<int64_t> sa, sb, shape;
+  const char *signature = "binaryBroadcast(op, a, aStrides, b, bStrides, out, outShape)";
+  if (a.size() < 7 || napi_get_value_int32(env, a[0], &op) != napi_ok || !getFloats(env, a[1], A) || !getFloats(env, a[3], B) ||
+      !getFloats(env, a[5], out))
+    return typeError(env, signature);
+  // The rank is the shape's length: read it first, then the strides must match it.
+  bool typed = false;
+  napi_is_typedarray(env, a[6], &typed);
+  size_t rank = 0;
+  if (typed) napi_get_typedarray_info(env, a[6], nullptr, &rank, nullptr, nullptr, nullptr);
+  if (rank < 1 || rank > 8 || !getInts(env, a[6], shape, rank) || !getInts(env, a[2], sa, rank) || !getInts(env, a[4], sb, rank))
+    return typeError(env, signature);
+  int64_t n = 1, lastA = 0, lastB = 0;
+  for (size_t d = 0; d < rank; d++) {
+    if (shape[d] < 1 || sa[d] < 0 || sb[d] < 0) return boolean(env, false);
+    n *= shape[d];
+    lastA += (shape[d] - 1) * sa[d];
+    lastB += (shape[d] - 1) * sb[d];
+  }
+  if (out.length != static_cast<size_t>(n) || static_cast<size_t>(lastA) >= A.length || static_cast<size_t>(lastB) >= B.length) return boolean(env, false);
+  const int r = static_cast<int>(rank);
+  return boolean(env, withBinaryOp(op, [&](auto f) { stridedLoop(A.data, sa.data(), B.data, sb.data(), out.data, shape.data(), r, f); }));
 }
 
 template <typename Op>
@@ -1164,6 +1237,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryBroadcast", nullptr, BinaryBroadcast, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sum", nullptr, Sum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"keepFreedMemory", nullptr, KeepFreedMemory, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -19,6 +19,7 @@ export interface NativeAddon {
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): boolean;
   binary(op: number, a: Float32Array, aPeriod: number, b: Float32Array, bPeriod: number, out: Float32Array): boolean;
+  binaryBroadcast(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, out: Float32Array, outShape: Int32Array): boolean;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta?: number): boolean;
   sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): boolean;
   info(): { onednn: string; threads: number };

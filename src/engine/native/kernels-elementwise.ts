@@ -32,10 +32,24 @@ export function binary(native: NativeAddon, b: NativeBackend, { inputs }: Kernel
   const outShape = tf.backend_util.assertAndGetBroadcastShape(A.shape, B.shape);
   const pa = periodOf(A.shape, outShape);
   const pb = periodOf(B.shape, outShape);
-  if (pa === null || pb === null) return null;
   const out = uninitialized(tf.util.sizeFromShape(outShape));
-  if (!native.binary(op, av, pa, bv, pb, out)) return null;
-  return b.makeTensorInfo(outShape, 'float32', out);
+  const ok =
+    pa !== null && pb !== null && !(pa > 1 && pb > 1 && pa !== pb)
+      ? native.binary(op, av, pa, bv, pb, out)
+      : outShape.length <= 8 && native.binaryBroadcast(op, av, broadcastStrides(A.shape, outShape), bv, broadcastStrides(B.shape, outShape), out, Int32Array.from(outShape));
+  return ok ? b.makeTensorInfo(outShape, 'float32', out) : null;
+}
+
+/** An operand's element strides over the output's dimensions: 0 where it is broadcast (size 1 or absent). */
+function broadcastStrides(shape: number[], outShape: number[]): Int32Array {
+  const padded = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
+  const strides = new Int32Array(outShape.length);
+  let step = 1;
+  for (let d = outShape.length - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : step;
+    step *= padded[d]!;
+  }
+  return strides;
 }
 
 export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, op: number): TensorInfo | null {

@@ -196,6 +196,20 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     }
   });
 
+  test('binary element-wise ops with any other broadcast (global pooling gradients, outer products)', async () => {
+    const shapes: [number[], number[]][] = [
+      [[32, 1, 1, 192], [32, 3, 3, 192]],
+      [[4, 6, 6, 8], [4, 1, 1, 8]],
+      [[3, 1], [1, 5]],
+      [[2, 1, 4], [3, 1]],
+      [[5, 1, 7], [5, 6, 1]],
+      [[40, 1, 30, 1], [1, 50, 1, 20]],
+    ];
+    for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum']) {
+      for (const [sa, sb] of shapes) await check(kernel, { a: input(sa), b: kernel === 'RealDiv' ? input(sb, 0.5, 2) : input(sb) }, {});
+    }
+  });
+
   test('unary element-wise ops', async () => {
     for (const shape of [[5, 7], [70000]]) {
       for (const kernel of ['Relu', 'Floor', 'Square', 'Neg', 'Exp', 'Abs']) await check(kernel, { x: input(shape, -3, 3) }, {});
