@@ -806,6 +806,51 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
+// padConstant(x, y, inShape, outShape, before, value): tfjs' PadV2 (the tiny detector pads
+// before each pooling, BlazeFace pads frames to squares). y is filled with `value`, then each
+// innermost row of x is copied to its place. Shapes of at most 8 dimensions.
+napi_value PadConstant(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 6);
+  Floats x, y;
+  std::vector<int64_t> in, out, before;
+  double value = 0;
+  size_t rank = 0;
+  bool typed = false;
+  if (a.size() == 6) napi_is_typedarray(env, a[2], &typed);
+  if (typed) napi_get_typedarray_info(env, a[2], nullptr, &rank, nullptr, nullptr, nullptr);
+  if (!typed || rank < 1 || rank > 8 || !getFloats(env, a[0], x) || !getFloats(env, a[1], y) || !getInts(env, a[2], in, rank) ||
+      !getInts(env, a[3], out, rank) || !getInts(env, a[4], before, rank) || napi_get_value_double(env, a[5], &value) != napi_ok)
+    return typeError(env, "padConstant(x, y, inShape, outShape, before, value)");
+  int64_t inN = 1, outN = 1;
+  for (size_t d = 0; d < rank; d++) {
+    if (in[d] < 0 || before[d] < 0 || before[d] + in[d] > out[d]) return boolean(env, false);
+    inN *= in[d];
+    outN *= out[d];
+  }
+  if (x.length != static_cast<size_t>(inN) || y.length != static_cast<size_t>(outN)) return boolean(env, false);
+  const float v = static_cast<float>(value);
+  float *yo = y.data;
+#pragma omp parallel for simd if (y.length >= PARALLEL_MIN) schedule(static)
+  for (int64_t i = 0; i < outN; i++) yo[i] = v;
+  if (inN == 0) return boolean(env, true);
+  const int r = static_cast<int>(rank);
+  std::vector<int64_t> outStride(rank, 1);
+  for (int d = r - 2; d >= 0; d--) outStride[d] = outStride[d + 1] * out[d + 1];
+  const int64_t inner = in[r - 1];
+  const int64_t rows = inN / inner;
+#pragma omp parallel for if (x.length >= PARALLEL_MIN) schedule(static)
+  for (int64_t row = 0; row < rows; row++) {
+    int64_t rest = row, off = before[r - 1];
+    for (int d = r - 2; d >= 0; d--) {
+      const int64_t i = rest % in[d];
+      rest /= in[d];
+      off += (i + before[d]) * outStride[d];
+    }
+    std::memcpy(yo + off, x.data + row * inner, static_cast<size_t>(inner) * sizeof(float));
+  }
+  return boolean(env, true);
+}
+
 // resizeBilinear(x, y, params): NHWC float images, tfjs' CPU kernel's arithmetic (in double, as
 // its JavaScript does) so results agree to float rounding. params: N,H,W,C, OH,OW, alignCorners,
 // halfPixelCenters.
@@ -1233,6 +1278,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackwardFilter", nullptr, Conv2dBackwardFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"depthwiseConv2d", nullptr, DepthwiseConv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"resizeBilinear", nullptr, ResizeBilinear, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"padConstant", nullptr, PadConstant, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -15,6 +15,7 @@ export interface NativeAddon {
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): boolean;
   depthwiseConv2d(x: Float32Array, w: Float32Array, y: Float32Array, params: Int32Array): boolean;
   resizeBilinear(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
+  padConstant(x: Float32Array, y: Float32Array, inShape: Int32Array, outShape: Int32Array, before: Int32Array, value: number): boolean;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array, bias: Float32Array | null, relu: boolean): boolean;
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): boolean;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): boolean;

@@ -1,8 +1,8 @@
 /**
  * Convolutions and their two gradients, matrix products and max pooling: the kernels that carry
  * a training step's cost, each one oneDNN primitive (a fused op's bias and relu inside it). Also
- * what face-api.js's SSD detector needs at inference besides convolutions: depthwise convolution
- * (a oneDNN primitive) and bilinear resizing (an OpenMP loop).
+ * what the face detectors need at inference besides convolutions: depthwise convolution (a oneDNN
+ * primitive), bilinear resizing and constant padding (OpenMP loops).
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
@@ -77,6 +77,18 @@ export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, 
   const out = uninitialized(tf.util.sizeFromShape(outShape));
   if (!native.resizeBilinear(xv, out, Int32Array.from([n, h, w, c, size[0], size[1], alignCorners ? 1 : 0, halfPixelCenters ? 1 : 0]))) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
+}
+
+/** tfjs' PadV2 (constant padding) on float tensors of up to 8 dimensions. */
+export function padV2(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
+  const xv = b.f32(x);
+  if (!xv || x.shape.length < 1 || x.shape.length > 8 || paddings.length !== x.shape.length) return null;
+  const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
+  const out = uninitialized(tf.util.sizeFromShape(outShape));
+  const ok = native.padConstant(xv, out, Int32Array.from(x.shape), Int32Array.from(outShape), Int32Array.from(paddings.map((p) => p[0])), constantValue);
+  return ok ? b.makeTensorInfo(outShape, 'float32', out) : null;
 }
 
 type ConvGradAttrs = { strides: number | [number, number]; pad: Pad; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };

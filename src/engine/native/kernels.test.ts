@@ -51,6 +51,7 @@ function relativeError(actual: Float32Array, expected: Float32Array): number {
 
 /** Asserts the native kernel matches the reference and really ran natively. */
 async function check(kernel: string, inputs: Record<string, Input>, attrs: object): Promise<number> {
+  assert.notEqual(tf.getKernel(kernel, 'native')?.kernelFunc, tf.getKernel(kernel, 'cpu')?.kernelFunc, `${kernel} is not a native kernel`);
   const before = fallbackCounts().get(kernel) ?? 0;
   const native = await runOn('native', kernel, inputs, attrs);
   assert.equal(fallbackCounts().get(kernel) ?? 0, before, `${kernel} fell back to the CPU kernel for ${JSON.stringify(attrs)}`);
@@ -128,6 +129,24 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
       await check('ResizeBilinear', { images: input([1, 40, 64, 3], 0, 255) }, { size: [51, 51], alignCorners, halfPixelCenters });
       await check('ResizeBilinear', { images: input([2, 7, 5, 4]) }, { size: [16, 13], alignCorners, halfPixelCenters });
     }
+  });
+
+  test('PadV2 over ranks 1 to 4, with a constant', async () => {
+    await check('PadV2', { x: input([1, 207, 207, 16]) }, { paddings: [[0, 0], [0, 2], [0, 2], [0, 0]], constantValue: 0 });
+    await check('PadV2', { x: input([400, 64, 3]) }, { paddings: [[0, 240], [0, 0], [0, 0]], constantValue: 0 });
+    await check('PadV2', { x: input([1, 8, 8, 24]) }, { paddings: [[0, 0], [0, 0], [0, 0], [0, 24]], constantValue: 0 });
+    await check('PadV2', { x: input([5, 7]) }, { paddings: [[1, 2], [3, 0]], constantValue: 0.5 });
+    await check('PadV2', { x: input([9]) }, { paddings: [[4, 1]], constantValue: -2 });
+  });
+
+  test('a float32 tensor cast from int32 (sharing its int buffer) still runs natively', async () => {
+    await useBackend('native', { quiet: true });
+    const before = fallbackCounts().get('PadV2') ?? 0;
+    const ints = tf.tensor3d(Int32Array.from({ length: 2 * 3 * 3 }, (_, i) => i * 7), [2, 3, 3], 'int32');
+    const padded = tf.pad(tf.cast(ints, 'float32'), [[0, 1], [0, 0], [0, 0]]);
+    assert.equal(fallbackCounts().get('PadV2') ?? 0, before, 'PadV2 fell back to the CPU kernel');
+    assert.deepEqual([...(await padded.data())], [...Array.from({ length: 18 }, (_, i) => i * 7), ...new Array<number>(9).fill(0)]);
+    tf.dispose([ints, padded]);
   });
 
   test('ClipByValue (relu6), NaN passing through', async () => {

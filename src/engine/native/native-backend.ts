@@ -28,10 +28,16 @@ export class NativeBackend extends MathBackendCPU {
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
+  /**
+   * A float32 tensor's values, for reading. tfjs' cast from int32 shares the int32 buffer (an image
+   * tensor cast to float32, say): such values are read as a float copy, a pass cheaper than handing
+   * the kernel to JavaScript.
+   */
   f32(t: TensorInfo): Float32Array | null {
     if (t.dtype !== 'float32') return null;
     const values = this.data.get(t.dataId).values;
-    return values instanceof Float32Array ? values : null;
+    if (values instanceof Float32Array) return values;
+    return values instanceof Int32Array || values instanceof Uint8Array ? Float32Array.from(values) : null;
   }
 }
 

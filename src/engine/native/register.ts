@@ -8,7 +8,7 @@
 import type { Backend } from '../backend-interface.js';
 import { tf } from '../tf.js';
 import { loadAddon } from './addon.js';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, matMul, maxPool, maxPoolGrad, resizeBilinear } from './kernels-conv.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, matMul, maxPool, maxPoolGrad, padV2, resizeBilinear } from './kernels-conv.js';
 import { BINARY_OPS, CLIP_OP, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
 import { mean, sum, tile } from './kernels-reduce.js';
 import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad, reluGradBias } from './kernels-training.js';
@@ -23,9 +23,10 @@ const KERNELS: Record<string, NativeKernel> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: (native, b, args) => matMul(native, b, args, false),
   _FusedMatMul: (native, b, args) => matMul(native, b, args, true),
-  // face-api.js's SSD detector at inference.
+  // The face detectors at inference (face-api.js's SSD and tiny nets, BlazeFace).
   DepthwiseConv2dNative: depthwiseConv2d,
   ResizeBilinear: resizeBilinear,
+  PadV2: padV2,
   ClipByValue: (native, b, args) => unary(native, b, args, CLIP_OP),
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
