@@ -189,7 +189,7 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
     // The pool alone, and the pool with the native backend (the default where the addon is built).
     ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} --backend wasm`, ['--workers', String(n), '--backend', 'wasm'], true]),
     ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} (native)`, ['--workers', String(n), '--backend', 'native'], true]),
-    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d} (native)`, ['--workers', String(opts.workers.at(-1)), '--detector', d, '--backend', 'native'], true]),
+    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d}`, ['--workers', String(opts.workers.at(-1)), '--detector', d], true]),
   ];
   // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
   if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
