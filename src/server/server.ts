@@ -86,7 +86,7 @@ export function defaultWorkers(): number {
 /**
  * The backend /api/recognize runs on. 'auto' is native (where built) for the SSD detector, which
  * it runs faster than wasm; with the tiny detector or BlazeFace it is wasm, where those small nets
- * run faster (bench serve: BlazeFace requests 2x slower on native).
+ * run faster (bench serve: BlazeFace requests 1.6x slower on native).
  */
 export function serverBackend(detector: DetectorChoice | undefined, backend: BackendChoice | undefined): BackendChoice {
   if (backend && backend !== 'auto') return backend;
