@@ -91,6 +91,17 @@ bool getInts(napi_env env, napi_value v, std::vector<int64_t> &out, size_t expec
   return true;
 }
 
+// An Int32Array of any length from 1 to maxLength (a shape, its strides): its length is the rank
+// the other arrays of the call must match.
+bool getShape(napi_env env, napi_value v, std::vector<int64_t> &out, size_t maxLength) {
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) return false;
+  size_t length = 0;
+  napi_get_typedarray_info(env, v, nullptr, &length, nullptr, nullptr, nullptr);
+  return length >= 1 && length <= maxLength && getInts(env, v, out, length);
+}
+
 bool getBool(napi_env env, napi_value v) {
   bool b = false;
   napi_get_value_bool(env, v, &b);
@@ -462,10 +473,6 @@ struct PoolShape {
   }
   memory::desc srcMd() const { return memory::desc(src, dt::f32, tag::nhwc); }
   memory::desc dstMd() const { return memory::desc(dst, dt::f32, tag::nhwc); }
-  // What the primitive is built with: NHWC as tfjs stores it, or (blocked activations) whatever
-  // layout oneDNN prefers, reordered to and from NHWC around the primitive.
-  memory::desc srcPd(bool blocked) const { return blocked ? memory::desc(src, dt::f32, tag::any) : srcMd(); }
-  memory::desc dstPd(bool blocked) const { return blocked ? memory::desc(dst, dt::f32, tag::any) : dstMd(); }
   pooling_forward::desc fwdDesc(prop_kind kind) const {
     return pooling_forward::desc(kind, algorithm::pooling_max, srcMd(), dstMd(), strides, kernel, padL, padR);
   }
@@ -742,13 +749,9 @@ napi_value BinaryBroadcast(napi_env env, napi_callback_info info) {
   if (a.size() < 7 || napi_get_value_int32(env, a[0], &op) != napi_ok || !getFloats(env, a[1], A) || !getFloats(env, a[3], B) ||
       !getFloats(env, a[5], out))
     return typeError(env, signature);
-  // The rank is the shape's length: read it first, then the strides must match it.
-  bool typed = false;
-  napi_is_typedarray(env, a[6], &typed);
-  size_t rank = 0;
-  if (typed) napi_get_typedarray_info(env, a[6], nullptr, &rank, nullptr, nullptr, nullptr);
-  if (rank < 1 || rank > 8 || !getInts(env, a[6], shape, rank) || !getInts(env, a[2], sa, rank) || !getInts(env, a[4], sb, rank))
+  if (!getShape(env, a[6], shape, 8) || !getInts(env, a[2], sa, shape.size()) || !getInts(env, a[4], sb, shape.size()))
     return typeError(env, signature);
+  const size_t rank = shape.size();
   int64_t n = 1, lastA = 0, lastB = 0;
   for (size_t d = 0; d < rank; d++) {
     if (shape[d] < 1 || sa[d] < 0 || sb[d] < 0) return boolean(env, false);
@@ -814,13 +817,10 @@ napi_value PadConstant(napi_env env, napi_callback_info info) {
   Floats x, y;
   std::vector<int64_t> in, out, before;
   double value = 0;
-  size_t rank = 0;
-  bool typed = false;
-  if (a.size() == 6) napi_is_typedarray(env, a[2], &typed);
-  if (typed) napi_get_typedarray_info(env, a[2], nullptr, &rank, nullptr, nullptr, nullptr);
-  if (!typed || rank < 1 || rank > 8 || !getFloats(env, a[0], x) || !getFloats(env, a[1], y) || !getInts(env, a[2], in, rank) ||
-      !getInts(env, a[3], out, rank) || !getInts(env, a[4], before, rank) || napi_get_value_double(env, a[5], &value) != napi_ok)
+  if (a.size() < 6 || !getFloats(env, a[0], x) || !getFloats(env, a[1], y) || !getShape(env, a[2], in, 8) ||
+      !getInts(env, a[3], out, in.size()) || !getInts(env, a[4], before, in.size()) || napi_get_value_double(env, a[5], &value) != napi_ok)
     return typeError(env, "padConstant(x, y, inShape, outShape, before, value)");
+  const size_t rank = in.size();
   int64_t inN = 1, outN = 1;
   for (size_t d = 0; d < rank; d++) {
     if (in[d] < 0 || before[d] < 0 || before[d] + in[d] > out[d]) return boolean(env, false);

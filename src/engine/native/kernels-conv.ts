@@ -83,8 +83,9 @@ export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, 
 export function padV2(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
   const { x } = inputs as Record<string, TensorInfo>;
   const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
+  if (x.shape.length < 1 || x.shape.length > 8 || paddings.length !== x.shape.length) return null;
   const xv = b.f32(x);
-  if (!xv || x.shape.length < 1 || x.shape.length > 8 || paddings.length !== x.shape.length) return null;
+  if (!xv) return null;
   const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
   const out = uninitialized(tf.util.sizeFromShape(outShape));
   const ok = native.padConstant(xv, out, Int32Array.from(x.shape), Int32Array.from(outShape), Int32Array.from(paddings.map((p) => p[0])), constantValue);
