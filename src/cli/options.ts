@@ -78,7 +78,7 @@ export function fractionOption(name: string): (value: string) => number {
   };
 }
 
-/** The one --backend option; commands that run the face detector default to wasm, where it is fastest. */
+/** The one --backend option ('auto' by default: native oneDNN where its addon is built, else wasm). */
 export function backendOption(defaultBackend: BackendChoice = 'auto', help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
   return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
 }

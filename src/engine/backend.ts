@@ -18,8 +18,8 @@ export const INFERENCE_BACKEND_CHOICES: readonly InferenceBackendChoice[] = [...
 
 /**
  * How an inference --backend splits: the emotion model's runtime, and the tfjs backend for what
- * only tfjs runs (the face detector, face-api.js's expression net). With 'onnx' that is wasm, where
- * the detector is fastest.
+ * only tfjs runs (the face detector, face-api.js's expression net). With 'onnx' that is wasm, which
+ * needs no compiled addon (as onnxruntime-node needs none).
  */
 export function inferenceBackends(choice: InferenceBackendChoice): { tfjs: BackendChoice; runtime: ModelRuntime } {
   return choice === 'onnx' ? { tfjs: 'wasm', runtime: 'onnx' } : { tfjs: choice, runtime: 'tfjs' };

@@ -52,8 +52,8 @@ export interface ServerOptions {
   detector?: DetectorChoice;
   /**
    * The tfjs backend of POST /api/recognize (default 'auto': native oneDNN where its addon is
-   * built and the detector is SSD, which it runs faster than wasm; else wasm; see serverBackend).
-   * With native, each worker computes on its share of the cores.
+   * built, about twice as fast as wasm for every detector; else wasm). With native, each worker
+   * computes on its share of the cores.
    */
   backend?: BackendChoice;
 }
@@ -81,16 +81,6 @@ export const MAX_DEFAULT_WORKERS = 8;
 /** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_WORKERS));
-}
-
-/**
- * The backend /api/recognize runs on. 'auto' is native (where built) for the SSD detector, which
- * it runs faster than wasm; with the tiny detector or BlazeFace it is wasm, where those small nets
- * run faster (bench serve: BlazeFace requests 1.6x slower on native).
- */
-export function serverBackend(detector: DetectorChoice | undefined, backend: BackendChoice | undefined): BackendChoice {
-  if (backend && backend !== 'auto') return backend;
-  return detector === undefined || detector === 'auto' || detector === 'ssd' ? 'auto' : 'wasm';
 }
 
 /**
@@ -195,11 +185,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     ? new WorkerPool<RecognizeJob, RecognizeOutcome>({
         size: workers,
         script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
-        workerData: { detector: opts.detector ?? 'auto', backend: serverBackend(opts.detector, opts.backend), threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
+        workerData: { detector: opts.detector ?? 'auto', backend: opts.backend ?? 'auto', threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
         onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
       })
     : null;
-  const localRecognizers = pool ? null : new RecognizerCache(opts.detector, serverBackend(opts.detector, opts.backend));
+  const localRecognizers = pool ? null : new RecognizerCache(opts.detector, opts.backend ?? 'auto');
 
   async function models(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];

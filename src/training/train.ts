@@ -124,7 +124,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   if (val.labels.length === 0) log('warning: the validation split is empty; the last epoch is kept as the model');
   let teacherProbs: Float32Array | null = null;
   if (teacher) {
-    // Teachers run on wasm, where face-api's depthwise convolutions are fast; training goes back to its backend.
+    // Teachers run on wasm, as the teacher caches of earlier runs were computed (native agrees within 1e-3); training goes back to its backend.
     await useBackend('wasm', { quiet: true });
     const byRel = new Map([...dataset.splits.train, ...unlabeledItems].map((it) => [it.rel, it]));
     teacherProbs = await teacherTargets(train.rels.map((r) => byRel.get(r)!), classes, teacher, { cacheDir: opts.cacheDir, log });

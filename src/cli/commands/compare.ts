@@ -30,8 +30,8 @@ export function registerCompare(program: Command): void {
     .option('--limit-per-class <n>', 'score at most n images per class (a seeded sample, the same for every model)', intOption('--limit-per-class', 1))
     .option('--seed <n>', 'seed of the --limit-per-class sample', intOption('--seed', 0), 42)
     .option('--tta', 'average each visemo model over the image and its mirror (face-api runs as shipped)')
-    // wasm by default: face-api's net is mostly depthwise convolutions, which wasm runs natively
-    // and the native backend in plain JS (3–4× slower there); the scores do not depend on it.
+    // wasm by default: the model cards' tables were scored on it. Native is faster and gives the
+    // same scores within 1e-3, which could still turn a near-tie between two classes.
     .addOption(inferenceBackendOption('wasm', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"))
     .option('--json', 'print the comparison as JSON')
     .option('-o, --out <file>', 'also write the comparison as JSON to this file')

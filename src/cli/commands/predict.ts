@@ -33,7 +33,7 @@ export function registerPredict(program: Command): void {
     .option('--smooth <seconds>', 'time constant of the per-track smoothing of video scores, e.g. 0.5s or 500ms (0: off; raw scores are kept in the outputs too)', secondsOption('--smooth'), TRACKING_DEFAULTS.smoothSeconds)
     .option('--detect-every <n>', 'run the full-frame face detector on every n-th analysed video frame and follow the faces in between in small windows (1: every frame)', intOption('--detect-every', 1), TRACKING_DEFAULTS.detectEvery)
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
-    .addOption(inferenceBackendOption('wasm', "compute backend ('wasm' runs the face detector fastest)"));
+    .addOption(inferenceBackendOption('auto', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"));
   addHelpFooter(cmd, {
     exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
     examples: [

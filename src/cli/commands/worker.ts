@@ -15,7 +15,7 @@ export function registerWorker(program: Command): void {
     .addOption(queueNameOption())
     .requiredOption('-o, --out <root>', 'results root: ROOT/<sha256 of the video>/<model key>/result.json (and job.json); share it between machines or merge the folders later')
     .option('--concurrency <n>', 'jobs this worker runs at once, each in a child process of its own (about one core each)', intOption('--concurrency', 1, 64), 1)
-    .addOption(backendOption('wasm', "compute backend, as predict's ('wasm' runs the face detector fastest)"))
+    .addOption(backendOption('auto', "compute backend, as predict's: 'auto' takes the fastest available (native oneDNN, else wasm)"))
     .option('--batch <n>', 'video frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long counts as stalled (killed worker) and is retried', intOption('--lock-duration', 1000), 30000)
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', intOption('--stalled-interval', 500), 30000)

@@ -139,6 +139,15 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     await check('PadV2', { x: input([9]) }, { paddings: [[4, 1]], constantValue: -2 });
   });
 
+  test('Slice: strided rows over ranks 2 to 4 (SSD box scores), and contiguous runs as views', async () => {
+    await check('Slice', { x: input([1, 5118, 3]) }, { begin: [0, 0, 1], size: [1, 5118, 2] });
+    await check('Slice', { x: input([1, 5118, 2]) }, { begin: [0, 0, 0], size: [1, 5118, 1] });
+    await check('Slice', { x: input([3, 7, 6, 5]) }, { begin: [1, 2, 0, 1], size: [2, 4, 6, 3] });
+    await check('Slice', { x: input([9, 8]) }, { begin: [2, 3], size: [5, -1] });
+    await check('Slice', { x: input([4, 6, 5]) }, { begin: [1, 0, 0], size: [2, 6, 5] }); // contiguous
+    await check('Slice', { x: input([50]) }, { begin: [7], size: [20] });
+  });
+
   test('a float32 tensor cast from int32 (sharing its int buffer) still runs natively', async () => {
     await useBackend('native', { quiet: true });
     const before = fallbackCounts().get('PadV2') ?? 0;

@@ -3,10 +3,12 @@
  * as TypedArrays in `backend.data` and the addon works on those buffers in place. Also what
  * every kernel file shares: the kernel signature and the output allocation.
  */
-import { Buffer } from 'node:buffer';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
+import { escapeBuffer, releaseBuffer, retainBuffer } from './buffer-pool.js';
+
+export { uninitialized } from './buffer-pool.js';
 
 export type TensorInfo = tf.TensorInfo;
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -39,13 +41,28 @@ export class NativeBackend extends MathBackendCPU {
     if (values instanceof Float32Array) return values;
     return values instanceof Int32Array || values instanceof Uint8Array ? Float32Array.from(values) : null;
   }
-}
 
-/**
- * An output buffer the native kernel overwrites completely. `new Float32Array` would zero it
- * first, an extra pass over memory as costly as a whole element-wise op.
- */
-export function uninitialized(n: number): Float32Array {
-  if (n < 4096) return new Float32Array(n);
-  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+  // Every way tensor data enters, leaves or is read from the storage, for the buffer pool (buffer-pool.ts).
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object {
+    retainBuffer(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: object, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    retainBuffer(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    escapeBuffer(this.data.get(dataId)?.values);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    // has() first: get() of an id another backend holds would move its data here.
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const done = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) releaseBuffer(values);
+    return done;
+  }
 }

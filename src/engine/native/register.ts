@@ -10,7 +10,7 @@ import { tf } from '../tf.js';
 import { loadAddon } from './addon.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, matMul, maxPool, maxPoolGrad, padV2, resizeBilinear } from './kernels-conv.js';
 import { BINARY_OPS, CLIP_OP, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
-import { mean, sum, tile } from './kernels-reduce.js';
+import { mean, slice, sum, tile } from './kernels-reduce.js';
 import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad, reluGradBias } from './kernels-training.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL, batchNormGrad, batchNormTrain, fusedBatchNorm } from './kernels-batchnorm.js';
 import { NATIVE_BACKEND, NativeBackend, type KernelArgs, type NativeKernel, type TensorInfo } from './native-backend.js';
@@ -27,6 +27,7 @@ const KERNELS: Record<string, NativeKernel> = {
   DepthwiseConv2dNative: depthwiseConv2d,
   ResizeBilinear: resizeBilinear,
   PadV2: padV2,
+  Slice: slice,
   ClipByValue: (native, b, args) => unary(native, b, args, CLIP_OP),
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
