@@ -317,6 +317,25 @@ describe('server under concurrent requests', { skip }, () => {
     } finally {
       await Promise.all([byDefault.close(), pooled.close()]);
     }
+    // BlazeFace is on native by default too (twice as fast there with the buffer pool), with wasm's boxes.
+    const blazeWasm = await startServer({ port: 0, runsDir: runs, workers: 0, backend: 'wasm', detector: 'blazeface' });
+    const blazeWasmReply = json(await post(blazeWasm.url, image));
+    await blazeWasm.close();
+    const blaze = await startServer({ port: 0, runsDir: runs, workers: 0, detector: 'blazeface' });
+    try {
+      const reply = json(await post(blaze.url, image));
+      assert.equal(activeBackend(), 'native');
+      type Face = { emotion: string; box: { x: number; width: number } };
+      const [n, w] = [reply.faces as Face[], blazeWasmReply.faces as Face[]];
+      assert.equal(n.length, 2);
+      assert.equal(n.length, w.length);
+      n.forEach((f, i) => {
+        assert.equal(f.emotion, w[i]!.emotion);
+        assert.ok(Math.abs(f.box.x - w[i]!.box.x) < 0.5 && Math.abs(f.box.width - w[i]!.box.width) < 0.5, `BlazeFace box ${JSON.stringify(f.box)} on native, ${JSON.stringify(w[i]!.box)} on wasm`);
+      });
+    } finally {
+      await blaze.close();
+    }
     const cores = Number(process.env.VISEMO_THREADS) || os.availableParallelism();
     assert.equal(threadsPerWorker(cores), 1);
     assert.equal(threadsPerWorker(1), cores);

@@ -8,8 +8,8 @@
  *
  * A buffer is recycled only while nothing outside the backend can see it: reading a tensor's
  * values (dataSync, data, arraySync) hands out the backend's own array, so a buffer that was
- * read is let go to the garbage collector instead. Views of a buffer (the CPU backend's Slice
- * returns a subarray as its output) count as holders, so the buffer waits for all of them.
+ * read is let go to the garbage collector instead. Views of a buffer (a contiguous Slice is a
+ * subarray of its input) count as holders, so the buffer waits for all of them.
  * Each thread (worker) has its own pool, as it has its own tfjs engine.
  */
 import { Buffer } from 'node:buffer';
