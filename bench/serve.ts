@@ -3,8 +3,8 @@
  * images: the server as it was (recognition in its own thread on wasm, no decode bound:
  * `--workers 0 --decode-budget 100000 --backend wasm`) beside the worker pool (`--workers n`,
  * default one per core, with the default decode budget) on wasm and on the native backend. Each
- * server is its own `visemo serve` process (from
- * source, through tsx), so its peak RSS (the kernel's VmHWM) is its own. Rounds alternate between
+ * server is its own `visemo serve` process (from source, through tsx), so its peak RSS (the
+ * kernel's VmHWM) is its own. Rounds alternate between
  * the servers, so a change in the machine's other load during the run falls on all of them alike.
  *
  * Then an image-bomb burst per server: 8 concurrent 16000×16000 PNGs (a few hundred KB each,
