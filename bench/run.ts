@@ -21,7 +21,7 @@ import { Command, Option } from 'commander';
 import { batchArray, batchInput, pixelStats, type DecodedSet } from '../src/data/decoded-set.js';
 import { TIGHT_CROPS } from '../src/data/face-cut.js';
 import { ARCHITECTURES, type Arch } from '../src/config/recipe.js';
-import { activeBackend, useBackend, type BackendName } from '../src/engine/backend.js';
+import { activeBackend, prepareForTraining, useBackend, type BackendName } from '../src/engine/backend.js';
 import { openOnnxSession } from '../src/engine/onnx.js';
 import { modelToOnnx } from '../src/export/onnx-model.js';
 import type { RunMetadata } from '../src/model/run-folder.js';
@@ -122,22 +122,38 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Multiply-adds of one forward pass per image, times 2 (FLOP); a training step is about 3 passes. */
-export function forwardFlopsPerImage(arch: Arch, size: number, classes = CLASSES): number {
+/** FLOP (multiply-adds times 2) of each 3×3 convolution of one forward pass per image, first layer first. */
+function convFlopsPerImage(arch: Arch, size: number): number[] {
   const conv = (hw: number, ic: number, oc: number) => 2 * hw * hw * 9 * ic * oc;
   if (arch === 'visemo') {
-    let flops = 0;
+    const flops: number[] = [];
     let [hw, ic] = [size, CHANNELS.visemo as number];
     for (const f of VISEMO_NET_FILTERS) {
-      flops += conv(hw, ic, f) + conv(hw, f, f);
+      flops.push(conv(hw, ic, f), conv(hw, f, f));
       [hw, ic] = [Math.floor(hw / 2), f];
     }
-    return flops + 2 * ic * classes;
+    return flops;
   }
-  let flops = conv(size, 3, 32) + conv(size >> 1, 32, 64) + conv(size >> 1, 64, 128);
+  return [conv(size, 3, 32), conv(size >> 1, 32, 64), conv(size >> 1, 64, 128)];
+}
+
+/** FLOP of one forward pass per image; a training step is about 3 passes. */
+export function forwardFlopsPerImage(arch: Arch, size: number, classes = CLASSES): number {
+  const conv = convFlopsPerImage(arch, size).reduce((a, b) => a + b, 0);
+  if (arch === 'visemo') return conv + 2 * VISEMO_NET_FILTERS.at(-1)! * classes;
   const flat = (size >> 3) ** 2 * 128;
-  flops += 2 * flat * 256 + 2 * 256 * classes;
-  return flops;
+  return conv + 2 * flat * 256 + 2 * 256 * classes;
+}
+
+/**
+ * A step's convolutions alone, each pass (forward, data and weights gradients; the first layer
+ * needs no data gradient) at oneDNN's own rate on the reference shape measured in this run: what
+ * direct fp32 convolutions cannot go below here unless a layer runs faster than that shape.
+ */
+function convRateFloorMs(arch: Arch, size: number, batch: number, r: { forward: number; backwardData: number; backwardWeights: number }): number {
+  const flops = convFlopsPerImage(arch, size).map((f) => f * batch);
+  const all = flops.reduce((a, b) => a + b, 0);
+  return (all / r.forward + (all - flops[0]!) / r.backwardData + all / r.backwardWeights) / 1e6;
 }
 
 /** A decoded uint8 gray image cache, as training keeps in memory (src/data/decoded-set.ts). */
@@ -455,6 +471,8 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
           // wasm's thread count is fixed when it starts: timed once, at the first count.
           if (backend !== 'native' && threads !== opts.threads[0]) continue;
           await useBackend(backend, { quiet: true });
+          // As `visemo train` runs (the native buffer pool sized for training steps).
+          if (mode === 'train') await prepareForTraining();
           if (layout) setNativeLayout(layout);
           const rowThreads = backend === 'native' ? threads : null;
           for (const size of sizesOf(arch)) {
@@ -523,6 +541,15 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     const ref = torchStep.get(keyOf(f));
     if (ref) console.log(`${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`);
   }
+  const floors = [...torchStep].flatMap(([key, ref]) => {
+    const row = rows.find((r) => keyOf(r) === key && r.backend === 'pytorch')!;
+    const rates = row.threads === null ? null : convRates[row.threads];
+    if (!rates) return [];
+    const ms = convRateFloorMs(row.arch, row.size, opts.batch, rates);
+    return [{ arch: row.arch, size: row.size, threads: row.threads, floorMs: ms, vsPytorch: ms / ref }];
+  });
+  if (floors.length) console.log("\nconvolutions alone at oneDNN's own rates of this run (the reference shape's, per pass), against PyTorch's whole step:");
+  for (const f of floors) console.log(`  ${f.arch}@${f.size}, ${f.threads} thread${f.threads === 1 ? '' : 's'}: ${fmt(f.floorMs)} ms = ${f.vsPytorch.toFixed(2)}x`);
   const loadAtEnd = os.loadavg();
   console.log(`\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`);
   await writeJsonAtomic(opts.out, {
@@ -534,6 +561,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     onednnConv: convRates,
     profiles,
     convFloors,
+    rateFloors: floors,
     skipped,
   });
   console.log(`\nwritten ${opts.out}`);
@@ -562,7 +590,7 @@ const program = new Command('bench')
   .option('--batch <n>', 'training batch size', positive('--batch'), 32)
   .addOption(new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)").default(parseTrainAugment('none'), 'none').argParser(parseTrainAugment))
   .addOption(new Option('--threads <list>', 'CPU thread counts for the native backend and PyTorch, e.g. 1,2 (default: all cores)').default([availableParallelism()]).argParser((v) => list(v).map(positive('a thread count'))))
-  .addOption(new Option('--layouts <list>', "the native convolutions' activation layouts: 'nhwc' (tfjs' own, the default) and/or 'blocked' (oneDNN's preferred, reordered around each convolution; row 'native-blk')").default(['nhwc']).argParser((v) => {
+  .addOption(new Option('--layouts <list>', "the native convolutions' activation layouts: 'nhwc' (tfjs' own; inference's, the predict default) and/or 'blocked' (oneDNN's preferred, reordered around each convolution, row 'native-blk'; training's, the train default)").argParser((v) => {
     const layouts = list(v);
     const bad = layouts.find((l) => l !== 'nhwc' && l !== 'blocked');
     if (bad) throw new Error(`unknown layout '${bad}' (use nhwc, blocked)`);
@@ -581,7 +609,9 @@ for (const [mode, description] of Object.entries(MODES) as [keyof typeof MODES, 
     .action(async () => {
       const o = program.opts();
       const backends = o.backends ?? (mode === 'predict' ? ['native', 'wasm', 'onnx'] : ['native', 'wasm']);
-      await main(mode, { ...o, backends, out: o.out ?? `runs/bench/${mode}.json` } as Options);
+      // Each mode times the layout its command runs by default (engine/backend.ts prepareForTraining).
+      const layouts = o.layouts ?? (mode === 'train' ? ['blocked'] : ['nhwc']);
+      await main(mode, { ...o, backends, layouts, out: o.out ?? `runs/bench/${mode}.json` } as Options);
     });
 }
 addServeBench(program);

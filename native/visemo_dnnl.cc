@@ -127,10 +127,13 @@ std::vector<napi_value> args(napi_env env, napi_callback_info info, size_t n) {
   return a;
 }
 
+// The key names the thread count too: oneDNN splits a primitive's work for the threads there are
+// when it is created, so a primitive built for one thread keeps running on one after setThreads(2).
 std::string keyOf(const char *kind, const std::vector<int64_t> &p, std::initializer_list<int64_t> extra) {
   std::string k(kind);
   for (int64_t v : p) k += ',' + std::to_string(v);
   for (int64_t v : extra) k += ';' + std::to_string(v);
+  k += '@' + std::to_string(omp_get_max_threads());
   return k;
 }
 
@@ -225,6 +228,10 @@ struct ConvShape {
 // preferred layout (nChw8c on AVX2, nChw16c on AVX-512), reordered from and to tfjs' NHWC around
 // each primitive. Off by default; the training bench measures both.
 std::atomic<bool> blockedActivations{false};
+// A first layer (1 or 3 input channels) stays NHWC even then: blocking pads its channels to 8, and
+// its weights gradient ran 2-10x slower so (6 against 38 GFLOP/s for one channel at 48x48).
+constexpr int64_t BLOCKED_MIN_CHANNELS = 8;
+bool blockedFor(const std::vector<int64_t> &p) { return blockedActivations.load() && p[3] >= BLOCKED_MIN_CHANNELS; }
 
 struct ConvFwd {
   convolution_forward::primitive_desc pd;
@@ -247,7 +254,7 @@ thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdData>> convB
 thread_local std::unordered_map<std::string, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
 
 ConvFwd &convFwd(const std::vector<int64_t> &p, bool withBias, bool relu) {
-  const bool blocked = blockedActivations.load();
+  const bool blocked = blockedFor(p);
   const std::string key = keyOf("cf", p, {withBias, relu, blocked});
   auto it = convFwdCache.find(key);
   if (it != convFwdCache.end()) return *it->second;
@@ -295,7 +302,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 template <class Bwd>
 ConvBwd<Bwd> &convBwd(std::unordered_map<std::string, std::unique_ptr<ConvBwd<Bwd>>> &cache, const char *tag, const std::vector<int64_t> &p) {
   constexpr bool data = std::is_same_v<Bwd, convolution_backward_data>;
-  const bool blocked = blockedActivations.load();
+  const bool blocked = blockedFor(p);
   const std::string key = keyOf(tag, p, {blocked});
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
@@ -1228,7 +1235,7 @@ napi_value ReluGradBias(napi_env env, napi_callback_info info) {
 
 // ---------------------------------------------------------------------------------------------
 
-// info(): { onednn: "2.6.3", threads: 2, isa: "..." }
+// info(): { onednn: "2.6.3", threads: 2, primitives: 14 } (primitives: built and cached on this thread)
 napi_value Info(napi_env env, napi_callback_info) {
   const dnnl_version_t *v = dnnl_version();
   char version[64];
@@ -1239,6 +1246,9 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "onednn", s);
   napi_create_int32(env, omp_get_max_threads(), &n);
   napi_set_named_property(env, obj, "threads", n);
+  const size_t primitives = convFwdCache.size() + convBwdDataCache.size() + convBwdWeightsCache.size() + depthwiseCache.size() + matmulCache.size() + poolFwdCache.size();
+  napi_create_int32(env, static_cast<int32_t>(primitives), &n);
+  napi_set_named_property(env, obj, "primitives", n);
   return obj;
 }
 

@@ -10,7 +10,7 @@ import { prepareDataset, type SplitRecord } from '../data/dataset.js';
 import { scanUnlabeled } from '../data/image-folder.js';
 import { datasetFaceCut } from '../data/face-cut.js';
 import { batchInput, concatSets, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
-import { useBackend, type BackendChoice } from '../engine/backend.js';
+import { prepareForTraining, useBackend, type BackendChoice } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
 import { FACEAPI_MODEL } from '../inference/classifier.js';
 import { buildModel, MIN_SIZE } from '../model/architectures.js';
@@ -97,6 +97,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
 
   const backendChoice = opts.backend ?? 'auto';
   const backend = await useBackend(backendChoice);
+  await prepareForTraining();
   const dataset = await prepareDataset({ ...data, seed });
   const classes = dataset.folder.classes;
   // Checked before decoding, so a mismatched --init fails at once.

@@ -23,7 +23,8 @@ export interface NativeAddon {
   binaryBroadcast(op: number, a: Float32Array, aStrides: Int32Array, b: Float32Array, bStrides: Int32Array, out: Float32Array, outShape: Int32Array): boolean;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta?: number): boolean;
   sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): boolean;
-  info(): { onednn: string; threads: number };
+  /** primitives: how many oneDNN primitives this thread has built and cached. */
+  info(): { onednn: string; threads: number; primitives: number };
   setThreads(n: number): boolean;
   /** Convolutions in oneDNN's preferred (blocked) activation layouts, reordered around each primitive. */
   setBlockedActivations(on: boolean): boolean;
@@ -60,6 +61,7 @@ export function loadAddon(): NativeAddon | string {
   const threads = Number(process.env.VISEMO_THREADS) || availableParallelism();
   addon.setThreads(Math.max(1, Math.floor(threads)));
   if (process.env.VISEMO_MALLOC !== 'default') addon.keepFreedMemory();
+  // Training turns blocked layouts on by itself (engine/backend.ts prepareForTraining).
   if (process.env.VISEMO_LAYOUT === 'blocked') addon.setBlockedActivations(true);
   return addon;
 }

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { useBackend } from '../backend.js';
+import { prepareForTraining, useBackend } from '../backend.js';
 import { tf } from '../tf.js';
-import { POOLED_MIN_LENGTH, pooledBytes } from './buffer-pool.js';
+import { POOL_MAX_BYTES, POOLED_MIN_LENGTH, pooledBytes, poolLimit, setPoolLimit, TRAINING_POOL_MAX_BYTES } from './buffer-pool.js';
 import type { NativeBackend } from './native-backend.js';
 import { registerNativeBackend } from './register.js';
 
@@ -70,5 +70,28 @@ describe('native backend buffer pool', { skip }, () => {
     tf.relu(x).dispose();
     assert.equal(pooledBytes(), free);
     x.dispose();
+  });
+
+  test('a lower limit lets free buffers go until they fit; training raises it to a step of activations', { skip: process.env.VISEMO_BUFFER_POOL_MB ? 'VISEMO_BUFFER_POOL_MB fixes the limit' : false }, async () => {
+    const x = ramp();
+    const outs = [tf.relu(x), tf.neg(x), tf.abs(x)];
+    tf.dispose(outs);
+    assert.ok(pooledBytes() >= 3 * 16384 * 4);
+    try {
+      setPoolLimit(16384 * 4);
+      assert.ok(pooledBytes() <= 16384 * 4, `${pooledBytes()} bytes still pooled`);
+      setPoolLimit(0);
+      assert.equal(pooledBytes(), 0);
+      tf.relu(x).dispose();
+      assert.equal(pooledBytes(), 0, 'nothing is pooled beyond the limit');
+      await prepareForTraining();
+      assert.equal(poolLimit(), TRAINING_POOL_MAX_BYTES);
+      assert.ok(TRAINING_POOL_MAX_BYTES > POOL_MAX_BYTES);
+      tf.relu(x).dispose();
+      assert.equal(pooledBytes(), 16384 * 4);
+    } finally {
+      setPoolLimit(POOL_MAX_BYTES);
+      x.dispose();
+    }
   });
 });

@@ -13,11 +13,26 @@
  * Each thread (worker) has its own pool, as it has its own tfjs engine.
  */
 import { Buffer } from 'node:buffer';
+import { totalmem } from 'node:os';
 
 /** Smaller outputs are ordinary zeroed arrays: recycling them would save nothing measurable. */
 export const POOLED_MIN_LENGTH = 4096;
-/** At most this many bytes wait in the free lists; a buffer released beyond it goes to the garbage collector. */
-export const POOL_MAX_BYTES = 256 * 1024 * 1024;
+const MB = 1024 * 1024;
+/** VISEMO_BUFFER_POOL_MB: a fixed limit on the free lists, which then nothing else changes. */
+const fixedLimit = Number(process.env.VISEMO_BUFFER_POOL_MB) * MB || null;
+/**
+ * At most this many bytes wait in the free lists by default; a buffer released beyond it goes to
+ * the garbage collector. 256 MB holds a detector pass: what a server with inputs of every size
+ * should keep per worker thread.
+ */
+export const POOL_MAX_BYTES = 256 * MB;
+/**
+ * Training repeats the same sizes every step, and a step at 100x100 frees over a gigabyte of
+ * activations and gradients; what does not fit comes back as fresh pages (page faults) the next
+ * step, which made the memory-bound kernels around the convolutions three times slower.
+ */
+export const TRAINING_POOL_MAX_BYTES = Math.min(4096 * MB, Math.floor(totalmem() / 4));
+let maxBytes = fixedLimit ?? POOL_MAX_BYTES;
 
 interface Owned {
   array: Float32Array;
@@ -60,7 +75,7 @@ export function retainBuffer(values: unknown): void {
 export function releaseBuffer(values: unknown): void {
   const o = ownerOf(values);
   if (!o || --o.holders > 0) return;
-  if (freeBytes + o.array.byteLength > POOL_MAX_BYTES) {
+  if (freeBytes + o.array.byteLength > maxBytes) {
     owned.delete(o.array.buffer);
     return;
   }
@@ -73,6 +88,27 @@ export function releaseBuffer(values: unknown): void {
 /** `values` was handed out of the backend (a tensor was read): it is never recycled. */
 export function escapeBuffer(values: unknown): void {
   if (ArrayBuffer.isView(values)) owned.delete(values.buffer);
+}
+
+/**
+ * Lets up to `bytes` wait in the free lists (unless VISEMO_BUFFER_POOL_MB fixed the limit); a lower
+ * limit lets go of free buffers until they fit.
+ */
+export function setPoolLimit(bytes: number): void {
+  if (fixedLimit !== null) return;
+  maxBytes = bytes;
+  for (const [length, list] of free) {
+    while (freeBytes > maxBytes && list.length) {
+      owned.delete(list.pop()!.buffer);
+      freeBytes -= length * 4;
+    }
+    if (!list.length) free.delete(length);
+  }
+}
+
+/** The limit in force. */
+export function poolLimit(): number {
+  return maxBytes;
 }
 
 /** Bytes waiting in the free lists (tests, benches). */

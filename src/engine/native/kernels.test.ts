@@ -9,6 +9,7 @@ import { useBackend } from '../backend.js';
 import { tf } from '../tf.js';
 import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batchnorm.js';
+import { loadAddon, type NativeAddon } from './addon.js';
 import { fallbackCounts, registerNativeBackend } from './register.js';
 import { createRng } from '../../util/random.js';
 
@@ -285,6 +286,38 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     const native = await runOn('native', 'Tile', { x }, { reps: [2, 2] });
     const reference = await runOn('cpu', 'Tile', { x }, { reps: [2, 2] });
     assert.deepEqual(native.values, reference.values);
+  });
+});
+
+// Training runs the convolutions on oneDNN's blocked layouts (prepareForTraining); channel counts
+// below 8 stay NHWC, others are padded to the block, so both and an odd count are here.
+const BLOCKED_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 9, 9, 8], filter: [3, 3, 8, 16], strides: 1, pad: 'same', dilations: 1 },
+  { x: [3, 10, 7, 12], filter: [3, 3, 12, 20], strides: 2, pad: 'valid', dilations: 1 },
+  { x: [2, 12, 12, 32], filter: [3, 3, 32, 32], strides: 1, pad: 'same', dilations: 1 },
+];
+
+describe('native convolutions and their gradients on blocked activation layouts match the CPU backend', { skip }, () => {
+  test('FusedConv2D, Conv2DBackpropInput and Conv2DBackpropFilter', async () => {
+    await useBackend('native', { quiet: true });
+    const addon = loadAddon() as NativeAddon;
+    const built = addon.info().primitives;
+    addon.setBlockedActivations(true);
+    try {
+      for (const c of BLOCKED_CASES) {
+        const oc = c.filter[3];
+        const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+        await check('FusedConv2D', { x: input(c.x), filter: input(c.filter), bias: input([oc]) }, { ...base, dilations: c.dilations, activation: 'relu' });
+        const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
+        await check('Conv2DBackpropInput', { dy: input(info.outShape), filter: input(c.filter) }, { ...base, inputShape: c.x });
+        await check('Conv2DBackpropFilter', { x: input(c.x), dy: input(info.outShape) }, { ...base, filterShape: c.filter });
+      }
+    } finally {
+      addon.setBlockedActivations(false);
+    }
+    // Blocked primitives are cached apart from the NHWC ones: these ran on primitives of their own.
+    assert.ok(addon.info().primitives >= built + 3 * 3, 'the blocked cases built their own primitives');
   });
 });
 

@@ -2,11 +2,13 @@
  * The addon's primitive caches are per thread, so the server's recognition workers run native
  * kernels at the same time. Two worker threads repeating the same convolutions at once (whose
  * weights oneDNN reorders into a per-primitive scratch buffer) must each get the main thread's
- * result: a shared scratch buffer would mix their weights.
+ * result: a shared scratch buffer would mix their weights. And a primitive is built for the
+ * thread count it runs with: oneDNN divides its work when it is created.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { loadAddon, type NativeAddon } from './addon.js';
 import { registerNativeBackend } from './register.js';
 import { convRounds } from './threads.fixture.js';
 
@@ -48,4 +50,32 @@ test('native convolutions in two worker threads at once match the main thread', 
   assert.ok(matches(a, expectA), `worker 1: ${a.slice(0, 6)} against ${expectA}`);
   assert.ok(matches(b, expectB), `worker 2: ${b.slice(0, 6)} against ${expectB}`);
   assert.notDeepEqual(expectA, expectB, 'the two workers must compute different things');
+});
+
+test('after setThreads a convolution runs on a primitive built for the new thread count', { skip }, () => {
+  const addon = loadAddon() as NativeAddon;
+  const restore = addon.info().threads;
+  // One 3x3 convolution, 8->16 channels on 10x10 (a shape no other test of this file uses).
+  const params = Int32Array.from([2, 10, 10, 8, 3, 3, 16, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const x = new Float32Array(2 * 10 * 10 * 8).fill(0.5);
+  const w = new Float32Array(9 * 8 * 16).fill(0.25);
+  const y = new Float32Array(2 * 10 * 10 * 16);
+  const conv = () => assert.ok(addon.conv2d(x, w, null, y, params, false), 'the convolution ran');
+  try {
+    addon.setThreads(1);
+    conv();
+    const built = addon.info().primitives;
+    conv();
+    assert.equal(addon.info().primitives, built, 'the same thread count reuses its primitive');
+    addon.setThreads(2);
+    conv();
+    // Before the fix the one-thread primitive was reused, and a second core never joined in.
+    assert.equal(addon.info().primitives, built + 1, 'two threads get a primitive of their own');
+    assert.equal(y[0], 0.5 * 0.25 * 8 * 4, 'a corner output sums 2x2 taps of 8 channels');
+    addon.setThreads(1);
+    conv();
+    assert.equal(addon.info().primitives, built + 1, 'going back to one thread reuses the first primitive');
+  } finally {
+    addon.setThreads(restore);
+  }
 });

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { useBackend } from '../backend.js';
+import { prepareForTraining, useBackend } from '../backend.js';
+import { loadAddon, type NativeAddon } from './addon.js';
+import { POOL_MAX_BYTES, setPoolLimit } from './buffer-pool.js';
 import { tf } from '../tf.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batchnorm.js';
 import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL } from './kernels-training.js';
@@ -22,6 +24,18 @@ const SIZE = 12;
 const BATCH = 8;
 const STEPS = 5;
 const CLASSES = 6;
+
+/** Runs `body` set up as `visemo train` runs (native: blocked convolution layouts, the training buffer pool). */
+async function asTraining<T>(body: () => Promise<T>): Promise<T> {
+  await useBackend('native', { quiet: true });
+  await prepareForTraining();
+  try {
+    return await body();
+  } finally {
+    (loadAddon() as NativeAddon).setBlockedActivations(false);
+    setPoolLimit(POOL_MAX_BYTES);
+  }
+}
 
 /** Losses of STEPS training steps, and the kernels the first step ran. */
 async function lossCurve(backend: 'native' | 'wasm' | 'cpu', dropout: number, arch: 'paper' | 'visemo' = 'paper'): Promise<{ losses: number[]; kernels: Set<string> }> {
@@ -64,6 +78,13 @@ test('training the paper CNN gives the same loss curve on native and wasm', { sk
   // Only the tiny loss-side broadcasts ([N,6] / [N,1]) may take the CPU kernels.
   const after = [...fallbackCounts().values()].reduce((a, b) => a + b, 0);
   assert.ok(after - before <= 8 * STEPS, `too many fallbacks to the CPU kernels: ${after - before}`);
+});
+
+test('set up as visemo train runs it (blocked layouts), the paper CNN gives the same loss curve as on wasm', { skip: unavailable ?? false }, async () => {
+  const { losses: native } = await asTraining(() => lossCurve('native', 0));
+  const { losses: reference } = await lossCurve('wasm', 0);
+  const gap = maxRelativeGap(native, reference);
+  assert.ok(gap < 1e-4, `native ${native.join(', ')} vs wasm ${reference.join(', ')}: relative gap ${gap.toExponential(2)}`);
 });
 
 test('with the paper\'s dropout (native masks differ from tfjs\' own) the curves stay close', { skip: unavailable ?? false }, async () => {
@@ -116,15 +137,10 @@ async function visemoGradients(backend: 'native' | 'cpu'): Promise<{ loss: numbe
   return { loss, grads, kernels: new Set(kernels.map((k) => k.name)) };
 }
 
-test('one visemo-net step: every gradient on native matches the CPU backend\'s', { skip: unavailable ?? false }, async () => {
-  const native = await visemoGradients('native');
-  // Its gradient is the one registered for this kernel: VisemoBatchNormGrad.
-  assert.ok(native.kernels.has(BATCH_NORM_TRAIN_KERNEL), `native ran ${[...native.kernels].join(', ')}`);
-  const reference = await visemoGradients('cpu');
-  assert.ok(!reference.kernels.has(BATCH_NORM_TRAIN_KERNEL));
-  assert.ok(Math.abs(native.loss - reference.loss) / reference.loss < 1e-5, `loss ${native.loss} vs ${reference.loss}`);
-  native.grads.forEach((g, i) => {
-    const r = reference.grads[i]!;
+/** Each variable's gradient within 1e-4 of the reference's (max-norm, relative to the reference's largest). */
+function assertGradientsMatch(grads: Float32Array[], reference: Float32Array[]): void {
+  grads.forEach((g, i) => {
+    const r = reference[i]!;
     let diff = 0;
     let scale = 0;
     for (let j = 0; j < r.length; j++) {
@@ -134,4 +150,20 @@ test('one visemo-net step: every gradient on native matches the CPU backend\'s',
     assert.ok(scale > 0, `variable ${i}: reference gradient all zeros`);
     assert.ok(diff / scale < 1e-4, `variable ${i}: relative error ${(diff / scale).toExponential(2)}`);
   });
+}
+
+test('one visemo-net step: every gradient on native matches the CPU backend\'s', { skip: unavailable ?? false }, async () => {
+  const native = await visemoGradients('native');
+  // Its gradient is the one registered for this kernel: VisemoBatchNormGrad.
+  assert.ok(native.kernels.has(BATCH_NORM_TRAIN_KERNEL), `native ran ${[...native.kernels].join(', ')}`);
+  const reference = await visemoGradients('cpu');
+  assert.ok(!reference.kernels.has(BATCH_NORM_TRAIN_KERNEL));
+  assert.ok(Math.abs(native.loss - reference.loss) / reference.loss < 1e-5, `loss ${native.loss} vs ${reference.loss}`);
+  assertGradientsMatch(native.grads, reference.grads);
+});
+
+test('set up as visemo train runs it (blocked layouts), every visemo-net gradient matches the CPU backend\'s', { skip: unavailable ?? false }, async () => {
+  const native = await asTraining(() => visemoGradients('native'));
+  const reference = await visemoGradients('cpu');
+  assertGradientsMatch(native.grads, reference.grads);
 });
