@@ -30,7 +30,8 @@ export interface NativeAddon {
   setBlockedActivations(on: boolean): boolean;
   keepFreedMemory(): boolean;
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): boolean;
-  dropoutMask(out: Float32Array, rate: number, seed: number): boolean;
+  /** x times a dropout mask drawn from `seed` (never stored: the same call on dy is the gradient). */
+  dropout(x: Float32Array, out: Float32Array, rate: number, seed: number): boolean;
   reluGradBias(dy: Float32Array, y: Float32Array, g: Float32Array, dbias: Float32Array, channels: number): boolean;
   batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, channels: number, epsilon: number): boolean;
   batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, channels: number, epsilon: number): boolean;

@@ -1,7 +1,7 @@
 /**
  * Kernels tfjs does not have, one native pass each where tfjs chains element-wise ops: the relu
- * gradient (2 passes; with a fused conv's bias gradient, 3), the Adam update (14) and the dropout mask (drawn one number at a time in
- * JavaScript). Only training-patches.ts runs them, and only while 'native' is the backend; with
+ * gradient (2 passes; with a fused conv's bias gradient, 3), the Adam update (14) and dropout (a mask drawn one number at a time in
+ * JavaScript, kept for the gradient, and a multiply). Only training-patches.ts runs them, and only while 'native' is the backend; with
  * no CPU kernel to hand over to, they throw on inputs they cannot take.
  */
 import { tf } from '../tf.js';
@@ -10,7 +10,7 @@ import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } f
 
 export const RELU_GRAD_KERNEL = 'VisemoReluGrad';
 export const ADAM_KERNEL = 'VisemoAdam';
-export const DROPOUT_MASK_KERNEL = 'VisemoDropoutMask';
+export const DROPOUT_KERNEL = 'VisemoDropout';
 export const RELU_GRAD_BIAS_KERNEL = 'VisemoReluGradBias';
 
 /** dy * step(x). */
@@ -48,10 +48,12 @@ export function adam(native: NativeAddon, b: NativeBackend, { inputs, attrs }: K
   return outs.map((o) => b.makeTensorInfo([...w.shape], 'float32', o));
 }
 
-/** A dropout mask (0, or 1/(1-rate)) of `shape`; no inputs, so it stays off the gradient path. */
-export function dropoutMask(native: NativeAddon, b: NativeBackend, { attrs }: KernelArgs): TensorInfo {
-  const { shape, rate, seed } = attrs as unknown as { shape: number[]; rate: number; seed: number };
-  const out = uninitialized(tf.util.sizeFromShape(shape));
-  if (!native.dropoutMask(out, rate, seed)) throw new Error(`${DROPOUT_MASK_KERNEL}: bad rate ${rate}`);
-  return b.makeTensorInfo([...shape], 'float32', out);
+/** x times a dropout mask (0, or 1/(1-rate)) drawn from `seed`; the same kernel on dy is its gradient. */
+export function dropout(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo {
+  const { x } = inputs as Record<string, TensorInfo>;
+  const { rate, seed } = attrs as unknown as { rate: number; seed: number };
+  const xv = b.f32(x);
+  const out = uninitialized(xv?.length ?? 0);
+  if (!xv || !native.dropout(xv, out, rate, seed)) throw new Error(`${DROPOUT_KERNEL}: unsupported input ${x.dtype}[${x.shape}] or rate ${rate}`);
+  return b.makeTensorInfo([...x.shape], 'float32', out);
 }

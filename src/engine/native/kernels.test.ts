@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { useBackend } from '../backend.js';
 import { tf } from '../tf.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { ADAM_KERNEL, DROPOUT_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batchnorm.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { fallbackCounts, registerNativeBackend } from './register.js';
@@ -194,6 +194,12 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
     for (const p of POOLS) await check('MaxPool', { x: input([...p.x]) }, { filterSize: p.filterSize, strides: p.strides, pad: p.pad });
   });
 
+  test('MaxPool 2x2 never takes a NaN as the maximum, as tfjs does', async () => {
+    const x = input([2, 8, 8, 16]);
+    for (const i of [0, 16 * 9 + 3, 1000, 1001, 2047]) x.values[i] = NaN;
+    await check('MaxPool', { x }, { filterSize: 2, strides: 2, pad: 'valid' });
+  });
+
   test('MaxPoolGrad', async () => {
     for (const p of POOLS) {
       const x = input([...p.x]);
@@ -372,14 +378,14 @@ describe('fused training kernels of the native backend', { skip }, () => {
     });
   });
 
-  test(`tfjs-layers dropout on the native backend draws its mask with ${DROPOUT_MASK_KERNEL}`, async () => {
+  test(`tfjs-layers dropout on the native backend runs as ${DROPOUT_KERNEL}, and its gradient is the same mask`, async () => {
     await useBackend('native', { quiet: true });
     const x = tf.ones([200, 500]);
     const rate = 0.25;
     // The path training takes: the Dropout layer calls tfjs-core's dropout at call time.
     const drop = (seed?: number) => tf.layers.dropout({ rate, seed }).apply(x, { training: true }) as tf.Tensor;
     const { kernels } = await tf.profile(() => drop(42));
-    assert.ok(kernels.some((k) => k.name === DROPOUT_MASK_KERNEL), `native dropout mask kernel ran: ${kernels.map((k) => k.name).join(', ')}`);
+    assert.ok(kernels.some((k) => k.name === DROPOUT_KERNEL), `native dropout kernel ran: ${kernels.map((k) => k.name).join(', ')}`);
     const a = await drop(42).data();
     const b = await drop(42).data();
     const c = await drop().data();
@@ -388,6 +394,12 @@ describe('fused training kernels of the native backend', { skip }, () => {
     const keptShare = a.filter((v) => v !== 0).length / a.length;
     assert.ok(Math.abs(keptShare - (1 - rate)) < 0.01, `kept share ${keptShare}`);
     assert.deepEqual(a, b, 'a seed repeats its mask, as in tfjs');
+    // The gradient draws the same mask again: d/dx sum(dropout(x) * r) = mask * r (x is ones, so a is the mask).
+    const r = tf.randomUniform([200, 500], 0.5, 1.5, 'float32', 3);
+    const dx = await tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.layers.dropout({ rate, seed: 42 }).apply(t, { training: true }) as tf.Tensor, r)))(x).data();
+    const rv = await r.data();
+    assert.ok(dx.every((v, i) => v === Math.fround(a[i]! * rv[i]!)), 'the gradient is the same mask times dy');
+    r.dispose();
     assert.notDeepEqual(a, c, 'without a seed the mask changes');
     // Rows of the mask are not copies of each other (the hash covers every index).
     assert.notDeepEqual(a.slice(0, 500), a.slice(500, 1000));

@@ -11,7 +11,7 @@ import { loadAddon } from './addon.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, matMul, maxPool, maxPoolGrad, padV2, resizeBilinear } from './kernels-conv.js';
 import { BINARY_OPS, CLIP_OP, UNARY_OPS, binary, unary } from './kernels-elementwise.js';
 import { mean, slice, sum, tile } from './kernels-reduce.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropoutMask, reluGrad, reluGradBias } from './kernels-training.js';
+import { ADAM_KERNEL, DROPOUT_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL, adam, dropout, reluGrad, reluGradBias } from './kernels-training.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL, batchNormGrad, batchNormTrain, fusedBatchNorm } from './kernels-batchnorm.js';
 import { NATIVE_BACKEND, NativeBackend, type KernelArgs, type NativeKernel, type TensorInfo } from './native-backend.js';
 import { applyTrainingPatches } from './training-patches.js';
@@ -40,7 +40,7 @@ const KERNELS: Record<string, NativeKernel> = {
   ...Object.fromEntries(Object.entries(UNARY_OPS).map(([name, code]): [string, NativeKernel] => [name, (native, b, args) => unary(native, b, args, code)])),
   [RELU_GRAD_KERNEL]: reluGrad,
   [ADAM_KERNEL]: adam,
-  [DROPOUT_MASK_KERNEL]: dropoutMask,
+  [DROPOUT_KERNEL]: dropout,
   [RELU_GRAD_BIAS_KERNEL]: reluGradBias,
   [BATCH_NORM_TRAIN_KERNEL]: batchNormTrain,
   [BATCH_NORM_GRAD_KERNEL]: batchNormGrad,

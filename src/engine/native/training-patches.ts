@@ -3,7 +3,7 @@
  * tfjs' own code unless 'native' is the backend, so other backends train as before:
  *  - the relu gradient is one VisemoReluGrad kernel instead of two element-wise ops;
  *  - Adam's update is one VisemoAdam kernel per variable instead of 14 passes;
- *  - dropout draws its mask with VisemoDropoutMask (patchDropout);
+ *  - dropout is one VisemoDropout kernel each way, its mask never stored (patchDropout);
  *  - conv2d + bias + relu stays one FusedConv2D while gradients are recorded, and its relu and
  *    bias gradients are one VisemoReluGradBias pass (patchFusedConv2d);
  *  - a BatchNormalization layer in training mode is one VisemoBatchNormTrain kernel, and its
@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { tf } from '../tf.js';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batchnorm.js';
-import { ADAM_KERNEL, DROPOUT_MASK_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
+import { ADAM_KERNEL, DROPOUT_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
 import { NATIVE_BACKEND, type Pad } from './native-backend.js';
 
 /** Applies every patch; register.ts calls it once, when it registers the backend. */
@@ -93,8 +93,8 @@ function dropoutSeed(seed: number | string | undefined): number {
 
 /**
  * tfjs-layers' Dropout calls tfjs-core's `dropout`, which draws its mask in JavaScript one number
- * at a time and applies it in four more passes. On the native backend the mask comes from one
- * native kernel (no inputs, so it stays off the gradient path) and only the multiply remains.
+ * at a time and applies it in four more passes. On the native backend one native kernel multiplies
+ * by a mask it draws from the seed as it goes, and the gradient is the same kernel on dy.
  * The export is looked up at call time by tfjs-layers, so replacing it on the CommonJS module
  * is enough; other backends get the original.
  */
@@ -110,12 +110,14 @@ function patchDropout(): void {
       !(rate > 0 && rate < 1) ||
       (noiseShape != null && !tf.util.arraysEqual(noiseShape, x.shape));
     if (plain) return original(x, rate, noiseShape, seed);
-    return tf.tidy(() => {
-      const attrs = { shape: x.shape, rate, seed: dropoutSeed(seed) } as unknown as tf.NamedAttrMap;
-      const mask = tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, attrs) as tf.Tensor;
-      return tf.mul(x, mask);
-    });
+    return tf.engine().runKernel(DROPOUT_KERNEL, { x }, { rate, seed: dropoutSeed(seed) } as unknown as tf.NamedAttrMap) as tf.Tensor;
   };
+  // The mask is a function of seed and index: the backward pass draws it again on dy instead of
+  // keeping it (one pass each way where the mask, the multiply and its gradient took three).
+  tf.registerGradient({
+    kernelName: DROPOUT_KERNEL,
+    gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) as tf.Tensor }),
+  });
 }
 
 type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
