@@ -226,7 +226,8 @@ struct ConvShape {
 
 // Blocked activations (setBlockedActivations): convolutions take their activations in oneDNN's
 // preferred layout (nChw8c on AVX2, nChw16c on AVX-512), reordered from and to tfjs' NHWC around
-// each primitive. Off by default; the training bench measures both.
+// each primitive. Off by default (inference); training turns it on (prepareForTraining in
+// src/engine/backend.ts), and the training bench measures both.
 std::atomic<bool> blockedActivations{false};
 // A first layer (1 or 3 input channels) stays NHWC even then: blocking pads its channels to 8, and
 // its weights gradient ran 2-10x slower so (6 against 38 GFLOP/s for one channel at 48x48).
@@ -1035,7 +1036,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
 }
 
 // Written so that GCC vectorises it: std::floor does not vectorise under its default
-// -ftrapping-math, nor does an unsigned-to-float conversion (neither has an SSE instruction).
+// -ftrapping-math, and an unsigned-to-float conversion has no SSE instruction.
 void dropoutLoop(const float *xs, float *o, size_t n, float keep, uint32_t base) {
   const float kept = 1.0f / keep;
 #pragma omp parallel for simd if (n >= PARALLEL_MIN) schedule(static)

@@ -1,10 +1,10 @@
 /**
  * Kernels tfjs does not have, one native pass each where tfjs chains element-wise ops: the relu
- * gradient (2 passes; with a fused conv's bias gradient, 3), the Adam update (14) and dropout (a mask drawn one number at a time in
- * JavaScript, kept for the gradient, and a multiply). Only training-patches.ts runs them, and only while 'native' is the backend; with
- * no CPU kernel to hand over to, they throw on inputs they cannot take.
+ * gradient (2 passes; with a fused conv's bias gradient, 3), the Adam update (14) and dropout
+ * (a mask drawn one number at a time in JavaScript, kept for the gradient, and a multiply). Only
+ * training-patches.ts runs them, and only while 'native' is the backend; with no CPU kernel to
+ * hand over to, they throw on inputs they cannot take.
  */
-import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
 import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
 
