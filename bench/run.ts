@@ -541,12 +541,11 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
     const ref = torchStep.get(keyOf(f));
     if (ref) console.log(`${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`);
   }
-  const floors = [...torchStep].flatMap(([key, ref]) => {
-    const row = rows.find((r) => keyOf(r) === key && r.backend === 'pytorch')!;
-    const rates = row.threads === null ? null : convRates[row.threads];
+  const floors = (rows as TrainResult[]).flatMap((r) => {
+    const rates = r.backend === 'pytorch' && r.threads !== null ? convRates[r.threads] : null;
     if (!rates) return [];
-    const ms = convRateFloorMs(row.arch, row.size, opts.batch, rates);
-    return [{ arch: row.arch, size: row.size, threads: row.threads, floorMs: ms, vsPytorch: ms / ref }];
+    const ms = convRateFloorMs(r.arch, r.size, opts.batch, rates);
+    return [{ arch: r.arch, size: r.size, threads: r.threads, floorMs: ms, vsPytorch: ms / r.stepMs }];
   });
   if (floors.length) console.log("\nconvolutions alone at oneDNN's own rates of this run (the reference shape's, per pass), against PyTorch's whole step:");
   for (const f of floors) console.log(`  ${f.arch}@${f.size}, ${f.threads} thread${f.threads === 1 ? '' : 's'}: ${fmt(f.floorMs)} ms = ${f.vsPytorch.toFixed(2)}x`);

@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { prepareForTraining, useBackend } from '../backend.js';
 import { tf } from '../tf.js';
 import { POOL_MAX_BYTES, POOLED_MIN_LENGTH, pooledBytes, poolLimit, setPoolLimit, TRAINING_POOL_MAX_BYTES } from './buffer-pool.js';
+import { loadAddon, type NativeAddon } from './addon.js';
 import type { NativeBackend } from './native-backend.js';
 import { registerNativeBackend } from './register.js';
 
@@ -90,7 +91,9 @@ describe('native backend buffer pool', { skip }, () => {
       tf.relu(x).dispose();
       assert.equal(pooledBytes(), 16384 * 4);
     } finally {
+      // Back to inference's settings: prepareForTraining also turned blocked layouts on.
       setPoolLimit(POOL_MAX_BYTES);
+      (loadAddon() as NativeAddon).setBlockedActivations(false);
       x.dispose();
     }
   });

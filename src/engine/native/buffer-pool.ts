@@ -18,7 +18,7 @@ import { totalmem } from 'node:os';
 /** Smaller outputs are ordinary zeroed arrays: recycling them would save nothing measurable. */
 export const POOLED_MIN_LENGTH = 4096;
 const MB = 1024 * 1024;
-/** VISEMO_BUFFER_POOL_MB: a fixed limit on the free lists, which then nothing else changes. */
+/** VISEMO_BUFFER_POOL_MB fixes the limit on the free lists: setPoolLimit then leaves it alone. */
 const fixedLimit = Number(process.env.VISEMO_BUFFER_POOL_MB) * MB || null;
 /**
  * At most this many bytes wait in the free lists by default; a buffer released beyond it goes to
