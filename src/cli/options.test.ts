@@ -31,7 +31,7 @@ test('option parsers take what they say and name the option in the error', () =>
 test('the training options default to the one recipe, and parse into it', () => {
   const o = parse([]);
   const { size: _size, ...defaults } = RECIPE_DEFAULTS;
-  assert.deepEqual(recipeFromCli(o), { ...defaults, teacher: undefined });
+  assert.deepEqual(recipeFromCli(o), { ...defaults, teacher: undefined, width: undefined });
   assert.deepEqual(dataRecipeFromCli(o), { ...DATA_DEFAULTS, classes: undefined, limitPerClass: undefined, unlabeled: undefined, folds: undefined });
   // --folds k alone is a whole cross-validation (experiment); with --fold i one fold of it (train).
   assert.equal(dataRecipeFromCli(parse(['--folds', '10'])).folds, undefined);
@@ -43,6 +43,8 @@ test('the training options default to the one recipe, and parse into it', () => 
   const recipe = recipeFromCli(custom);
   assert.equal(recipe.arch, 'visemo');
   assert.equal(recipe.channels, 1);
+  assert.equal(recipeFromCli(parse(['--arch', 'visemo', '--width', '1.5'])).width, 1.5);
+  assert.throws(() => parse(['--width', '0']), /--width must be a positive number/);
   assert.equal(recipe.augment, 'rotate=10,flip', 'the augmentation in its one canonical spelling');
   assert.deepEqual(recipe.teacher, { models: ['faceapi', 'visemo'], weight: 0.3, temperature: 2 });
   assert.deepEqual(dataRecipeFromCli(custom).classes, ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);

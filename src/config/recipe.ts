@@ -57,6 +57,8 @@ export interface TrainRecipe {
   size: number;
   /** 3 replicates monochrome to three channels, as the paper did; 1 is leaner. */
   channels: 1 | 3;
+  /** The visemo net's filters per stage times this (1: 32, 64, 128, 192); undefined is 1. */
+  width?: number;
   epochs: number;
   batchSize: number;
   /** Adam's learning rate (the paper names neither optimizer nor loss). */

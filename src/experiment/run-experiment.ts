@@ -295,7 +295,7 @@ function cleanMetrics(m: Metrics): Metrics {
 
 /** Figs. 3.1–3.3 for this run: the same architecture, built only to count its layers' parameters. */
 function modelSummary(meta: RunMetadata) {
-  const model = buildModel({ arch: meta.arch, size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels });
+  const model = buildModel({ arch: meta.arch, size: meta.inputSize, numClasses: meta.classes.length, channels: meta.channels, width: meta.training.width });
   try {
     return summarise(model);
   } finally {

@@ -92,6 +92,7 @@ test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-sch
     [['--augment', 'blur=1'], /--augment 'blur=1': cannot read 'blur=1'/],
     [['--label-smoothing', '1'], /--label-smoothing must be a share from 0 to under 1/],
     [['--arch', 'visemo', '--size', '12'], /--size 12 is too small for the visemo architecture/],
+    [['--width', '2'], /--width 2 applies to the visemo net only/],
   ] as [string[], RegExp][]) {
     const bad = runCli(['train', data, '--epochs', '1', '--out', path.join(tempDir(), 'bad'), ...args]);
     assert.notEqual(bad.code, 0, args.join(' '));
@@ -103,8 +104,11 @@ test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-sch
 test('--init starts from another model: its weights and normalisation; a mismatched model is refused by name', { skip }, async () => {
   const classes = ['happiness', 'surprise'];
   const base = { size: 16, seed: 5, epochs: 1, batchSize: 8, channels: 1 as const, arch: 'visemo' as const };
-  const run = (data: string, out: string, learningRate: number, extra: { seed?: number; size?: number; init?: string } = {}, hooks = {}) =>
-    trainRun({ data, out, backend: 'wasm', init: extra.init, recipe: { ...base, learningRate, ...(extra.seed === undefined ? {} : { seed: extra.seed }), ...(extra.size ? { size: extra.size } : {}) } }, hooks);
+  const run = (data: string, out: string, learningRate: number, extra: { seed?: number; size?: number; init?: string; width?: number } = {}, hooks = {}) =>
+    trainRun(
+      { data, out, backend: 'wasm', init: extra.init, recipe: { ...base, learningRate, width: extra.width, ...(extra.seed === undefined ? {} : { seed: extra.seed }), ...(extra.size ? { size: extra.size } : {}) } },
+      hooks,
+    );
   const first = await run(await linkSubset(CKPLUS, classes, 10), path.join(tempDir(), 'first'), 1e-3);
   // Other images (so other pixel statistics) and a learning rate too small to move any weight.
   const other = await linkSubset(CKPLUS, classes, 20);
@@ -136,6 +140,17 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { size: 20, init: first.runDir }), (e: Error & { hint?: string }) => {
     assert.match(e.message, /--init .* has size 16, this run 20/);
     assert.equal(e.hint, 'train with --size 16');
+    return true;
+  });
+  // A wider net starts from the narrow one (init-weights.test.ts checks it computes the same); a narrower one cannot.
+  const wide = await run(other, path.join(tempDir(), 'wide'), 1e-12, { init: first.runDir, width: 1.5 });
+  assert.equal(wide.metadata.training.width, 1.5);
+  const wideModel = await loadEmotionModel(wide.runDir);
+  assert.deepEqual(wideModel.model.getWeights()[0]!.shape, [3, 3, 1, 48]);
+  wideModel.model.dispose();
+  await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { init: wide.runDir }), (e: Error & { hint?: string }) => {
+    assert.match(e.message, /--init .* has width 1.5, wider than this run's 1/);
+    assert.equal(e.hint, 'train with --width 1.5 or more');
     return true;
   });
   await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);

@@ -86,8 +86,9 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const data = previous
     ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
     : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
-  const { arch, size, channels, seed } = recipe;
+  const { arch, size, channels, seed, width = 1 } = recipe;
   if (!(size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
+  if (width !== 1 && arch !== 'visemo') throw new VisemoError(`--width ${width} applies to the visemo net only`, 'leave --width out for --arch paper');
   const augment = parseTrainAugment(recipe.augment);
   if (data.unlabeled && !recipe.teacher) throw new VisemoError('--unlabeled images need a teacher to learn from', 'add --teacher faceapi (or a run folder)');
   if (isInside(await realResolve(runDir), await realResolve(data.data))) {
@@ -101,7 +102,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const dataset = await prepareDataset({ ...data, seed });
   const classes = dataset.folder.classes;
   // Checked before decoding, so a mismatched --init fails at once.
-  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, size, channels }) : null;
+  const initFrom = !resuming && opts.init ? await readInitModel(opts.init, { arch, size, channels, width }) : null;
   const teacher = recipe.teacher ? { ...recipe.teacher, models: await Promise.all(recipe.teacher.models.map(resolveTeacher)) } : undefined;
   if (initFrom && initFrom.metadata.dataset?.fingerprint === dataset.fingerprint && initFrom.metadata.training.seed === seed) {
     // Shuffles and augmentations are seeded by (seed, epoch): a second cycle would replay the first.
@@ -174,7 +175,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   await writeJsonAtomic(path.join(runDir, RUN_FILES.metadata), metadata);
   if (!resuming) await writeJsonAtomic(path.join(runDir, RUN_FILES.split), dataset.record);
 
-  const model = buildModel({ arch, size, numClasses: classes.length, channels, seed });
+  const model = buildModel({ arch, size, numClasses: classes.length, channels, seed, width });
   const optimizer = tf.train.adam(recipe.learningRate);
   const weightValues = metadata.training.classWeightValues;
   const weights = weightValues ? tf.tensor1d(weightValues) : null;
@@ -186,7 +187,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const initDir = ckpt ? undefined : metadata.training.initFrom;
   if (initDir) {
     const start = await loadModel(initDir);
-    const { fresh } = initWeightsFrom(model, start, (await readRunMetadata(initDir)).classes, classes);
+    const { fresh } = initWeightsFrom(model, start, (await readRunMetadata(initDir)).classes, classes, seed);
     start.dispose();
     log(`starting from the weights of ${initDir}${fresh.length ? ` (new classes start fresh: ${fresh.join(', ')})` : ''}`);
   }
@@ -269,7 +270,7 @@ async function readSplitRecipe(runDir: string): Promise<DataRecipe> {
 }
 
 /** The --init model's metadata, checked against the run it starts: a mismatch names the field and the fix. */
-async function readInitModel(dir: string, want: { arch: Arch; size: number; channels: 1 | 3 }): Promise<{ dir: string; metadata: RunMetadata }> {
+async function readInitModel(dir: string, want: { arch: Arch; size: number; channels: 1 | 3; width: number }): Promise<{ dir: string; metadata: RunMetadata }> {
   let abs: string;
   try {
     abs = (await resolveModel(dir)).dir;
@@ -280,9 +281,12 @@ async function readInitModel(dir: string, want: { arch: Arch; size: number; chan
   const metadata = await readRunMetadata(abs);
   const have = { arch: metadata.arch, size: metadata.inputSize, channels: metadata.channels };
   const flags = { arch: '--arch', size: '--size', channels: '--channels' } as const;
-  for (const key of Object.keys(want) as (keyof typeof want)[]) {
+  for (const key of Object.keys(have) as (keyof typeof have)[]) {
     if (have[key] !== want[key]) throw new VisemoError(`--init ${dir} has ${key} ${have[key]}, this run ${want[key]}`, `train with ${flags[key]} ${have[key]}`);
   }
+  // A wider net starts from a narrower one with each filter copied (init-weights.ts); narrowing would lose filters.
+  const startWidth = metadata.training.width ?? 1;
+  if (want.width < startWidth) throw new VisemoError(`--init ${dir} has width ${startWidth}, wider than this run's ${want.width}`, `train with --width ${startWidth} or more`);
   return { dir: abs, metadata };
 }
 
