@@ -45,7 +45,13 @@ test('teacher probabilities are computed once per image and read back from the c
   const cacheDir = tempDir();
   const lines: string[] = [];
   const spec = { models: ['visemo', 'faceapi'], weight: 0.5, temperature: 2 };
-  const first = await teacherTargets(items, classes, spec, { cacheDir, log: (l) => lines.push(l) });
+  const chosen: string[] = [];
+  const backendFor = async (name: string) => {
+    chosen.push(name);
+    await useBackend('cpu', { quiet: true });
+  };
+  const first = await teacherTargets(items, classes, spec, { cacheDir, log: (l) => lines.push(l), backendFor });
+  assert.deepEqual(chosen, ['visemo', 'faceapi'], 'each teacher selects its backend before it scores');
   assert.equal(first.length, items.length * 3);
   for (let i = 0; i < items.length; i++) {
     const row = first.subarray(i * 3, i * 3 + 3);

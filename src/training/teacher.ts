@@ -44,12 +44,23 @@ interface CacheFile {
  * The teachers' combined, softened probabilities over `classes` for every item (n × k, row-major),
  * items in the order of the training set's rows.
  */
-export async function teacherTargets(items: ImageItem[], classes: string[], spec: TeacherSpec, opts: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<Float32Array> {
+export async function teacherTargets(
+  items: ImageItem[],
+  classes: string[],
+  spec: TeacherSpec,
+  opts: {
+    cacheDir?: string;
+    log?: (line: string) => void;
+    /** Called before each teacher loads: selects the backend it scores on. */
+    backendFor?: (teacher: string) => Promise<unknown>;
+  } = {},
+): Promise<Float32Array> {
   const log = opts.log ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const hashes = await contentHashes(items);
   const perTeacher: { classes: string[]; probs: number[][] }[] = [];
   for (const name of spec.models) {
+    await opts.backendFor?.(name);
     const classifier = await loadClassifier(name);
     try {
       const key = await teacherKey(classifier);
