@@ -23,11 +23,39 @@ const at = (set: DecodedSet, i: number, x: number, y: number) => set.pixels[i * 
 test('--augment parses none, default and lists, and formats back', () => {
   assert.deepEqual(parseTrainAugment('none'), NO_AUGMENT);
   assert.deepEqual(parseTrainAugment('default'), DEFAULT_AUGMENT);
-  assert.deepEqual(parseTrainAugment('rotate=10, flip'), { rotate: 10, crop: 0, flip: true, noise: 0 });
+  assert.deepEqual(parseTrainAugment('rotate=10, flip'), { rotate: 10, crop: 0, flip: true, noise: 0, erase: 0 });
   assert.deepEqual(parseTrainAugment(formatTrainAugment(DEFAULT_AUGMENT)), DEFAULT_AUGMENT);
   assert.equal(formatTrainAugment(NO_AUGMENT), 'none');
   assert.throws(() => parseTrainAugment('rotate=200'), /cannot read 'rotate=200'/);
   assert.throws(() => parseTrainAugment('blur=2'), /cannot read 'blur=2'/);
+  assert.deepEqual(parseTrainAugment('flip,erase=0.5'), { ...NO_AUGMENT, flip: true, erase: 0.5 });
+  assert.equal(formatTrainAugment({ ...DEFAULT_AUGMENT, erase: 0.5 }), 'rotate=15,crop=0.15,flip,noise=0.03,erase=0.5');
+  assert.throws(() => parseTrainAugment('erase=2'), /cannot read 'erase=2'/);
+});
+
+test('erasing replaces one rectangle of 2–25 % of a share of the images, and draws nothing when off', () => {
+  const n = 200;
+  const flat: DecodedSet = { size: S, pixels: new Uint8Array(S * S).fill(128), labels: Int32Array.from([0]), rels: ['g'] };
+  const out = augmentBatch(flat, new Array(n).fill(0), { ...NO_AUGMENT, erase: 0.5 }, createRng(3));
+  let erased = 0;
+  for (let i = 0; i < n; i++) {
+    const changed: [number, number][] = [];
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (at(out, i, x, y) !== 128) changed.push([x, y]);
+    if (changed.length === 0) continue;
+    erased++;
+    // The changed pixels lie in one rectangle of the drawn size (a random value may hit 128).
+    const xs = changed.map(([x]) => x);
+    const ys = changed.map(([, y]) => y);
+    const box = (Math.max(...xs) - Math.min(...xs) + 1) * (Math.max(...ys) - Math.min(...ys) + 1);
+    assert.ok(box <= 0.3 * S * S && changed.length >= 0.9 * box, `image ${i}: ${changed.length} changed pixels in a box of ${box}`);
+  }
+  assert.ok(erased > 70 && erased < 130, `${erased} of ${n} erased (about half expected)`);
+  // Off, it draws no number: the random stream is the one earlier runs drew, so they resume as before
+  // (four draws per image for the warp: angle, zoom, shift x, shift y).
+  let draws = 0;
+  const rng = createRng(4);
+  augmentBatch(rampSet(), [0, 1], NO_AUGMENT, () => (draws++, rng()));
+  assert.equal(draws, 8);
 });
 
 test('no augmentation copies the images exactly, in the order asked, labels kept', () => {

@@ -62,9 +62,9 @@ test('the same seed trains identically; augmentation and label smoothing each ch
   };
   const plain = await firstLoss({});
   assert.equal(await firstLoss({}), plain, 'not deterministic for a seed');
-  assert.equal(await firstLoss({ augment: { rotate: 0, crop: 0, flip: false, noise: 0 } }), plain, 'an identity augmentation changed training');
-  assert.notEqual(await firstLoss({ augment: { rotate: 15, crop: 0, flip: false, noise: 0 } }), plain, 'rotation was not applied');
-  assert.notEqual(await firstLoss({ augment: { rotate: 0, crop: 0, flip: true, noise: 0 } }), plain, 'flips were not applied');
+  assert.equal(await firstLoss({ augment: { rotate: 0, crop: 0, flip: false, noise: 0, erase: 0 } }), plain, 'an identity augmentation changed training');
+  assert.notEqual(await firstLoss({ augment: { rotate: 15, crop: 0, flip: false, noise: 0, erase: 0 } }), plain, 'rotation was not applied');
+  assert.notEqual(await firstLoss({ augment: { rotate: 0, crop: 0, flip: true, noise: 0, erase: 0 } }), plain, 'flips were not applied');
   assert.notEqual(await firstLoss({ labelSmoothing: 0.2 }), plain, 'label smoothing was not applied');
 });
 
