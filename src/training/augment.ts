@@ -3,9 +3,10 @@
  * variant of each image, so no two epochs see the same pixels. One seeded random affine warp per
  * image (the paper's rotation of up to ±15°, a zoom-in crop with a shift, and a horizontal flip),
  * sampled bilinearly with edge pixels repeated, then the paper's Gaussian noise on a share of
- * the images, and (`erase`) random erasing: a rectangle of random gray pixels over part of the face,
- * so the net cannot lean on one region alone (Zhong et al., 2020). Plain JS on small monochrome images: well under a millisecond per 48×48 image,
- * next to tens of milliseconds for the training step it feeds.
+ * the images, and (`erase`) random erasing: a rectangle of random gray pixels over part of the
+ * face, so the net cannot lean on one region alone (Zhong et al., 2020). Plain JS on small
+ * monochrome images: well under a millisecond per 48×48 image, next to tens of milliseconds for
+ * the training step it feeds.
  */
 import type { DecodedSet } from '../data/decoded-set.js';
 import { VisemoError } from '../util/errors.js';

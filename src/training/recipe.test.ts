@@ -65,6 +65,7 @@ test('the same seed trains identically; augmentation and label smoothing each ch
   assert.equal(await firstLoss({ augment: { rotate: 0, crop: 0, flip: false, noise: 0, erase: 0 } }), plain, 'an identity augmentation changed training');
   assert.notEqual(await firstLoss({ augment: { rotate: 15, crop: 0, flip: false, noise: 0, erase: 0 } }), plain, 'rotation was not applied');
   assert.notEqual(await firstLoss({ augment: { rotate: 0, crop: 0, flip: true, noise: 0, erase: 0 } }), plain, 'flips were not applied');
+  assert.notEqual(await firstLoss({ augment: { rotate: 0, crop: 0, flip: false, noise: 0, erase: 1 } }), plain, 'erasing was not applied');
   assert.notEqual(await firstLoss({ labelSmoothing: 0.2 }), plain, 'label smoothing was not applied');
 });
 
