@@ -388,7 +388,8 @@ function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], 
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
-    return /No module named 'torch'/.test(r.stderr) ? 'python3-torch is not installed' : `the PyTorch reference failed: ${last}`;
+    // The script imports numpy before torch; python3-torch brings both.
+    return /No module named '(torch|numpy)'/.test(r.stderr) ? 'python3-torch is not installed (bash scripts/setup.sh --bench installs it)' : `the PyTorch reference failed: ${last}`;
   }
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TorchRun;
 }
