@@ -16,7 +16,7 @@ import {
 } from '../config/recipe.js';
 import { parseClassOption } from '../data/classes.js';
 import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type InferenceBackendChoice } from '../engine/backend.js';
-import { AUGMENT_LIST_SYNTAX, formatTrainAugment, parseTrainAugment } from '../training/augment.js';
+import { AUGMENT_SYNTAX, formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
 import { DETECTOR_CHOICES, type DetectorChoice } from '../image/face-detector.js';
@@ -155,7 +155,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1))
     .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default(R.arch))
     .option('--width <factor>', "the visemo net's filters per stage times this (default 1: 32, 64, 128, 192); --init from a narrower model widens it, keeping what it computes", floatOption('--width'))
-    .option('--augment <spec>', `fresh random variants of the training images every epoch: 'none', 'default' (rotate=15,crop=0.15,flip,noise=0.03) or a comma list of ${AUGMENT_LIST_SYNTAX} (erase: random erasing)`, augmentOption, R.augment)
+    .option('--augment <spec>', `fresh random variants of the training images every epoch: ${AUGMENT_SYNTAX} (erase: random erasing)`, augmentOption, R.augment)
     .option('--label-smoothing <share>', 'spread this share of each target over all classes (e.g. 0.1)', smoothingOption, R.labelSmoothing)
     .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices([...CLASS_WEIGHT_MODES]).default(R.classWeights))
     .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default(R.lrSchedule))

@@ -33,9 +33,9 @@ export function isIdentity(a: TrainAugment): boolean {
   return a.rotate === 0 && a.crop === 0 && !a.flip && a.noise === 0 && a.erase === 0;
 }
 
-/** What `--augment` takes besides 'none' and 'default', for its help and its errors. */
-export const AUGMENT_LIST_SYNTAX = 'rotate=DEG, crop=SHARE, flip, noise=STD, erase=SHARE';
-const HINT = `use 'none', 'default' (rotate=15,crop=0.15,flip,noise=0.03), or a comma list of ${AUGMENT_LIST_SYNTAX}`;
+/** What `--augment` takes, for its help and its errors; 'default' spelled out from DEFAULT_AUGMENT. */
+export const AUGMENT_SYNTAX = `'none', 'default' (${formatTrainAugment(DEFAULT_AUGMENT)}), or a comma list of rotate=DEG, crop=SHARE, flip, noise=STD, erase=SHARE`;
+const HINT = `use ${AUGMENT_SYNTAX}`;
 
 /** Parses train's `--augment`: 'none', 'default', or a comma list such as 'rotate=15,flip,noise=0.03'. */
 export function parseTrainAugment(option: string): TrainAugment {
