@@ -49,7 +49,7 @@ test('the training options default to the one recipe, and parse into it', () => 
   assert.deepEqual(recipe.teacher, { models: ['faceapi', 'visemo'], weight: 0.3, temperature: 2 });
   assert.deepEqual(dataRecipeFromCli(custom).classes, ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise']);
   assert.throws(() => parse(['--channels', '2']), /Allowed choices are 1, 3/);
-  assert.throws(() => parse(['--augment', 'wobble=3']), /wobble/);
+  assert.throws(() => parse(['--augment', 'wobble=3']), /cannot read 'wobble=3' — use /, 'a bad --augment says what it cannot read and how to write it');
 });
 
 test('the CLI: usage errors exit 2, help exits 0 and ends with the exit status and examples', () => {

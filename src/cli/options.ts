@@ -17,7 +17,7 @@ import {
 import { parseClassOption } from '../data/classes.js';
 import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type InferenceBackendChoice } from '../engine/backend.js';
 import { AUGMENT_SYNTAX, formatTrainAugment, parseTrainAugment } from '../training/augment.js';
-import { firstLine, VisemoError } from '../util/errors.js';
+import { userLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
 import { DETECTOR_CHOICES, type DetectorChoice } from '../image/face-detector.js';
 import { DEFAULT_VIDEO_FPS } from '../inference/predict.js';
@@ -130,7 +130,7 @@ function augmentOption(value: string): string {
   try {
     return formatTrainAugment(parseTrainAugment(value));
   } catch (err) {
-    throw new InvalidArgumentError(firstLine(err));
+    throw new InvalidArgumentError(userLine(err));
   }
 }
 
@@ -230,7 +230,7 @@ export function redisOption(): Option {
       try {
         parseRedisUrl(value);
       } catch (err) {
-        throw new InvalidArgumentError(firstLine(err));
+        throw new InvalidArgumentError(userLine(err));
       }
       return value;
     })

@@ -8,6 +8,11 @@ export function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
+/** One line for the user: a VisemoError's problem and what to do, else the first line of the message. */
+export function userLine(err: unknown): string {
+  return err instanceof VisemoError ? err.toLine() : firstLine(err);
+}
+
 export class VisemoError extends Error {
   constructor(message: string, readonly hint?: string) {
     super(message);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { tempDir } from '../../test/helpers.js';
 import { argmax } from './argmax.js';
 import { exists, readJson, readJsonIfPresent, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic.js';
-import { firstLine, VisemoError } from './errors.js';
+import { firstLine, userLine, VisemoError } from './errors.js';
 import { hashFileHex, hashHex } from './hash.js';
 import { createRng, gaussian, shuffleInPlace } from './random.js';
 import { fixed, formatTable, pct } from './table.js';
@@ -51,6 +51,8 @@ test('errors: first line of a message; one-line form with the hint', () => {
   assert.equal(firstLine('plain'), 'plain');
   assert.equal(new VisemoError('bad file x', 'fix it').toLine(), 'bad file x — fix it');
   assert.equal(new VisemoError('bad file x').toLine(), 'bad file x');
+  assert.equal(userLine(new VisemoError('bad file x', 'fix it')), 'bad file x — fix it');
+  assert.equal(userLine(new Error('one\ntwo')), 'one');
 });
 
 test('hash: sha256 hex, cut to length, parts hashed in order', () => {
