@@ -8,8 +8,7 @@ import type { SplitRecord } from '../data/dataset.js';
 import { decodeItems, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import type { SplitName } from '../data/split.js';
-import { loadModel } from '../model/model-io.js';
-import { predictSet } from '../model/predict-set.js';
+import { loadEmotionNet } from '../inference/emotion-net.js';
 import { argmax } from '../util/argmax.js';
 import { hasModel, readRunMetadata, type RunMetadata } from '../model/run-folder.js';
 import { metricsFile, RUN_FILES } from '../model/run-files.js';
@@ -60,9 +59,10 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
       opts.log?.(`warning: skipped ${s.path}: ${s.reason}`);
     },
   });
-  const model = await loadModel(runDir);
-  const predicted = predictSet(model, set, meta.normalisation, meta.channels, 128, opts.tta === true).map(argmax);
-  model.dispose();
+  // Through the one place a loaded model runs, so a calibrated model is scored as predict runs it.
+  const net = await loadEmotionNet(runDir);
+  const predicted = (await net.classify(set, { tta: opts.tta === true })).map(argmax);
+  net.dispose();
   const metrics = computeMetrics(set.labels, predicted, meta.classes);
   const predictions: Prediction[] = set.rels.map((rel, i) => [rel, set.labels[i]!, predicted[i]!]);
   const suffix = opts.tta ? '-tta' : '';

@@ -9,6 +9,7 @@ import { activeBackend, type ModelRuntime } from '../engine/backend.js';
 import { openOnnxSession, type OnnxSession } from '../engine/onnx.js';
 import { modelToOnnx } from '../export/onnx-model.js';
 import { loadEmotionModel } from '../model/model-io.js';
+import { applyCalibration } from '../model/calibration.js';
 import { predictSet } from '../model/predict-set.js';
 import type { ResolvedModel, RunMetadata } from '../model/run-folder.js';
 
@@ -21,12 +22,28 @@ export interface EmotionNet extends ResolvedModel {
    * Class probabilities for every image of `set` (crops at the model's input size), in batches;
    * `tta` averages each image with its mirror image.
    */
-  classify(set: DecodedSet, opts?: { batch?: number; tta?: boolean }): Promise<Float32Array[]>;
+  classify(set: DecodedSet, opts?: ClassifyOptions): Promise<Float32Array[]>;
   dispose(): void;
+}
+
+export interface ClassifyOptions {
+  batch?: number;
+  tta?: boolean;
+  /** The model's own probabilities, without the class-prior offsets of its metadata (for fitting them). */
+  uncalibrated?: boolean;
 }
 
 /** Loads a bundled model or run folder (default: the bundled default) to run on `runtime`. */
 export async function loadEmotionNet(nameOrPath: string | undefined, runtime: ModelRuntime = 'tfjs'): Promise<EmotionNet> {
+  const net = await loadRawNet(nameOrPath, runtime);
+  const offsets = net.metadata.calibration?.offsets;
+  if (!offsets) return net;
+  // Every runtime's probabilities pass through the same offsets, here and only here.
+  const raw = net.classify;
+  return { ...net, classify: async (set, o = {}) => (o.uncalibrated ? raw(set, o) : (await raw(set, o)).map((p) => applyCalibration(p, offsets))) };
+}
+
+async function loadRawNet(nameOrPath: string | undefined, runtime: ModelRuntime): Promise<EmotionNet> {
   const loaded = await loadEmotionModel(nameOrPath);
   const { model, metadata } = loaded;
   const { normalisation, channels } = metadata;

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { completeRecipe, type Arch, type FoldSpec, type SplitMode, type TrainRecipe } from '../config/recipe.js';
 import type { Normalisation } from '../data/decoded-set.js';
 import { datasetFaceCut, type FaceCut } from '../data/face-cut.js';
+import type { Calibration } from './calibration.js';
 import { readJson } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { metricsFile, RUN_FILES } from './run-files.js';
@@ -57,7 +58,16 @@ export interface RunMetadata {
   faceCut: FaceCut;
   /** folds: the cross-validation fold tested (train --folds k --fold i, experiment --folds k). */
   split: { mode: SplitMode | 'given'; seed: number; subjectPattern?: string; folds?: FoldSpec };
-  dataset: { path: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number>; unlabeled?: { path: string; images: number } };
+  dataset: {
+    path: string;
+    fingerprint: string;
+    images: Record<'train' | 'val' | 'test', number>;
+    unlabeled?: { path: string; images: number };
+    /** The dataset's soft-targets.csv (data/soft-targets.ts), when it has one: its hash and how many training images it covered. */
+    softTargets?: { file: string; hash: string; images: number };
+  };
+  /** Class-prior offsets applied to the model's probabilities at inference (visemo calibrate; calibration.ts). */
+  calibration?: Calibration;
   training: TrainingRecord;
   versions: Record<string, string>;
   commandLine: string;
@@ -77,6 +87,8 @@ export async function readRunMetadata(dir: string): Promise<RunMetadata> {
     : !(Number.isInteger(meta.inputSize) && meta.inputSize > 0) ? 'lacks its input size'
     : meta.channels !== 1 && meta.channels !== 3 ? `has channels ${String(meta.channels)} (1 or 3)`
     : !meta.normalisation?.mean?.length || meta.normalisation.mean.length !== meta.normalisation.std?.length ? 'lacks its normalisation'
+    : meta.calibration && !(meta.calibration.offsets?.length === meta.classes.length && meta.calibration.offsets.every(Number.isFinite))
+      ? `has a calibration that is not one finite offset per class (${meta.classes.length})`
     : null;
   if (bad) throw new VisemoError(`${file} ${bad}`, 'give a run folder written by visemo train');
   const { arch = 'paper', training = {} as Partial<TrainingRecord> } = meta as Partial<RunMetadata>;

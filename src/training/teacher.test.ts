@@ -70,3 +70,11 @@ test('teacher probabilities are computed once per image and read back from the c
   assert.ok(lines.every((l) => /cached/.test(l)), lines.join('\n'));
   close(again.subarray(0, 2), [0, 1], 1e-4);
 });
+
+test('a dataset soft target takes the place of the one-hot label, then smoothing and the teacher mix in', () => {
+  const labelRows = Float32Array.from([0.5, 0.5, 0, 1]);
+  close(mixTargets(Int32Array.from([0, 1]), 2, 0, null, [0, 1], labelRows), [0.5, 0.5, 0, 1]);
+  const teacher = { probs: Float32Array.from([1, 0, 1, 0]), weight: 0.5 };
+  // Row 0: 0.5 · (0.9 · [0.5, 0.5] + 0.05) + 0.5 · [1, 0].
+  close(mixTargets(Int32Array.from([0, 1]), 2, 0.1, teacher, [0], labelRows), [0.5 * 0.5 + 0.5, 0.5 * 0.5]);
+});

@@ -122,8 +122,19 @@ export function combineTeachers(teachers: { classes: string[]; probs: ArrayLike<
   return out;
 }
 
-/** Batch targets: (1−w)·smoothed one-hot + w·teacher; an unlabeled row (label −1) is the teacher's alone. */
-export function mixTargets(labels: ArrayLike<number>, numClasses: number, labelSmoothing: number, teacher: { probs: Float32Array; weight: number } | null, rows: ArrayLike<number>): Float32Array {
+/**
+ * Batch targets: (1−w)·smoothed label + w·teacher; an unlabeled row (label −1) is the teacher's alone.
+ * The label is one-hot, or the dataset's soft target for the row where `labelRows` (n × k, from
+ * data/soft-targets.ts) gives one.
+ */
+export function mixTargets(
+  labels: ArrayLike<number>,
+  numClasses: number,
+  labelSmoothing: number,
+  teacher: { probs: Float32Array; weight: number } | null,
+  rows: ArrayLike<number>,
+  labelRows: Float32Array | null = null,
+): Float32Array {
   const out = new Float32Array(rows.length * numClasses);
   for (let b = 0; b < rows.length; b++) {
     const r = rows[b]!;
@@ -131,7 +142,7 @@ export function mixTargets(labels: ArrayLike<number>, numClasses: number, labelS
     const w = teacher ? (label < 0 ? 1 : teacher.weight) : 0;
     if (label < 0 && !teacher) throw new Error(`row ${r} has no label and there is no teacher`);
     for (let k = 0; k < numClasses; k++) {
-      const hard = label === k ? 1 : 0;
+      const hard = labelRows ? labelRows[r * numClasses + k]! : label === k ? 1 : 0;
       const smoothed = label < 0 ? 0 : hard * (1 - labelSmoothing) + labelSmoothing / numClasses;
       out[b * numClasses + k] = (1 - w) * smoothed + (teacher ? w * teacher.probs[r * numClasses + k]! : 0);
     }

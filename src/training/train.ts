@@ -9,6 +9,7 @@ import { completeDataRecipe, completeRecipe, type Arch, type DataRecipe, type Tr
 import { prepareDataset, type SplitRecord } from '../data/dataset.js';
 import { scanUnlabeled } from '../data/image-folder.js';
 import { datasetFaceCut } from '../data/face-cut.js';
+import { labelTargets, readSoftTargets } from '../data/soft-targets.js';
 import { batchInput, concatSets, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
 import { prepareForTraining, useBackend, type BackendChoice } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
@@ -134,6 +135,13 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     teacherProbs = await teacherTargets(train.rels.map((r) => byRel.get(r)!), classes, teacher, { cacheDir: opts.cacheDir, log, backendFor });
     await useBackend(backendChoice, { quiet: true });
   }
+  // Crowd votes or mixed expressions the dataset brings (soft-targets.csv) replace those images' one-hot labels.
+  const soft = await readSoftTargets(dataset.folder.root, classes);
+  const softInTrain = soft ? train.rels.filter((r) => soft.rows.has(r)).length : 0;
+  if (soft) log(`soft targets: ${softInTrain} of ${train.rels.length} training images from ${soft.file}`);
+  if (resuming && previous?.dataset.softTargets?.hash !== soft?.hash) {
+    throw new VisemoError(`the soft targets of ${data.data} changed since run ${runDir} started`, 'start a new run (another --out, or --force)');
+  }
   // Weights learned on one input encoding keep it: the start model's mean and std, not this data's.
   const normalisation = initFrom?.metadata.normalisation ?? pixelStats(labeled, channels);
 
@@ -153,6 +161,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
       fingerprint: dataset.fingerprint,
       images: { train: dataset.splits.train.length, val: dataset.splits.val.length, test: dataset.splits.test.length },
       unlabeled: data.unlabeled ? { path: path.resolve(data.unlabeled), images: unlabeled.labels.length } : undefined,
+      softTargets: soft ? { file: soft.file, hash: soft.hash, images: softInTrain } : undefined,
     },
     training: {
       ...training,
@@ -203,7 +212,11 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   }
 
   const norm = metadata.normalisation;
-  const targets = { labelSmoothing: recipe.labelSmoothing, teacher: teacherProbs && teacher ? { probs: teacherProbs, weight: teacher.weight } : null };
+  const targets = {
+    labelSmoothing: recipe.labelSmoothing,
+    teacher: teacherProbs && teacher ? { probs: teacherProbs, weight: teacher.weight } : null,
+    labelRows: soft ? labelTargets(train.rels, train.labels, classes.length, soft) : null,
+  };
   for (let epoch = state.epoch + 1; epoch <= recipe.epochs; epoch++) {
     const learningRate = learningRateAt(recipe.lrSchedule, recipe.learningRate, epoch, recipe.epochs);
     setLearningRate(optimizer, learningRate);
@@ -312,6 +325,8 @@ interface EpochContext {
   numClasses: number;
   labelSmoothing: number;
   teacher: { probs: Float32Array; weight: number } | null;
+  /** Per-row label targets where the dataset gives soft ones (else one-hot labels are used). */
+  labelRows: Float32Array | null;
 }
 
 async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: DecodedSet, ctx: EpochContext): Promise<EpochRecord> {
@@ -330,7 +345,7 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   for (let s = 0; s < steps; s++) {
     const idx = order.slice(s * batchSize, (s + 1) * batchSize);
     const x = augment ? batchInput(augmentBatch(train, idx, augment, augRng), idx.map((_, k) => k), ctx.norm, channels) : batchInput(train, idx, ctx.norm, channels);
-    const y = tf.tensor2d(mixTargets(train.labels, ctx.numClasses, ctx.labelSmoothing, ctx.teacher, idx), [idx.length, ctx.numClasses]);
+    const y = tf.tensor2d(mixTargets(train.labels, ctx.numClasses, ctx.labelSmoothing, ctx.teacher, idx, ctx.labelRows), [idx.length, ctx.numClasses]);
     const step = (ctx.epoch - 1) * steps + s;
     const [loss, acc] = (await withStepDropout(model, step, () => model.trainOnBatch(x, y))) as number[];
     x.dispose();

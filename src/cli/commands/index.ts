@@ -5,6 +5,7 @@ import { registerAlign } from './align.js';
 import { registerStats } from './stats.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerCalibrate } from './calibrate.js';
 import { registerExperiment } from './experiment.js';
 import { registerReport } from './report.js';
 import { registerPredict } from './predict.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerStats(program);
   registerTrain(program);
   registerEvaluate(program);
+  registerCalibrate(program);
   registerExperiment(program);
   registerReport(program);
   registerPredict(program);
