@@ -4,10 +4,17 @@ or the visemo net (src/model/visemo-net.ts), trained with Adam(1e-3) and categor
 cross-entropy at batch 32, or run for inference, on batches built from a uint8 image cache
 exactly as the TypeScript benchmark builds them.
 
+--precision bf16 runs the model under torch.autocast('cpu', dtype=torch.bfloat16) with the model
+and its input in channels-last, as PyTorch is run for bf16 on CPUs: convolutions and matrix
+products in bf16, the weights, the batch-norm statistics, the loss and Adam's update in fp32.
+The bench asks for it only where the CPU has avx512_bf16 or AMX; elsewhere PyTorch emulates bf16
+and its times mean nothing.
+
 Prints one JSON object on stdout with every timed step (the bench takes the medians). Run with
 Debian's python3-torch: /usr/bin/python3.
 """
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -58,15 +65,26 @@ def build(args, size: int) -> nn.Module:
     return visemo_net(size, args.classes, args.channels) if args.arch == 'visemo' else paper_cnn(size, args.classes)
 
 
-def make_batch(cache: np.ndarray, indices: np.ndarray, channels: int) -> torch.Tensor:
+def make_batch(cache: np.ndarray, indices: np.ndarray, channels: int, precision: str = 'fp32') -> torch.Tensor:
     # uint8 gray [B, s, s] -> float32 [B, channels, s, s] in [0, 1], the monochrome image replicated.
     x = torch.from_numpy(cache[indices]).to(torch.float32).div_(255.0).unsqueeze(1)
-    return x.expand(-1, channels, -1, -1).contiguous() if channels > 1 else x
+    x = x.expand(-1, channels, -1, -1).contiguous() if channels > 1 else x
+    return x.contiguous(memory_format=torch.channels_last) if precision == 'bf16' else x
+
+
+def prepare(model: nn.Module, precision: str) -> nn.Module:
+    """bf16: the model's weights stay fp32 (the master weights), laid out channels-last."""
+    return model.to(memory_format=torch.channels_last) if precision == 'bf16' else model
+
+
+def compute(precision: str):
+    """The context a forward pass runs in: bf16 autocast, or nothing for fp32."""
+    return torch.autocast('cpu', dtype=torch.bfloat16) if precision == 'bf16' else contextlib.nullcontext()
 
 
 def bench_train(size, args, rng):
     torch.manual_seed(1)
-    model = build(args, size)
+    model = prepare(build(args, size), args.precision)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
@@ -76,11 +94,13 @@ def bench_train(size, args, rng):
     for step in range(args.warmup + args.steps):
         idx = rng.integers(0, CACHE_IMAGES, size=args.batch)
         t0 = time.perf_counter()
-        x = make_batch(cache, idx, args.channels)
+        x = make_batch(cache, idx, args.channels, args.precision)
         y = labels[idx]
         t1 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        with compute(args.precision):
+            # autocast computes the cross-entropy in fp32 whatever its input's type
+            loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         loss.item()
@@ -93,16 +113,16 @@ def bench_train(size, args, rng):
 
 def bench_predict(size, args, rng):
     torch.manual_seed(1)
-    model = build(args, size).eval()
+    model = prepare(build(args, size), args.precision).eval()
     cache = rng.integers(0, 256, size=(CACHE_IMAGES, size, size), dtype=np.uint8)
     out = {'size': size}
-    with torch.no_grad():
+    with torch.no_grad(), compute(args.precision):
         for batch in (1, 64):
             times = []
             for step in range(args.warmup + args.steps):
                 idx = rng.integers(0, CACHE_IMAGES, size=batch)
                 t0 = time.perf_counter()
-                torch.softmax(model(make_batch(cache, idx, args.channels)), dim=1).numpy()
+                torch.softmax(model(make_batch(cache, idx, args.channels, args.precision)).float(), dim=1).numpy()
                 t1 = time.perf_counter()
                 if step >= args.warmup:
                     times.append((t1 - t0) * 1e3)
@@ -121,13 +141,14 @@ def main():
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--classes', type=int, default=6)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32')
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(1)
     sizes = [int(s) for s in args.sizes.split(',')]
     run = bench_train if args.mode == 'train' else bench_predict
     results = [run(size, args, rng) for size in sizes]
-    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'results': results}, sys.stdout)
+    json.dump({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'precision': args.precision, 'results': results}, sys.stdout)
     sys.stdout.write('\n')
 
 

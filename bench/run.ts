@@ -7,7 +7,10 @@
  * as the share of the step spent outside the model. Native and PyTorch are timed in turns
  * (`--rounds`), so a load that comes and goes on a shared machine falls on both; each figure is
  * the median of every timed step of every round. The train mode also times oneDNN's own 3×3
- * convolution through the addon, the rate the whole step is measured against. `predict` also
+ * convolution through the addon, the rate the whole step is measured against. Each train row has
+ * its precision (bench/train-rows.ts): where the CPU has avx512_bf16 or AMX, PyTorch is also timed
+ * in bf16 autocast with channels-last; native bf16 and oneDNN's bf16 rate need an addon with bf16
+ * kernels, which this version lacks; one line says which bf16 rows are skipped and why. `predict` also
  * times the same models exported to ONNX on onnxruntime-node (backend 'onnx').
  * `serve` (bench/serve.ts): the web app's server under load; `queue` (bench/queue.ts):
  * `visemo worker` with 1 and 2 processes on the same videos; `video` (bench/video.ts): frames per
@@ -34,6 +37,10 @@ import { mixTargets } from '../src/training/teacher.js';
 import type { Normalisation } from '../src/data/decoded-set.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { addServeBench } from './serve.js';
+import { benchHead, bf16Plan, median, trainResult, type TrainResult, type TrainTimes } from './train-rows.js';
+import { cpuFeatures } from '../src/engine/cpu-features.js';
+import { addonPrecisions } from '../src/engine/native/addon.js';
+import type { Precision } from '../src/engine/precision.js';
 import { createRng } from '../src/util/random.js';
 import { TRACKING_DEFAULTS } from '../src/config/tracking.js';
 import { benchVideo } from './video.js';
@@ -74,20 +81,6 @@ type NativeLayout = 'nhwc' | 'blocked';
 /** The row label of a native layout: 'native' keeps its name, blocked activations are 'native-blk'. */
 const layoutLabel = (l: NativeLayout) => (l === 'nhwc' ? 'native' : 'native-blk');
 
-interface TrainResult {
-  arch: Arch;
-  size: number;
-  /** null for wasm, whose thread count is fixed when it starts. */
-  threads: number | null;
-  backend: string;
-  stepMs: number;
-  dataMs: number;
-  modelMs: number;
-  imagesPerSecond: number;
-  secondsPerEpoch: number;
-  gflopPerSecond?: number;
-}
-
 interface PredictResult {
   arch: Arch;
   size: number;
@@ -115,12 +108,6 @@ interface ConvFloor {
   threads: number;
   convMs: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** FLOP (multiply-adds times 2) of each 3×3 convolution of one forward pass per image, first layer first. */
 function convFlopsPerImage(arch: Arch, size: number): number[] {
@@ -170,12 +157,6 @@ function trainingBatch(set: DecodedSet, idx: number[], norm: Normalisation, chan
   const x = augment ? batchInput(augmentBatch(set, idx, augment, rng), idx.map((_, k) => k), norm, channels) : batchInput(set, idx, norm, channels);
   const y = tf.tensor2d(mixTargets(set.labels, CLASSES, 0, null, idx), [idx.length, CLASSES]);
   return { x, y };
-}
-
-/** What one turn of a configuration measured: every timed step. */
-interface TrainTimes {
-  dataMs: number[];
-  modelMs: number[];
 }
 
 async function benchTrain(arch: Arch, size: number, opts: Options, profileIt: boolean): Promise<{ times: TrainTimes; profile?: KernelShare[] }> {
@@ -234,23 +215,6 @@ async function benchTrain(arch: Arch, size: number, opts: Options, profileIt: bo
   }
   model.dispose();
   return { times: { dataMs, modelMs }, profile };
-}
-
-/** The row of one configuration from the steps of all its turns. */
-function trainResult(arch: Arch, size: number, threads: number | null, backend: string, t: TrainTimes, batch: number): TrainResult {
-  const stepMs = median(t.dataMs.map((d, i) => d + t.modelMs[i]!));
-  return {
-    arch,
-    size,
-    threads,
-    backend,
-    stepMs,
-    dataMs: median(t.dataMs),
-    modelMs: median(t.modelMs),
-    imagesPerSecond: (batch * 1000) / stepMs,
-    secondsPerEpoch: (Math.ceil(TRAIN_IMAGES / batch) * stepMs) / 1000,
-    gflopPerSecond: (3 * forwardFlopsPerImage(arch, size) * batch) / stepMs / 1e6,
-  };
 }
 
 interface PredictTimes {
@@ -364,7 +328,8 @@ interface TorchRun {
   results: ({ size: number } & (TrainTimes | PredictTimes))[];
 }
 
-function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options): TorchRun | string {
+/** PyTorch in `precision`: fp32, or bf16 autocast with channels-last (bench/pytorch_ref.py), as PyTorch is run for bf16 on CPUs. */
+function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, precision: Precision): TorchRun | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   // OpenMP's default busy-waiting makes PyTorch many times slower as soon as anything else uses
   // a core, and passive waiting costs it a little on an idle machine: unless the user chose a
@@ -372,7 +337,7 @@ function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[], thre
   const envs = USER_ENV.OMP_WAIT_POLICY ? [USER_ENV] : [USER_ENV, { ...USER_ENV, OMP_WAIT_POLICY: 'passive' }];
   const runs: TorchRun[] = [];
   for (const env of envs) {
-    const r = runPytorchOnce(mode, arch, sizes, threads, opts, env);
+    const r = runPytorchOnce(mode, arch, sizes, threads, opts, env, precision);
     if (typeof r === 'string') return r;
     runs.push(r);
   }
@@ -382,9 +347,9 @@ function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[], thre
   return { torch: runs[0]!.torch, results };
 }
 
-function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, env: NodeJS.ProcessEnv): TorchRun | string {
+function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, env: NodeJS.ProcessEnv, precision: Precision): TorchRun | string {
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
-  const args = [script, mode, '--arch', arch, '--channels', String(CHANNELS[arch]), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
+  const args = [script, mode, '--precision', precision, '--arch', arch, '--channels', String(CHANNELS[arch]), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
@@ -397,15 +362,17 @@ function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], 
 const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
 const keyOf = (r: { arch: Arch; size: number; threads: number | null }) => `${r.arch}@${r.size}/${r.threads}`;
+/** A training row's key with its precision: each row is set against PyTorch in the same precision. */
+const precisionKeyOf = (r: { arch: Arch; size: number; threads: number | null; precision: Precision }) => `${keyOf(r)}/${r.precision}`;
 const threadsCell = (t: number | null) => (t === null ? '-' : String(t)).padStart(7);
 
 function printTrainTable(rows: TrainResult[]): void {
-  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [keyOf(r), r.stepMs]));
-  console.log('\narch    size  threads  backend   ms/step  outside-model  images/s  s/epoch(11,475)  GFLOP/s  vs PyTorch');
+  const torch = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [precisionKeyOf(r), r.stepMs]));
+  console.log('\narch    size  threads  backend     precision  ms/step  outside-model  images/s  s/epoch(11,475)  GFLOP/s  vs PyTorch');
   for (const r of rows) {
-    const ref = torch.get(keyOf(r));
+    const ref = torch.get(precisionKeyOf(r));
     console.log(
-      `${r.arch.padEnd(6)}  ${String(r.size).padStart(4)}  ${threadsCell(r.threads)}  ${r.backend.padEnd(8)} ${fmt(r.stepMs).padStart(8)}  ${`${fmt((100 * r.dataMs) / r.stepMs)}%`.padStart(13)}  ${fmt(r.imagesPerSecond, 0).padStart(8)}  ${fmt(r.secondsPerEpoch).padStart(15)}  ${fmt(r.gflopPerSecond, 0).padStart(7)}  ${ref && r.backend !== 'pytorch' ? `${(r.stepMs / ref).toFixed(2)}x` : ''}`,
+      `${r.arch.padEnd(6)}  ${String(r.size).padStart(4)}  ${threadsCell(r.threads)}  ${r.backend.padEnd(10)}  ${r.precision.padEnd(9)} ${fmt(r.stepMs).padStart(8)}  ${`${fmt((100 * r.dataMs) / r.stepMs)}%`.padStart(13)}  ${fmt(r.imagesPerSecond, 0).padStart(8)}  ${fmt(r.secondsPerEpoch).padStart(15)}  ${fmt(r.gflopPerSecond, 0).padStart(7)}  ${ref && r.backend !== 'pytorch' ? `${(r.stepMs / ref).toFixed(2)}x` : ''}`,
     );
   }
 }
@@ -422,12 +389,22 @@ function printPredictTable(rows: PredictResult[]): void {
   }
 }
 
+/** One configuration's times over all turns. */
+interface BenchEntry<T extends TrainTimes | PredictTimes> {
+  arch: Arch;
+  size: number;
+  threads: number | null;
+  backend: string;
+  precision: Precision;
+  times: T;
+}
+
 /** Appends one turn's times to a configuration's. */
-function collect<T extends TrainTimes | PredictTimes>(store: Map<string, { arch: Arch; size: number; threads: number | null; backend: string; times: T }>, arch: Arch, size: number, threads: number | null, backend: string, times: T): void {
-  const key = `${backend}:${arch}@${size}/${threads}`;
+function collect<T extends TrainTimes | PredictTimes>(store: Map<string, BenchEntry<T>>, arch: Arch, size: number, threads: number | null, backend: string, times: T, precision: Precision = 'fp32'): void {
+  const key = `${backend}/${precision}:${arch}@${size}/${threads}`;
   const e = store.get(key);
   if (!e) {
-    store.set(key, { arch, size, threads, backend, times });
+    store.set(key, { arch, size, threads, backend, precision, times });
     return;
   }
   for (const k of Object.keys(times) as (keyof T)[]) (e.times[k] as number[]).push(...(times[k] as number[]));
@@ -439,7 +416,7 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
   process.env.VISEMO_THREADS = String(opts.threads[0]);
   const loadAtStart = os.loadavg();
   const sizesOf = (arch: Arch) => opts.sizes ?? DEFAULT_SIZES[arch];
-  const store = new Map<string, { arch: Arch; size: number; threads: number | null; backend: string; times: TrainTimes | PredictTimes }>();
+  const store = new Map<string, BenchEntry<TrainTimes | PredictTimes>>();
   const profiles: Record<string, KernelShare[]> = {};
   const convFloors: ConvFloor[] = [];
   const skipped: Record<string, string> = {};
@@ -457,6 +434,18 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
       console.log(`${backend}: not available, skipped`);
     } else available.push(backend);
   }
+  // bf16 rows where this machine can time them: PyTorch's bf16 autocast needs a CPU with bf16,
+  // native bf16 and oneDNN's bf16 rate also an addon with bf16 kernels (this version has none).
+  const cpu = cpuFeatures();
+  const addon = loadAddon();
+  const bf16 = bf16Plan(cpu, typeof addon === 'string' ? [] : addonPrecisions(addon));
+  if (mode === 'train') {
+    if (bf16.native) skipped['native bf16'] = bf16.native;
+    if (bf16.pytorch && opts.pytorch) skipped['pytorch bf16'] = bf16.pytorch;
+    if (bf16.pytorch) console.log(`bf16 rows skipped (native bf16, oneDNN's bf16 convolution rate${opts.pytorch ? ', PyTorch bf16 autocast' : ''}): ${bf16.pytorch}`);
+    else if (bf16.native) console.log(`native bf16 rows and oneDNN's bf16 convolution rate skipped: ${bf16.native}${opts.pytorch ? '; PyTorch bf16 autocast is timed' : ''}`);
+  }
+  const torchPrecisions: Precision[] = mode === 'train' && !bf16.pytorch ? ['fp32', 'bf16'] : ['fp32'];
   let torchVersion: string | undefined;
   let torchOff = !opts.pytorch;
   const convRates: Record<string, ReturnType<typeof onednnConvRate>> = {};
@@ -502,21 +491,26 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
             console.log(`onnx ${arch} ${size}x${size}, round ${round + 1}/${opts.rounds}: batch 1 ${fmt(median(times.batch1), 2)} ms, batch 64 ${fmt(median(times.batch64))} ms`);
           }
         }
-        if (torchOff) continue;
-        // PyTorch's turn right after native's on the same configurations.
-        const ref = runPytorch(mode, arch, sizesOf(arch), threads, opts);
-        if (typeof ref === 'string') {
-          skipped.pytorch = ref;
-          torchOff = true;
-          console.log(`pytorch: ${ref}, skipped`);
-          continue;
-        }
-        torchVersion = ref.torch;
-        for (const r of ref.results) {
-          const { size, ...times } = r;
-          collect(store, arch, size, threads, 'pytorch', times as TrainTimes | PredictTimes);
-          const t = times as TrainTimes & PredictTimes;
-          console.log(`pytorch ${arch} ${size}x${size}, ${threads} thread${threads > 1 ? 's' : ''}, round ${round + 1}/${opts.rounds}: ${mode === 'train' ? `${fmt(median(t.modelMs.map((m, i) => m + t.dataMs[i]!)))} ms per step` : `batch 1 ${fmt(median(t.batch1), 2)} ms, batch 64 ${fmt(median(t.batch64))} ms`}`);
+        // PyTorch's turn right after native's on the same configurations, in each precision.
+        for (const precision of torchPrecisions) {
+          if (torchOff) break;
+          const label = `pytorch${precision === 'fp32' ? '' : ` ${precision}`}`;
+          if (skipped[label]) continue;
+          const ref = runPytorch(mode, arch, sizesOf(arch), threads, opts, precision);
+          if (typeof ref === 'string') {
+            skipped[label] = ref;
+            // Without fp32 PyTorch there is no reference at all; a failed bf16 autocast leaves fp32's.
+            if (precision === 'fp32') torchOff = true;
+            console.log(`${label}: ${ref}, skipped`);
+            continue;
+          }
+          torchVersion = ref.torch;
+          for (const r of ref.results) {
+            const { size, ...times } = r;
+            collect(store, arch, size, threads, 'pytorch', times as TrainTimes | PredictTimes, precision);
+            const t = times as TrainTimes & PredictTimes;
+            console.log(`${label} ${arch} ${size}x${size}, ${threads} thread${threads > 1 ? 's' : ''}, round ${round + 1}/${opts.rounds}: ${mode === 'train' ? `${fmt(median(t.modelMs.map((m, i) => m + t.dataMs[i]!)))} ms per step` : `batch 1 ${fmt(median(t.batch1), 2)} ms, batch 64 ${fmt(median(t.batch64))} ms`}`);
+          }
         }
       }
     }
@@ -524,26 +518,42 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
   if (torchVersion) console.log(`pytorch ${torchVersion}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : "the faster of OpenMP's default and passive waiting, per size and turn"}`);
   const backendOrder = [...opts.backends.flatMap((b) => (b === 'native' ? opts.layouts.map(layoutLabel) : [b])), 'pytorch'];
   const rows = [...store.values()]
-    .map((e) => (mode === 'train' ? trainResult(e.arch, e.size, e.threads, e.backend, e.times as TrainTimes, opts.batch) : predictResult(e.arch, e.size, e.threads, e.backend, e.times as PredictTimes)))
-    .sort((a, b) => opts.arch.indexOf(a.arch) - opts.arch.indexOf(b.arch) || a.size - b.size || (a.threads ?? 0) - (b.threads ?? 0) || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend));
+    .map((e) =>
+      mode === 'train'
+        ? trainResult({ arch: e.arch, size: e.size, threads: e.threads, backend: e.backend, precision: e.precision }, e.times as TrainTimes, { batch: opts.batch, trainImages: TRAIN_IMAGES, forwardFlopsPerImage: forwardFlopsPerImage(e.arch, e.size) })
+        : predictResult(e.arch, e.size, e.threads, e.backend, e.times as PredictTimes),
+    )
+    .sort(
+      (a, b) =>
+        opts.arch.indexOf(a.arch) - opts.arch.indexOf(b.arch) ||
+        a.size - b.size ||
+        (a.threads ?? 0) - (b.threads ?? 0) ||
+        ('precision' in a && 'precision' in b ? Number(a.precision !== 'fp32') - Number(b.precision !== 'fp32') : 0) ||
+        backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend),
+    );
   if (mode === 'train') printTrainTable(rows as TrainResult[]);
   else printPredictTable(rows as PredictResult[]);
   for (const [threads, r] of Object.entries(convRates)) {
-    if (r) console.log(`\noneDNN's own 3x3 convolution (64->128 channels, 25x25, batch 32, ${threads} thread${threads === '1' ? '' : 's'}): forward ${fmt(r.forward, 0)}, backward data ${fmt(r.backwardData, 0)}, backward weights ${fmt(r.backwardWeights, 0)} GFLOP/s`);
+    if (r) console.log(`\noneDNN's own fp32 3x3 convolution (64->128 channels, 25x25, batch 32, ${threads} thread${threads === '1' ? '' : 's'}): forward ${fmt(r.forward, 0)}, backward data ${fmt(r.backwardData, 0)}, backward weights ${fmt(r.backwardWeights, 0)} GFLOP/s`);
   }
+  // oneDNN's bf16 rate is timed only through an addon with bf16 kernels (this version has none);
+  // on a CPU without bf16 the line at the start said so already.
+  if (Object.values(convRates).some(Boolean) && bf16.native && !bf16.pytorch) console.log(`oneDNN's own bf16 3x3 convolution: not timed, ${bf16.native}`);
   for (const [key, profile] of Object.entries(profiles)) {
     console.log(`\nprofile of a ${key} training step, mean of ${PROFILE_STEPS} (share of step time):`);
     for (const k of [...profile.slice(0, 12), ...profile.slice(-1)]) console.log(`  ${k.kernel.padEnd(24)} ${fmt(k.ms).padStart(7)} ms ${`${fmt(100 * k.share)}%`.padStart(6)}${k.calls ? `  ${k.calls} calls` : ''}`);
   }
   // How far fusing everything around the convolutions could go: their time alone against PyTorch's
   // whole step (Debian's PyTorch runs its convolutions on the same oneDNN).
-  const torchStep = new Map(rows.filter((r) => r.backend === 'pytorch').map((r) => [keyOf(r), (r as TrainResult).stepMs]));
+  // fp32 convolutions, against PyTorch in fp32.
+  const isTorchFp32 = (r: TrainResult | PredictResult) => r.backend === 'pytorch' && (r as TrainResult).precision === 'fp32';
+  const torchStep = new Map(rows.filter(isTorchFp32).map((r) => [keyOf(r), (r as TrainResult).stepMs]));
   for (const f of convFloors) {
     const ref = torchStep.get(keyOf(f));
     if (ref) console.log(`${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`);
   }
   const floors = (rows as TrainResult[]).flatMap((r) => {
-    const rates = r.backend === 'pytorch' && r.threads !== null ? convRates[r.threads] : null;
+    const rates = isTorchFp32(r) && r.threads !== null ? convRates[r.threads] : null;
     if (!rates) return [];
     const ms = convRateFloorMs(r.arch, r.size, opts.batch, rates);
     return [{ arch: r.arch, size: r.size, threads: r.threads, floorMs: ms, vsPytorch: ms / r.stepMs }];
@@ -554,8 +564,9 @@ async function main(mode: 'train' | 'predict', opts: Options): Promise<void> {
   console.log(`\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`);
   await writeJsonAtomic(opts.out, {
     mode,
-    date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+    // The date and the CPU (name and the flags that decide bf16) at the top; each row has its precision.
+    ...benchHead(cpu, new Date()),
+    machine: { cores: cpus().length, node: process.version, torch: torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
     config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, layouts: opts.layouts, rounds: opts.rounds, trainImages: TRAIN_IMAGES },
     results: rows,
     onednnConv: convRates,

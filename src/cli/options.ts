@@ -16,6 +16,7 @@ import {
 } from '../config/recipe.js';
 import { parseClassOption } from '../data/classes.js';
 import { BACKEND_CHOICES, INFERENCE_BACKEND_CHOICES, type BackendChoice, type InferenceBackendChoice } from '../engine/backend.js';
+import { PRECISION_CHOICES } from '../engine/precision.js';
 import { AUGMENT_SYNTAX, formatTrainAugment, parseTrainAugment } from '../training/augment.js';
 import { userLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
@@ -81,6 +82,20 @@ export function fractionOption(name: string): (value: string) => number {
 /** The one --backend option ('auto' by default: native oneDNN where its addon is built, else wasm). */
 export function backendOption(defaultBackend: BackendChoice = 'auto', help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
   return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
+}
+
+/**
+ * The one --precision option. Its help says what this version does: its native addon has no bf16
+ * kernels yet, so 'auto' computes in fp32 and 'bf16' is refused with the reason.
+ */
+export function precisionOption(extra = ''): Option {
+  return new Option(
+    '--precision <p>',
+    "compute precision: 'fp32', or 'bf16' on the native backend where the CPU has avx512_bf16 or AMX (amx_bf16); 'auto' takes bf16 where the CPU, the backend and the addon all allow it, else fp32. " +
+      `This version's native addon has no bf16 kernels yet: 'auto' computes in fp32 and 'bf16' is refused, naming what is missing${extra}`,
+  )
+    .choices([...PRECISION_CHOICES])
+    .default('auto');
 }
 
 /** --backend of predict and compare: the tfjs backends, and 'onnx' for the emotion model on onnxruntime-node. */

@@ -29,7 +29,7 @@ async function writeRun(seed: number, classes = CLASSES): Promise<string> {
     faceCut: { method: 'box', margin: 0 },
     split: { mode: 'random', seed },
     dataset: { path: '/nowhere', fingerprint: 'f', images: { train: 1, val: 0, test: 0 } },
-    training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu', lrSchedule: 'constant', augment: 'none', labelSmoothing: 0, classWeights: 'none' },
+    training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu', precision: 'fp32', lrSchedule: 'constant', augment: 'none', labelSmoothing: 0, classWeights: 'none' },
     versions: {},
     commandLine: `visemo train --seed ${seed}`,
     createdAt: new Date(0).toISOString(),

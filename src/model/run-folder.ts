@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { completeRecipe, type Arch, type FoldSpec, type SplitMode, type TrainRecipe } from '../config/recipe.js';
 import type { Normalisation } from '../data/decoded-set.js';
+import type { Precision } from '../engine/precision.js';
 import { datasetFaceCut, type FaceCut } from '../data/face-cut.js';
 import type { Calibration } from './calibration.js';
 import { readJson } from '../util/atomic.js';
@@ -40,6 +41,8 @@ export interface TrainingRecord extends Omit<TrainRecipe, 'arch' | 'size' | 'cha
   optimizer: 'adam';
   loss: string;
   backend: string;
+  /** What the run computed in (train --precision, resolved); --resume keeps it. Runs from before it was recorded: fp32. */
+  precision: Precision;
   /** Per class, in `classes` order, when classWeights is not 'none'. */
   classWeightValues?: number[];
   /** The model folder whose weights the run started from (train --init). */
@@ -95,12 +98,13 @@ export async function readRunMetadata(dir: string): Promise<RunMetadata> {
   const recipe = completeRecipe({ ...training, arch, size: meta.inputSize, channels: meta.channels });
   const { arch: _a, size: _s, channels: _c, ...rest } = recipe;
   const faceCut = meta.faceCut ?? (await datasetFaceCut(meta.dataset?.path)).cut;
-  return { ...meta, arch, faceCut, training: { ...training, ...rest } as TrainingRecord };
+  // Every run before precision was recorded computed in fp32.
+  return { ...meta, arch, faceCut, training: { ...training, ...rest, precision: training.precision ?? 'fp32' } as TrainingRecord };
 }
 
 /** The recipe a run was trained with, as trainRun takes it (resume continues with it). */
 export function recipeOfRun(meta: RunMetadata): TrainRecipe {
-  const { optimizer: _o, loss: _l, backend: _b, classWeightValues: _w, initFrom: _i, ...training } = meta.training;
+  const { optimizer: _o, loss: _l, backend: _b, precision: _p, classWeightValues: _w, initFrom: _i, ...training } = meta.training;
   return completeRecipe({ ...training, arch: meta.arch, size: meta.inputSize, channels: meta.channels });
 }
 

@@ -12,6 +12,7 @@ import { datasetFaceCut } from '../data/face-cut.js';
 import { labelTargets, readSoftTargets } from '../data/soft-targets.js';
 import { batchInput, concatSets, decodeItems, pixelStats, type DecodedSet, type Normalisation } from '../data/decoded-set.js';
 import { prepareForTraining, useBackend, type BackendChoice } from '../engine/backend.js';
+import { precisionContext, resolvePrecision, type PrecisionChoice } from '../engine/precision.js';
 import { tf } from '../engine/tf.js';
 import { FACEAPI_MODEL } from '../inference/classifier.js';
 import { buildModel, MIN_SIZE } from '../model/architectures.js';
@@ -42,6 +43,8 @@ export interface TrainOptions {
   /** Which images; unset fields take their defaults. */
   dataset?: Partial<DataRecipe>;
   backend?: BackendChoice;
+  /** 'auto' (the default), 'fp32' or 'bf16' (engine/precision.ts); a resumed run keeps its recorded one. */
+  precision?: PrecisionChoice;
   force?: boolean;
   resume?: boolean;
   /**
@@ -96,9 +99,18 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     throw new VisemoError(`--out ${opts.out} is inside the dataset ${data.data}`, 'write the run somewhere else: its files would be read as images of the dataset (a class named after the run)');
   }
   if (!resuming) await checkRunDirFree(runDir, opts.force === true);
+  const precisionChoice = opts.precision ?? 'auto';
+  if (previous && precisionChoice !== 'auto' && precisionChoice !== previous.training.precision) {
+    throw new VisemoError(`--precision ${precisionChoice} differs from ${previous.training.precision}, the precision run ${runDir} was trained in`, `leave --precision out (or give ${previous.training.precision}) to resume it, or start a new run (another --out, or --force)`);
+  }
 
   const backendChoice = opts.backend ?? 'auto';
   const backend = await useBackend(backendChoice);
+  // Resolved before anything is written, so a refused precision leaves no run behind. A resumed
+  // run's recorded precision is asked for explicitly: on a machine without it, it is refused.
+  const precision = resolvePrecision(previous?.training.precision ?? precisionChoice, precisionContext(backend));
+  // This version's addon has no bf16 kernels, so resolvePrecision can only return fp32, which is
+  // what the steps below compute; an addon with bf16 kernels has to be switched on here too.
   await prepareForTraining();
   const dataset = await prepareDataset({ ...data, seed });
   const classes = dataset.folder.classes;
@@ -170,6 +182,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
       optimizer: 'adam',
       loss: weighted ? 'weightedCategoricalCrossentropy' : 'categoricalCrossentropy',
       backend,
+      precision,
       classWeightValues: weighted ? classWeightValues(labeled.labels, classes.length, recipe.classWeights) : undefined,
       initFrom: initFrom?.dir,
     },

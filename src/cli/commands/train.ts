@@ -6,7 +6,8 @@ import { pct } from '../../util/table.js';
 import { VisemoError } from '../../util/errors.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
+import type { PrecisionChoice } from '../../engine/precision.js';
+import { addTrainingOptions, dataRecipeFromCli, precisionOption, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
 
 interface TrainCliOptions extends TrainingCliOptions {
   out: string;
@@ -14,6 +15,7 @@ interface TrainCliOptions extends TrainingCliOptions {
   force?: boolean;
   resume?: boolean;
   init?: string;
+  precision: PrecisionChoice;
 }
 
 export function registerTrain(program: Command): void {
@@ -24,6 +26,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('-o, --out <dir>', 'run folder to write (model.json, weights.bin, metadata.json, history.json/csv, split.json)')
     .option('--size <pixels>', 'input width and height (paper: 100, 50, 20)', intOption('--size', 8), RECIPE_DEFAULTS.size);
   addTrainingOptions(cmd)
+    .addOption(precisionOption('; metadata.json records the precision, and --resume keeps it'))
     .option('--force', 'replace an existing run in --out')
     .option('--resume', 'continue an interrupted run in --out from its last finished epoch')
     .option('--fold <i>', 'with --folds k: test on fold i (1 … k) and train on the others (experiment --folds runs every fold)', intOption('--fold', 1))
@@ -48,6 +51,7 @@ export function registerTrain(program: Command): void {
             recipe: { ...recipeFromCli(o), size: o.size },
             dataset: dataRecipeFromCli(o),
             backend: o.backend,
+            precision: o.precision,
             force: o.force,
             resume: o.resume,
             init: o.init,
@@ -62,7 +66,7 @@ export function registerTrain(program: Command): void {
         log('');
         log(`classes   ${metadata.classes.join(', ')}`);
         log(`images    train ${img.train}, val ${img.val}, test ${img.test} (${metadata.split.mode} split${metadata.split.folds ? `, fold ${metadata.split.folds.fold} of ${metadata.split.folds.k}` : ''}, seed ${metadata.split.seed})${result.skipped.length ? `; ${result.skipped.length} unreadable skipped` : ''}`);
-        log(`backend   ${metadata.training.backend}, ${metadata.inputSize}x${metadata.inputSize}x${metadata.channels}, batch ${metadata.training.batchSize}`);
+        log(`backend   ${metadata.training.backend} in ${metadata.training.precision}, ${metadata.inputSize}x${metadata.inputSize}x${metadata.channels}, batch ${metadata.training.batchSize}`);
         // Without a validation split there is no best epoch to report, only the last one kept.
         if (best && img.val === 0) log(`kept      the last epoch, ${best.epoch}: train acc ${pct(best.acc)}, loss ${best.loss.toFixed(4)} (no validation split)`);
         else if (best) log(`best      epoch ${best.epoch}: val_acc ${pct(best.valAcc)}, val_loss ${best.valLoss.toFixed(4)}`);

@@ -37,6 +37,19 @@ export interface NativeAddon {
   batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, channels: number, epsilon: number): boolean;
   batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number): boolean;
   adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outW: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float32Array): boolean;
+  /**
+   * The compute precisions the addon has kernels for. Absent from this version, which computes in
+   * fp32 only: an addon built with bf16 kernels exports it and lists 'bf16' (see addonPrecisions).
+   */
+  precisions?(): string[];
+}
+
+/**
+ * The precisions an addon computes in. This version's addon has no bf16 kernels (they await a CPU
+ * with AMX to be built and tested on), so it exports no precisions() and this reads ['fp32'].
+ */
+export function addonPrecisions(native: NativeAddon): string[] {
+  return typeof native.precisions === 'function' ? native.precisions() : ['fp32'];
 }
 
 /** Where node-gyp leaves the addon, relative to this file in src/engine/native or dist/engine/native. */
