@@ -199,6 +199,8 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
   const h = a.homogeneity;
   if (!h) {
     parts.push(`Fewer than two groups have ${minGroup} images or more: no between-group test.`);
+  } else if (h.df === 0) {
+    parts.push(`Every tested group's faces are all right (or all wrong): no difference to test.`);
   } else {
     const chi = `χ² = ${h.statistic.toFixed(2)}, ${h.df} df, ${pStatement(h.p)}`;
     parts.push(h.p < 0.05 ? `Accuracy differs between the groups beyond chance (${chi}).` : `No difference in accuracy between the groups beyond chance (${chi}).`);
