@@ -12,7 +12,7 @@ import { formatWithInterval, newcombeDifference, wilson, type Interval } from '.
 import { proportionsHomogeneity, type ChiSquareResult } from './chi-square.js';
 import { fisherExact } from './fisher.js';
 import { holmAdjust } from './holm.js';
-import { formatP, mcnemarFromPredictions, pStatement } from './mcnemar.js';
+import { mcnemarFromPredictions, pStatement } from './mcnemar.js';
 
 /** Groups with fewer images are shown but left out of the between-group tests. */
 export const DEFAULT_MIN_GROUP = 20;
@@ -210,7 +210,7 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
     else {
       const gaps = sig.map((p) => {
         const [hi, lo] = p.difference.difference >= 0 ? [p.first, p.second] : [p.second, p.first];
-        return `${hi} above ${lo} by ${pp(p.difference.difference)} (p = ${formatP(p.pHolm)})`;
+        return `${hi} above ${lo} by ${pp(p.difference.difference)} (${pStatement(p.pHolm)})`;
       });
       parts.push(`Significant at 5 % (${family}): ${gaps.join('; ')}.`);
     }

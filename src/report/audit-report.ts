@@ -83,7 +83,6 @@ async function breakdownSection(r: AuditResult, b: BreakdownAudit): Promise<Sect
   const caption = `Accuracy per ${b.name} with 95 % Wilson intervals (error bars), per model${b.leftOut.length ? `; left out of the tests: ${b.leftOut.join(', ')}` : ''}`;
   blocks.push({ kind: 'figure', figure: { id: `${id}-accuracy`, caption, svg: await renderSvg(intervalSpec(`Accuracy per ${b.name}`, points, groups, b.models.map((m) => m.model), b.name)) } });
   if (b.models.length > 1) blocks.push(...modelComparison(r, b, id, groups));
-  else blocks.push(paragraph(b.models[0]!.summary));
   return { id: `by-${id}`, title: `By ${b.name}${b.models.length > 1 ? ': every model' : ''}`, blocks };
 }
 
@@ -174,7 +173,8 @@ function method(r: AuditResult): Section {
         'Accuracy intervals are 95 % Wilson score intervals; differences between two groups carry Newcombe\'s hybrid score interval (1998, method 10). ' +
           `Whether accuracy differs between groups at all is Pearson's chi-square test of homogeneity on the right/wrong counts of the groups with at least ${r.minGroup} images. ` +
           'Each two such groups are compared with Fisher\'s exact test, and the p-values are adjusted with Holm\'s step-down procedure over all pairs of the breakdown, so that the chance of any false "significant" stays at 5 %. ' +
-          'Two models on the same faces of a group are compared with the exact McNemar test. ' +
+          'Fisher\'s test is exact and so a little conservative: an interval that only just leaves out 0 can go with a p a little above 0.05. ' +
+          'Two models on the same faces of a group are compared with the exact McNemar test (not corrected for the number of groups). ' +
           'Every test treats images as independent: several photos of one person are not, so with few people per group the intervals are too narrow and the tests too ready to find a gap.',
       ),
     ],
