@@ -114,6 +114,8 @@ test('Holm over three groups, and no test with fewer than two tested groups', ()
   assert.equal(one.homogeneity, null);
   assert.deepEqual(one.pairs, []);
   assert.match(one.summary, /^Fewer than two groups have 20 images or more: no between-group test\. Left out of the tests, under 20 images: small \(10\)\.$/);
+  const single = auditBreakdown({ name: 'dataset', groups: groups.map(() => 'all'), truth, predictions: [{ model: 'M', predicted }], classes: ['a', 'b'] }).models[0]!;
+  assert.equal(single.summary, 'Only one group: nothing to compare it with.');
 });
 
 test('--group-by: regex with a capture group, dataset, CSV; the errors name what to do', async () => {

@@ -198,7 +198,7 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
   const left = a.groups.filter((g) => !g.tested);
   const h = a.homogeneity;
   if (!h) {
-    parts.push(`Fewer than two groups have ${minGroup} images or more: no between-group test.`);
+    parts.push(a.groups.length < 2 ? 'Only one group: nothing to compare it with.' : `Fewer than two groups have ${minGroup} images or more: no between-group test.`);
   } else if (h.df === 0) {
     parts.push(`Every tested group's faces are all right (or all wrong): no difference to test.`);
   } else {
