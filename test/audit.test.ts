@@ -113,6 +113,19 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     assert.ok(existsSync(path.join(out, 'report.md')));
   });
 
+  test('--group-by dataset: one group per DATA folder', async () => {
+    const other = path.join(dir, 'lab');
+    await linkOrigin(other, 'LAB', 20, 5);
+    const r = runCli(['audit', faces, other, '--crops', '--models', 'visemo7', '--group-by', 'dataset', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const a = JSON.parse(r.stdout) as AuditResult;
+    assert.deepEqual(a.data, [faces, other]);
+    const [b] = a.breakdowns;
+    assert.equal(b!.name, 'dataset');
+    assert.deepEqual(b!.models[0]!.groups.map((g) => [g.group, g.n]), [['faces', 85], ['lab', 20]], 'every image of each folder, the one without an origin code included');
+    assert.equal(b!.models[0]!.pairs.length, 1);
+  });
+
   test('an audit folder is replaced only with --force', async () => {
     const again = runCli(['audit', faces, '--crops', '--models', 'visemo7', '--group-by', '_[FM]-([A-Z]+)-', '-o', out]);
     assert.equal(again.code, 2);
