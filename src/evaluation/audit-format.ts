@@ -7,6 +7,9 @@ import type { AuditResult } from './run-audit.js';
 
 const short = (c: string) => c.slice(0, 5);
 
+/** More pairs of groups than this, and the terminal lists only the significant ones. */
+export const MAX_PAIRS_SHOWN = 45;
+
 /** The over-called class of a group, as `neutral +35 pp`, or '—'. */
 export function overCalled(g: Parameters<typeof mostOverPredicted>[0], classes: string[]): string {
   const o = mostOverPredicted(g, classes);
@@ -32,12 +35,16 @@ export function formatBreakdown(b: BreakdownAudit, r: Pick<AuditResult, 'classes
         ]),
       ),
     );
-    if (m.pairs.length > 0) {
+    // Many groups make many pairs (227 people: 1,596): then only the significant ones are listed here.
+    const many = m.pairs.length > MAX_PAIRS_SHOWN;
+    const shown = many ? m.pairs.filter((p) => p.significant) : m.pairs;
+    if (many) out.push('', `${m.pairs.length} pairs of groups: ${shown.length ? 'the significant ones below' : 'none significant'}; every pair is in audit.json (and the report's pairs CSV with -o).`);
+    if (shown.length > 0) {
       out.push(
         '',
         formatTable(
           ['groups', 'difference (95% CI)', 'p', 'p Holm', 'p < 0.05'],
-          m.pairs.map((p) => [`${p.first} − ${p.second}`, formatDifference(p.difference), formatP(p.p), formatP(p.pHolm), p.significant ? 'yes' : 'no']),
+          shown.map((p) => [`${p.first} − ${p.second}`, formatDifference(p.difference), formatP(p.p), formatP(p.pHolm), p.significant ? 'yes' : 'no']),
         ),
       );
     }

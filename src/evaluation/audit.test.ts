@@ -165,3 +165,22 @@ test('--group-by: regex with a capture group, dataset, CSV; the errors name what
   await fs.writeFile(csv, 'file,origin\n');
   await assert.rejects(assignGroups(rule, csv, csvItems, [data]), /gives a group to none of the 3 images/);
 });
+
+test('many groups: the terminal lists only the significant pairs; small expected counts make p approximate', () => {
+  // 12 groups of 20: G01 all wrong, the others all right but one face each. 66 pairs.
+  const truth = new Array(240).fill(0);
+  const groups = truth.map((_, i) => `G${String(Math.floor(i / 20) + 1).padStart(2, '0')}`);
+  const predicted = truth.map((_, i) => (i < 20 || i % 20 === 0 ? 1 : 0));
+  const b = auditBreakdown({ name: 'person', groups, truth, predictions: [{ model: 'M', predicted }], classes: ['a', 'b'] });
+  const m = b.models[0]!;
+  assert.equal(m.pairs.length, 66);
+  // G01 (0/20) against each other (19/20): Fisher p = 2·C(20,1)·… tiny, Holm ×66 still far under 0.05; the others are level.
+  assert.deepEqual(m.pairs.filter((p) => p.significant).map((p) => p.first), new Array(11).fill('G01'));
+  // 11 wrong of 240 expected per group of 20 wrong: 20·(20 + 11)/240 = 2.58 < 5.
+  close(m.homogeneity!.minExpected, (20 * 31) / 240, 1e-12);
+  assert.match(m.summary, /an expected count is 2\.6, under 5, so p is approximate\)\./);
+  const text = formatBreakdown(b, { classes: ['a', 'b'], minGroup: 20, models: [{ model: 'M' }] as never });
+  assert.match(text, /66 pairs of groups: the significant ones below; every pair is in audit\.json/);
+  assert.equal((text.match(/^G01 − G\d\d /gm) ?? []).length, 11);
+  assert.doesNotMatch(text, /^G02 − G03/m);
+});

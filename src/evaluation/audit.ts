@@ -202,7 +202,8 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
   } else if (h.df === 0) {
     parts.push(`Every tested group's faces are all right (or all wrong): no difference to test.`);
   } else {
-    const chi = `χ² = ${h.statistic.toFixed(2)}, ${h.df} df, ${pStatement(h.p)}`;
+    // Pearson's approximation is rough when expected counts fall under 5 (Cochran's rule): say so.
+    const chi = `χ² = ${h.statistic.toFixed(2)}, ${h.df} df, ${pStatement(h.p)}${h.minExpected < 5 ? `; an expected count is ${h.minExpected.toFixed(1)}, under 5, so p is approximate` : ''}`;
     parts.push(h.p < 0.05 ? `Accuracy differs between the groups beyond chance (${chi}).` : `No difference in accuracy between the groups beyond chance (${chi}).`);
     const sig = a.pairs.filter((p) => p.significant);
     const family = `Fisher's exact test, Holm-corrected over ${a.pairs.length} pair${a.pairs.length === 1 ? '' : 's'}`;

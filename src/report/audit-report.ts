@@ -10,6 +10,7 @@ import { accuracyText, mostOverPredicted, type BreakdownAudit, type ModelAudit }
 import { formatDifference, formatWithInterval } from '../evaluation/intervals.js';
 import { formatP } from '../evaluation/mcnemar.js';
 import { AUDIT_FORMAT, type AuditPrediction, type AuditResult } from '../evaluation/run-audit.js';
+import { MAX_PAIRS_SHOWN } from '../evaluation/audit-format.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 import { intervalSpec, renderSvg, shareHeatmapSpec } from './charts.js';
@@ -131,6 +132,8 @@ async function modelBlocks(r: AuditResult, b: BreakdownAudit, m: ModelAudit, id:
         caption: `${m.model}: every two ${b.name} groups, difference in accuracy (Newcombe's 95 % interval), Fisher's exact p and Holm's adjustment`,
         columns: ['groups', 'difference (95% CI)', 'p', 'p Holm', 'significant at 5 %'],
         rows: m.pairs.map((p) => [text(`${p.first} − ${p.second}`), { text: formatDifference(p.difference), value: p.difference.difference }, num(p.p, formatP), num(p.pHolm, formatP), text(p.significant ? 'yes' : 'no')]),
+        // Hundreds of pairs (one group per person) are for the CSV; the sentence above names the significant ones.
+        csvOnly: m.pairs.length > MAX_PAIRS_SHOWN,
       }),
     );
   }

@@ -78,7 +78,7 @@ export function registerAudit(program: Command): void {
       const written = out ? await writeAuditReport(out, result, predictions) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(formatAudit(result) + '\n');
-      const groups = result.breakdowns.map((b) => `${b.models[0]?.groups.length ?? 0} groups by ${b.name}`).join(', ');
+      const groups = result.breakdowns.map((b) => `${b.models[0]?.groups.length ?? 0} group${b.models[0]?.groups.length === 1 ? '' : 's'} by ${b.name}`).join(', ');
       const shown = (file: string) => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
       log(
         `audited ${result.scored} images in ${groups} with ${models.length} model${models.length === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s` +
