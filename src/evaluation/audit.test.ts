@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { tempDir } from '../../test/helpers.js';
 import { VisemoError } from '../util/errors.js';
 import { assignGroups, datasetNames, parseCsv, parseGroupRule, regexGroup, type GroupedItem } from './audit-groups.js';
-import { auditBreakdown, mostOverPredicted } from './audit.js';
+import { auditBreakdown, listSome, mostOverPredicted } from './audit.js';
 import { formatBreakdown } from './audit-format.js';
 import { newcombeDifference } from './intervals.js';
 
@@ -183,4 +183,9 @@ test('many groups: the terminal lists only the significant pairs; small expected
   assert.match(text, /66 pairs of groups: the significant ones below; every pair is in audit\.json/);
   assert.equal((text.match(/^G01 − G\d\d /gm) ?? []).length, 11);
   assert.doesNotMatch(text, /^G02 − G03/m);
+});
+
+test('long lists of groups are cut short', () => {
+  assert.equal(listSome(['a', 'b']), 'a, b');
+  assert.equal(listSome(Array.from({ length: 25 }, (_, i) => `p${i}`), 3), 'p0, p1, p2 and 22 more');
 });

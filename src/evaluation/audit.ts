@@ -190,6 +190,11 @@ export function groupPairs(tested: GroupScore[]): GroupPair[] {
   return raw.map((r, k) => ({ ...r, pHolm: holm[k]!, significant: holm[k]! < 0.05 }));
 }
 
+/** Names joined with commas, the first `max` only when there are more (one group per person makes hundreds). */
+export function listSome(names: string[], max = 20): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
 const pp = (x: number) => `${Math.abs(x * 100).toFixed(1)} pp`;
 
 /** The sentence under a model's group table. */
@@ -216,7 +221,7 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
       parts.push(`Significant at 5 % (${family}): ${gaps.join('; ')}.`);
     }
   }
-  if (left.length > 0) parts.push(`Left out of the tests, under ${minGroup} images: ${left.map((g) => `${g.group} (${g.n})`).join(', ')}.`);
+  if (left.length > 0) parts.push(`Left out of the tests, under ${minGroup} images: ${listSome(left.map((g) => `${g.group} (${g.n})`))}.`);
   return parts.join(' ');
 }
 

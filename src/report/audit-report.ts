@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { accuracyText, mostOverPredicted, type BreakdownAudit, type ModelAudit } from '../evaluation/audit.js';
+import { accuracyText, listSome, mostOverPredicted, type BreakdownAudit, type ModelAudit } from '../evaluation/audit.js';
 import { formatDifference, formatWithInterval } from '../evaluation/intervals.js';
 import { formatP } from '../evaluation/mcnemar.js';
 import { AUDIT_FORMAT, type AuditPrediction, type AuditResult } from '../evaluation/run-audit.js';
@@ -77,11 +77,11 @@ async function breakdownSection(r: AuditResult, b: BreakdownAudit): Promise<Sect
       `${groups.length} group${groups.length === 1 ? '' : 's'} by ${b.name}, ${integer(b.n)} images` +
         (b.ungrouped ? ` (${integer(b.ungrouped)} without a ${b.name} are not counted here)` : '') +
         '.' +
-        (b.leftOut.length ? ` Groups under ${r.minGroup} images (--min-group) are shown but left out of the between-group tests: ${b.leftOut.join(', ')}.` : ''),
+        (b.leftOut.length ? ` Groups under ${r.minGroup} images (--min-group) are shown but left out of the between-group tests: ${listSome(b.leftOut)}.` : ''),
     ),
   ];
   const points = b.models.flatMap((m) => m.groups.map((g) => ({ x: g.group, series: m.model, value: g.accuracy, lower: g.interval.lower, upper: g.interval.upper })));
-  const caption = `Accuracy per ${b.name} with 95 % Wilson intervals (error bars), per model${b.leftOut.length ? `; left out of the tests: ${b.leftOut.join(', ')}` : ''}`;
+  const caption = `Accuracy per ${b.name} with 95 % Wilson intervals (error bars), per model${b.leftOut.length ? `; left out of the tests: ${listSome(b.leftOut)}` : ''}`;
   blocks.push({ kind: 'figure', figure: { id: `${id}-accuracy`, caption, svg: await renderSvg(intervalSpec(`Accuracy per ${b.name}`, points, groups, b.models.map((m) => m.model), b.name)) } });
   if (b.models.length > 1) blocks.push(...modelComparison(r, b, id, groups));
   return { id: `by-${id}`, title: `By ${b.name}${b.models.length > 1 ? ': every model' : ''}`, blocks };
