@@ -17,7 +17,7 @@ export interface McNemarResult {
 
 /** log(k!) by summation (cached): exact enough for tails of up to a few hundred thousand trials. */
 const logFactorials: number[] = [0];
-function logFactorial(k: number): number {
+export function logFactorial(k: number): number {
   for (let i = logFactorials.length; i <= k; i++) logFactorials.push(logFactorials[i - 1]! + Math.log(i));
   return logFactorials[k]!;
 }

@@ -4,6 +4,7 @@
  * `faceapi` (face-api.js's expression net as shipped in @vladmandic/face-api).
  */
 import type { DecodedSet } from '../data/decoded-set.js';
+import { TIGHT_CROPS, type FaceCut } from '../data/face-cut.js';
 import { activeBackend, type ModelRuntime } from '../engine/backend.js';
 import { loadEmotionNet } from './emotion-net.js';
 import { loadFaceApiExpressionNet } from './faceapi-expression.js';
@@ -16,6 +17,8 @@ export interface Classifier {
   source: string;
   classes: string[];
   inputSize: number;
+  /** How faces found in photos are cut for it (audit): a visemo model's metadata, face-api's detector box as is. */
+  faceCut: FaceCut;
   /** What runs it: 'tfjs wasm' (tfjs and its backend), or 'onnxruntime-node <version>'. */
   runtime: string;
   classify(set: DecodedSet): Promise<Float32Array[]>;
@@ -34,6 +37,8 @@ export async function loadClassifier(name: string, opts: { tta?: boolean; runtim
       source: 'face-api.js expression net (@vladmandic/face-api, model/face_expression_model)',
       classes: net.classes,
       inputSize: net.inputSize,
+      // face-api.js classifies the detector's box itself (padded to a square), without margin.
+      faceCut: TIGHT_CROPS,
       runtime: `tfjs ${activeBackend() ?? ''}`.trim(),
       classify: (set) => net.classifyGray(splitPixels(set)),
       dispose: () => {},
@@ -45,6 +50,7 @@ export async function loadClassifier(name: string, opts: { tta?: boolean; runtim
     source: net.dir,
     classes: net.metadata.classes,
     inputSize: net.metadata.inputSize,
+    faceCut: net.metadata.faceCut,
     runtime: net.runtimeLabel,
     classify: (set) => net.classify(set, { tta: opts.tta }),
     dispose: () => net.dispose(),

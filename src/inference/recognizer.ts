@@ -183,9 +183,7 @@ export class EmotionRecognizer {
 
   /** The model-size monochrome faces in these detector boxes, cut as the model's training faces were. */
   async cutFaces(rgb: RawImage, boxes: FaceBox[]): Promise<Uint8Array[]> {
-    const cut = this.faceCut;
-    if (cut.method === 'landmarks') return (await alignFaces(boxes.map((box) => ({ image: rgb, box })), { size: this.inputSize })).map((a) => a.pixels);
-    return Promise.all(boxes.map(async (box) => (await cropFace(rgb, box, { margin: cut.margin, size: this.inputSize, gray: true })).data));
+    return cutFacesAs(rgb, boxes, this.faceCut, this.inputSize);
   }
 
   /**
@@ -225,13 +223,19 @@ export class EmotionRecognizer {
   }
 }
 
+/** Monochrome size×size faces in these detector boxes, cut as `cut` says (the recogniser's, and audit's for each model). */
+export async function cutFacesAs(rgb: RawImage, boxes: FaceBox[], cut: FaceCut, size: number): Promise<Uint8Array[]> {
+  if (cut.method === 'landmarks') return (await alignFaces(boxes.map((box) => ({ image: rgb, box })), { size })).map((a) => a.pixels);
+  return Promise.all(boxes.map(async (box) => (await cropFace(rgb, box, { margin: cut.margin, size, gray: true })).data));
+}
+
 /**
  * The detectors look at the picture at 512 pixels or less, so a large photo is shrunk first
  * (much less work, same faces); boxes are scaled back to the full picture, which crops use.
  */
 export const DETECT_MAX_SIDE = 1024;
 
-async function detectScaled(detector: FaceDetector, rgb: RawImage): Promise<FaceDetection[]> {
+export async function detectScaled(detector: FaceDetector, rgb: RawImage): Promise<FaceDetection[]> {
   const scale = DETECT_MAX_SIDE / Math.max(rgb.width, rgb.height);
   if (scale >= 1) return detector.detect(rgb);
   const width = Math.max(1, Math.round(rgb.width * scale));

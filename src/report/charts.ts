@@ -190,3 +190,40 @@ export function intervalSpec(title: string, points: IntervalPoint[], xs: string[
     config: CONFIG,
   };
 }
+
+/**
+ * A table of shares as a heat map: one row per `rows` entry, one column per `columns` entry, the
+ * value printed in each cell; missing cells (a group without faces of a class) stay blank.
+ * The audit's recall per class by group.
+ */
+export function shareHeatmapSpec(title: string, cells: { row: string; column: string; value: number }[], rows: string[], columns: string[], rowTitle: string, columnTitle: string, legend: string): TopLevelSpec {
+  const cell = Math.max(34, Math.min(56, 480 / Math.max(1, columns.length)));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: cells.map((c) => ({ ...c, label: c.value.toFixed(2) })) },
+    width: cell * columns.length,
+    height: Math.max(24, Math.min(40, 480 / Math.max(1, rows.length))) * rows.length,
+    encoding: {
+      x: { field: 'column', type: 'nominal', sort: columns, title: columnTitle, axis: { labelAngle: -40, orient: 'top' } },
+      y: { field: 'row', type: 'nominal', sort: rows, title: rowTitle },
+    },
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          color: { field: 'value', type: 'quantitative', title: legend, scale: { scheme: 'blues', domain: [0, 1] } },
+          tooltip: [{ field: 'row', type: 'nominal', title: rowTitle }, { field: 'column', type: 'nominal', title: columnTitle }, { field: 'label', type: 'nominal', title: legend }],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'label', type: 'nominal' },
+          color: { condition: { test: 'datum.value > 0.5', value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+    config: CONFIG,
+  };
+}

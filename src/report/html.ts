@@ -12,7 +12,7 @@ nav ol { columns: 2; }
 table { border-collapse: collapse; margin: .5rem 0 1.5rem; font-size: .9rem; }
 caption { text-align: left; font-style: italic; padding-bottom: .3rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .55rem; }
-th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:last-child td { border-bottom: 1px solid #999; }
 figure { margin: 1rem 0 2rem; overflow-x: auto; } figcaption { font-style: italic; font-size: .9rem; }
 pre { background: #f7f7f7; padding: .6rem; font-size: .8rem; overflow-x: auto; }

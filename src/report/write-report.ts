@@ -1,4 +1,4 @@
-/** Writes the report files of an experiment directory, every one atomically. */
+/** Writes the report files of an experiment directory (or of an audit), every one atomically. */
 import path from 'node:path';
 import { exists, readJson, writeFileAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -21,7 +21,11 @@ export interface WrittenReport {
 
 /** Renders report.html, report.md, figures/*.svg|png and tables/*.csv into `dir`. */
 export async function writeReport(dir: string, results: ExperimentResults): Promise<WrittenReport> {
-  const doc = await buildReportDocument(results);
+  return writeDocument(dir, await buildReportDocument(results));
+}
+
+/** Any report document's files (the experiment's, the audit's): report.html, report.md, figures/, tables/. */
+export async function writeDocument(dir: string, doc: ReportDocument): Promise<WrittenReport> {
   const figures: string[] = [];
   const tables: string[] = [];
   for (const section of doc.sections) {

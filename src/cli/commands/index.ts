@@ -11,6 +11,7 @@ import { registerReport } from './report.js';
 import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
 import { registerCompare } from './compare.js';
+import { registerAudit } from './audit.js';
 import { registerAverage } from './average.js';
 import { registerExport } from './export.js';
 import { registerQueue } from './queue.js';
@@ -30,6 +31,7 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerServe(program);
   registerCompare(program);
+  registerAudit(program);
   registerAverage(program);
   registerExport(program);
   registerQueue(program);
