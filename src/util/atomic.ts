@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { firstLine, VisemoError } from './errors.js';
 
@@ -52,10 +52,31 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** The one JSON reader: a missing or unparsable file is a VisemoError naming it, with `hint`. */
+/** The largest JSON file read (256 MB): far beyond any file visemo writes, well within what a string holds. */
+export const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a regular file of at most `maxBytes`. Anything else (a named pipe, a device, a folder) is
+ * an error, before a byte is read: opening a FIFO without O_NONBLOCK waits for a writer forever,
+ * and holds one of libuv's four file-system threads while it waits (four such reads froze the
+ * whole server).
+ */
+export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
+  const handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    if (stat.size > maxBytes) throw new Error(`${file} holds ${stat.size} bytes, over the ${maxBytes} read at most`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The one JSON reader: a missing, unparsable or irregular file (a pipe, over MAX_JSON_BYTES) is a VisemoError naming it, with `hint`. */
 export async function readJson<T>(file: string, hint = 'the file is missing or damaged: write it again with visemo'): Promise<T> {
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+    return JSON.parse((await readRegularFile(file, MAX_JSON_BYTES)).toString('utf8')) as T;
   } catch (err) {
     throw new VisemoError(`cannot read ${file}: ${firstLine(err)}`, hint);
   }
