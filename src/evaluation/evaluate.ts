@@ -60,7 +60,7 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
       opts.log?.(`warning: skipped ${s.path}: ${s.reason}`);
     },
   });
-  const model = await loadModel(runDir);
+  const model = await loadModel(runDir, meta);
   const predicted = predictSet(model, set, meta.normalisation, meta.channels, 128, opts.tta === true).map(argmax);
   model.dispose();
   const metrics = computeMetrics(set.labels, predicted, meta.classes);

@@ -188,8 +188,9 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   // A run killed before its first checkpoint resumes from its --init weights again.
   const initDir = ckpt ? undefined : metadata.training.initFrom;
   if (initDir) {
-    const start = await loadModel(initDir);
-    const { fresh } = initWeightsFrom(model, start, (await readRunMetadata(initDir)).classes, classes, seed);
+    const initMeta = await readRunMetadata(initDir);
+    const start = await loadModel(initDir, initMeta);
+    const { fresh } = initWeightsFrom(model, start, initMeta.classes, classes, seed);
     start.dispose();
     log(`starting from the weights of ${initDir}${fresh.length ? ` (new classes start fresh: ${fresh.join(', ')})` : ''}`);
   }
