@@ -86,6 +86,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const data = previous
     ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
     : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
+  if (previous) await checkResumable(runDir, previous, data, opts);
   const { arch, size, channels, seed, width = 1 } = recipe;
   if (!(size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
   if (width !== 1 && arch !== 'visemo') throw new VisemoError(`--width ${width} applies to the visemo net only`, 'leave --width out for --arch paper');
@@ -257,6 +258,47 @@ async function restoreOptimizer(optimizer: tf.AdamOptimizer, saved: { name: stri
   await optimizer.setWeights(saved.filter((w) => !isAcc(w.name)));
   const acc = optimizer as unknown as AdamAccumulators;
   for (const w of saved.filter((x) => isAcc(x.name))) (w.name === ACC_NAMES[0] ? acc.accBeta1 : acc.accBeta2).assign(w.tensor);
+}
+
+/**
+ * A resumed run continues with its own data, recipe and split: asking for others (another
+ * dataset, --size, --lr, …) is refused, naming each difference, as prepare and align refuse
+ * changed options. Only --epochs may change (a larger number trains on), and --backend.
+ */
+async function checkResumable(runDir: string, previous: RunMetadata, saved: DataRecipe & { data: string }, opts: TrainOptions): Promise<void> {
+  const differ: string[] = [];
+  const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
+  const compare = (name: string, was: unknown, now: unknown) => {
+    if (JSON.stringify(was) !== JSON.stringify(now)) differ.push(`${name} ${show(now)} (the run has ${show(was)})`);
+  };
+  compare('dataset', await realResolve(saved.data), await realResolve(opts.data));
+  // --augment compared in its canonical form, as written into metadata.json.
+  const canonical = (r: TrainRecipe): TrainRecipe => ({ ...r, augment: formatTrainAugment(parseTrainAugment(r.augment)) });
+  const was = canonical(recipeOfRun(previous));
+  const now = canonical(completeRecipe(opts.recipe ?? {}));
+  const flags: Record<string, string> = { arch: '--arch', size: '--size', channels: '--channels', width: '--width', batchSize: '--batch', learningRate: '--lr', lrSchedule: '--lr-schedule', seed: '--seed', augment: '--augment', labelSmoothing: '--label-smoothing', classWeights: '--class-weights' };
+  for (const [key, flag] of Object.entries(flags)) compare(flag, was[key as keyof TrainRecipe] ?? (key === 'width' ? 1 : undefined), now[key as keyof TrainRecipe] ?? (key === 'width' ? 1 : undefined));
+  const teachers = now.teacher ? { ...now.teacher, models: await Promise.all(now.teacher.models.map(resolveTeacher)) } : undefined;
+  compare('--teacher', was.teacher, teachers);
+  const dataNow = completeDataRecipe(opts.dataset ?? {});
+  // 'all' classes (undefined) asks for nothing in particular; a list must be the run's.
+  if (dataNow.classes) compare('--classes', saved.classes, dataNow.classes);
+  // A train/val/test folder is used as given: the split options do not apply to it.
+  if (previous.split.mode !== 'given') {
+    compare('--split', saved.split, dataNow.split);
+    compare('--val-fraction/--test-fraction', saved.fractions, dataNow.fractions);
+    if (saved.split === 'subject') compare('--subject-pattern', saved.subjectPattern, dataNow.subjectPattern);
+  }
+  compare('--limit-per-class', saved.limitPerClass, dataNow.limitPerClass);
+  compare('--folds/--fold', saved.folds, dataNow.folds);
+  compare('--unlabeled', saved.unlabeled ? await realResolve(saved.unlabeled) : undefined, dataNow.unlabeled ? await realResolve(dataNow.unlabeled) : undefined);
+  if (opts.init !== undefined) compare('--init', previous.training.initFrom, (await resolveModel(opts.init).catch(() => ({ dir: path.resolve(opts.init!) }))).dir);
+  if (differ.length > 0) {
+    throw new VisemoError(
+      `--resume: ${runDir} was started with other data or options: ${differ.join('; ')}`,
+      `repeat the run's options to resume it (its command line is in ${RUN_FILES.metadata}; only --epochs may change), or train into another --out, or pass --force instead of --resume to start it over`,
+    );
+  }
 }
 
 /** The data recipe of a run, from its split.json (a given train/val/test layout needs no split mode). */
