@@ -209,7 +209,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   for (let epoch = state.epoch + 1; epoch <= recipe.epochs; epoch++) {
     const learningRate = learningRateAt(recipe.lrSchedule, recipe.learningRate, epoch, recipe.epochs);
     setLearningRate(optimizer, learningRate);
-    const record = await trainEpoch(model, train, val, { recipe, augment, norm, epoch, numClasses: classes.length, ...targets });
+    const record = await trainEpoch(model, train, val, { recipe, augment, norm, epoch, numClasses: classes.length, learningRate, kept: state.epoch, runDir, ...targets });
     if (recipe.lrSchedule !== 'constant') record.learningRate = learningRate;
     state.history.epochs.push(record);
     hooks.onEpoch?.(record);
@@ -355,6 +355,23 @@ interface EpochContext {
   numClasses: number;
   labelSmoothing: number;
   teacher: { probs: Float32Array; weight: number } | null;
+  learningRate: number;
+  /** The last finished epoch, whose weights the run keeps if this one diverges. */
+  kept: number;
+  runDir: string;
+}
+
+/**
+ * A loss that is no longer a finite number: the weights are NaN or infinite from here on, and
+ * nothing of this epoch may be saved. The run keeps its last finished epoch.
+ */
+function diverged(ctx: EpochContext, loss: number, where: string): VisemoError {
+  const lr = ctx.learningRate;
+  return new VisemoError(
+    `training diverged at epoch ${ctx.epoch}, ${where}: the loss is ${loss} (learning rate ${lr}); nothing of epoch ${ctx.epoch} was saved` +
+      (ctx.kept > 0 ? `, ${ctx.runDir} keeps epoch ${ctx.kept}'s checkpoint and its best model` : `, and ${ctx.runDir} holds no model yet`),
+    `train again with a lower --lr (e.g. --lr ${(lr / 10).toPrecision(2)}) and --force, or into another --out`,
+  );
 }
 
 async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: DecodedSet, ctx: EpochContext): Promise<EpochRecord> {
@@ -378,6 +395,10 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
     const [loss, acc] = (await withStepDropout(model, step, () => model.trainOnBatch(x, y))) as number[];
     x.dispose();
     y.dispose();
+    if (!Number.isFinite(loss)) {
+      bar.stop();
+      throw diverged(ctx, loss!, `step ${s + 1} of ${steps}`);
+    }
     lossSum += loss! * idx.length;
     accSum += acc! * idx.length;
     seen += idx.length;
@@ -386,6 +407,8 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   const seconds = (performance.now() - start) / 1000;
   bar.stop();
   const v = val.labels.length > 0 ? evaluateLossAcc(model, val, ctx.norm, channels) : { loss: NaN, acc: NaN };
+  // The last step's update can still turn the weights non-finite: the validation loss tells.
+  if (val.labels.length > 0 && !Number.isFinite(v.loss)) throw diverged(ctx, v.loss, 'on the validation images');
   return { epoch: ctx.epoch, loss: lossSum / seen, acc: accSum / seen, valLoss: v.loss, valAcc: v.acc, seconds, msPerStep: (seconds * 1000) / steps };
 }
 
