@@ -4,6 +4,7 @@
  */
 import { firstLine } from '../util/errors.js';
 import sharp from 'sharp';
+import { encodedImageSize, MAX_INPUT_PIXELS } from '../image/decode.js';
 import { SPLIT_NAMES, type SplitName } from './split.js';
 import { scanImageFolder, type ImageItem } from './image-folder.js';
 
@@ -49,7 +50,10 @@ export class ChannelMeanStd {
 
 /** Decodes an image to 8-bit pixels with `channels` channels (gray images are replicated to RGB, as cv2.imread does). */
 export async function readPixels(file: string, channels: 1 | 3): Promise<Uint8Array> {
-  const img = sharp(file).removeAlpha();
+  // The one pixel limit, read from the header before decoding (a 16000×16000 PNG took 908 MB and
+  // dominated the statistics): such an image is skipped and named, as everywhere else.
+  await encodedImageSize(file);
+  const img = sharp(file, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).removeAlpha();
   const { data } = await (channels === 1 ? img.grayscale() : img.toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
