@@ -24,7 +24,8 @@ import { summarise } from '../model/summary.js';
 import { readHistory, readRunMetadata, runDirState, type History, type RunMetadata } from '../model/run-folder.js';
 import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { trainRun } from '../training/train.js';
-import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
+import { exists, readJson, removeEmptyFolders, writeJsonAtomic } from '../util/atomic.js';
+import { isInside, realResolve } from '../util/paths.js';
 import { VisemoError } from '../util/errors.js';
 import { RESULTS_FILE, writeReport, type WrittenReport } from '../report/write-report.js';
 import { SPLITS, type ExperimentResults, type ExperimentSettings, type FoldResult, type SizeResult, type SplitResults } from '../report/types.js';
@@ -73,6 +74,22 @@ interface RunOutcome {
 }
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
+  const dir = path.resolve(opts.out);
+  // Checked before the folder exists: made inside the data, it would be read as a class of it.
+  if (isInside(await realResolve(dir), await realResolve(opts.data))) {
+    throw new VisemoError(`--out ${opts.out} is inside the dataset ${opts.data}`, 'write the experiment somewhere else: its folders would be read as classes of the dataset');
+  }
+  const created = !(await exists(dir));
+  try {
+    return await experimentIn(opts, hooks);
+  } catch (err) {
+    // A refused or failed first run leaves no empty folders behind (what it wrote stays).
+    if (created) await removeEmptyFolders(dir);
+    throw err;
+  }
+}
+
+async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
   const dir = path.resolve(opts.out);
   const data = path.resolve(opts.data);

@@ -108,3 +108,11 @@ export async function exists(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Removes `dir` and the folders under it that hold nothing (bottom-up); anything with a file stays. */
+export async function removeEmptyFolders(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => null);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await removeEmptyFolders(path.join(dir, e.name));
+  await fs.rmdir(dir).catch(() => {});
+}
