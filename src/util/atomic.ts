@@ -88,16 +88,26 @@ export async function readJsonIfPresent<T>(file: string): Promise<T | undefined>
 }
 
 /**
- * Checked before any work: `file` may be written when it is absent, or a JSON file whose `format`
- * is `format` (one this command wrote before), or with `force`. Never over a folder.
+ * Checked before any work: `file` may be written when it is absent, or with `force`, or when it
+ * is this command's own output (its `format`) for the same inputs: every field of `same` equal in
+ * it, so a re-run refreshes its file while another dataset's result is never replaced. Never over
+ * a folder.
  */
-export async function checkOutputFile(file: string, format: string, force = false): Promise<void> {
+export async function checkOutputFile(file: string, format: string, force: boolean | undefined, same: Record<string, unknown>): Promise<void> {
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) return;
   if (stat.isDirectory()) throw new VisemoError(`${file} is a folder`, 'give a file name for the output, e.g. ' + path.join(file, 'out.json'));
   if (force) return;
-  const existing = await readJsonIfPresent<{ format?: unknown }>(file);
+  const existing = await readJsonIfPresent<Record<string, unknown>>(file);
   if (existing?.format !== format) throw new VisemoError(`${file} exists and was not written by this command`, 'choose another --out, or pass --force to replace it');
+  const differ = Object.entries(same).filter(([k, v]) => JSON.stringify(existing[k]) !== JSON.stringify(v));
+  if (differ.length > 0) {
+    const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+    throw new VisemoError(
+      `${file} holds this command's result for other inputs (${differ.map(([k, v]) => `${k} ${show(existing[k])}, not ${show(v)}`).join('; ')})`,
+      'choose another --out, or pass --force to replace it',
+    );
+  }
 }
 
 export async function exists(p: string): Promise<boolean> {

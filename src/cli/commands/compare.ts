@@ -41,7 +41,7 @@ export function registerCompare(program: Command): void {
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-        if (o.out) await checkOutputFile(path.resolve(o.out), COMPARE_FORMAT, o.force);
+        if (o.out) await checkOutputFile(path.resolve(o.out), COMPARE_FORMAT, o.force, { data: path.resolve(dataset) });
         const result = await compareModels({ data: dataset, models, classes: o.classes === 'all' ? 'all' : parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
         if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
         if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -23,7 +23,7 @@ export function registerStats(program: Command): void {
         // Write beside a dataset only when visemo made it; someone else's folder stays untouched.
         const prepared = await exists(path.join(dataset, 'manifest.json'));
         const file = o.out ?? (prepared ? path.join(dataset, 'stats.json') : `stats-${path.basename(path.resolve(dataset))}.json`);
-        await checkOutputFile(file, STATS_FORMAT, o.force);
+        await checkOutputFile(file, STATS_FORMAT, o.force, { root: path.resolve(dataset), channels: o.gray ? 1 : 3 });
         let progress: ReturnType<typeof startProgress> | null = null;
         const stats = await datasetStats(dataset, {
           channels: o.gray ? 1 : 3,
