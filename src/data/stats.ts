@@ -91,18 +91,24 @@ export async function datasetStats(
   const measured: ImageItem[] = folder.layout === 'split' ? folder.items.filter((it) => it.split === ('train' as SplitName)) : folder.items;
   const acc = new ChannelMeanStd(channels);
   const skipped: DatasetStats['skipped'] = [];
+  for (const u of folder.unreadable) {
+    skipped.push(u);
+    opts.onSkip?.(u);
+  }
+  let failed = 0;
   for (const [i, it] of measured.entries()) {
     try {
       acc.add(await readPixels(it.path, channels));
     } catch (err) {
       const s = { path: it.path, reason: firstLine(err) };
+      failed++;
       skipped.push(s);
       opts.onSkip?.(s);
     }
     opts.onImage?.(i + 1, measured.length);
   }
   const { mean, std, pixels } = acc.result();
-  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - skipped.length, pixels, mean, std, skipped };
+  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - failed, pixels, mean, std, skipped };
 }
 
 const ROW_NAMES: Record<string, string> = { train: 'Train', val: 'Validation', test: 'Test', all: 'All' };

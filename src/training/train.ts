@@ -114,8 +114,12 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     skipped.push(s);
     log(`warning: skipped ${s.path}: ${s.reason}`);
   };
+  // Files the scan could not open by name are skipped as unreadable images are: named, and counted.
+  for (const u of dataset.folder.unreadable) warnSkip(u);
   const { set: labeled } = await decodeItems(dataset.splits.train, classes, size, { label: 'decoding train', onSkip: warnSkip });
-  const unlabeledItems = data.unlabeled ? await scanUnlabeled(data.unlabeled) : [];
+  const unreadableUnlabeled: { path: string; reason: string }[] = [];
+  const unlabeledItems = data.unlabeled ? await scanUnlabeled(data.unlabeled, unreadableUnlabeled) : [];
+  for (const u of unreadableUnlabeled) warnSkip(u);
   const { set: unlabeled } = await decodeItems(unlabeledItems, classes, size, { label: 'decoding unlabeled', onSkip: warnSkip });
   if (previous?.dataset.unlabeled && unlabeled.labels.length !== previous.dataset.unlabeled.images) {
     throw new VisemoError(`the unlabeled images in ${data.unlabeled} changed since run ${runDir} started`, 'start a new run (another --out, or --force)');
