@@ -10,7 +10,8 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../src/server/server.js';
-import { tempDir } from './helpers.js';
+import sharp from 'sharp';
+import { REPO, tempDir } from './helpers.js';
 
 /** The filter chain of the issue: 144.6 s of rendering for a 1 kB upload before vector images were refused. */
 const SVG_BOMB = Buffer.from(
@@ -35,6 +36,12 @@ describe('hostile requests to the server (issue 34)', () => {
   before(async () => {
     const runs = path.join(tempDir('visemo-hostile-server-'), 'runs');
     await fs.mkdir(path.join(runs, 'x'), { recursive: true });
+    // A run whose metadata.json disagrees with its graph (item 9): input size 48 for a 50×50 model.
+    const bad = path.join(runs, 'bad');
+    await fs.cp(path.join(REPO, 'models', 'paper-fer50'), bad, { recursive: true });
+    const meta = JSON.parse(await fs.readFile(path.join(bad, 'metadata.json'), 'utf8')) as { inputSize: number };
+    meta.inputSize = 48;
+    await fs.writeFile(path.join(bad, 'metadata.json'), JSON.stringify(meta));
     fifo = path.join(runs, 'x', 'metadata.json');
     const made = spawnSync('mkfifo', [fifo]);
     assert.equal(made.status, 0, `mkfifo failed: ${made.stderr}`);
@@ -76,6 +83,13 @@ describe('hostile requests to the server (issue 34)', () => {
     assert.equal(page.status, 200);
     const served = await timed(`${server.url}runs/x/metadata.json`);
     assert.equal(served.status, 404, 'a pipe is not served');
+  });
+
+  it('a model whose metadata disagrees with its graph is a 500 naming the files, not 400 "not a readable image"', async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
+    const r = await timed(`${server.url}api/recognize?model=runs/bad`, { method: 'POST', body: png, headers: { 'Content-Type': 'image/png' } }, 120_000);
+    assert.equal(r.status, 500, JSON.stringify(r.body));
+    assert.match(String(r.body.error), /the model could not be loaded: .*bad\/metadata\.json does not match .*bad\/model\.json: it says input size 48, the graph 50×50/);
   });
 
   it('a malformed percent-escape in a path is a 400, not a 500', async () => {
