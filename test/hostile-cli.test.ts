@@ -94,7 +94,7 @@ test('experiment: --out inside the dataset creates nothing there; a refused firs
   await assert.rejects(fs.access(out), 'no empty experiment folder is left');
 });
 
-test('a file whose name is not UTF-8 is named as skipped by stats, train and predict, never lost (item 7)', async () => {
+test('a file whose name is not UTF-8 is named as skipped by stats, train, predict, prepare and align, never lost (item 7)', async () => {
   const data = await dataset(['happiness', 'surprise'], 5);
   await writeNonUtf8Png(path.join(data, 'happiness'));
   const named = /skipped .*happiness\/\\xff\\xfe bad\.png: its name is not valid UTF-8/;
@@ -109,6 +109,14 @@ test('a file whose name is not UTF-8 is named as skipped by stats, train and pre
   assert.equal(predict.code, 1, predict.stderr);
   assert.match(predict.stderr, named);
   assert.match(predict.stderr, /1 skipped/);
+  const nameOnly = /happiness\/\\xff\\xfe bad\.png: its name is not valid UTF-8/;
+  const prepare = runCli(['prepare', data, '-o', path.join(tempDir(), 'prepared'), '--no-detect', '--size', '16', '--augment', 'none']);
+  assert.equal(prepare.code, 1, prepare.stdout + prepare.stderr);
+  assert.match(prepare.stdout, /failed: .*happiness\/\\xff\\xfe bad\.png: its name is not valid UTF-8/);
+  const align = runCli(['align', data, '-o', path.join(tempDir(), 'aligned'), '--size', '16']);
+  assert.equal(align.code, 1, align.stdout + align.stderr);
+  assert.match(align.stdout, nameOnly);
+  assert.doesNotMatch(prepare.stdout + align.stdout, /Input file is missing/);
 });
 
 test("a model's metadata is checked against its graph when it loads, naming both files (item 9)", async () => {
