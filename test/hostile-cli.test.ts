@@ -194,3 +194,12 @@ test('one exit rule when inputs are skipped: align, evaluate and compare exit 1,
   await fs.rm(path.join(data, 'surprise', 'broken.png'));
   assert.equal(runCli(['compare', data, '--models', 'paper', '--classes', 'happiness,surprise']).code, 0);
 });
+
+test('experiment follows the same rule: an image its trainings or tests skipped makes exit 1 (item 11)', async () => {
+  const data = await dataset(['happiness', 'surprise'], 10);
+  await fs.writeFile(path.join(data, 'surprise', 'S099_broken.png'), 'not a png');
+  const r = runCli(['experiment', data, '--out', path.join(tempDir(), 'exp'), '--sizes', '16', '--epochs', '1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /skipped .*S099_broken\.png/);
+  assert.match(r.stderr, /1 unreadable image skipped by the trainings and tests/);
+});

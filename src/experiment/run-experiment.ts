@@ -55,6 +55,8 @@ export interface ExperimentOutcome {
   report: WrittenReport;
   /** Sizes (with folds: size/fold) read back from an earlier invocation without training. */
   reused: string[];
+  /** Unreadable images this invocation's trainings and tests skipped (each named in the log), counted once per run. */
+  skipped: number;
 }
 
 export const sizeDirName = (size: number) => `size-${size}`;
@@ -71,6 +73,8 @@ interface RunOutcome {
   predictions?: Prediction[];
   record: SplitRecord;
   reused: boolean;
+  /** Images its training and test skipped as unreadable (0 for a run read back). */
+  skipped: number;
 }
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
@@ -128,6 +132,7 @@ async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Pr
     updatedAt: now,
   };
   const reused: string[] = [];
+  let skipped = 0;
   let report: WrittenReport | undefined;
   const parts: SplitResults[] = splits.map((split) => ({ split, counts: {}, sizes: [] }));
   // Saved after every run, so an interruption loses at most the run in progress.
@@ -163,6 +168,7 @@ async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Pr
           log: (line) => log(`${ftag} ${line}`),
         });
         if (outcome.reused) reused.push(rel);
+        skipped += outcome.skipped;
         const ref = reference.get(fold);
         if (!ref) reference.set(fold, { size, record: outcome.record });
         else if (JSON.stringify(outcome.record.files) !== JSON.stringify(ref.record.files)) {
@@ -190,7 +196,7 @@ async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Pr
       );
     }
   }
-  return { results, report: report!, reused };
+  return { results, report: report!, reused, skipped };
 }
 
 interface RunRequest {
@@ -217,7 +223,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
       );
     }
     req.log(`finished earlier (${finished.history.epochs.length} epochs): read back from ${runDir}`);
-    return { ...finished, record, reused: true };
+    return { ...finished, record, reused: true, skipped: 0 };
   }
   const resume = !req.force && (await runDirState(runDir)) === 'run';
   req.log(`${resume ? 'resuming' : 'training'} in ${runDir}`);
@@ -235,7 +241,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
     { log: req.log },
   );
   req.log('evaluating on the test split');
-  const evaluated = await evaluateRunDetailed({ run: runDir, split: 'test', backend: req.backend });
+  const evaluated = await evaluateRunDetailed({ run: runDir, split: 'test', backend: req.backend, log: req.log });
   return {
     metadata: trained.metadata,
     history: trained.history,
@@ -243,6 +249,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
     predictions: evaluated.predictions,
     record: await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split)),
     reused: false,
+    skipped: trained.skipped.length + evaluated.skipped.length,
   };
 }
 
@@ -288,7 +295,7 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
 }
 
 /** A run whose training reached `epochs` and whose test metrics exist: nothing to do but read it. */
-async function finishedRun(runDir: string, size: number, epochs: number): Promise<Omit<RunOutcome, 'record' | 'reused'> | undefined> {
+async function finishedRun(runDir: string, size: number, epochs: number): Promise<Omit<RunOutcome, 'record' | 'reused' | 'skipped'> | undefined> {
   const files = [RUN_FILES.model, RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.split, metricsFile('test')].map((f) => path.join(runDir, f));
   for (const f of files) if (!(await exists(f))) return undefined;
   const history = await readHistory(runDir);
