@@ -5,7 +5,8 @@ export const EXIT_STATUS = 'Exit status: 0 on success, 2 on a usage error or bad
 
 /**
  * The one rule of the commands that read many images and skip the unreadable ones (stats, train,
- * evaluate, compare, align, predict; prepare for its failed units): skippedExit() returns it.
+ * evaluate, experiment, compare, align, predict; prepare for its failed units, queue add for the
+ * inputs it could not queue): skippedExit() returns it.
  */
 export const EXIT_STATUS_SKIPPING = 'Exit status: 0 when every input was read, 1 when some were skipped (each named on stderr) or on an unexpected failure, 2 on a usage error or bad input.';
 
