@@ -209,15 +209,19 @@ export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolder
     src,
     out,
     size,
-    images: items.length,
+    images: items.length + folder.unreadable.length,
     aligned: count('aligned'),
     fallback: count('fallback'),
-    unreadable: count('unreadable'),
+    unreadable: count('unreadable') + folder.unreadable.length,
     resumed,
     seconds: (performance.now() - started) / 1000,
-    problems: entries
-      .filter(([, e]) => e.status !== 'aligned')
-      .map(([source, e]) => ({ source, status: e.status as 'fallback' | 'unreadable', reason: e.reason ?? e.status, detail: e.detail })),
+    problems: [
+      ...entries
+        .filter(([, e]) => e.status !== 'aligned')
+        .map(([source, e]) => ({ source, status: e.status as 'fallback' | 'unreadable', reason: e.reason ?? e.status, detail: e.detail })),
+      // Files whose names cannot be opened (not UTF-8): named, not written, not in the manifest.
+      ...folder.unreadable.map((u) => ({ source: path.relative(src, u.path), status: 'unreadable' as const, reason: 'unreadable', detail: u.reason })),
+    ],
     manifest: manifestFile,
   };
 }

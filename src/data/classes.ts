@@ -1,4 +1,5 @@
 /** Emotion class names: aliases folded to one spelling, and the paper's six. */
+import { VisemoError } from '../util/errors.js';
 
 export const PAPER_CLASSES = ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'] as const;
 
@@ -36,8 +37,10 @@ export function normaliseClassName(name: string): string {
  * Returns normalised names, or undefined for 'all'.
  */
 export function parseClassOption(option: string | undefined): string[] | undefined {
-  if (!option || option === 'all') return undefined;
+  if (option === undefined || option === 'all') return undefined;
   if (option === 'paper') return [...PAPER_CLASSES];
   const list = option.split(',').map(normaliseClassName).filter((c) => c.length > 0);
+  // '' and ',,,' name no class: not 'all' (a full run nobody asked for), and not the folder's fault.
+  if (list.length === 0) throw new VisemoError(`--classes '${option}' names no class`, "give 'all', 'paper' or a comma list such as anger,happiness,surprise");
   return [...new Set(list)];
 }

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { VisemoError } from '../util/errors.js';
+import { NON_UTF8_REASON, readDirChecked } from '../util/dir-names.js';
 import { normaliseClassName } from './classes.js';
 import type { SplitName } from './split.js';
 import { SPLIT_NAMES } from './split.js';
@@ -31,6 +32,8 @@ export interface ImageFolder {
   items: ImageItem[];
   /** Classes found on disk but left out by the class filter. */
   ignoredClasses: string[];
+  /** Files and folders whose names cannot be opened (not valid UTF-8): every command names them as skipped. */
+  unreadable: UnreadableEntry[];
 }
 
 export interface ScanOptions {
@@ -42,10 +45,18 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
 }
 
+/** A file or folder the scan cannot use, with why: callers name it as skipped. */
+export interface UnreadableEntry {
+  path: string;
+  reason: string;
+}
+
 /** Subfolders, links to folders included (a class folder may be a link into a shared dataset). */
-async function subdirs(dir: string): Promise<string[]> {
+async function subdirs(dir: string, unreadable: UnreadableEntry[]): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+  const { entries, nonUtf8 } = await readDirChecked(dir);
+  unreadable.push(...nonUtf8.map((p) => ({ path: p, reason: NON_UTF8_REASON })));
+  for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     if (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(dir, e.name)).catch(() => null))?.isDirectory())) out.push(e.name);
   }
@@ -53,23 +64,25 @@ async function subdirs(dir: string): Promise<string[]> {
 }
 
 /** Image files under `dir`, recursively, sorted for determinism. */
-async function imagesUnder(dir: string): Promise<string[]> {
+async function imagesUnder(dir: string, unreadable: UnreadableEntry[]): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+  const { entries, nonUtf8 } = await readDirChecked(dir);
+  unreadable.push(...nonUtf8.map((p) => ({ path: p, reason: NON_UTF8_REASON })));
+  for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await imagesUnder(p)));
+    if (e.isDirectory()) out.push(...(await imagesUnder(p, unreadable)));
     else if ((e.isFile() || e.isSymbolicLink()) && isImageFile(e.name)) out.push(p);
   }
   return out.sort();
 }
 
 /** The images anywhere under `dir`, without labels (label ''): faces a teacher labels (train --unlabeled). */
-export async function scanUnlabeled(dirArg: string): Promise<ImageItem[]> {
+export async function scanUnlabeled(dirArg: string, unreadable: UnreadableEntry[] = []): Promise<ImageItem[]> {
   const root = path.resolve(dirArg);
   const stat = await fs.stat(root).catch(() => null);
   if (!stat?.isDirectory()) throw new VisemoError(`unlabeled image folder not found: ${dirArg}`, 'give a folder of face images (any layout; subfolders are searched)');
-  const files = await imagesUnder(root);
+  const files = await imagesUnder(root, unreadable);
   if (files.length === 0) throw new VisemoError(`no images under ${dirArg}`, `add ${[...IMAGE_EXTENSIONS].join('/')} files`);
   return files.map((p) => ({ path: p, rel: `unlabeled/${path.relative(root, p).split(path.sep).join('/')}`, label: '', file: path.basename(p) }));
 }
@@ -80,14 +93,15 @@ export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): 
   if (!stat) throw new VisemoError(`dataset folder not found: ${rootArg}`, 'give the path of a folder with one subfolder per class');
   if (!stat.isDirectory()) throw new VisemoError(`${rootArg} is not a folder`, 'give a folder with one subfolder per class (e.g. anger/, happiness/)');
 
-  const top = await subdirs(root);
+  const unreadable: UnreadableEntry[] = [];
+  const top = await subdirs(root, unreadable);
   // train/ alone (val and test left empty by a small prepare) is still a split layout.
   const layout = top.includes('train') && top.every((d) => (SPLIT_NAMES as string[]).includes(d)) ? 'split' : 'flat';
   const groups: { dir: string; className: string; split?: SplitName }[] = [];
   if (layout === 'split') {
     for (const split of SPLIT_NAMES) {
       if (!top.includes(split)) continue;
-      for (const c of await subdirs(path.join(root, split))) groups.push({ dir: path.join(root, split, c), className: c, split });
+      for (const c of await subdirs(path.join(root, split), unreadable)) groups.push({ dir: path.join(root, split, c), className: c, split });
     }
   } else {
     for (const c of top) groups.push({ dir: path.join(root, c), className: c });
@@ -111,7 +125,7 @@ export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): 
   for (const g of groups) {
     const label = normaliseClassName(g.className);
     if (!wanted.includes(label)) continue;
-    for (const p of await imagesUnder(g.dir)) {
+    for (const p of await imagesUnder(g.dir, unreadable)) {
       items.push({ path: p, rel: path.relative(root, p).split(path.sep).join('/'), label, file: path.basename(p), split: g.split });
       perClass.set(label, (perClass.get(label) ?? 0) + 1);
     }
@@ -123,5 +137,5 @@ export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): 
       `add ${[...IMAGE_EXTENSIONS].join('/')} files to that folder, or leave the class out with --classes`,
     );
   }
-  return { root, layout, classes: wanted, items, ignoredClasses: found.filter((c) => !wanted.includes(c)) };
+  return { root, layout, classes: wanted, items, ignoredClasses: found.filter((c) => !wanted.includes(c)), unreadable };
 }

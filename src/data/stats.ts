@@ -4,6 +4,7 @@
  */
 import { firstLine } from '../util/errors.js';
 import sharp from 'sharp';
+import { encodedImageSize, MAX_INPUT_PIXELS } from '../image/decode.js';
 import { SPLIT_NAMES, type SplitName } from './split.js';
 import { scanImageFolder, type ImageItem } from './image-folder.js';
 
@@ -49,7 +50,10 @@ export class ChannelMeanStd {
 
 /** Decodes an image to 8-bit pixels with `channels` channels (gray images are replicated to RGB, as cv2.imread does). */
 export async function readPixels(file: string, channels: 1 | 3): Promise<Uint8Array> {
-  const img = sharp(file).removeAlpha();
+  // The one pixel limit, read from the header before decoding (a 16000×16000 PNG took 908 MB and
+  // dominated the statistics): such an image is skipped and named, as everywhere else.
+  await encodedImageSize(file);
+  const img = sharp(file, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).removeAlpha();
   const { data } = await (channels === 1 ? img.grayscale() : img.toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
@@ -87,18 +91,24 @@ export async function datasetStats(
   const measured: ImageItem[] = folder.layout === 'split' ? folder.items.filter((it) => it.split === ('train' as SplitName)) : folder.items;
   const acc = new ChannelMeanStd(channels);
   const skipped: DatasetStats['skipped'] = [];
+  for (const u of folder.unreadable) {
+    skipped.push(u);
+    opts.onSkip?.(u);
+  }
+  let failed = 0;
   for (const [i, it] of measured.entries()) {
     try {
       acc.add(await readPixels(it.path, channels));
     } catch (err) {
       const s = { path: it.path, reason: firstLine(err) };
+      failed++;
       skipped.push(s);
       opts.onSkip?.(s);
     }
     opts.onImage?.(i + 1, measured.length);
   }
   const { mean, std, pixels } = acc.result();
-  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - skipped.length, pixels, mean, std, skipped };
+  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - failed, pixels, mean, std, skipped };
 }
 
 const ROW_NAMES: Record<string, string> = { train: 'Train', val: 'Validation', test: 'Test', all: 'All' };

@@ -102,7 +102,7 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
   if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models paper,${FACEAPI_MODEL}`);
   const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
   const backend = await useBackend(tfjs, { quiet: true });
-  const { items, split, classes } = await imagesToCompare(opts.data, opts.classes ?? [...PAPER_CLASSES], opts.limitPerClass, opts.seed ?? 42);
+  const { items, split, classes, unreadable } = await imagesToCompare(opts.data, opts.classes ?? [...PAPER_CLASSES], opts.limitPerClass, opts.seed ?? 42);
   log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
 
   const contenders: Classifier[] = [];
@@ -118,6 +118,10 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
     // Decode once per input size; an unreadable image is dropped for every model alike.
     const sizes = [...new Set(contenders.map((c) => c.inputSize))];
     const skipped: SkippedImage[] = [];
+    for (const u of unreadable) {
+      log(`warning: skipped ${u.path}: ${u.reason}`);
+      skipped.push(u);
+    }
     const first = await decodeItems(items, classes, sizes[0]!, { label: `decoding ${sizes[0]}x${sizes[0]}`, onSkip: (s) => log(`warning: skipped ${s.path}: ${s.reason}`) });
     skipped.push(...first.skipped);
     const readable = items.filter((it) => !first.skipped.some((s) => s.path === it.path));
@@ -198,7 +202,7 @@ export function restrictedArgmax(probs: ArrayLike<number>, modelClasses: string[
 }
 
 /** The images to score: the test split of a train/val/test folder, else every image; optionally a per-class sample. */
-async function imagesToCompare(data: string, wanted: string[] | 'all', limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test'; classes: string[] }> {
+async function imagesToCompare(data: string, wanted: string[] | 'all', limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test'; classes: string[]; unreadable: SkippedImage[] }> {
   const folder = await scanImageFolder(data, { classes: wanted === 'all' ? undefined : wanted });
   const classes = folder.classes;
   let items = folder.items;
@@ -213,7 +217,7 @@ async function imagesToCompare(data: string, wanted: string[] | 'all', limit: nu
     const rng = createRng(seed);
     items = classes.flatMap((c) => shuffleInPlace(items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)), rng).slice(0, limit));
   }
-  return { items, split, classes };
+  return { items, split, classes, unreadable: folder.unreadable };
 }
 
 /** One table: accuracy (with its interval), macro F1 and recall per class, a row per model; then the paired tests. */

@@ -48,10 +48,15 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
   }
   const meta = await readRunMetadata(runDir);
   await useBackend(opts.backend ?? 'auto');
-  const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes) : await itemsFromSplit(runDir, meta, opts.split);
+  const unreadable: SkippedImage[] = [];
+  const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes, unreadable) : await itemsFromSplit(runDir, meta, opts.split);
   if (items.length === 0) throw new VisemoError(`the ${opts.split} split of ${opts.data ?? opts.run} has no images`, 'evaluate another split (--split val|test) or another --data folder');
 
   const skipped: SkippedImage[] = [];
+  for (const u of unreadable) {
+    skipped.push(u);
+    opts.log?.(`warning: skipped ${u.path}: ${u.reason}`);
+  }
   const { set } = await decodeItems(items, meta.classes, meta.inputSize, {
     label: `decoding ${opts.split}`,
     onSkip: (s) => {
@@ -82,8 +87,9 @@ async function itemsFromSplit(runDir: string, meta: RunMetadata, split: SplitNam
 }
 
 /** Images of another folder, restricted to the run's classes (others are left out, not an error). */
-async function itemsFromFolder(data: string, split: SplitName, classes: string[]): Promise<ImageItem[]> {
+async function itemsFromFolder(data: string, split: SplitName, classes: string[], unreadable: SkippedImage[]): Promise<ImageItem[]> {
   const folder = await scanImageFolder(data);
+  unreadable.push(...folder.unreadable);
   const known = folder.items.filter((it) => classes.includes(it.label));
   if (known.length === 0) throw new VisemoError(`${data} has none of the run's classes (${classes.join(', ')})`, 'give a folder with matching class subfolders');
   return folder.layout === 'split' ? known.filter((it) => it.split === split) : known;

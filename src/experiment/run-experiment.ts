@@ -24,7 +24,8 @@ import { summarise } from '../model/summary.js';
 import { readHistory, readRunMetadata, runDirState, type History, type RunMetadata } from '../model/run-folder.js';
 import { metricsFile, RUN_FILES } from '../model/run-files.js';
 import { trainRun } from '../training/train.js';
-import { exists, readJson, writeJsonAtomic } from '../util/atomic.js';
+import { exists, readJson, removeEmptyFolders, writeJsonAtomic } from '../util/atomic.js';
+import { isInside, realResolve } from '../util/paths.js';
 import { VisemoError } from '../util/errors.js';
 import { RESULTS_FILE, writeReport, type WrittenReport } from '../report/write-report.js';
 import { SPLITS, type ExperimentResults, type ExperimentSettings, type FoldResult, type SizeResult, type SplitResults } from '../report/types.js';
@@ -54,6 +55,8 @@ export interface ExperimentOutcome {
   report: WrittenReport;
   /** Sizes (with folds: size/fold) read back from an earlier invocation without training. */
   reused: string[];
+  /** Unreadable images this invocation's trainings and tests skipped (each named in the log), counted once per run. */
+  skipped: number;
 }
 
 export const sizeDirName = (size: number) => `size-${size}`;
@@ -70,9 +73,27 @@ interface RunOutcome {
   predictions?: Prediction[];
   record: SplitRecord;
   reused: boolean;
+  /** Images its training and test skipped as unreadable (0 for a run read back). */
+  skipped: number;
 }
 
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
+  const dir = path.resolve(opts.out);
+  // Checked before the folder exists: made inside the data, it would be read as a class of it.
+  if (isInside(await realResolve(dir), await realResolve(opts.data))) {
+    throw new VisemoError(`--out ${opts.out} is inside the dataset ${opts.data}`, 'write the experiment somewhere else: its folders would be read as classes of the dataset');
+  }
+  const created = !(await exists(dir));
+  try {
+    return await experimentIn(opts, hooks);
+  } catch (err) {
+    // A refused or failed first run leaves no empty folders behind (what it wrote stays).
+    if (created) await removeEmptyFolders(dir);
+    throw err;
+  }
+}
+
+async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Promise<ExperimentOutcome> {
   const log = hooks.log ?? (() => {});
   const dir = path.resolve(opts.out);
   const data = path.resolve(opts.data);
@@ -111,6 +132,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
     updatedAt: now,
   };
   const reused: string[] = [];
+  let skipped = 0;
   let report: WrittenReport | undefined;
   const parts: SplitResults[] = splits.map((split) => ({ split, counts: {}, sizes: [] }));
   // Saved after every run, so an interruption loses at most the run in progress.
@@ -146,6 +168,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
           log: (line) => log(`${ftag} ${line}`),
         });
         if (outcome.reused) reused.push(rel);
+        skipped += outcome.skipped;
         const ref = reference.get(fold);
         if (!ref) reference.set(fold, { size, record: outcome.record });
         else if (JSON.stringify(outcome.record.files) !== JSON.stringify(ref.record.files)) {
@@ -173,7 +196,7 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
       );
     }
   }
-  return { results, report: report!, reused };
+  return { results, report: report!, reused, skipped };
 }
 
 interface RunRequest {
@@ -200,7 +223,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
       );
     }
     req.log(`finished earlier (${finished.history.epochs.length} epochs): read back from ${runDir}`);
-    return { ...finished, record, reused: true };
+    return { ...finished, record, reused: true, skipped: 0 };
   }
   const resume = !req.force && (await runDirState(runDir)) === 'run';
   req.log(`${resume ? 'resuming' : 'training'} in ${runDir}`);
@@ -218,7 +241,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
     { log: req.log },
   );
   req.log('evaluating on the test split');
-  const evaluated = await evaluateRunDetailed({ run: runDir, split: 'test', backend: req.backend });
+  const evaluated = await evaluateRunDetailed({ run: runDir, split: 'test', backend: req.backend, log: req.log });
   return {
     metadata: trained.metadata,
     history: trained.history,
@@ -226,6 +249,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
     predictions: evaluated.predictions,
     record: await readJson<SplitRecord>(path.join(runDir, RUN_FILES.split)),
     reused: false,
+    skipped: trained.skipped.length + evaluated.skipped.length,
   };
 }
 
@@ -271,7 +295,7 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
 }
 
 /** A run whose training reached `epochs` and whose test metrics exist: nothing to do but read it. */
-async function finishedRun(runDir: string, size: number, epochs: number): Promise<Omit<RunOutcome, 'record' | 'reused'> | undefined> {
+async function finishedRun(runDir: string, size: number, epochs: number): Promise<Omit<RunOutcome, 'record' | 'reused' | 'skipped'> | undefined> {
   const files = [RUN_FILES.model, RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.split, metricsFile('test')].map((f) => path.join(runDir, f));
   for (const f of files) if (!(await exists(f))) return undefined;
   const history = await readHistory(runDir);

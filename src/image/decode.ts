@@ -39,13 +39,26 @@ function tensorToRaw(t: tf.Tensor3D): RawImage {
  */
 export const MAX_INPUT_PIXELS = 64_000_000;
 
+/** Formats sharp would render rather than decode (librsvg, poppler): their cost is not bounded by their pixels. */
+const VECTOR_FORMATS = new Set<string>(['svg', 'pdf']);
+
+/** A vector image (SVG, PDF) refused before rendering: the server answers it 415. */
+export class VectorImageError extends Error {
+  constructor(readonly format: string) {
+    super(`vector images (${format.toUpperCase()}) are not accepted: rendering one can take minutes whatever its size; convert it to PNG or JPEG first`);
+    this.name = 'VectorImageError';
+  }
+}
+
 /**
  * An encoded image's (or image file's) width and height, read from its header: nothing is
  * decoded. Over MAX_INPUT_PIXELS it is refused with its size; an unreadable header is an error.
  * The server uses it to weigh an upload before any worker decodes it.
  */
 export async function encodedImageSize(bytes: Buffer | string): Promise<{ width: number; height: number; pixels: number }> {
-  const { width = 0, height = 0 } = await sharp(bytes).metadata();
+  const { width = 0, height = 0, format } = await sharp(bytes).metadata();
+  // A vector image's pixel count bounds nothing: a 1 kB SVG filter chain renders for minutes.
+  if (format !== undefined && VECTOR_FORMATS.has(format)) throw new VectorImageError(format);
   if (width * height > MAX_INPUT_PIXELS) {
     throw new Error(`the image is ${width}×${height} (${(width * height / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`);
   }

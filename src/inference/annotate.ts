@@ -52,8 +52,8 @@ const KEEP_FORMAT: Record<string, keyof FormatEnum> = { '.jpg': 'jpeg', '.jpeg':
 /**
  * Where each input's annotated copy goes, checked before any work: inside `dir`, under its path
  * relative to the input given, made unique where two inputs share it (`face.png`, `face-2.png`).
- * `dir` must not be an input or lie inside an input folder (copies would replace or join the
- * inputs), and must be empty unless `force`. Keys are the inputs' paths.
+ * `dir` must not be an input, lie inside an input folder or hold an input file (copies would
+ * replace or join the inputs), and must be empty unless `force`. Keys are the inputs' paths.
  */
 export async function planAnnotatedCopies(inputs: string[], files: InputFile[], dir: string, force: boolean): Promise<Map<string, string>> {
   const out = await realResolve(dir);
@@ -62,6 +62,10 @@ export async function planAnnotatedCopies(inputs: string[], files: InputFile[], 
     const abs = await realResolve(input);
     if (stat?.isDirectory() ? isInside(out, abs) : out === abs) {
       throw new VisemoError(`--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`, 'give --annotate a folder outside the inputs');
+    }
+    // An input inside the folder: its copy (same name) would replace it. Refused even with --force.
+    if (stat && !stat.isDirectory() && isInside(abs, out)) {
+      throw new VisemoError(`the input ${input} lies inside --annotate ${dir}: its annotated copy would replace it`, 'give --annotate a folder outside the inputs (--force replaces earlier copies, never inputs)');
     }
   }
   const stat = await fs.stat(dir).catch(() => null);

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isImageFile } from '../data/image-folder.js';
 import { isVideoFile } from '../image/video.js';
+import { NON_UTF8_REASON, readDirChecked } from '../util/dir-names.js';
 
 export type InputKind = 'image' | 'video';
 
@@ -27,13 +28,16 @@ export function kindOf(file: string): InputKind | null {
   return null;
 }
 
-async function walk(dir: string): Promise<string[]> {
+/** Files under `dir`, sorted; files whose names cannot be opened (not UTF-8) are added to `problems`, not lost. */
+async function walk(dir: string, problems: InputProblem[]): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+  const { entries, nonUtf8 } = await readDirChecked(dir);
+  problems.push(...nonUtf8.map((p) => ({ path: p, reason: NON_UTF8_REASON })));
+  for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
     const stat = await fs.stat(p).catch(() => null);
-    if (stat?.isDirectory()) out.push(...(await walk(p)));
+    if (stat?.isDirectory()) out.push(...(await walk(p, problems)));
     else if (stat?.isFile()) out.push(p);
   }
   return out.sort();
@@ -52,7 +56,7 @@ export async function collectInputs(args: string[]): Promise<{ files: InputFile[
     if (!stat) {
       problems.push({ path: arg, reason: 'does not exist' });
     } else if (stat.isDirectory()) {
-      const found = await walk(arg).catch((err: Error) => {
+      const found = await walk(arg, problems).catch((err: Error) => {
         problems.push({ path: arg, reason: `cannot read folder (${err.message})` });
         return null;
       });

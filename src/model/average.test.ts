@@ -118,6 +118,14 @@ test('visemo average CLI: writes the soup and prints a summary; bad input is one
   assert.match(ok.stdout, /averaged 2 models \(842,019 parameters, 3\.37 MB\)/);
   const missing = runCli(['average', a, path.join(a, 'nope'), '--out', path.join(tempDir(), 'x')]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^visemo: cannot read .*nope\/model\.json/);
+  assert.match(missing.stderr, /^visemo: cannot use model folder .*nope: .*nope does not exist/);
   assert.equal(missing.stderr.trim().split('\n').length, 1);
+});
+
+test('visemo average resolves bundled model names as every command does (issue 34)', () => {
+  // visemo (six classes) and visemo7 (seven) cannot be averaged: what matters is that both were found and read.
+  const r = runCli(['average', 'visemo', 'visemo7', '--out', path.join(tempDir(), 'soup')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot average .*models\/visemo7-wild48 with .*models\/visemo-fer48: it has classes/);
+  assert.doesNotMatch(r.stderr, /cannot read visemo/);
 });

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { expectedWeightBytes, type ModelJson } from '../engine/model-artifacts.js';
-import { claimRunDir, readRunMetadata, type RunMetadata } from './run-folder.js';
+import { claimRunDir, readRunMetadata, resolveModel, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
@@ -96,10 +96,12 @@ export function meanOf(arrays: Float32Array[]): Float32Array {
 export async function averageModels(dirs: string[], out: string, options: AverageOptions = {}): Promise<AverageResult> {
   if (dirs.length < 2) throw new VisemoError(`averaging needs at least two models, got ${dirs.length}`, 'name two or more model folders');
   const outAbs = path.resolve(out);
-  const clash = dirs.find((d) => path.resolve(d) === outAbs);
+  // A bundled model's name ('visemo') or a run folder, as everywhere a model is named.
+  const resolved = await Promise.all(dirs.map(async (d) => (await resolveModel(d)).dir));
+  const clash = resolved.find((d) => d === outAbs);
   if (clash) throw new VisemoError(`--out ${out} is one of the models being averaged`, 'choose another --out: an ingredient is never overwritten');
   const ingredients: Ingredient[] = [];
-  for (const dir of dirs) ingredients.push(await readIngredient(dir));
+  for (const dir of resolved) ingredients.push(await readIngredient(dir));
   const first = ingredients[0]!;
   for (const other of ingredients.slice(1)) {
     const why = mismatch(first, other);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { tf } from '../engine/tf.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
+import { VisemoError } from '../util/errors.js';
 import { concatBuffers, readModelArtifacts } from '../engine/model-artifacts.js';
 import { readRunMetadata, resolveModel, type ResolvedModel, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
@@ -30,9 +31,39 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   );
 }
 
-export async function loadModel(dir: string): Promise<tf.LayersModel> {
+/**
+ * Loads a folder's model.json + weights.bin. Given the folder's metadata, the graph is checked
+ * against it first (classes, input size, channels): a mismatch is a VisemoError naming both files,
+ * where it would otherwise become a wrong class table or a raw tfjs shape error.
+ */
+export async function loadModel(dir: string, metadata?: Pick<RunMetadata, 'classes' | 'inputSize' | 'channels'>): Promise<tf.LayersModel> {
   const artifacts = await readModelArtifacts(dir, RUN_FILES.model, { missing: 'give a run folder written by visemo train', damaged: 'copy or train it again' });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  if (metadata) {
+    try {
+      checkModelAgainstMetadata(model, metadata, dir);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  return model;
+}
+
+/** The metadata's classes, input size and channels against the graph's input [n, size, size, channels] and output [n, classes]. */
+export function checkModelAgainstMetadata(model: tf.LayersModel, meta: Pick<RunMetadata, 'classes' | 'inputSize' | 'channels'>, dir: string): void {
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  const differ: string[] = [];
+  if (output.length !== 2 || output[1] !== meta.classes.length) differ.push(`${meta.classes.length} classes (${meta.classes.join(', ')}), the graph ${output[1] ?? '?'} outputs`);
+  if (input.length !== 4 || input[1] !== meta.inputSize || input[2] !== meta.inputSize) differ.push(`input size ${meta.inputSize}, the graph ${input[1] ?? '?'}×${input[2] ?? '?'}`);
+  if (input.length === 4 && input[3] !== meta.channels) differ.push(`${meta.channels} channel${meta.channels === 1 ? '' : 's'}, the graph ${input[3] ?? '?'}`);
+  if (differ.length > 0) {
+    throw new VisemoError(
+      `${path.join(dir, RUN_FILES.metadata)} does not match ${path.join(dir, RUN_FILES.model)}: it says ${differ.join('; ')}`,
+      'the model folder is damaged or its files come from different runs: copy or train it again',
+    );
+  }
 }
 
 /** Saves named tensors (e.g. an optimizer's state) as a JSON manifest + binary pair. */
@@ -58,6 +89,6 @@ export interface LoadedModel extends ResolvedModel {
 export async function loadEmotionModel(nameOrPath?: string): Promise<LoadedModel> {
   const resolved = await resolveModel(nameOrPath);
   const metadata = await readRunMetadata(resolved.dir);
-  const model = await loadModel(resolved.dir);
+  const model = await loadModel(resolved.dir, metadata);
   return { ...resolved, model, metadata };
 }

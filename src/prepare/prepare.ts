@@ -193,6 +193,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const results = new Map([...done].filter(([, r]) => r.ok));
   const failed: PrepareSummary['failed'] = [...done.values()].filter((r) => !r.ok).map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
   const failedBefore = failed.length;
+  // Named as failures of this run (exit 1), never lost: a re-run finds them again until renamed.
+  for (const u of scan.unreadable) failed.push({ source: u.path, error: u.reason });
   let frames = 0;
   let imagesWritten = 0;
   let finished = 0;
@@ -237,7 +239,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     units: scan.units.length,
     resumed: done.size - failedBefore,
     failedEarlier: failedBefore,
-    processed: tasks.length - (failed.length - failedBefore),
+    processed: tasks.length - (failed.length - failedBefore - scan.unreadable.length),
     failed,
     unparsed: scan.unparsed,
     frames: allFrames,

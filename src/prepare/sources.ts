@@ -10,6 +10,7 @@ import { isImageFile, scanImageFolder } from '../data/image-folder.js';
 import { subjectFromName, type SplitName } from '../data/split.js';
 import { isVideoFile } from '../image/video.js';
 import { VisemoError } from '../util/errors.js';
+import { NON_UTF8_REASON, readDirChecked } from '../util/dir-names.js';
 
 export type SourceKind = 'enterface' | 'videos' | 'images';
 export const SOURCE_KINDS: SourceKind[] = ['enterface', 'videos', 'images'];
@@ -31,6 +32,8 @@ export interface SourceScan {
   units: SourceUnit[];
   /** Files that looked relevant but gave no label (or were left out), with why. */
   unparsed: { file: string; reason: string }[];
+  /** Files that cannot be opened by name (not valid UTF-8): failures of this run, named. */
+  unreadable: { path: string; reason: string }[];
 }
 
 export interface ScanSourceOptions {
@@ -42,12 +45,14 @@ export interface ScanSourceOptions {
 }
 
 /** Every file under `dir`, relative and '/'-separated, sorted; hidden entries skipped. */
-async function walk(dir: string, prefix = ''): Promise<string[]> {
+async function walk(dir: string, unreadable: SourceScan['unreadable'], prefix = ''): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+  const { entries, nonUtf8 } = await readDirChecked(dir);
+  unreadable.push(...nonUtf8.map((p) => ({ path: p, reason: NON_UTF8_REASON })));
+  for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await walk(path.join(dir, e.name), rel)));
+    if (e.isDirectory()) out.push(...(await walk(path.join(dir, e.name), unreadable, rel)));
     else out.push(rel);
   }
   return out.sort();
@@ -90,7 +95,8 @@ export async function scanSource(rootArg: string, opts: ScanSourceOptions = {}):
   if (!stat?.isDirectory()) {
     throw new VisemoError(`source folder not found: ${rootArg}`, "give the eNTERFACE'05 folder, or a folder with one subfolder of videos or images per class");
   }
-  const files = await walk(root);
+  const unreadable: SourceScan['unreadable'] = [];
+  const files = await walk(root, unreadable);
   const kind = opts.kind ?? (await detectKind(root, files));
   const units: SourceUnit[] = [];
   const unparsed: SourceScan['unparsed'] = [];
@@ -136,5 +142,6 @@ export async function scanSource(rootArg: string, opts: ScanSourceOptions = {}):
   if (units.length === 0) {
     throw new VisemoError(`no ${kind === 'images' ? 'images' : 'videos'} found in ${rootArg} (read as ${kind})`, 'check the folder, or name the kind with --source enterface|videos|images');
   }
-  return { kind, root, units, unparsed };
+  // walk() went through the whole tree: its list covers the images source's folders too.
+  return { kind, root, units, unparsed, unreadable };
 }

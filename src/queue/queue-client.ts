@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Job } from 'bullmq';
 import { collectInputs, type InputProblem } from '../inference/inputs.js';
 import { VIDEO_JOB, videoJobId, type AnalysisSettings, type VideoJobData, type VideoJobResult } from './job.js';
-import { openQueue } from './redis.js';
+import { closeQuietly, openQueue, redisFailure } from './redis.js';
 import { redactRedisUrl } from './redis-url.js';
 
 export interface AddOptions {
@@ -61,8 +61,10 @@ export async function addVideoJobs(inputs: string[], o: AddOptions): Promise<Add
       );
       report.added.push(...fresh.map((v) => v.file));
     }
+  } catch (err) {
+    throw redisFailure(o.redis, err);
   } finally {
-    await queue.close();
+    await closeQuietly(queue);
   }
   return report;
 }
@@ -131,8 +133,10 @@ export async function queueStatus(o: { redis: string; queue: string }): Promise<
       throughput: throughputOf(completed),
       failed: failed.map((j) => ({ file: j.data.file, reason: j.failedReason ?? '', attempts: j.attemptsMade })),
     };
+  } catch (err) {
+    throw redisFailure(o.redis, err);
   } finally {
-    await queue.close();
+    await closeQuietly(queue);
   }
 }
 

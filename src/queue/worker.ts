@@ -14,7 +14,7 @@ import { firstLine } from '../util/errors.js';
 import type { VideoJobData, VideoJobResult } from './job.js';
 import { workerName } from './process-job.js';
 import { SANDBOX_CONFIG_ENV, type SandboxConfig } from './sandbox-config.js';
-import { connectionOptions } from './redis.js';
+import { checkRedis, connectionOptions } from './redis.js';
 import { redactRedisUrl } from './redis-url.js';
 
 export interface WorkerOptions {
@@ -60,6 +60,9 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const summary: WorkerSummary = { computed: 0, stored: 0, failedAttempts: 0, frames: 0, seconds: 0 };
   const redis = redactRedisUrl(o.redis);
   const config: SandboxConfig = { out, backend: o.backend, batch: o.batch, worker: workerName() };
+  // Once, before anything starts: a server that refuses, never answers or lacks the database is a
+  // clear error (exit 2) within seconds. Afterwards the worker rides out a Redis restart.
+  await checkRedis(o.redis, o.queue);
 
   const worker = new Worker<VideoJobData, VideoJobResult>(o.queue, besideThis('sandbox'), {
     connection: connectionOptions(o.redis, { failFast: false }),
@@ -112,7 +115,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const onSignal = (signal: NodeJS.Signals) => void stop(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Until Redis answers (it may start after the workers), connection errors are logged once each and retried.
+  // Redis answered the check above; should it go away meanwhile, connection errors are logged once each and retried.
   await worker.waitUntilReady();
   o.log(`worker ${workerName()}: queue ${o.queue} on ${redis}, concurrency ${o.concurrency}, results in ${out}`);
 

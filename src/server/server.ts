@@ -5,7 +5,6 @@
  * The page itself runs every model in the browser: webcam frames never reach the server.
  */
 import { createRequire } from 'node:module';
-import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,8 @@ import { availableBundledModels, BUNDLED_MODELS, readRunMetadata, resolveModel }
 import { RUN_FILES } from '../model/run-files.js';
 import { TIGHT_CROP_MARGIN } from '../data/face-cut.js';
 import { firstLine, VisemoError } from '../util/errors.js';
-import { encodedImageSize } from '../image/decode.js';
+import { readRegularFile } from '../util/atomic.js';
+import { encodedImageSize, VectorImageError } from '../image/decode.js';
 import { Admission, BusyError } from './admission.js';
 import { RecognizerCache, runRecognizeJob, type RecognizeJob, type RecognizeOutcome, type RecognizeWorkerData } from './recognize-job.js';
 import { WorkerPool } from './worker-pool.js';
@@ -96,6 +96,11 @@ const WASM_DIR = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backen
 /** Files of a model folder the page may fetch. */
 const MODEL_FILES = new Set<string>([RUN_FILES.model, RUN_FILES.weights, RUN_FILES.metadata, RUN_FILES.modelCard]);
 
+/** The largest file served (a report with its figures inlined, a model's weights.bin): 512 MB. */
+const MAX_SERVED_BYTES = 512 * 1024 * 1024;
+
+const ACCEPTED_IMAGES = 'send a JPEG, PNG, WebP, TIFF or GIF file';
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -118,10 +123,10 @@ const PAGE_CSP = "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'
 
 async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string | null, headers: Record<string, string> = {}): Promise<void> {
   if (!file) throw new HttpError(404, `not found: ${req.url}`);
-  const stat = await fs.stat(file);
-  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': stat.size, 'Cache-Control': 'no-cache', ...headers });
-  if (req.method === 'HEAD') return void res.end();
-  res.end(await fs.readFile(file));
+  // resolveInside found a regular file; read it so that a pipe swapped in since cannot block a thread.
+  const body = await readRegularFile(file, MAX_SERVED_BYTES);
+  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': body.length, 'Cache-Control': 'no-cache', ...headers });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** Reads a request body, refusing more than `limit` bytes with 413 (by header first, else while reading). */
@@ -243,7 +248,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       try {
         pixels = (await encodedImageSize(body)).pixels;
       } catch (err) {
-        throw new HttpError(400, `not a readable image: ${firstLine(err)}`, 'send a JPEG, PNG, WebP, TIFF or GIF file');
+        // SVG sniffed from the bytes, whatever the Content-Type said.
+        if (err instanceof VectorImageError) throw new HttpError(415, err.message, ACCEPTED_IMAGES);
+        throw new HttpError(400, `not a readable image: ${firstLine(err)}`, ACCEPTED_IMAGES);
       }
       const dir = await modelDirFor(model);
       // A buffer of its own, moved (not copied) to the worker.
@@ -264,13 +271,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (!hostAllowed(req.headers.host, host)) throw new HttpError(421, `Host '${req.headers.host ?? ''}' is not this server`, `open http://${displayHost(host)}:${(server.address() as AddressInfo).port}/`);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const p = url.pathname;
+    // Routes decode their parts; a malformed escape (%E0%A4%A) is the client's error, not a 500.
+    try {
+      decodeURIComponent(p);
+    } catch {
+      throw new HttpError(400, `malformed percent-encoding in ${p}`, 'encode the path as UTF-8 (encodeURIComponent)');
+    }
     const get = req.method === 'GET' || req.method === 'HEAD';
     if (p === '/api/recognize') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the image bytes as the body', "curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL");
       const type = req.headers['content-type'] ?? '';
       if (!/^(image\/|application\/octet-stream)/.test(type)) throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
+      // Refused before the body is read: rendering a vector image is not bounded by its pixel count.
+      if (/^image\/svg/i.test(type)) throw new HttpError(415, `vector images (${type.split(';')[0]}) are not accepted`, ACCEPTED_IMAGES);
       const outcome = await recognize(req, url.searchParams.get('model'));
-      if (!outcome.ok) throw new HttpError(outcome.status, outcome.message, outcome.status === 400 ? 'send a JPEG, PNG, WebP, TIFF or GIF file' : undefined);
+      if (!outcome.ok) throw new HttpError(outcome.status, outcome.message, outcome.status === 400 ? ACCEPTED_IMAGES : undefined);
       return sendJson(res, 200, outcome.body);
     }
     if (!get) throw new HttpError(405, `${req.method} is not allowed here`, 'the page and its files are read with GET');
@@ -316,7 +331,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error).message}`);
         if (res.headersSent) return void res.destroy();
         // After a refused upload the rest of the body is not read: close the connection.
-        if (e.status === 413 || e.status === 408 || e.status === 503) res.setHeader('Connection', 'close');
+        if (e.status === 413 || e.status === 408 || e.status === 503 || e.status === 415) res.setHeader('Connection', 'close');
         if (e.status === 503) res.setHeader('Retry-After', '1');
         sendJson(res, e.status, { error: e.message, ...(e.hint ? { hint: e.hint } : {}), status: e.status });
       })

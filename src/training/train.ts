@@ -90,6 +90,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   const data = previous
     ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
     : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
+  if (previous) await checkResumable(runDir, previous, data, opts);
   const { arch, size, channels, seed, width = 1 } = recipe;
   if (!(size >= MIN_SIZE[arch])) throw new VisemoError(`--size ${size} is too small for the ${arch} architecture`, `give --size ${MIN_SIZE[arch]} or more`);
   if (width !== 1 && arch !== 'visemo') throw new VisemoError(`--width ${width} applies to the visemo net only`, 'leave --width out for --arch paper');
@@ -126,8 +127,12 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
     skipped.push(s);
     log(`warning: skipped ${s.path}: ${s.reason}`);
   };
+  // Files the scan could not open by name are skipped as unreadable images are: named, and counted.
+  for (const u of dataset.folder.unreadable) warnSkip(u);
   const { set: labeled } = await decodeItems(dataset.splits.train, classes, size, { label: 'decoding train', onSkip: warnSkip });
-  const unlabeledItems = data.unlabeled ? await scanUnlabeled(data.unlabeled) : [];
+  const unreadableUnlabeled: { path: string; reason: string }[] = [];
+  const unlabeledItems = data.unlabeled ? await scanUnlabeled(data.unlabeled, unreadableUnlabeled) : [];
+  for (const u of unreadableUnlabeled) warnSkip(u);
   const { set: unlabeled } = await decodeItems(unlabeledItems, classes, size, { label: 'decoding unlabeled', onSkip: warnSkip });
   if (previous?.dataset.unlabeled && unlabeled.labels.length !== previous.dataset.unlabeled.images) {
     throw new VisemoError(`the unlabeled images in ${data.unlabeled} changed since run ${runDir} started`, 'start a new run (another --out, or --force)');
@@ -210,8 +215,9 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   // A run killed before its first checkpoint resumes from its --init weights again.
   const initDir = ckpt ? undefined : metadata.training.initFrom;
   if (initDir) {
-    const start = await loadModel(initDir);
-    const { fresh } = initWeightsFrom(model, start, (await readRunMetadata(initDir)).classes, classes, seed);
+    const initMeta = await readRunMetadata(initDir);
+    const start = await loadModel(initDir, initMeta);
+    const { fresh } = initWeightsFrom(model, start, initMeta.classes, classes, seed);
     start.dispose();
     log(`starting from the weights of ${initDir}${fresh.length ? ` (new classes start fresh: ${fresh.join(', ')})` : ''}`);
   }
@@ -233,7 +239,7 @@ export async function trainRun(opts: TrainOptions, hooks: TrainHooks = {}): Prom
   for (let epoch = state.epoch + 1; epoch <= recipe.epochs; epoch++) {
     const learningRate = learningRateAt(recipe.lrSchedule, recipe.learningRate, epoch, recipe.epochs);
     setLearningRate(optimizer, learningRate);
-    const record = await trainEpoch(model, train, val, { recipe, augment, norm, epoch, numClasses: classes.length, ...targets });
+    const record = await trainEpoch(model, train, val, { recipe, augment, norm, epoch, numClasses: classes.length, learningRate, kept: state.epoch, runDir, ...targets });
     if (recipe.lrSchedule !== 'constant') record.learningRate = learningRate;
     state.history.epochs.push(record);
     hooks.onEpoch?.(record);
@@ -282,6 +288,47 @@ async function restoreOptimizer(optimizer: tf.AdamOptimizer, saved: { name: stri
   await optimizer.setWeights(saved.filter((w) => !isAcc(w.name)));
   const acc = optimizer as unknown as AdamAccumulators;
   for (const w of saved.filter((x) => isAcc(x.name))) (w.name === ACC_NAMES[0] ? acc.accBeta1 : acc.accBeta2).assign(w.tensor);
+}
+
+/**
+ * A resumed run continues with its own data, recipe and split: asking for others (another
+ * dataset, --size, --lr, …) is refused, naming each difference, as prepare and align refuse
+ * changed options. Only --epochs may change (a larger number trains on), and --backend.
+ */
+async function checkResumable(runDir: string, previous: RunMetadata, saved: DataRecipe & { data: string }, opts: TrainOptions): Promise<void> {
+  const differ: string[] = [];
+  const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
+  const compare = (name: string, was: unknown, now: unknown) => {
+    if (JSON.stringify(was) !== JSON.stringify(now)) differ.push(`${name} ${show(now)} (the run has ${show(was)})`);
+  };
+  compare('dataset', await realResolve(saved.data), await realResolve(opts.data));
+  // --augment compared in its canonical form, as written into metadata.json.
+  const canonical = (r: TrainRecipe): TrainRecipe => ({ ...r, augment: formatTrainAugment(parseTrainAugment(r.augment)) });
+  const was = canonical(recipeOfRun(previous));
+  const now = canonical(completeRecipe(opts.recipe ?? {}));
+  const flags: Record<string, string> = { arch: '--arch', size: '--size', channels: '--channels', width: '--width', batchSize: '--batch', learningRate: '--lr', lrSchedule: '--lr-schedule', seed: '--seed', augment: '--augment', labelSmoothing: '--label-smoothing', classWeights: '--class-weights' };
+  for (const [key, flag] of Object.entries(flags)) compare(flag, was[key as keyof TrainRecipe] ?? (key === 'width' ? 1 : undefined), now[key as keyof TrainRecipe] ?? (key === 'width' ? 1 : undefined));
+  const teachers = now.teacher ? { ...now.teacher, models: await Promise.all(now.teacher.models.map(resolveTeacher)) } : undefined;
+  compare('--teacher', was.teacher, teachers);
+  const dataNow = completeDataRecipe(opts.dataset ?? {});
+  // 'all' classes (undefined) asks for nothing in particular; a list must be the run's.
+  if (dataNow.classes) compare('--classes', saved.classes, dataNow.classes);
+  // A train/val/test folder is used as given: the split options do not apply to it.
+  if (previous.split.mode !== 'given') {
+    compare('--split', saved.split, dataNow.split);
+    compare('--val-fraction/--test-fraction', saved.fractions, dataNow.fractions);
+    if (saved.split === 'subject') compare('--subject-pattern', saved.subjectPattern, dataNow.subjectPattern);
+  }
+  compare('--limit-per-class', saved.limitPerClass, dataNow.limitPerClass);
+  compare('--folds/--fold', saved.folds, dataNow.folds);
+  compare('--unlabeled', saved.unlabeled ? await realResolve(saved.unlabeled) : undefined, dataNow.unlabeled ? await realResolve(dataNow.unlabeled) : undefined);
+  if (opts.init !== undefined) compare('--init', previous.training.initFrom, (await resolveModel(opts.init).catch(() => ({ dir: path.resolve(opts.init!) }))).dir);
+  if (differ.length > 0) {
+    throw new VisemoError(
+      `--resume: ${runDir} was started with other data or options: ${differ.join('; ')}`,
+      `repeat the run's options to resume it (its command line is in ${RUN_FILES.metadata}; only --epochs may change), or train into another --out, or pass --force instead of --resume to start it over`,
+    );
+  }
 }
 
 /** The data recipe of a run, from its split.json (a given train/val/test layout needs no split mode). */
@@ -340,6 +387,23 @@ interface EpochContext {
   teacher: { probs: Float32Array; weight: number } | null;
   /** Per-row label targets where the dataset gives soft ones (else one-hot labels are used). */
   labelRows: Float32Array | null;
+  learningRate: number;
+  /** The last finished epoch, whose weights the run keeps if this one diverges. */
+  kept: number;
+  runDir: string;
+}
+
+/**
+ * A loss that is no longer a finite number: the weights are NaN or infinite from here on, and
+ * nothing of this epoch may be saved. The run keeps its last finished epoch.
+ */
+function diverged(ctx: EpochContext, loss: number, where: string): VisemoError {
+  const lr = ctx.learningRate;
+  return new VisemoError(
+    `training diverged at epoch ${ctx.epoch}, ${where}: the loss is ${loss} (learning rate ${lr}); nothing of epoch ${ctx.epoch} was saved` +
+      (ctx.kept > 0 ? `, ${ctx.runDir} keeps epoch ${ctx.kept}'s checkpoint and its best model` : `, and ${ctx.runDir} holds no model yet`),
+    `train again with a lower --lr (e.g. --lr ${(lr / 10).toPrecision(2)}) and --force, or into another --out`,
+  );
 }
 
 async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: DecodedSet, ctx: EpochContext): Promise<EpochRecord> {
@@ -363,6 +427,10 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
     const [loss, acc] = (await withStepDropout(model, step, () => model.trainOnBatch(x, y))) as number[];
     x.dispose();
     y.dispose();
+    if (!Number.isFinite(loss)) {
+      bar.stop();
+      throw diverged(ctx, loss!, `step ${s + 1} of ${steps}`);
+    }
     lossSum += loss! * idx.length;
     accSum += acc! * idx.length;
     seen += idx.length;
@@ -371,6 +439,8 @@ async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: Decoded
   const seconds = (performance.now() - start) / 1000;
   bar.stop();
   const v = val.labels.length > 0 ? evaluateLossAcc(model, val, ctx.norm, channels) : { loss: NaN, acc: NaN };
+  // The last step's update can still turn the weights non-finite: the validation loss tells.
+  if (val.labels.length > 0 && !Number.isFinite(v.loss)) throw diverged(ctx, v.loss, 'on the validation images');
   return { epoch: ctx.epoch, loss: lossSum / seen, acc: accSum / seen, valLoss: v.loss, valAcc: v.acc, seconds, msPerStep: (seconds * 1000) / steps };
 }
 

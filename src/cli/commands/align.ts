@@ -3,7 +3,7 @@ import { alignFolder, formatAlignSummary } from '../../align/align-folder.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
 import { intOption } from '../options.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 
 export function registerAlign(program: Command): void {
   const cmd = program
@@ -20,6 +20,7 @@ export function registerAlign(program: Command): void {
       'Faces whose landmarks are implausible are written unaligned (resized only) and flagged, so the\n' +
       'copy keeps every readable image; unreadable files are listed and not written. Run it again with\n' +
       'the same arguments to resume an interrupted run.',
+    exit: EXIT_STATUS_SKIPPING,
     examples: [
       'visemo align ../shared/datasets/ckplus48 -o ~/data/ckplus48-aligned',
       'visemo align ../shared/datasets/fer2013/train --out ~/data/fer2013-aligned --size 48',
@@ -40,6 +41,9 @@ export function registerAlign(program: Command): void {
         });
         (progress as Progress | null)?.stop();
         process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatAlignSummary(summary)) + '\n');
+        // Unreadable images are listed in the summary on stdout; fallbacks were written, not skipped.
+        if (summary.unreadable > 0) process.stderr.write(`visemo: ${summary.unreadable} unreadable image${summary.unreadable === 1 ? '' : 's'} skipped (listed above)\n`);
+        return skippedExit(summary.unreadable);
       }),
     );
 }

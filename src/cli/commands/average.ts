@@ -7,7 +7,7 @@ export function registerAverage(program: Command): void {
   const cmd = program
     .command('average')
     .description('average the weights of models fine-tuned from one start (a "model soup"): one model, the same size and speed')
-    .argument('<models...>', 'two or more model folders of one architecture, classes, input size and normalisation')
+    .argument('<models...>', 'two or more models (run folders or bundled names) of one architecture, classes, input size and normalisation')
     .requiredOption('-o, --out <dir>', 'folder for the averaged model (refused if it holds a run, unless --force)')
     .option('--force', "replace the files of a run already in --out (other files there stay)");
   addHelpFooter(cmd, {

@@ -4,7 +4,7 @@ import { parseClassOption } from '../../data/classes.js';
 import { compareModels, formatComparison, FACEAPI_MODEL, COMPARE_FORMAT } from '../../evaluation/compare.js';
 import { checkOutputFile, writeJsonAtomic } from '../../util/atomic.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import { inferenceBackendOption, intOption } from '../options.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
 
@@ -36,16 +36,17 @@ export function registerCompare(program: Command): void {
     .option('--json', 'print the comparison as JSON')
     .option('-o, --out <file>', 'also write the comparison as JSON to this file')
     .option('--force', 'replace an --out file that compare did not write');
-  addHelpFooter(cmd, { examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`, 'visemo compare ../shared/datasets/fer2013/publictest --models visemo7 --backend onnx'] });
+  addHelpFooter(cmd, { exit: EXIT_STATUS_SKIPPING, examples: [`visemo compare ../shared/datasets/fer2013/publictest --models paper,visemo,${FACEAPI_MODEL}`, `visemo compare ../shared/datasets/sfew/val --classes all --models visemo7,${FACEAPI_MODEL} -o sfew.json`, 'visemo compare ../shared/datasets/fer2013/publictest --models visemo7 --backend onnx'] });
   cmd.action(
       action(async (dataset: string, o: CompareCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-        if (o.out) await checkOutputFile(path.resolve(o.out), COMPARE_FORMAT, o.force);
+        if (o.out) await checkOutputFile(path.resolve(o.out), COMPARE_FORMAT, o.force, { data: path.resolve(dataset) });
         const result = await compareModels({ data: dataset, models, classes: o.classes === 'all' ? 'all' : parseClassOption(o.classes), limitPerClass: o.limitPerClass, seed: o.seed, tta: o.tta, backend: o.backend, log });
         if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
         if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         else process.stdout.write(formatComparison(result) + (o.out ? `\n\nwritten ${o.out}` : '') + '\n');
+        return skippedExit(result.skipped.length);
       }),
     );
 }

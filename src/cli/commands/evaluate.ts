@@ -4,7 +4,7 @@ import { evaluateRunDetailed } from '../../evaluation/evaluate.js';
 import { formatMetrics } from '../../evaluation/format.js';
 import { metricIntervals } from '../../evaluation/metric-intervals.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import { backendOption, TTA_HELP } from '../options.js';
 
 export function registerEvaluate(program: Command): void {
@@ -17,7 +17,7 @@ export function registerEvaluate(program: Command): void {
     .addOption(backendOption())
     .option('--tta', TTA_HELP)
     .option('--json', 'print the metrics as JSON');
-  addHelpFooter(cmd, { examples: ['visemo evaluate runs/ck50', 'visemo evaluate runs/ck50 --data ../shared/datasets/fer2013/publictest --tta'] }).action(
+  addHelpFooter(cmd, { exit: EXIT_STATUS_SKIPPING, examples: ['visemo evaluate runs/ck50', 'visemo evaluate runs/ck50 --data ../shared/datasets/fer2013/publictest --tta'] }).action(
       action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean }) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, tta: o.tta, log });
@@ -26,6 +26,7 @@ export function registerEvaluate(program: Command): void {
           process.stdout.write(formatMetrics(metrics) + '\n\n');
           process.stdout.write(`${skipped.length ? `${skipped.length} unreadable images skipped; ` : ''}written ${path.relative(process.cwd(), file)}\n`);
         }
+        return skippedExit(skipped.length);
       }),
     );
 }

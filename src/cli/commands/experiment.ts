@@ -10,7 +10,7 @@ import { formatDifference, formatWithInterval } from '../../evaluation/intervals
 import { pStatement } from '../../evaluation/mcnemar.js';
 import { accuracyInterval, foldSummary, formatMeanSd, splitDifference, splitParts } from '../../report/statistics.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import { addTrainingOptions, dataRecipeFromCli, recipeFromCli, splitModeList, type TrainingCliOptions } from '../options.js';
 import type { SplitMode } from '../../config/recipe.js';
 
@@ -45,6 +45,7 @@ export function registerExperiment(program: Command): void {
       'Re-running the same command resumes: finished sizes (and folds) are read back, an interrupted one continues from its last epoch. ' +
       'With --folds k each size is trained k times on the same folds and seed (size-N/fold-01 …) and the report gives every fold, mean ± sd and the pooled test images; ' +
       'accuracies carry 95 % Wilson intervals.',
+    exit: EXIT_STATUS_SKIPPING,
     examples: [
       'visemo experiment ../shared/datasets/ckplus48 --classes paper --split subject --sizes 100,50,20 --epochs 15 --out runs/paper',
       'visemo experiment ../shared/datasets/ckplus48 --classes paper --sizes 50,20 --folds 10 --splits subject,random --epochs 15 --out runs/ck-cv',
@@ -53,7 +54,7 @@ export function registerExperiment(program: Command): void {
       action(async (dataset: string, o: ExperimentCliOptions) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const started = performance.now();
-        const { results, report } = await runExperiment(
+        const { results, report, skipped } = await runExperiment(
           {
             data: dataset,
             out: o.out,
@@ -107,6 +108,8 @@ export function registerExperiment(program: Command): void {
           `report    ${path.relative(process.cwd(), report.html)} (also ${path.basename(report.markdown)}, results.json, figures/, tables/); ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
         ];
         process.stdout.write(out.join('\n') + '\n');
+        if (skipped > 0) process.stderr.write(`visemo: ${skipped} unreadable image${skipped === 1 ? '' : 's'} skipped by the trainings and tests (named above)\n`);
+        return skippedExit(skipped);
       }),
     );
 }

@@ -3,7 +3,7 @@ import { runPredict } from '../../inference/predict.js';
 import { formatReport, PREDICT_FORMATS, summaryLine, type PredictFormat } from '../../inference/predict-format.js';
 import { startProgress, type Progress } from '../../util/progress.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import { addVideoAnalysisOptions, inferenceBackendOption, intOption, secondsOption, type VideoAnalysisCliOptions } from '../options.js';
 import { TRACKING_DEFAULTS } from '../../config/tracking.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
@@ -35,7 +35,7 @@ export function registerPredict(program: Command): void {
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
     .addOption(inferenceBackendOption('auto', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"));
   addHelpFooter(cmd, {
-    exit: 'Exit status: 0 when every input was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
+    exit: EXIT_STATUS_SKIPPING,
     examples: [
       'visemo predict photo.jpg',
       'visemo predict photos/ clip.mp4 --format csv > faces.csv',
@@ -70,7 +70,7 @@ export function registerPredict(program: Command): void {
         process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize}${report.model.runtime === 'onnx' ? ', on onnxruntime-node' : ''})\n`);
         if (o.annotate) process.stderr.write(`annotated copies in ${o.annotate}\n`);
         for (const r of report.results) if (r.kind === 'video' && r.outputs) process.stderr.write(`${r.file}: ${r.tracks.length} track${r.tracks.length === 1 ? '' : 's'}, ${r.timing.fps.toFixed(1)} frames/s; written ${r.outputs.timelineJson} (also .csv), ${r.outputs.summary}, ${r.outputs.chartSvg} (also .png)\n`);
-        return report.stats.failed > 0 ? 1 : 0;
+        return skippedExit(report.stats.failed);
       }),
     );
 }

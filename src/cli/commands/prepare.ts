@@ -7,7 +7,7 @@ import { parseAugment } from '../../prepare/augment.js';
 import { formatSummary, prepare } from '../../prepare/prepare.js';
 import { SOURCE_KINDS, type SourceKind } from '../../prepare/sources.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, skippedExit } from '../help.js';
 import { intOption, minFaceScoreOption, numberOption } from '../options.js';
 
 interface PrepareCliOptions {
@@ -90,7 +90,7 @@ export function registerPrepare(program: Command): void {
         });
         process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, o.out)) + '\n');
         // Failed units are named in the summary; a re-run skips them unless --retry-failed.
-        return summary.failed.length > 0 ? 1 : 0;
+        return skippedExit(summary.failed.length);
       }),
     );
 }

@@ -4,7 +4,7 @@ import { datasetStats, formatStats, STATS_FORMAT } from '../../data/stats.js';
 import { checkOutputFile, exists, writeJsonAtomic } from '../../util/atomic.js';
 import { startProgress } from '../../util/progress.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 
 export function registerStats(program: Command): void {
   const cmd = program
@@ -16,14 +16,14 @@ export function registerStats(program: Command): void {
     .option('--json', 'print the JSON instead of the table')
     .option('--force', 'replace an --out file that stats did not write');
   addHelpFooter(cmd, {
-    exit: 'Exit status: 0 when every image was read, 1 when some were skipped (named on stderr), 2 on a usage error or bad input.',
+    exit: EXIT_STATUS_SKIPPING,
     examples: ['visemo stats data/enterface', 'visemo stats ../shared/datasets/ckplus48 --gray -o ck-stats.json'],
   }).action(
       action(async (dataset: string, o: { out?: string; gray?: boolean; json?: boolean; force?: boolean }) => {
         // Write beside a dataset only when visemo made it; someone else's folder stays untouched.
         const prepared = await exists(path.join(dataset, 'manifest.json'));
         const file = o.out ?? (prepared ? path.join(dataset, 'stats.json') : `stats-${path.basename(path.resolve(dataset))}.json`);
-        await checkOutputFile(file, STATS_FORMAT, o.force);
+        await checkOutputFile(file, STATS_FORMAT, o.force, { root: path.resolve(dataset), channels: o.gray ? 1 : 3 });
         let progress: ReturnType<typeof startProgress> | null = null;
         const stats = await datasetStats(dataset, {
           channels: o.gray ? 1 : 3,
@@ -37,7 +37,7 @@ export function registerStats(program: Command): void {
         await writeJsonAtomic(file, stats);
         const skippedLine = stats.skipped.length ? `\n${stats.skipped.length} unreadable image${stats.skipped.length > 1 ? 's' : ''} skipped (named above)` : '';
         process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}${skippedLine}`) + '\n');
-        return stats.skipped.length ? 1 : 0;
+        return skippedExit(stats.skipped.length);
       }),
     );
 }

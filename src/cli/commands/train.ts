@@ -5,7 +5,7 @@ import { trainRun } from '../../training/train.js';
 import { pct } from '../../util/table.js';
 import { VisemoError } from '../../util/errors.js';
 import { action } from '../run-action.js';
-import { addHelpFooter } from '../help.js';
+import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import type { PrecisionChoice } from '../../engine/precision.js';
 import { addTrainingOptions, dataRecipeFromCli, precisionOption, recipeFromCli, type TrainingCliOptions, intOption } from '../options.js';
 
@@ -33,6 +33,7 @@ export function registerTrain(program: Command): void {
     .option('--init <model>', "start from this model's weights: a run folder, or a bundled model's name ('visemo' to fine-tune it on your data); same --arch, --size and --channels; classes it lacks (e.g. neutral) start fresh; on the images it was trained on, give another --seed")
 ;
   addHelpFooter(cmd, {
+    exit: EXIT_STATUS_SKIPPING,
     examples: [
       'visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --epochs 15 --out runs/ck50',
       'visemo train ../shared/datasets/ckplus48 --classes paper --size 50 --split subject --folds 10 --fold 3 --out runs/ck50-fold3',
@@ -72,6 +73,7 @@ export function registerTrain(program: Command): void {
         else if (best) log(`best      epoch ${best.epoch}: val_acc ${pct(best.valAcc)}, val_loss ${best.valLoss.toFixed(4)}`);
         log(`time      ${seconds.toFixed(1)} s training (${history.epochs.length ? (seconds / history.epochs.length).toFixed(1) : '0'} s/epoch), ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
         log(`saved     ${path.relative(process.cwd(), result.runDir) || '.'}/  (next: visemo evaluate ${path.relative(process.cwd(), result.runDir) || '.'})`);
+        return skippedExit(result.skipped.length);
       }),
     );
 }

@@ -26,7 +26,7 @@ export function registerWorker(program: Command): void {
       'Jobs run in child processes, so the worker renews their locks in Redis however busy the CPU is. One line per job\n' +
       'on stderr. SIGINT or SIGTERM stop taking jobs and wait for the active ones; a worker killed outright loses\n' +
       'nothing: its children stop too, and its jobs are retried by the other workers after --lock-duration.',
-    exit: 'Exit status: 0 after a clean stop, 2 on a usage error, 1 on an unexpected failure.',
+    exit: 'Exit status: 0 after a clean stop, 2 on a usage error or when Redis cannot be reached as the worker starts (refused, no answer within 5 s, no such database), 1 on an unexpected failure.',
     examples: ['visemo worker --redis redis://10.0.0.5:6379 --out /mnt/results', 'visemo worker --concurrency 2 --out results --until-empty'],
   }).action(
     action(async (o: WorkerCliOptions) => {
