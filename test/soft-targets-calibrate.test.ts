@@ -24,7 +24,7 @@ test('train reads a dataset soft-targets.csv, records it, and refuses to resume 
   assert.match(meta.dataset.softTargets.hash, /^[0-9a-f]{16}$/);
 
   await fs.appendFile(path.join(data, 'soft-targets.csv'), `sadness/${(await fs.readdir(path.join(data, 'sadness')))[0]},0,1,1\n`);
-  const resumed = runCli(['train', data, '--size', '16', '--epochs', '2', '--out', out, '--resume']);
+  const resumed = runCli(['train', data, '--size', '16', '--epochs', '2', '--split', 'random', '--test-fraction', '0', '--out', out, '--resume']);
   assert.equal(resumed.code, 2);
   assert.match(resumed.stderr, /the soft targets of .* changed since run .* started/);
 
