@@ -23,6 +23,7 @@ export function formatTextTable(report: PredictReport): string {
   const classes = report.model.classes;
   const header = ['input', 'frame', 'face', 'box (x,y wxh)', 'emotion', 'p', ...classes.map((c) => c.slice(0, 5))];
   const blocks: string[] = [];
+  const notes: string[] = [];
   const images = report.results.filter((r): r is ImageResult => r.kind === 'image');
   if (images.length > 0) {
     const rows: (string | number)[][] = [];
@@ -30,6 +31,8 @@ export function formatTextTable(report: PredictReport): string {
       if (r.faces.length === 0) rows.push([r.file, '', '-', 'no face found', '', '', ...classes.map(() => '')]);
       r.faces.forEach((f, i) => rows.push(faceRow(r.file, '', i, f, classes)));
     }
+    const whole = images.filter((r) => r.faces.some((f) => f.cut === 'whole-image')).length;
+    if (whole > 0) notes.push(`${whole} image${whole === 1 ? '' : 's'} with no face found but shaped like a face crop: the whole image was taken as the face (box = the image; give --crops for crops, or crop photos less tightly)`);
     // The frame column only matters for videos: images print without it.
     blocks.push(formatTable([header[0]!, ...header.slice(2)], rows.map((row) => [row[0]!, ...row.slice(2)])));
   }
@@ -44,6 +47,7 @@ export function formatTextTable(report: PredictReport): string {
     blocks.push(`${v.file}: ${v.width}x${v.height}, ${v.timeline.length} frames sampled at ${v.sampledFps} fps\n${formatTable(header, rows)}`);
     blocks.push(videoSummaryText(v));
   }
+  blocks.push(...notes);
   const failed = report.results.filter((r): r is FailedInput => r.kind === 'error');
   if (failed.length > 0) blocks.push(['skipped:', ...failed.map((f) => `  ${f.file}: ${f.reason}`)].join('\n'));
   return blocks.join('\n\n');
@@ -65,21 +69,21 @@ const csvCell = (v: string | number) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** One row per face (and one per image or frame without a face, its face fields empty). */
+/** One row per face (and one per image or frame without a face, its face fields empty); `cut` says how the face was cut (RecognizedFace.cut). */
 export function formatCsv(report: PredictReport): string {
   const classes = report.model.classes;
-  const lines = [['file', 'kind', 'time', 'face', 'x', 'y', 'width', 'height', 'face_score', 'emotion', 'confidence', ...classes.map((c) => `p_${c}`), 'error'].join(',')];
+  const lines = [['file', 'kind', 'time', 'face', 'x', 'y', 'width', 'height', 'face_score', 'emotion', 'confidence', ...classes.map((c) => `p_${c}`), 'error', 'cut'].join(',')];
   const push = (cells: (string | number)[]) => lines.push(cells.map(csvCell).join(','));
   const faces = (file: string, kind: string, time: string, list: RecognizedFace[]) => {
-    if (list.length === 0) push([file, kind, time, 0, '', '', '', '', '', '', '', ...classes.map(() => ''), '']);
+    if (list.length === 0) push([file, kind, time, 0, '', '', '', '', '', '', '', ...classes.map(() => ''), '', '']);
     list.forEach((f, i) =>
-      push([file, kind, time, 'track' in f ? (f as { track: number }).track : i + 1, f.box.x, f.box.y, f.box.width, f.box.height, round(f.faceScore), f.emotion, round(f.confidence), ...classes.map((c) => round(f.scores[c] ?? 0)), '']),
+      push([file, kind, time, 'track' in f ? (f as { track: number }).track : i + 1, f.box.x, f.box.y, f.box.width, f.box.height, round(f.faceScore), f.emotion, round(f.confidence), ...classes.map((c) => round(f.scores[c] ?? 0)), '', f.cut ?? (kind === 'video' ? 'detected' : '')]),
     );
   };
   for (const r of report.results) {
     if (r.kind === 'image') faces(r.file, 'image', '', r.faces);
     else if (r.kind === 'video') for (const frame of r.timeline) faces(r.file, 'video', frame.time.toFixed(3), frame.faces);
-    else push([r.file, 'error', '', '', '', '', '', '', '', '', '', ...classes.map(() => ''), r.reason]);
+    else push([r.file, 'error', '', '', '', '', '', '', '', '', '', ...classes.map(() => ''), r.reason, '']);
   }
   return lines.join('\n') + '\n';
 }

@@ -40,6 +40,8 @@ export interface PredictOptions {
   batch?: number;
   /** Average each face's scores with its mirror image's (test-time flip). */
   tta?: boolean;
+  /** Each image is one face crop, used whole (no detection; videos are unaffected). */
+  crops?: boolean;
   /** Called once the inputs are expanded, with the work to come: images and skipped inputs count one, videos their frames. */
   onPlan?: (total: number) => void;
   /** Called as each input is done, for streaming output. */
@@ -117,7 +119,7 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
   const batch = Math.max(1, opts.batch ?? 16);
   const images = files.filter((f) => f.kind === 'image');
   for (let i = 0; i < images.length; i += batch) {
-    for (const r of await predictImages(recognizer, images.slice(i, i + batch), copies)) emit(r);
+    for (const r of await predictImages(recognizer, images.slice(i, i + batch), copies, opts.crops === true)) emit(r);
   }
   const videos = files.filter((f) => f.kind === 'video');
   if (videos.length > 0) {
@@ -162,7 +164,7 @@ function byInputOrder(inputs: string[]): (a: InputResult, b: InputResult) => num
   return (a, b) => rank(a.file) - rank(b.file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
 
-async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], copies: Map<string, string> | null): Promise<InputResult[]> {
+async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], copies: Map<string, string> | null, crops: boolean): Promise<InputResult[]> {
   const decoded: { file: InputFile; image: RawImage }[] = [];
   const out: InputResult[] = [];
   for (const file of files) {
@@ -172,7 +174,7 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
       out.push({ kind: 'error', file: file.path, reason: `not a readable image (${firstLine(err)})` });
     }
   }
-  const faces = await recognizer.recognizeMany(decoded.map((d) => d.image));
+  const faces = await recognizer.recognizeMany(decoded.map((d) => d.image), { detect: !crops });
   for (let k = 0; k < decoded.length; k++) {
     const { file, image } = decoded[k]!;
     const result: ImageResult = { kind: 'image', file: file.path, width: image.width, height: image.height, faces: faces[k]! };

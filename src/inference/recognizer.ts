@@ -49,6 +49,23 @@ export interface RecognizeOptions {
    * preprocessed exactly as training. Default true: find faces first.
    */
   detect?: boolean;
+  /**
+   * When no face is found in an image shaped like a face crop (looksLikeFaceCrop), classify the
+   * whole image as one, marked cut: 'whole-image' (default true). Detectors miss faces that fill
+   * the frame: tight portraits and 48×48 dataset crops.
+   */
+  wholeImageFallback?: boolean;
+}
+
+/**
+ * A face crop, by its shape: near square (aspect 3:4 to 4:3) and small (its longer side at most
+ * 256 pixels), as the datasets' crops (48×48 FER2013, 128×128 facial_expressions, 143×181 SFEW) are.
+ * A photo with no face in it is rarely both.
+ */
+export const FACE_CROP_MAX_SIDE = 256;
+export function looksLikeFaceCrop(width: number, height: number): boolean {
+  const aspect = width / height;
+  return Math.max(width, height) <= FACE_CROP_MAX_SIDE && aspect >= 0.75 && aspect <= 4 / 3;
 }
 
 export class EmotionRecognizer {
@@ -156,12 +173,15 @@ export class EmotionRecognizer {
   /** Faces of several images (or video frames), classified together in batches. */
   async recognizeMany(inputs: ImageInput[], opts: RecognizeOptions = {}): Promise<RecognizedFace[][]> {
     const crops: Uint8Array[] = [];
-    const found: { image: number; box: FaceBox; faceScore: number }[] = [];
+    const found: { image: number; box: FaceBox; faceScore: number; cut: RecognizedFace['cut'] }[] = [];
+    const whole = async (i: number, cut: 'crop' | 'whole-image', size?: { width: number; height: number }) => {
+      crops.push(await decodeGray(inputs[i]!, this.inputSize));
+      const { width, height } = size ?? (await imageSize(inputs[i]!));
+      found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: 1, cut });
+    };
     for (let i = 0; i < inputs.length; i++) {
       if (opts.detect === false) {
-        crops.push(await decodeGray(inputs[i]!, this.inputSize));
-        const { width, height } = await imageSize(inputs[i]!);
-        found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: 1 });
+        await whole(i, 'crop');
         continue;
       }
       const rgb = await toRgb(inputs[i]!);
@@ -169,15 +189,19 @@ export class EmotionRecognizer {
       const t0 = performance.now();
       const faces = await detectScaled(detector, rgb);
       this.stats.detectMs += performance.now() - t0;
+      if (faces.length === 0 && opts.wholeImageFallback !== false && looksLikeFaceCrop(rgb.width, rgb.height)) {
+        await whole(i, 'whole-image', rgb);
+        continue;
+      }
       crops.push(...(await this.cutFaces(rgb, faces.map((f) => f.box))));
-      for (const face of faces) found.push({ image: i, box: roundBox(face.box), faceScore: face.score });
+      for (const face of faces) found.push({ image: i, box: roundBox(face.box), faceScore: face.score, cut: 'detected' });
     }
     const t0 = performance.now();
     const probs = await this.classifyCrops(crops);
     this.stats.classifyMs += performance.now() - t0;
     this.stats.faces += crops.length;
     const out: RecognizedFace[][] = inputs.map(() => []);
-    found.forEach((f, k) => out[f.image]!.push(this.toFace(f.box, f.faceScore, probs[k]!)));
+    found.forEach((f, k) => out[f.image]!.push({ ...this.toFace(f.box, f.faceScore, probs[k]!), cut: f.cut }));
     return out;
   }
 

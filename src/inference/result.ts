@@ -15,4 +15,10 @@ export interface RecognizedFace {
   confidence: number;
   /** Probability per emotion, in the model's class order. */
   scores: Record<string, number>;
+  /**
+   * How the face was cut: 'detected' (a detector's box), 'crop' (the image is one face, used whole:
+   * --crops), or 'whole-image' (no face was found in an image shaped like a face crop, so the whole
+   * image was taken as the face; see looksLikeFaceCrop). Absent in results made before this field.
+   */
+  cut?: 'detected' | 'crop' | 'whole-image';
 }

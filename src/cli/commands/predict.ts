@@ -17,6 +17,7 @@ interface PredictCliOptions extends VideoAnalysisCliOptions {
   detectEvery: number;
   batch: number;
   backend: InferenceBackendChoice;
+  crops?: boolean;
 }
 
 export function registerPredict(program: Command): void {
@@ -33,6 +34,7 @@ export function registerPredict(program: Command): void {
     .option('--smooth <seconds>', 'time constant of the per-track smoothing of video scores, e.g. 0.5s or 500ms (0: off; raw scores are kept in the outputs too)', secondsOption('--smooth'), TRACKING_DEFAULTS.smoothSeconds)
     .option('--detect-every <n>', 'run the full-frame face detector on every n-th analysed video frame and follow the faces in between in small windows (1: every frame)', intOption('--detect-every', 1), TRACKING_DEFAULTS.detectEvery)
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
+    .option('--crops', 'each image is one face crop (as in a face dataset): classify it whole, without looking for faces (without it, an image shaped like a face crop in which no face is found is taken whole, and the output says so)')
     .addOption(inferenceBackendOption('auto', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"));
   addHelpFooter(cmd, {
     exit: EXIT_STATUS_SKIPPING,
@@ -42,6 +44,7 @@ export function registerPredict(program: Command): void {
       'visemo predict clip.mp4 --fps 0 --smooth 0.5s --out clip-analysis/ --annotate annotated/',
       'visemo predict videos/ --fps 10 --out timelines/',
       'visemo predict photos/ --backend onnx',
+      'visemo predict ../shared/datasets/fer2013/publictest --crops --format csv > fer.csv',
     ],
   }).action(
       action(async (inputs: string[], o: PredictCliOptions) => {
@@ -59,6 +62,7 @@ export function registerPredict(program: Command): void {
           force: o.force,
           batch: o.batch,
           tta: o.tta,
+          crops: o.crops,
           onPlan: (total) => (progress = startProgress(total, 'predicting', '{file}')),
           onProgress: (done, file) => progress.update(done, { file }),
           onResult: (r) => {
