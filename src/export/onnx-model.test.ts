@@ -126,6 +126,18 @@ test('the file states opset, IR version, input shape and the preprocessing in me
   assert.match(d.metadata.preprocessing!, /landmarks.*16x16.*\(p \/ 255 - mean\) \/ std/s);
 });
 
+test('a calibrated model states its class-prior offsets beside the graph', async () => {
+  await useBackend('cpu', { quiet: true });
+  const model = buildModel({ arch: 'visemo', size: 16, numClasses: 3, channels: 1, seed: 1 });
+  const meta = metaFor(model, ['anger', 'happiness', 'surprise']);
+  assert.equal(describeOnnx(modelToOnnx(model, 'mine', meta)).metadata.calibration_offsets, undefined);
+  const calibration = { offsets: [0.5, -0.25, -0.25], method: 'balanced-nll' as const, fittedOn: { path: '/v', images: 9 }, createdAt: '' };
+  const d = describeOnnx(modelToOnnx(model, 'mine', { ...meta, calibration }));
+  model.dispose();
+  assert.deepEqual(JSON.parse(d.metadata.calibration_offsets!), [0.5, -0.25, -0.25]);
+  assert.match(d.metadata.preprocessing!, /before calibration: visemo multiplies them by exp\(calibration_offsets\)/);
+});
+
 test('a layer the exporter does not know is refused by name', async () => {
   await useBackend('cpu', { quiet: true });
   const model = tf.sequential({

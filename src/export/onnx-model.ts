@@ -39,6 +39,11 @@ export interface OnnxMetadata {
   face_cut: string;
   /** The whole preprocessing in words. */
   preprocessing: string;
+  /**
+   * JSON list of class-prior offsets (visemo calibrate), present when the model has them: the graph
+   * gives the uncalibrated probabilities p, and visemo reports p_k·exp(offset_k), renormalised.
+   */
+  calibration_offsets?: string;
 }
 
 const DETECTOR = "SSD MobileNet v1 as shipped in @vladmandic/face-api (visemo's default detector)";
@@ -69,7 +74,9 @@ export function onnxMetadata(name: string, meta: RunMetadata): OnnxMetadata {
     preprocessing:
       `Face: ${describeFaceCut(meta.faceCut)}. Pixels: alpha flattened onto black, monochrome, resized to ${s}x${s} without keeping the aspect ratio (lanczos3), ` +
       `x = (p / 255 - mean) / std with the normalisation above, the same value in each of the ${channels} channel${channels > 1 ? 's' : ''}, laid out NCHW as float32. ` +
-      `Output '${OUTPUT_NAME}': softmax probabilities in the order of 'classes'.`,
+      `Output '${OUTPUT_NAME}': softmax probabilities in the order of 'classes'` +
+      (meta.calibration ? `, before calibration: visemo multiplies them by exp(calibration_offsets) and renormalises.` : '.'),
+    ...(meta.calibration ? { calibration_offsets: JSON.stringify(meta.calibration.offsets) } : {}),
   };
 }
 

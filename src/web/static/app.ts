@@ -25,6 +25,7 @@ import type { ModelInfo, RunEntry } from '../../server/api-types.js';
 import type { Normalisation } from '../../data/decoded-set.js';
 import type { RecognizedFace } from '../../inference/result.js';
 import { RUN_FILES } from '../../model/run-files.js';
+import { applyCalibration, type Calibration } from '../../model/calibration.js';
 // The tracker and smoothing of `visemo predict` (pure modules, no Node imports): live video keeps
 // one id per person, finds faces in small windows between full detections, and smooths labels.
 import { TRACKING_DEFAULTS } from '../../config/tracking.js';
@@ -120,6 +121,8 @@ function softwareWebGl(): boolean {
 let model: tf.LayersModel | null = null;
 let modelInfo: ModelInfo | null = null;
 let norm: Normalisation | null = null;
+/** The model's class-prior offsets (visemo calibrate), applied as in Node; null when it has none. */
+let calibrationOffsets: number[] | null = null;
 let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
 let blazeFace: BlazeFaceNet | null = null;
 
@@ -153,13 +156,14 @@ const windowOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: TRACKING_
 
 async function loadModel(info: ModelInfo): Promise<void> {
   setStatus(`loading model ${info.label}…`);
-  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}${RUN_FILES.model}`), getJson<{ normalisation: Normalisation }>(`${info.url}${RUN_FILES.metadata}`)]);
+  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}${RUN_FILES.model}`), getJson<{ normalisation: Normalisation; calibration?: Calibration }>(`${info.url}${RUN_FILES.metadata}`)]);
   // Aligned models need face-api's 68-point landmark net as well (served with the detectors).
   if (info.faceCut.method === 'landmarks' && !faceapi.nets.faceLandmark68Net.isLoaded) await faceapi.nets.faceLandmark68Net.loadFromUri('/face-models');
   model?.dispose();
   model = loaded;
   modelInfo = info;
   norm = meta.normalisation;
+  calibrationOffsets = meta.calibration?.offsets ?? null;
   state.model = info.id;
   // One warm-up pass so the first frame is not slow.
   tf.tidy(() => loaded.predict(tf.zeros([1, info.inputSize, info.inputSize, info.channels])));
@@ -167,6 +171,15 @@ async function loadModel(info: ModelInfo): Promise<void> {
 }
 
 // ---------------------------------------------------------------- preprocessing and recognition
+
+/** The model's probabilities for a batch of face inputs (disposed here), calibrated as in Node (src/model/calibration.ts). */
+async function classifyBatch(net: tf.LayersModel, input: tf.Tensor): Promise<number[][]> {
+  const output = net.predict(input) as tf.Tensor2D;
+  const probs = (await output.array()) as number[][];
+  tf.dispose([input, output]);
+  const offsets = calibrationOffsets;
+  return offsets ? probs.map((p) => Array.from(applyCalibration(p, offsets))) : probs;
+}
 
 /** sRGB value (0–255) → linear light, as a lookup table. */
 const SRGB_TO_LINEAR = Float32Array.from({ length: 256 }, (_, i) => {
@@ -255,9 +268,7 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
     const detections = found.map((f) => f.detection);
     const pixels = frame.dataSync() as Int32Array;
     const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, pixels, f.detection.box, f.landmarks, info, n))));
-    const output = model.predict(input) as tf.Tensor2D;
-    const probs = (await output.array()) as number[][];
-    tf.dispose([input, output]);
+    const probs = await classifyBatch(model, input);
     return detections.map((d, i) => {
       const p = probs[i]!;
       const best = argmax(p);
@@ -324,9 +335,7 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
     const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(frame, pixels, f.box, null, info, n))));
     // wasm computes as ops are called, so this is the crops' and preprocessing's time.
     state.timing.cropMs += performance.now() - t0;
-    const output = model.predict(input) as tf.Tensor2D;
-    const probs = (await output.array()) as number[][];
-    tf.dispose([input, output]);
+    const probs = await classifyBatch(model, input);
     state.timing.classifyMs += performance.now() - t0;
     return followed.map((f, i) => {
       const p = probs[i]!;
