@@ -206,7 +206,7 @@ describe('predict', { skip }, () => {
     const json = JSON.parse(formatJson(report)) as typeof report;
     assert.equal(json.results.length, report.results.length);
     const csv = formatCsv(report).trim().split('\n');
-    assert.equal(csv[0]!.split(',').length, 12 + recognizer.classes.length);
+    assert.equal(csv[0]!.split(',').length, 13 + recognizer.classes.length);
     assert.equal(csv.length - 1, s.faces + 1 + 4);
     const table = formatTextTable(report);
     assert.match(table, /none\.png\s+-\s+no face found/);
