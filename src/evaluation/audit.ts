@@ -13,6 +13,7 @@ import { proportionsHomogeneity, type ChiSquareResult } from './chi-square.js';
 import { fisherExact } from './fisher.js';
 import { holmAdjust } from './holm.js';
 import { mcnemarFromPredictions, pStatement } from './mcnemar.js';
+import type { PairedTest } from './compare.js';
 
 /** Groups with fewer images are shown but left out of the between-group tests. */
 export const DEFAULT_MIN_GROUP = 20;
@@ -63,16 +64,9 @@ export interface ModelAudit {
   summary: string;
 }
 
-/** The exact McNemar test of two models on one group's images. */
-export interface ModelPairInGroup {
+/** The exact McNemar test of two models on one group's images (first and second index the audit's models). */
+export interface ModelPairInGroup extends PairedTest {
   group: string;
-  /** Indices into the audit's models. */
-  first: number;
-  second: number;
-  b: number;
-  c: number;
-  p: number;
-  significant: boolean;
 }
 
 export interface BreakdownAudit {

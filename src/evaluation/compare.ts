@@ -13,7 +13,7 @@ import { PAPER_CLASSES } from '../data/classes.js';
 import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { inferenceBackends, useBackend, type InferenceBackendChoice } from '../engine/backend.js';
-import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
+import { FACEAPI_MODEL, loadClassifiers, type Classifier } from '../inference/classifier.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { argmax } from '../util/argmax.js';
 import { VisemoError } from '../util/errors.js';
@@ -105,16 +105,9 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
   const { items, split, classes, unreadable } = await imagesToCompare(opts.data, opts.classes ?? [...PAPER_CLASSES], opts.limitPerClass, opts.seed ?? 42);
   log(`${items.length} images of ${classes.length} classes from ${opts.data}${split ? ' (test split)' : ''}`);
 
-  const contenders: Classifier[] = [];
+  let contenders: Classifier[] = [];
   try {
-    for (const name of opts.models) {
-      const c = await loadClassifier(name, { tta: opts.tta === true, runtime });
-      contenders.push(c);
-      const missing = classes.filter((k) => !c.classes.includes(k));
-      if (missing.length > 0) {
-        throw new VisemoError(`model ${name} has no class ${missing.join(', ')} (it knows ${c.classes.join(', ')})`, 'compare on classes every model knows: --classes with a comma list');
-      }
-    }
+    contenders = await loadClassifiers(opts.models, classes, { tta: opts.tta === true, runtime }, 'compare on classes every model knows: --classes with a comma list');
     // Decode once per input size; an unreadable image is dropped for every model alike.
     const sizes = [...new Set(contenders.map((c) => c.inputSize))];
     const skipped: SkippedImage[] = [];

@@ -13,7 +13,7 @@ import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { inferenceBackends, useBackend, type InferenceBackendChoice } from '../engine/backend.js';
 import { toRgb } from '../image/decode.js';
 import { detectorFor, loadFaceDetector, type DetectorChoice, type DetectorModel } from '../image/face-detector.js';
-import { FACEAPI_MODEL, loadClassifier, type Classifier } from '../inference/classifier.js';
+import { FACEAPI_MODEL, loadClassifiers, type Classifier } from '../inference/classifier.js';
 import { cutFacesAs, detectScaled } from '../inference/recognizer.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
@@ -112,16 +112,9 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
 
   const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
   const backend = await useBackend(tfjs, { quiet: true });
-  const contenders: Classifier[] = [];
+  let contenders: Classifier[] = [];
   try {
-    for (const name of opts.models) {
-      const c = await loadClassifier(name, { tta: opts.tta === true, runtime });
-      contenders.push(c);
-      const missing = classes.filter((k) => !c.classes.includes(k));
-      if (missing.length > 0) {
-        throw new VisemoError(`model ${name} has no class ${missing.join(', ')} (it knows ${c.classes.join(', ')})`, 'audit classes every model knows: --classes with a comma list (or paper)');
-      }
-    }
+    contenders = await loadClassifiers(opts.models, classes, { tta: opts.tta === true, runtime }, 'audit classes every model knows: --classes with a comma list (or paper)');
     const detector = opts.crops ? undefined : detectorFor(opts.detector ?? 'auto', 'image');
     const { sets, kept, skipped } = opts.crops ? await decodeCrops(items, classes, contenders) : await cutPhotoFaces(items, classes, contenders, detector!, opts.minFaceScore ?? 0.5);
     for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);

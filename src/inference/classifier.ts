@@ -8,6 +8,7 @@ import { TIGHT_CROPS, type FaceCut } from '../data/face-cut.js';
 import { activeBackend, type ModelRuntime } from '../engine/backend.js';
 import { loadEmotionNet } from './emotion-net.js';
 import { loadFaceApiExpressionNet } from './faceapi-expression.js';
+import { VisemoError } from '../util/errors.js';
 
 export const FACEAPI_MODEL = 'faceapi';
 
@@ -55,6 +56,26 @@ export async function loadClassifier(name: string, opts: { tta?: boolean; runtim
     classify: (set) => net.classify(set, { tta: opts.tta }),
     dispose: () => net.dispose(),
   };
+}
+
+/**
+ * Loads each named classifier and checks it knows every one of `classes`; on a failure the ones
+ * already loaded are freed. `fix` says what to do when a model lacks a class.
+ */
+export async function loadClassifiers(names: string[], classes: string[], opts: { tta?: boolean; runtime?: ModelRuntime }, fix: string): Promise<Classifier[]> {
+  const loaded: Classifier[] = [];
+  try {
+    for (const name of names) {
+      const c = await loadClassifier(name, opts);
+      loaded.push(c);
+      const missing = classes.filter((k) => !c.classes.includes(k));
+      if (missing.length > 0) throw new VisemoError(`model ${name} has no class ${missing.join(', ')} (it knows ${c.classes.join(', ')})`, fix);
+    }
+    return loaded;
+  } catch (err) {
+    for (const c of loaded) c.dispose();
+    throw err;
+  }
 }
 
 function splitPixels(set: DecodedSet): Uint8Array[] {
