@@ -24,6 +24,7 @@ test('predict: --crops classifies each image whole; without it a faceless crop-s
   const j = JSON.parse(plain.stdout);
   assert.equal(byName(j, 'crop.png').faces.length, 1);
   assert.equal(byName(j, 'crop.png').faces[0]!.cut, 'whole-image');
+  assert.equal((byName(j, 'crop.png').faces[0] as unknown as { faceScore: number }).faceScore, 0, 'no detector vouched for it');
   assert.deepEqual(byName(j, 'crop.png').faces[0]!.box, { x: 0, y: 0, width: 64, height: 64 });
   assert.equal(byName(j, 'photo.png').faces.length, 0);
 

@@ -177,7 +177,8 @@ export class EmotionRecognizer {
     const whole = async (i: number, cut: 'crop' | 'whole-image', size?: { width: number; height: number }) => {
       crops.push(await decodeGray(inputs[i]!, this.inputSize));
       const { width, height } = size ?? (await imageSize(inputs[i]!));
-      found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: 1, cut });
+      // The detector found no face in a fallback image: its score says so (0); a given crop is taken as a sure face (1).
+      found.push({ image: i, box: { x: 0, y: 0, width, height }, faceScore: cut === 'crop' ? 1 : 0, cut });
     };
     for (let i = 0; i < inputs.length; i++) {
       if (opts.detect === false) {

@@ -7,7 +7,7 @@ import type { FaceBox } from '../image/geometry.js';
 export interface RecognizedFace {
   /** Where the face is, in pixels of the image as given (after EXIF rotation). */
   box: FaceBox;
-  /** The detector's confidence that this is a face, 0–1 (1 when detection was skipped). */
+  /** The detector's confidence that this is a face, 0–1 (1 when detection was skipped: --crops; 0 for a whole-image fallback). */
   faceScore: number;
   /** The most probable emotion. */
   emotion: string;
