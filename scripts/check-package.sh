@@ -4,7 +4,7 @@
 # with npm 11 (this machine's) and with npm 10 (Node 20's own, fetched with npx), with no
 # environment variables but PATH and a fresh HOME, and in each runs what a newcomer runs:
 # `visemo --version`, `visemo doctor`, `predict` on an image (native where the install built it),
-# the README's library snippet as ESM, a strict TypeScript file using the types, and `serve`
+# the features of the optional packages (they must name the package to install), the README's library snippet as ESM, a strict TypeScript file using the types, and `serve`
 # answering / and one POST /api/recognize. Finally, nothing was written into the installed package.
 # Usage: bash scripts/check-package.sh [--keep]   (--keep leaves the work folder for a look)
 set -euo pipefail
@@ -78,6 +78,15 @@ check_with() {
     if (r.model.backend !== process.argv[2]) { console.error('predict ran on ' + r.model.backend); process.exit(1); }
   " "$app/predict.json" "$expect" || fail "$label: predict's JSON does not name backend $expect"
   step "$label: predict: $(tail -1 "$app/predict.err")"
+
+  # The optional packages are not installed by default: the features that need them say what to install.
+  local code=0
+  (cd "$app" && "${run[@]}" npx visemo predict "$WORK/image.png" --backend onnx > /dev/null 2> onnx.err) || code=$?
+  [[ $code == 2 ]] && grep -q 'npm install onnxruntime-node' "$app/onnx.err" || { cat "$app/onnx.err"; fail "$label: predict --backend onnx without onnxruntime-node (exit $code)"; }
+  code=0
+  (cd "$app" && "${run[@]}" npx visemo worker --until-empty --out results > /dev/null 2> worker.err) || code=$?
+  [[ $code == 2 ]] && grep -q 'npm install bullmq' "$app/worker.err" || { cat "$app/worker.err"; fail "$label: visemo worker without bullmq (exit $code)"; }
+  step "$label: without the optional packages: $(head -1 "$app/onnx.err" | cut -c1-110); $(head -1 "$app/worker.err" | cut -c1-60)"
 
   # The README's library snippet, as ESM.
   cat > "$app/snippet.mjs" <<SNIPPET
