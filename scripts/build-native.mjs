@@ -6,7 +6,7 @@
 // visemo then runs on the wasm backend, and `visemo doctor` says why native is missing.
 // Usage: node scripts/build-native.mjs [--force]   (VISEMO_SKIP_NATIVE=1 skips it)
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +19,17 @@ const HEADER_DIRS = ['/usr/include', '/usr/local/include', '/opt/homebrew/includ
 const later = existsSync(join(root, 'src')) ? 'npm run build:native' : 'npm rebuild visemo';
 
 function skip(why) {
-  console.log(`visemo: native backend not built (${why}); visemo uses wasm. Build it later with \`${later}\` (\`npx visemo doctor\` checks)`);
+  const line = `visemo: native backend not built (${why}); visemo uses wasm. Build it later with \`${later}\` (\`npx visemo doctor\` checks)`;
+  console.log(line);
+  // npm (7 and later) shows a dependency's install output only when the script fails, and this one
+  // never does: at an install in a terminal, the line goes to that terminal too.
+  if (process.env.npm_lifecycle_event === 'install' && !process.stdout.isTTY) {
+    try {
+      appendFileSync('/dev/tty', `${line}\n`);
+    } catch {
+      // no terminal (CI, a pipe): `visemo doctor` says it later
+    }
+  }
   process.exit(0);
 }
 
