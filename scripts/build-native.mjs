@@ -25,7 +25,7 @@ function skip(why) {
   // never does: at an install in a terminal, the line goes to that terminal too.
   if (process.env.npm_lifecycle_event === 'install' && !process.stdout.isTTY) {
     try {
-      appendFileSync('/dev/tty', `${line}\n`);
+      appendFileSync('/dev/tty', `\r\x1b[K${line}\n`);
     } catch {
       // no terminal (CI, a pipe): `visemo doctor` says it later
     }
