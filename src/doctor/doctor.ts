@@ -12,7 +12,7 @@ import { CPU_FLAGS, cpuFeatures, type CpuFeatures } from '../engine/cpu-features
 import { tf } from '../engine/tf.js';
 import { PACKAGE_ROOT } from '../model/run-folder.js';
 import { firstLine, userLine } from '../util/errors.js';
-import { installedVersion, OPTIONAL_PACKAGES, type OptionalPackage } from '../util/optional-package.js';
+import { installCommand, installedVersion, OPTIONAL_PACKAGES, type OptionalPackage } from '../util/optional-package.js';
 import { version } from '../version.js';
 
 /** A program some commands run, and what for. */
@@ -52,7 +52,7 @@ export function findOnPath(names: readonly string[], pathVar = process.env.PATH 
 
 /** Why onnxruntime-node cannot run the emotion model here, or null where it loads. */
 async function onnxAvailability(): Promise<string | null> {
-  if (installedVersion('onnxruntime-node') === null) return 'onnxruntime-node is not installed: npm install onnxruntime-node';
+  if (installedVersion('onnxruntime-node') === null) return 'onnxruntime-node is not installed (an optional package)';
   try {
     await import('onnxruntime-node');
     return null;
@@ -101,7 +101,7 @@ export function formatDoctor(r: DoctorReport): string {
   lines.push(`  --backend auto runs on ${auto ?? 'none of them'}`);
   if (r.backends.native !== null) lines.push(`  to build native: install libdnnl-dev and a C++ compiler, then \`${existsSync(path.join(r.packageRoot, 'src')) ? 'npm run build:native' : 'npm rebuild visemo'}\``);
   lines.push('optional packages:');
-  for (const p of r.optional) lines.push(`  ${p.name.padEnd(17)}${p.version ? p.version : `not installed (for ${p.usedBy}: npm install ${p.name})`}`);
+  for (const p of r.optional) lines.push(`  ${p.name.padEnd(17)}${p.version ? p.version : `not installed (for ${p.usedBy}: ${installCommand(p.name)})`}`);
   lines.push(`cpu: ${r.cpu.model || 'unknown model'}`);
   if (!r.cpu.known) lines.push(`  features unknown: ${r.cpu.unknownWhy ?? 'not read'}`);
   else lines.push(`  ${CPU_FLAGS.map((f) => `${f} ${yesNo(r.cpu.flags[f])}`).join(', ')}`);

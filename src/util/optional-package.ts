@@ -17,9 +17,19 @@ export const OPTIONAL_PACKAGES = {
 } as const;
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 
+/**
+ * How to install one. onnxruntime-node's own install script downloads CUDA libraries from
+ * nuget.org (and fails offline); its CPU library, all visemo uses, is in the npm package itself.
+ */
+export function installCommand(name: OptionalPackage): string {
+  return name === 'onnxruntime-node'
+    ? 'npm install onnxruntime-node (offline, or to skip its CUDA download: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)'
+    : `npm install ${name}`;
+}
+
 /** The error for a feature whose optional package is not installed. */
 export function missingPackageError(name: OptionalPackage): VisemoError {
-  return new VisemoError(`${name} is not installed: ${OPTIONAL_PACKAGES[name]} need it`, `install it beside visemo: npm install ${name}`);
+  return new VisemoError(`${name} is not installed: ${OPTIONAL_PACKAGES[name]} need it`, `install it beside visemo: ${installCommand(name)}`);
 }
 
 /** Whether `err` is the module loader failing to find the package `name` (not some file inside it). */
