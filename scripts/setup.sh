@@ -21,7 +21,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci runs the package's prepare script: the native addon (best effort) and the TypeScript build.
+# npm ci runs the package's install script (the native addon, best effort) and prepare (the TypeScript build).
 # onnxruntime-node ships its CPU library; its install script would fetch CUDA libraries from
 # nuget.org (and fails offline). package.json's allowScripts skips it on npm >= 11.16, this on older npm.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

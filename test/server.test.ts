@@ -141,8 +141,10 @@ describe('web app server', { skip }, () => {
   it('recognises an uploaded image and refuses bad uploads with clear JSON errors', async () => {
     const ok = await request(server.url, 'POST', '/api/recognize?model=runs/tiny', image, { 'Content-Type': 'image/png' });
     assert.equal(ok.status, 200, ok.body.toString());
-    const body = json(ok) as { faces: { box: object; emotion: string; scores: Record<string, number> }[]; classes: string[] };
+    const body = json(ok) as { faces: { box: object; emotion: string; scores: Record<string, number> }[]; classes: string[]; model: string; backend: string };
     assert.equal(body.faces.length, 2);
+    assert.equal(body.model, 'tiny', 'the reply names the model that ran');
+    assert.ok(['native', 'wasm'].includes(body.backend), `the reply names the backend that ran: ${body.backend}`);
     assert.ok(body.classes.includes(body.faces[0]!.emotion));
 
     const big = Buffer.alloc(MAX + 1, 1);
@@ -310,6 +312,7 @@ describe('server under concurrent requests', { skip }, () => {
       const nativeReply = json(await post(byDefault.url, image));
       assert.equal(activeBackend(), 'native', 'the server thread recognised on native');
       const pooledReply = json(await post(pooled.url, image));
+      assert.deepEqual([wasmReply.backend, nativeReply.backend, pooledReply.backend], ['wasm', 'native', 'native'], 'each reply names the backend that ran');
       assert.equal(faces(nativeReply).length, 2);
       for (const reply of [nativeReply, pooledReply]) {
         faces(reply).forEach((f, i) => {

@@ -4,7 +4,7 @@
  */
 import type { Backend } from './backend-interface.js';
 import { tf } from './tf.js';
-import { firstLine } from '../util/errors.js';
+import { firstLine, VisemoError } from '../util/errors.js';
 
 export type BackendName = 'native' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -15,6 +15,8 @@ export type ModelRuntime = 'tfjs' | 'onnx';
 /** predict's and compare's --backend: a tfjs backend, or 'onnx' for the emotion model on onnxruntime-node. */
 export type InferenceBackendChoice = BackendChoice | 'onnx';
 export const INFERENCE_BACKEND_CHOICES: readonly InferenceBackendChoice[] = [...BACKEND_CHOICES, 'onnx'];
+/** What ran an emotion model, as every output names it: a tfjs backend, or 'onnx'. */
+export type InferenceBackendName = BackendName | 'onnx';
 
 /**
  * How an inference --backend splits: the emotion model's runtime, and the tfjs backend for what
@@ -49,11 +51,12 @@ async function prepare(name: BackendName): Promise<string | null> {
 }
 
 /**
- * Activates a backend. 'auto' tries native, then wasm; a named backend that cannot be used
- * falls back the same way with one line on stderr saying so (unless `quiet`).
+ * Activates a backend. 'auto' tries native, then wasm, then cpu, with one line on stderr for each
+ * one skipped (unless `quiet`). A named backend runs or fails: a VisemoError with the reason,
+ * never a silent fallback to another.
  */
 export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?: boolean } = {}): Promise<BackendName> {
-  const order = choice === 'auto' ? BACKEND_PREFERENCE : [choice, ...BACKEND_PREFERENCE.filter((b) => b !== choice)];
+  const order = choice === 'auto' ? BACKEND_PREFERENCE : [choice];
   for (const name of order) {
     if (active === name && tf.getBackend() === name) return name;
     const why = await prepare(name);
@@ -62,6 +65,9 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
       active = name;
       return name;
     }
+    if (choice !== 'auto') {
+      throw new VisemoError(`the ${name} backend cannot run: ${why ?? `tfjs could not start it`}`, `run \`npx visemo doctor\` for what it needs, or choose --backend auto`);
+    }
     // One line, once per process, whenever a backend asked for (or preferred by 'auto') is skipped.
     if (!opts.quiet && !warned.has(name)) {
       warned.add(name);
@@ -69,6 +75,16 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
     }
   }
   throw new Error('no tfjs backend could be started');
+}
+
+/**
+ * Whether each backend can run here: null where it can, else why not. Registers those that can
+ * with tfjs but activates none (for `visemo doctor`).
+ */
+export async function backendAvailability(): Promise<Record<BackendName, string | null>> {
+  const out = {} as Record<BackendName, string | null>;
+  for (const name of BACKEND_PREFERENCE) out[name] = await prepare(name);
+  return out;
 }
 
 export function activeBackend(): BackendName | null {

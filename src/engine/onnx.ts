@@ -1,9 +1,10 @@
 /**
  * onnxruntime-node: the runtime outside tfjs that an emotion model can run on (`--backend onnx`),
- * on the graph `visemo export` writes. Loaded only when a session is opened (it is a 45 MB native
+ * on the graph `visemo export` writes. An optional package, loaded only when a session is opened (it is a 45 MB native
  * library), on its CPU execution provider, with VISEMO_THREADS threads when that is set.
  */
-import { firstLine } from '../util/errors.js';
+import { firstLine, VisemoError } from '../util/errors.js';
+import { isMissingPackage, missingPackageError } from '../util/optional-package.js';
 
 export interface OnnxSession {
   /** onnxruntime-node's version, for reports. */
@@ -19,7 +20,9 @@ let ort: Promise<Ort> | null = null;
 async function loadOrt(): Promise<Ort> {
   ort ??= import('onnxruntime-node').catch((err: unknown) => {
     ort = null;
-    throw new Error(`onnxruntime-node cannot be loaded (${firstLine(err)}); reinstall with npm ci`);
+    // An optional package (util/optional-package.ts): missing in a default install.
+    if (isMissingPackage(err, 'onnxruntime-node')) throw missingPackageError('onnxruntime-node');
+    throw new VisemoError(`onnxruntime-node cannot be loaded (${firstLine(err)})`, 'reinstall it: npm install onnxruntime-node');
   });
   return ort;
 }

@@ -3,7 +3,7 @@
  * sampled at a fixed rate and summarised; bad inputs are reported by name and skipped.
  */
 import path from 'node:path';
-import type { InferenceBackendChoice, ModelRuntime } from '../engine/backend.js';
+import type { InferenceBackendChoice, InferenceBackendName, ModelRuntime } from '../engine/backend.js';
 import { toRgb } from '../image/decode.js';
 import type { DetectorChoice } from '../image/face-detector.js';
 import type { RawImage } from '../image/geometry.js';
@@ -89,7 +89,8 @@ export interface PredictStats {
 }
 
 export interface PredictReport {
-  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut; runtime: ModelRuntime };
+  /** The model that ran, and what ran it: `backend` 'native', 'wasm', 'cpu' or 'onnx'; `runtimeLabel` in words ('tfjs native'). */
+  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut; runtime: ModelRuntime; backend: InferenceBackendName; runtimeLabel: string };
   results: InputResult[];
   stats: PredictStats;
 }
@@ -150,7 +151,7 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
     facesPerSecond: seconds > 0 ? faces / seconds : 0,
     modelFacesPerSecond: classifySeconds > 0 ? faces / classifySeconds : 0,
   };
-  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut, runtime: recognizer.runtime };
+  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut, runtime: recognizer.runtime, backend: recognizer.modelBackend, runtimeLabel: recognizer.runtimeLabel };
   if (!opts.recognizer) recognizer.dispose();
   return { model, results: results.sort(byInputOrder(inputs)), stats };
 }

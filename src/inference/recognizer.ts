@@ -4,7 +4,7 @@
  * margin, or aligned by landmarks; monochrome, at the model's input size) and classifies all faces
  * of a call in one batch.
  */
-import { inferenceBackends, useBackend, type BackendName, type InferenceBackendChoice, type ModelRuntime } from '../engine/backend.js';
+import { inferenceBackends, useBackend, type BackendName, type InferenceBackendChoice, type InferenceBackendName, type ModelRuntime } from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
 import type { RunMetadata } from '../model/run-folder.js';
 import { loadEmotionNet, type EmotionNet } from './emotion-net.js';
@@ -22,8 +22,9 @@ export interface RecognizerOptions {
   /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
   model?: string;
   /**
-   * tfjs backend (default 'wasm': the face detector needs every tfjs op, which wasm and cpu have),
-   * or 'onnx': the emotion model on onnxruntime-node, the face detector on wasm.
+   * tfjs backend (default 'auto', as the CLI's: native oneDNN where its addon is built, else wasm;
+   * a named one that cannot run is an error), or 'onnx': the emotion model on onnxruntime-node,
+   * the face detector on wasm. `modelBackend` says which ran.
    */
   backend?: InferenceBackendChoice;
   /**
@@ -82,7 +83,7 @@ export class EmotionRecognizer {
   /** Loads the model (default: the bundled one) and activates the backend; the detector loads on first use. */
   static async load(opts: RecognizerOptions = {}): Promise<EmotionRecognizer> {
     if (opts.margin !== undefined && !(opts.margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${opts.margin}`);
-    const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
+    const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'auto');
     const backend = await useBackend(tfjs, { quiet: true });
     const net = await loadEmotionNet(opts.model, runtime);
     const faceCut: FaceCut = opts.margin !== undefined ? { method: 'box', margin: opts.margin } : net.metadata.faceCut;
@@ -106,6 +107,16 @@ export class EmotionRecognizer {
   /** What runs the emotion model: 'tfjs' (on `backend`) or 'onnx' (onnxruntime-node). */
   get runtime(): ModelRuntime {
     return this.net.runtime;
+  }
+
+  /** The backend that runs the emotion model, as outputs name it: the tfjs backend, or 'onnx'. */
+  get modelBackend(): InferenceBackendName {
+    return this.net.runtime === 'onnx' ? 'onnx' : this.backend;
+  }
+
+  /** The runtime in words: 'tfjs native', 'onnxruntime-node 1.30.0'. */
+  get runtimeLabel(): string {
+    return this.net.runtimeLabel;
   }
 
   /** The box margin faces are cut with (null when they are aligned by landmarks). */

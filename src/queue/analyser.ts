@@ -29,10 +29,6 @@ export class PredictAnalyser implements Analyser {
 
   constructor(private readonly opts: { backend: BackendChoice; batch: number }) {}
 
-  get backend(): string {
-    return this.all[0]?.backend ?? this.opts.backend;
-  }
-
   modelKey(settings: AnalysisSettings): Promise<string> {
     const k = settingsKey(settings);
     let key = this.keys.get(k);

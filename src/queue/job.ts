@@ -44,6 +44,10 @@ export interface VideoJobResult {
   seconds: number;
   /** hostname:pid of the worker that ran it. */
   worker: string;
+  /** The model that computed the result (a stored one: its settings' model). */
+  model: string;
+  /** The backend that ran the model ('native', 'wasm', ...), as the result's job.json records it. */
+  backend: string;
 }
 
 /** One key for the settings, stable whatever order their fields were written in. */

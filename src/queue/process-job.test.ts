@@ -20,7 +20,6 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
   const calls: string[] = [];
   return {
     calls,
-    backend: 'fake',
     modelKey: async (s) => `fake-${s.fps}`,
     predict: async (file) => {
       calls.push(file);
@@ -33,7 +32,7 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
           ? { kind: 'error', file, reason: 'not a readable video (ffprobe cannot read it)' }
           : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, classes: ['happiness', 'sadness'], detector: 'blazeface', tracking: { ...TRACKING_DEFAULTS }, timeline: [{ time: 0, index: 0, faces: [face] }, { time: 0.5, index: 12, faces: [] }], tracks: [], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' }, timing };
       const report: PredictReport = {
-        model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs' },
+        model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs', backend: 'wasm', runtimeLabel: 'tfjs wasm' },
         results: [result],
         stats: { images: 0, videos: 1, frames: 2, faces: 1, failed: result.kind === 'error' ? 1 : 0, seconds: 0.1, facesPerSecond: 10, modelFacesPerSecond: 100 },
       };
@@ -68,7 +67,8 @@ test('a job stores predict\'s JSON under ROOT/<sha256>/<model key>; run again, i
   const expected = formatReport(await fakeAnalyser().predict(video, SETTINGS), 'json');
   assert.equal(await fs.readFile(path.join(first.resultDir, RESULT_FILE), 'utf8'), expected, 'result.json is what predict --format json prints');
   const record = JSON.parse(await fs.readFile(path.join(first.resultDir, JOB_FILE), 'utf8')) as JobRecord;
-  assert.deepEqual([record.file, record.sha256, record.modelKey, record.frames], [video, sha, 'fake-2', 2]);
+  assert.deepEqual([record.file, record.sha256, record.modelKey, record.frames, record.backend], [video, sha, 'fake-2', 2, 'wasm']);
+  assert.deepEqual([first.model, first.backend], ['fake', 'wasm'], "the job's result names the model and the backend that ran");
 
   const again = await processVideoJob({ file: video, settings: SETTINGS }, root, analyser);
   assert.equal(again.stored, true);

@@ -18,8 +18,6 @@ export interface Analyser {
   modelKey(settings: AnalysisSettings): Promise<string>;
   /** predict's report on the one video. */
   predict(file: string, settings: AnalysisSettings): Promise<PredictReport>;
-  /** The compute backend, for job.json. */
-  readonly backend: string;
 }
 
 export const workerName = (): string => `${os.hostname()}:${process.pid}`;
@@ -36,12 +34,12 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   const sha256 = await hashFileHex(file);
   const modelKey = await analyser.modelKey(settings);
   const dir = resultDirFor(root, sha256, modelKey);
-  const done = (stored: boolean, frames: number, faces: number): VideoJobResult => ({
-    file, sha256, resultDir: dir, stored, frames, faces, seconds: (performance.now() - start) / 1000, worker,
+  const done = (stored: boolean, frames: number, faces: number, model: string, backend: string): VideoJobResult => ({
+    file, sha256, resultDir: dir, stored, frames, faces, seconds: (performance.now() - start) / 1000, worker, model, backend,
   });
 
   const existing = await readStoredResult(dir);
-  if (existing) return done(true, existing.frames, existing.faces);
+  if (existing) return done(true, existing.frames, existing.faces, existing.settings.model, existing.backend);
 
   const report = await analyser.predict(file, settings);
   const result = report.results.find((r) => r.file === file) ?? report.results[0];
@@ -49,9 +47,9 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   if (result.kind === 'error') throw new Error(`${file}: ${result.reason}`);
   const frames = result.kind === 'video' ? result.timeline.length : 1;
   const record: JobRecord = {
-    file, sha256, bytes: stat.size, modelKey, settings, worker, backend: analyser.backend,
+    file, sha256, bytes: stat.size, modelKey, settings, worker, backend: report.model.backend,
     startedAt, finishedAt: new Date().toISOString(), seconds: (performance.now() - start) / 1000, frames, faces: report.stats.faces,
   };
   const written = await storeResult(dir, formatReport(report, 'json'), record);
-  return done(!written, frames, report.stats.faces);
+  return done(!written, frames, report.stats.faces, report.model.name, report.model.backend);
 }

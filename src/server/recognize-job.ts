@@ -5,7 +5,7 @@
  */
 import type { EmotionRecognizer } from '../inference/recognizer.js';
 import type { DetectorChoice } from '../image/face-detector.js';
-import type { BackendChoice } from '../engine/backend.js';
+import type { BackendChoice, InferenceBackendName } from '../engine/backend.js';
 import type { RecognizedFace } from '../inference/result.js';
 import { firstLine } from '../util/errors.js';
 
@@ -16,7 +16,7 @@ export interface RecognizeJob {
 }
 
 export type RecognizeOutcome =
-  | { ok: true; body: { model: string; classes: string[]; faces: RecognizedFace[] } }
+  | { ok: true; body: { model: string; backend: InferenceBackendName; classes: string[]; faces: RecognizedFace[] } }
   | { ok: false; status: 400 | 500; message: string };
 
 /** What the server hands each recognition worker (recognize-worker.ts). */
@@ -58,7 +58,7 @@ export async function runRecognizeJob(cache: RecognizerCache, job: RecognizeJob)
   const bytes = Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength);
   try {
     const faces = await recognizer.recognize(bytes);
-    return { ok: true, body: { model: recognizer.modelName, classes: recognizer.classes, faces } };
+    return { ok: true, body: { model: recognizer.modelName, backend: recognizer.modelBackend, classes: recognizer.classes, faces } };
   } catch (err) {
     return { ok: false, status: 400, message: `not a readable image: ${firstLine(err)}` };
   }

@@ -23,7 +23,7 @@ import { RecognizerCache, runRecognizeJob, type RecognizeJob, type RecognizeOutc
 import { WorkerPool } from './worker-pool.js';
 import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
-import { BUNDLE_FILE, ensureWebBundle, WEB_BUILD_DIR, WEB_SOURCE_DIR } from './web-bundle.js';
+import { BUNDLE_FILE, webPage } from './web-bundle.js';
 import type { ModelInfo } from './api-types.js';
 
 export interface ServerOptions {
@@ -184,7 +184,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const workers = opts.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a whole number of at least 0, got ${workers}`);
   const admission = new Admission({ maxPending: opts.maxPending ?? DEFAULT_MAX_PENDING, pixelBudget: opts.pixelBudget ?? DEFAULT_PIXEL_BUDGET });
-  await ensureWebBundle();
+  const page = await webPage();
   // The recognisers live in the workers, or (workers 0) here.
   const pool = workers > 0
     ? new WorkerPool<RecognizeJob, RecognizeOutcome>({
@@ -289,10 +289,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       return sendJson(res, 200, outcome.body);
     }
     if (!get) throw new HttpError(405, `${req.method} is not allowed here`, 'the page and its files are read with GET');
-    if (p === '/' || p === '/index.html') return sendFile(req, res, path.join(WEB_SOURCE_DIR, 'index.html'), { 'Content-Security-Policy': PAGE_CSP });
+    if (p === '/' || p === '/index.html') return sendFile(req, res, page.indexHtml, { 'Content-Security-Policy': PAGE_CSP });
     if (p === '/favicon.ico') return void res.writeHead(204).end();
-    if (p === '/style.css') return sendFile(req, res, path.join(WEB_SOURCE_DIR, 'style.css'));
-    if (p === `/${BUNDLE_FILE}`) return sendFile(req, res, path.join(WEB_BUILD_DIR, BUNDLE_FILE));
+    if (p === '/style.css') return sendFile(req, res, page.styleCss);
+    if (p === `/${BUNDLE_FILE}`) return sendFile(req, res, page.bundle);
     if (p === '/api/models') return sendJson(res, 200, await models());
     if (p === '/api/runs') return sendJson(res, 200, { runsDir, runs: await listRuns(runsDir) });
     if (p.startsWith('/vendor/wasm/')) {

@@ -16,6 +16,7 @@ import { registerAverage } from './average.js';
 import { registerExport } from './export.js';
 import { registerQueue } from './queue.js';
 import { registerWorker } from './worker.js';
+import { registerDoctor } from './doctor.js';
 
 /** Every command, in the order `visemo --help` lists them. Add a line per new command. */
 export function registerCommands(program: Command): void {
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerQueue(program);
   registerWorker(program);
+  registerDoctor(program);
 }

@@ -71,7 +71,7 @@ export function registerPredict(program: Command): void {
         });
         progress.stop();
         process.stdout.write(formatReport(report, o.format));
-        process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize}${report.model.runtime === 'onnx' ? ', on onnxruntime-node' : ''})\n`);
+        process.stderr.write(`${summaryLine(report.stats)} (model ${report.model.name}, ${report.model.inputSize}x${report.model.inputSize}, backend ${report.model.backend}${report.model.runtime === 'onnx' ? `: ${report.model.runtimeLabel}` : ''})\n`);
         if (o.annotate) process.stderr.write(`annotated copies in ${o.annotate}\n`);
         for (const r of report.results) if (r.kind === 'video' && r.outputs) process.stderr.write(`${r.file}: ${r.tracks.length} track${r.tracks.length === 1 ? '' : 's'}, ${r.timing.fps.toFixed(1)} frames/s; written ${r.outputs.timelineJson} (also .csv), ${r.outputs.summary}, ${r.outputs.chartSvg} (also .png)\n`);
         return skippedExit(report.stats.failed);

@@ -7,6 +7,7 @@ import type { AnalysisSettings } from '../../queue/job.js';
 import { redactRedisUrl } from '../../queue/redis-url.js';
 import { pct } from '../../util/table.js';
 import { action } from '../run-action.js';
+import { importOptional } from '../../util/optional-package.js';
 import { addHelpFooter } from '../help.js';
 import { addVideoAnalysisOptions, intOption, queueNameOption, redisOption, type VideoAnalysisCliOptions } from '../options.js';
 
@@ -52,7 +53,7 @@ export function registerQueue(program: Command): void {
     examples: ['visemo queue add corpus/ --redis redis://10.0.0.5:6379', 'visemo queue add a.mp4 b.mp4 --model runs/ck50 --fps 2 --attempts 5'],
   }).action(
     action(async (inputs: string[], o: AddCliOptions) => {
-      const { addVideoJobs } = await import('../../queue/queue-client.js');
+      const { addVideoJobs } = await importOptional('bullmq', () => import('../../queue/queue-client.js'));
       const r = await addVideoJobs(inputs, { redis: o.redis, queue: o.queue, settings: settingsFrom(o), attempts: o.attempts, backoffMs: o.backoff });
       for (const p of r.problems) process.stderr.write(`visemo: skipped ${p.path}: ${p.reason}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
@@ -77,7 +78,7 @@ export function registerQueue(program: Command): void {
     examples: ['visemo queue status --redis redis://10.0.0.5:6379', 'visemo queue status --json'],
   }).action(
     action(async (o: { redis: string; queue: string; json?: boolean }) => {
-      const { queueStatus } = await import('../../queue/queue-client.js');
+      const { queueStatus } = await importOptional('bullmq', () => import('../../queue/queue-client.js'));
       const s = await queueStatus(o);
       process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
     }),

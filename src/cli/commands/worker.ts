@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkerOptions } from '../../queue/worker.js';
 import { action } from '../run-action.js';
+import { importOptional } from '../../util/optional-package.js';
 import { addHelpFooter } from '../help.js';
 import { backendOption, intOption, queueNameOption, redisOption } from '../options.js';
 
@@ -30,8 +31,8 @@ export function registerWorker(program: Command): void {
     examples: ['visemo worker --redis redis://10.0.0.5:6379 --out /mnt/results', 'visemo worker --concurrency 2 --out results --until-empty'],
   }).action(
     action(async (o: WorkerCliOptions) => {
-      // Loaded here: BullMQ is needed by this command only.
-      const { runWorker, workerSummaryLine } = await import('../../queue/worker.js');
+      // Loaded here: BullMQ, an optional package, is needed by this command only.
+      const { runWorker, workerSummaryLine } = await importOptional('bullmq', () => import('../../queue/worker.js'));
       const summary = await runWorker({
         redis: o.redis,
         queue: o.queue,
