@@ -53,6 +53,11 @@ test('train --resume refuses other data and options, naming each; the same optio
   const same = runCli(['train', a, '--size', '16', '--epochs', '2', '--out', out, '--resume']);
   assert.equal(same.code, 0, same.stderr);
   assert.match(same.stdout, /resuming .* after epoch 1 of 2/);
+  // Options left out are the run's own: --size 16 is not repeated, and the defaults (--size 50) are not asked for.
+  const short = runCli(['train', a, '--epochs', '3', '--out', out, '--resume']);
+  assert.equal(short.code, 0, short.stderr);
+  assert.match(short.stdout, /resuming .* after epoch 2 of 3/);
+  assert.match(short.stdout, /16x16x3/);
 });
 
 test('train stops at the first non-finite loss, saying so, and never saves NaN weights (item 11)', async () => {

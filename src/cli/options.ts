@@ -181,11 +181,11 @@ export function addTrainingOptions(cmd: Command): Command {
 }
 
 /** The training recipe the shared options describe (the input size is each command's own). */
-export function recipeFromCli(o: TrainingCliOptions): Omit<TrainRecipe, 'size'> {
+export function recipeFromCli(o: TrainingCliOptions): Omit<TrainRecipe, 'size' | 'channels'> & { channels?: 1 | 3 } {
   return {
     arch: o.arch,
     width: o.width,
-    channels: o.channels === '1' ? 1 : 3,
+    channels: o.channels === undefined ? undefined : o.channels === '1' ? 1 : 3,
     epochs: o.epochs,
     batchSize: o.batch,
     learningRate: o.lr,
