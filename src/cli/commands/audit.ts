@@ -5,13 +5,12 @@ import { GROUP_BY_HELP } from '../../evaluation/audit-groups.js';
 import { DEFAULT_MIN_GROUP } from '../../evaluation/audit.js';
 import { formatAudit } from '../../evaluation/audit-format.js';
 import { runAudit } from '../../evaluation/run-audit.js';
-import { FACEAPI_MODEL } from '../../inference/classifier.js';
 import { checkAuditOutput, writeAuditReport } from '../../report/audit-report.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
 import type { DetectorChoice } from '../../image/face-detector.js';
 import { action } from '../run-action.js';
 import { addHelpFooter } from '../help.js';
-import { detectorOption, inferenceBackendOption, intOption, minFaceScoreOption, TTA_HELP } from '../options.js';
+import { detectorOption, inferenceBackendOption, intOption, minFaceScoreOption, TTA_HELP, MODELS_HELP } from '../options.js';
 
 interface AuditCliOptions {
   models: string;
@@ -33,7 +32,7 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description('does a model work as well for every group of people? accuracy, macro F1 and recall per group with 95 % intervals, a chi-square test and every two groups compared (Holm-corrected), McNemar between models per group, and a report with charts')
     .argument('<data...>', 'folders of images, one subfolder per class (a train/val/test folder: its test/ split)')
-    .requiredOption('--models <list>', `comma list of bundled model names, run folders, and '${FACEAPI_MODEL}' (face-api.js's expression net)`)
+    .requiredOption('--models <list>', MODELS_HELP)
     .requiredOption('--group-by <rule>', GROUP_BY_HELP)
     .option('-o, --out <dir>', 'write audit.json, predictions.csv, report.html, report.md, figures/ and tables/ (CSV) into this folder')
     .option('--force', 'replace an earlier audit (or other files) in --out')

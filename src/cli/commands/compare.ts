@@ -5,7 +5,7 @@ import { compareModels, formatComparison, FACEAPI_MODEL, COMPARE_FORMAT } from '
 import { checkOutputFile, writeJsonAtomic } from '../../util/atomic.js';
 import { action } from '../run-action.js';
 import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
-import { inferenceBackendOption, intOption } from '../options.js';
+import { inferenceBackendOption, intOption, MODELS_HELP } from '../options.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
 
 interface CompareCliOptions {
@@ -25,7 +25,7 @@ export function registerCompare(program: Command): void {
     .command('compare')
     .description("several emotion models on the same face crops, classes and metrics: accuracy, macro F1, recall and precision per class with 95 % Wilson intervals, and an exact McNemar test between every two models")
     .argument('<dataset>', 'folder of face crops, one subfolder per class (or train/val/test: its test/ split is used)')
-    .requiredOption('--models <list>', `comma list of bundled model names, run folders, and '${FACEAPI_MODEL}' (face-api.js's expression net)`)
+    .requiredOption('--models <list>', MODELS_HELP)
     .option('--classes <list>', "classes to score: 'paper' (the six), 'all' (every class folder of the data: seven with neutral) or a comma list every model knows", 'paper')
     .option('--limit-per-class <n>', 'score at most n images per class (a seeded sample, the same for every model)', intOption('--limit-per-class', 1))
     .option('--seed <n>', 'seed of the --limit-per-class sample', intOption('--seed', 0), 42)
