@@ -32,16 +32,18 @@ export async function removeOwnLinks(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
-/** Replaces dir with dir/<class>/ links to the items (every class in `classes` gets a folder). */
+/** The names of an item's links: its file name, or name-c1.ext … name-cN.ext for copies > 1. */
+export function linkNames(item: ImageItem, copies = 1): string[] {
+  const { name, ext } = path.parse(item.file);
+  return copies === 1 ? [item.file] : Array.from({ length: copies }, (_, k) => `${name}-c${k + 1}${ext}`);
+}
+
+/** Replaces dir with dir/<class>/ links to the items, named by linkNames (every class in `classes` gets a folder). */
 export async function linkClassFolders(dir: string, classes: readonly string[], items: LinkItem[]): Promise<void> {
   await removeOwnLinks(dir);
   for (const c of classes) await fs.mkdir(path.join(dir, c), { recursive: true });
-  for (const { item, copies = 1 } of items) {
-    const { name, ext } = path.parse(item.path);
-    // A name taken twice fails (EEXIST) rather than silently dropping an image.
-    const names = copies === 1 ? [`${name}${ext}`] : Array.from({ length: copies }, (_, k) => `${name}-c${k + 1}${ext}`);
-    for (const n of names) await fs.symlink(item.path, path.join(dir, item.label, n));
-  }
+  // A name taken twice fails (EEXIST) rather than silently dropping an image.
+  for (const { item, copies = 1 } of items) for (const n of linkNames(item, copies)) await fs.symlink(item.path, path.join(dir, item.label, n));
 }
 
 export const once = (items: ImageItem[], copies = 1): LinkItem[] => items.map((item) => ({ item, copies }));

@@ -30,7 +30,7 @@ import { scanImageFolder, type ImageItem } from '../src/data/image-folder.js';
 import { SOFT_TARGETS_FILE } from '../src/data/soft-targets.js';
 import { createRng, shuffleInPlace } from '../src/util/random.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { ckplusSubjectSplit, DEFAULT_OUT, fePerson, linkClassFolders, once, removeOwnLinks, sfewFilm, SHARED_DATASETS, splitByGroup, type LinkItem } from './data-links.js';
+import { ckplusSubjectSplit, DEFAULT_OUT, fePerson, linkClassFolders, linkNames, once, sfewFilm, SHARED_DATASETS, splitByGroup, type LinkItem } from './data-links.js';
 
 const CLASSES = ['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise'] as const;
 const SEED = 42;
@@ -115,16 +115,9 @@ for (const r of rows) {
     srcItems.train.push({ item: { path: abs, rel: `${pair[1]}/cmp-${category}-${file}`, label: pair[1], file: `cmp-${category}-${file}` } });
   }
 }
-for (const side of ['train', 'val'] as const) await linkNamed(path.join(cfeeSrc, side), srcItems[side]);
+for (const side of ['train', 'val'] as const) await linkClassFolders(path.join(cfeeSrc, side), CLASSES, srcItems[side]);
 await linkClassFolders(path.join(out, 'cfee-test'), CLASSES, fullFrames.test);
 await linkClassFolders(path.join(out, 'cfee-val'), CLASSES, fullFrames.val);
-
-/** Like linkClassFolders, but each link takes the item's own file name (the compound prefix). */
-async function linkNamed(dir: string, items: LinkItem[]): Promise<void> {
-  await removeOwnLinks(dir);
-  for (const c of CLASSES) await fs.mkdir(path.join(dir, c), { recursive: true });
-  for (const { item } of items) await fs.symlink(item.path, path.join(dir, item.label, item.file));
-}
 
 // Faces cut as predict cuts them on photos: SSD, the default margin, no augmentation.
 const cfeeFaces = path.join(out, 'cfee-faces');
@@ -157,11 +150,7 @@ await linkClassFolders(path.join(mix, 'train'), CLASSES, [
 ]);
 await linkClassFolders(path.join(mix, 'val'), CLASSES, once([...ferSplit.val, ...sfewSplit.val, ...feSplit.val, ...cfeeVal.map(faceItem)]));
 
-// Soft targets, keyed by the links' dataset-relative paths (linkClassFolders' naming).
-const linkNames = (it: ImageItem, copies: number) => {
-  const { name, ext } = path.parse(it.path);
-  return copies === 1 ? [`${name}${ext}`] : Array.from({ length: copies }, (_, k) => `${name}-c${k + 1}${ext}`);
-};
+// Soft targets, keyed by the links' dataset-relative paths (linkNames, as linkClassFolders names them).
 const csv = [`file,${CLASSES.join(',')}`];
 for (const [split, items] of [['train', ferSplit.train], ['val', ferSplit.val]] as const) {
   for (const it of items) csv.push(`${split}/${it.label}/${linkNames(it, 1)[0]},${votesOf.get(it.path)!.join(',')}`);
