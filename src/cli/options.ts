@@ -29,10 +29,10 @@ import { parseRedisUrl } from '../queue/redis-url.js';
 /** Help text of --tta, shared by evaluate and predict. */
 export const TTA_HELP = 'test-time flip: average each face with its mirror image (slower, often a little more accurate)';
 
-/** Parses an integer option (min ≤ n ≤ max), naming it in the error. */
 /** --models of compare and audit: what a model may be named. */
 export const MODELS_HELP = "comma list of bundled model names, run folders, and 'faceapi' (face-api.js's expression net)";
 
+/** Parses an integer option (min ≤ n ≤ max), naming it in the error. */
 export function intOption(name: string, min = 1, max = Infinity): (value: string) => number {
   return (value: string) => {
     const n = Number(value);

@@ -70,6 +70,31 @@ export async function decodeItems(
   return { set: { size, pixels, labels, rels }, skipped };
 }
 
+/**
+ * The same images decoded at each of `sizes` (several models, several input sizes): an image
+ * unreadable at the first size is left out at every size, so every set holds the same images in
+ * the same order. `kept` indexes the readable items.
+ */
+export async function decodeAtSizes(
+  items: ImageItem[],
+  classes: string[],
+  sizes: number[],
+  opts: { onSkip?: (s: SkippedImage) => void } = {},
+): Promise<{ sets: Map<number, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
+  const [firstSize, ...rest] = sizes;
+  if (firstSize === undefined) throw new Error('decodeAtSizes: no size');
+  const first = await decodeItems(items, classes, firstSize, { label: `decoding ${firstSize}x${firstSize}`, onSkip: opts.onSkip });
+  const bad = new Set(first.skipped.map((s) => s.path));
+  const kept = items.map((_, i) => i).filter((i) => !bad.has(items[i]!.path));
+  const sets = new Map<number, DecodedSet>([[firstSize, first.set]]);
+  for (const size of rest) {
+    const { set } = await decodeItems(kept.map((i) => items[i]!), classes, size, { label: `decoding ${size}x${size}` });
+    if (set.labels.length !== kept.length) throw new Error(`images changed while decoding: ${kept.length} decoded at ${firstSize}, ${set.labels.length} at ${size}`);
+    sets.set(size, set);
+  }
+  return { sets, kept, skipped: first.skipped };
+}
+
 /** Two sets of one size as one, rows of `a` first. */
 export function concatSets(a: DecodedSet, b: DecodedSet): DecodedSet {
   if (a.size !== b.size) throw new Error(`cannot join sets of ${a.size} and ${b.size} pixels`);

@@ -9,6 +9,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { backendAvailability, type BackendName } from '../engine/backend.js';
 import { CPU_FLAGS, cpuFeatures, type CpuFeatures } from '../engine/cpu-features.js';
+import { NATIVE_BUILD_COMMAND } from '../engine/native/addon.js';
 import { tf } from '../engine/tf.js';
 import { PACKAGE_ROOT } from '../model/run-folder.js';
 import { firstLine, userLine } from '../util/errors.js';
@@ -99,7 +100,7 @@ export function formatDoctor(r: DoctorReport): string {
   }
   const auto = (['native', 'wasm', 'cpu'] as const).find((b) => r.backends[b] === null);
   lines.push(`  --backend auto runs on ${auto ?? 'none of them'}`);
-  if (r.backends.native !== null) lines.push(`  to build native: install libdnnl-dev and a C++ compiler, then \`${existsSync(path.join(r.packageRoot, 'src')) ? 'npm run build:native' : 'npm rebuild visemo'}\``);
+  if (r.backends.native !== null) lines.push(`  to build native: install libdnnl-dev and a C++ compiler, then \`${NATIVE_BUILD_COMMAND}\``);
   lines.push('optional packages:');
   for (const p of r.optional) lines.push(`  ${p.name.padEnd(17)}${p.version ? p.version : `not installed (for ${p.usedBy}: ${installCommand(p.name)})`}`);
   lines.push(`cpu: ${r.cpu.model || 'unknown model'}`);

@@ -68,7 +68,8 @@ export function describeRule(rule: GroupRule, text: string): string {
 export async function assignGroups(rule: GroupRule, ruleText: string, items: GroupedItem[], dataArgs: string[]): Promise<Breakdown[]> {
   let breakdowns: Breakdown[];
   if (rule.kind === 'dataset') {
-    breakdowns = [{ name: 'dataset', groups: items.map((it) => datasetNames(dataArgs)[it.data]!) }];
+    const names = datasetNames(dataArgs);
+    breakdowns = [{ name: 'dataset', groups: items.map((it) => names[it.data]!) }];
   } else if (rule.kind === 'regex') {
     breakdowns = [{ name: regexName(rule.pattern), groups: items.map((it) => regexGroup(rule.pattern, it.rel)) }];
   } else {

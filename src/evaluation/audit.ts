@@ -7,7 +7,7 @@
  * models, the exact McNemar test between every two within each group. Pure: no model, no files
  * (run-audit.ts gets the predictions), so it is tested on made-up predictions.
  */
-import { computeMetrics, correctCount } from './metrics.js';
+import { computeMetrics, correctCount, predictedCount } from './metrics.js';
 import { formatWithInterval, newcombeDifference, wilson, type Interval } from './intervals.js';
 import { proportionsHomogeneity, type ChiSquareResult } from './chi-square.js';
 import { fisherExact } from './fisher.js';
@@ -165,7 +165,7 @@ function groupScore(group: string, idx: number[], truth: ArrayLike<number>, pred
     recallIntervals: m.perClass.map((c, k) => (c.support > 0 ? wilson(m.confusion[k]![k]!, c.support) : null)),
     confusion: m.confusion,
     trueCounts,
-    predictedCounts: classes.map((_, k) => m.confusion.reduce((a, row) => a + row[k]!, 0)),
+    predictedCounts: classes.map((_, k) => predictedCount(m, k)),
     tested: m.n >= minGroup,
   };
 }

@@ -15,6 +15,7 @@ import { resolveModel } from '../model/run-folder.js';
 import { argmax } from '../util/argmax.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { computeMetrics, predictedCount } from './metrics.js';
 
 export interface CalibrateOptions {
   /** A run folder (bundled models are not changed in place). */
@@ -79,18 +80,14 @@ export async function calibrateRun(opts: CalibrateOptions): Promise<CalibrateRes
     fittedOn: { path: path.resolve(opts.data), images: set.labels.length },
     createdAt: new Date().toISOString(),
   };
+  // Accuracy and predicted counts by the metrics every command reports.
   const score = (ps: ArrayLike<number>[]) => {
-    const predicted = new Array<number>(classes.length).fill(0);
-    let correct = 0;
-    ps.forEach((p, i) => {
-      const k = argmax(p);
-      predicted[k]!++;
-      if (k === set.labels[i]) correct++;
-    });
-    return { accuracy: correct / ps.length, predicted };
+    const m = computeMetrics(set.labels, ps.map(argmax), classes);
+    return { accuracy: m.accuracy, predicted: classes.map((_, k) => predictedCount(m, k)), trueCounts: m.perClass.map((c) => c.support) };
   };
-  const trueCounts = classes.map((_, k) => set.labels.filter((l) => l === k).length);
-  const result = { file, classes, calibration, trueCounts, before: score(probs), after: score(probs.map((p) => applyCalibration(p, calibration.offsets))), skipped };
+  const before = score(probs);
+  const after = score(probs.map((p) => applyCalibration(p, calibration.offsets)));
+  const result = { file, classes, calibration, trueCounts: before.trueCounts, before: { accuracy: before.accuracy, predicted: before.predicted }, after: { accuracy: after.accuracy, predicted: after.predicted }, skipped };
   await writeJsonAtomic(file, { ...raw, calibration });
   return result;
 }

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { PAPER_CLASSES } from '../data/classes.js';
-import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
+import { decodeAtSizes, type SkippedImage } from '../data/decoded-set.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { inferenceBackends, useBackend, type InferenceBackendChoice } from '../engine/backend.js';
 import { FACEAPI_MODEL, loadClassifiers, type Classifier } from '../inference/classifier.js';
@@ -115,15 +115,10 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       log(`warning: skipped ${u.path}: ${u.reason}`);
       skipped.push(u);
     }
-    const first = await decodeItems(items, classes, sizes[0]!, { label: `decoding ${sizes[0]}x${sizes[0]}`, onSkip: (s) => log(`warning: skipped ${s.path}: ${s.reason}`) });
-    skipped.push(...first.skipped);
-    const readable = items.filter((it) => !first.skipped.some((s) => s.path === it.path));
-    const sets = new Map<number, DecodedSet>([[sizes[0]!, first.set]]);
-    for (const size of sizes.slice(1)) {
-      const { set } = await decodeItems(readable, classes, size, { label: `decoding ${size}x${size}` });
-      if (set.labels.length !== readable.length) throw new Error(`images changed while comparing: ${readable.length} decoded at ${sizes[0]}, ${set.labels.length} at ${size}`);
-      sets.set(size, set);
-    }
+    const decoded = await decodeAtSizes(items, classes, sizes, { onSkip: (s) => log(`warning: skipped ${s.path}: ${s.reason}`) });
+    skipped.push(...decoded.skipped);
+    const readable = decoded.kept.map((i) => items[i]!);
+    const sets = decoded.sets;
     if (readable.length === 0) throw new VisemoError(`no readable images in ${opts.data}`, 'check the files named in the warnings above');
 
     const results: ModelComparison[] = [];

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { decodeItems, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
+import { decodeAtSizes, type DecodedSet, type SkippedImage } from '../data/decoded-set.js';
 import type { FaceCut } from '../data/face-cut.js';
 import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
 import { inferenceBackends, useBackend, type InferenceBackendChoice } from '../engine/backend.js';
@@ -199,17 +199,8 @@ const asImageItem = (it: LabelledItem): ImageItem => ({ path: it.path, rel: it.r
 
 /** Face crops used as given, decoded at each model's input size; an unreadable one is dropped for every model. */
 async function decodeCrops(items: LabelledItem[], classes: string[], models: Classifier[]): Promise<{ sets: Map<string, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
-  const sizes = [...new Set(models.map((c) => c.inputSize))];
-  const first = await decodeItems(items.map(asImageItem), classes, sizes[0]!, { label: `decoding ${sizes[0]}x${sizes[0]}` });
-  const bad = new Set(first.skipped.map((s) => s.path));
-  const kept = items.map((_, i) => i).filter((i) => !bad.has(items[i]!.path));
-  const sets = new Map<string, DecodedSet>([[String(sizes[0]), first.set]]);
-  for (const size of sizes.slice(1)) {
-    const { set } = await decodeItems(kept.map((i) => asImageItem(items[i]!)), classes, size, { label: `decoding ${size}x${size}` });
-    if (set.labels.length !== kept.length) throw new Error(`images changed while auditing: ${kept.length} decoded at ${sizes[0]}, ${set.labels.length} at ${size}`);
-    sets.set(String(size), set);
-  }
-  return { sets, kept, skipped: first.skipped };
+  const { sets, kept, skipped } = await decodeAtSizes(items.map(asImageItem), classes, [...new Set(models.map((c) => c.inputSize))]);
+  return { sets: new Map([...sets].map(([size, set]) => [String(size), set])), kept, skipped };
 }
 
 /**

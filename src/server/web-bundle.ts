@@ -2,7 +2,7 @@
  * The page the server sends: index.html, style.css and app.js, the bundle of src/web/static/app.ts
  * and its imports (tfjs, face-api's browser build, the shared crop geometry and colours).
  *
- * Two places hold it. A packed package ships it ready in dist/web/ (scripts/bundle-web.mjs writes
+ * Two places hold it. A packed package ships it ready in dist/web/ (scripts/pack-build.mjs writes
  * it at `npm pack`): an installed visemo serves that folder as it is, and never runs esbuild or
  * writes into its own folder. A clone (src/web/static/app.ts present) bundles with esbuild into
  * build/web/ (gitignored) when the server starts, again only when a source is newer than the
@@ -66,8 +66,9 @@ async function loadEsbuild(): Promise<Esbuild | null> {
 
 /**
  * Bundles the page into `outDir` (app.js, and index.html and style.css copied beside it, with
- * `copyStatic`; with `recordInputs`, the list of its own sources that ensureWebBundle compares). The bundle is written beside its target and renamed, so a server never serves
- * half of one. Needs a clone's sources and esbuild.
+ * `copyStatic`; with `recordInputs`, the list of its own sources that ensureWebBundle compares).
+ * The bundle is written beside its target and renamed, so a server never serves half of one.
+ * Needs a clone's sources and esbuild.
  */
 export async function bundleWebPage(outDir: string, opts: { copyStatic?: boolean; recordInputs?: boolean; esbuild?: Esbuild } = {}): Promise<string> {
   const esbuild = opts.esbuild ?? (await loadEsbuild());

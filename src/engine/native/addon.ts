@@ -56,7 +56,7 @@ export function addonPrecisions(native: NativeAddon): string[] {
 const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/visemo_dnnl.node', import.meta.url));
 
 /** How to build the addon: a clone has its sources and scripts; an installed package reruns its install script. */
-const BUILD_COMMAND = existsSync(fileURLToPath(new URL('../../../src', import.meta.url))) ? 'npm run build:native' : 'npm rebuild visemo';
+export const NATIVE_BUILD_COMMAND = existsSync(fileURLToPath(new URL('../../../src', import.meta.url))) ? 'npm run build:native' : 'npm rebuild visemo';
 
 let addon: NativeAddon | null = null;
 
@@ -65,7 +65,7 @@ export function loadAddon(): NativeAddon | string {
   if (addon) return addon;
   if (process.env.VISEMO_NATIVE === '0') return 'native backend disabled by VISEMO_NATIVE=0';
   if (process.platform !== 'linux' && process.platform !== 'darwin') return `native backend not supported on ${process.platform}`;
-  if (!existsSync(ADDON_PATH)) return `native addon not built (install libdnnl-dev and a C++ compiler, then run \`${BUILD_COMMAND}\`)`;
+  if (!existsSync(ADDON_PATH)) return `native addon not built (install libdnnl-dev and a C++ compiler, then run \`${NATIVE_BUILD_COMMAND}\`)`;
   // OpenMP threads that spin between kernels steal the core another process (or the JavaScript
   // between two kernels) needs; on a busy 2-core machine a spinning team was 2x slower than
   // sleeping ones. libgomp reads this when the addon loads it; an explicit setting wins.
