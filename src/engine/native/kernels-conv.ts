@@ -7,28 +7,29 @@
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
 import { uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
+import { packConvParams, packMatMulParams, packPoolParams, packResizeParams, type Packed } from './params.generated.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 
-function convParams(c: Conv2DInfo): Int32Array {
+function convParams(c: Conv2DInfo): Packed<'ConvParams'> {
   const p = c.padInfo;
-  return Int32Array.from([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
-    c.filterHeight, c.filterWidth, c.outChannels,
-    c.outHeight, c.outWidth,
-    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    p.top, p.left, p.bottom, p.right,
-  ]);
+  return packConvParams({
+    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels,
+    filterHeight: c.filterHeight, filterWidth: c.filterWidth, outChannels: c.outChannels,
+    outHeight: c.outHeight, outWidth: c.outWidth,
+    strideHeight: c.strideHeight, strideWidth: c.strideWidth, dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth,
+    padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+  });
 }
 
-function poolParams(c: Conv2DInfo): Int32Array {
+function poolParams(c: Conv2DInfo): Packed<'PoolParams'> {
   const p = c.padInfo;
-  return Int32Array.from([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
-    c.outHeight, c.outWidth, c.filterHeight, c.filterWidth,
-    c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right,
-  ]);
+  return packPoolParams({
+    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, channels: c.inChannels,
+    outHeight: c.outHeight, outWidth: c.outWidth, filterHeight: c.filterHeight, filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight, strideWidth: c.strideWidth, padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+  });
 }
 
 function channelsLast(dataFormat: unknown): boolean {
@@ -75,7 +76,8 @@ export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, 
   const [n, h, w, c] = images.shape as Shape4;
   const outShape: Shape4 = [n, size[0], size[1], c];
   const out = uninitialized(tf.util.sizeFromShape(outShape));
-  if (!native.resizeBilinear(xv, out, Int32Array.from([n, h, w, c, size[0], size[1], alignCorners ? 1 : 0, halfPixelCenters ? 1 : 0]))) return null;
+  const params = packResizeParams({ batch: n, inHeight: h, inWidth: w, channels: c, outHeight: size[0], outWidth: size[1], alignCorners, halfPixelCenters });
+  if (!native.resizeBilinear(xv, out, params)) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
 }
 
@@ -140,7 +142,7 @@ export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   const batch = Math.max(ba, bb);
   const outShape = [...(ba >= bb ? batchA : batchB), m, n];
   const out = uninitialized(batch * m * n);
-  const params = Int32Array.from([ba, bb, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  const params = packMatMulParams({ batchA: ba, batchB: bb, m, n, k, transposeA, transposeB });
   if (!native.matmul(av, bv, out, params, biasv, fused && activation === 'relu')) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
 }

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { registerNativeBackend } from './register.js';
+import { packConvParams } from './params.generated.js';
 import { convRounds } from './threads.fixture.js';
 
 const skip = (await registerNativeBackend()) ?? false;
@@ -56,7 +57,10 @@ test('after setThreads a convolution runs on a primitive built for the new threa
   const addon = loadAddon() as NativeAddon;
   const restore = addon.info().threads;
   // One 3x3 convolution, 8->16 channels on 10x10 (a shape no other test of this file uses).
-  const params = Int32Array.from([2, 10, 10, 8, 3, 3, 16, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const params = packConvParams({
+    batch: 2, inHeight: 10, inWidth: 10, inChannels: 8, filterHeight: 3, filterWidth: 3, outChannels: 16, outHeight: 10, outWidth: 10,
+    strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+  });
   const x = new Float32Array(2 * 10 * 10 * 8).fill(0.5);
   const w = new Float32Array(9 * 8 * 16).fill(0.25);
   const y = new Float32Array(2 * 10 * 10 * 16);
