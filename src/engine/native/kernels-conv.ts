@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
 import { packConvParams, packMatMulParams, packPoolParams, packResizeParams, type Packed } from './params.generated.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -54,7 +54,7 @@ export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
 
 /** tfjs' DepthwiseConv2dNative: filter [KH, KW, C, multiplier], NHWC, no bias or activation. */
 export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x, filter } = inputs as Record<string, TensorInfo>;
+  const { x, filter } = required(inputs, 'x', 'filter');
   const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   if (x.shape.length !== 4 || !channelsLast(a.dataFormat)) return null;
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, true, 'channelsLast');
@@ -68,7 +68,7 @@ export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs,
 
 /** tfjs' ResizeBilinear on NHWC float images, with its alignCorners and halfPixelCenters. */
 export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { images } = inputs as Record<string, TensorInfo>;
+  const { images } = required(inputs, 'images');
   const { alignCorners = false, halfPixelCenters = false, size } = attrs as { alignCorners?: boolean; halfPixelCenters?: boolean; size: [number, number] };
   if (images.shape.length !== 4) return null;
   const xv = b.f32(images);
@@ -83,7 +83,7 @@ export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, 
 
 /** tfjs' PadV2 (constant padding) on float tensors of up to 8 dimensions. */
 export function padV2(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
   if (x.shape.length < 1 || x.shape.length > 8 || paddings.length !== x.shape.length) return null;
   const xv = b.f32(x);
@@ -130,8 +130,9 @@ export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   const bb = tf.util.sizeFromShape(batchB);
   // Equal batch dimensions, or one side without a batch (broadcast); other broadcasts fall back.
   if (!(tf.util.arraysEqual(batchA, batchB) || ba === 1 || bb === 1)) return null;
-  const [a0, a1] = A.shape.slice(-2);
-  const [b0, b1] = B.shape.slice(-2);
+  // rank >= 2 (checked above): the last two dimensions are there.
+  const [a0, a1] = A.shape.slice(-2) as [number, number];
+  const [b0, b1] = B.shape.slice(-2) as [number, number];
   const [m, k] = transposeA ? [a1, a0] : [a0, a1];
   const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
   if (k !== k2) return null;
@@ -155,7 +156,7 @@ interface PoolAttrs {
 }
 
 export function maxPool(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const a = attrs as unknown as PoolAttrs;
   if (x.shape.length !== 4) return null;
   const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
@@ -167,7 +168,7 @@ export function maxPool(native: NativeAddon, b: NativeBackend, { inputs, attrs }
 }
 
 export function maxPoolGrad(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { dy, input } = inputs as Record<string, TensorInfo>;
+  const { dy, input } = required(inputs, 'dy', 'input');
   const a = attrs as unknown as PoolAttrs;
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const dyv = b.f32(dy);

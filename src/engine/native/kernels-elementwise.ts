@@ -4,7 +4,7 @@
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
 import { BinaryOp, UnaryOp } from './params.generated.js';
 
 /** Element-wise kernels by their tfjs names, and their operation codes in the addon. */
@@ -27,7 +27,7 @@ function periodOf(shape: number[], outShape: number[]): number | null {
 }
 
 export function binary(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs, op: BinaryOp): TensorInfo | null {
-  const { a: A, b: B } = inputs as Record<string, TensorInfo>;
+  const { a: A, b: B } = required(inputs, 'a', 'b');
   const av = b.f32(A);
   const bv = b.f32(B);
   if (!av || !bv) return null;
@@ -55,7 +55,7 @@ function broadcastStrides(shape: number[], outShape: number[]): Int32Array {
 }
 
 export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, op: UnaryOp): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const xv = b.f32(x);
   if (!xv) return null;
   const out = uninitialized(xv.length);
