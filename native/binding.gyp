@@ -2,7 +2,10 @@
   "targets": [
     {
       "target_name": "visemo_dnnl",
-      "sources": ["visemo_dnnl.cc"],
+      "sources": [
+        "src/module.cc", "src/conv.cc", "src/pool.cc", "src/resize-pad.cc",
+        "src/elementwise.cc", "src/reduce.cc", "src/batchnorm.cc", "src/training.cc"
+      ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp"],

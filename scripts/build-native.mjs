@@ -1,19 +1,23 @@
 #!/usr/bin/env node
-// Builds the oneDNN addon behind the `native` backend (native/visemo_dnnl.cc) with node-gyp.
+// Builds the oneDNN addon behind the `native` backend (native/src/*.cc) with node-gyp.
 // It is the package's `install` script, in a clone (npm ci) and in a project that installs
 // visemo. It never fails the install: where the addon cannot be built (no libdnnl-dev, another
 // OS, no compiler) it prints one line saying why and how to build it later, and exits 0;
 // visemo then runs on the wasm backend, and `visemo doctor` says why native is missing.
 // Usage: node scripts/build-native.mjs [--force]   (VISEMO_SKIP_NATIVE=1 skips it)
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const nativeDir = join(root, 'native');
 const addon = join(nativeDir, 'build', 'Release', 'visemo_dnnl.node');
-const sources = ['binding.gyp', 'visemo_dnnl.cc'].map((f) => join(nativeDir, f));
+// Everything the build reads: binding.gyp, the sources and headers, the generated parameter header.
+const sources = [
+  join(nativeDir, 'binding.gyp'),
+  ...['src', 'generated'].flatMap((dir) => readdirSync(join(nativeDir, dir)).map((f) => join(nativeDir, dir, f))),
+];
 const HEADER_DIRS = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'];
 // A clone has its sources; an installed package rebuilds with npm's own command.
 const later = existsSync(join(root, 'src')) ? 'npm run build:native' : 'npm rebuild visemo';

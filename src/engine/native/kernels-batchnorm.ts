@@ -7,7 +7,7 @@
  * tfjs' gradients of moments and batchNorm take about ten, plus Tile and ones()).
  */
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
 
 export const BATCH_NORM_TRAIN_KERNEL = 'VisemoBatchNormTrain';
 export const BATCH_NORM_GRAD_KERNEL = 'VisemoBatchNormGrad';
@@ -39,7 +39,7 @@ export function fusedBatchNorm(native: NativeAddon, b: NativeBackend, { inputs, 
 
 /** [y, mean, variance] of training-mode batch norm over every axis but the last. */
 export function batchNormTrain(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo[] {
-  const { x, gamma, beta } = inputs as Record<string, TensorInfo>;
+  const { x, gamma, beta } = required(inputs, 'x', 'gamma', 'beta');
   const { epsilon } = attrs as unknown as { epsilon: number };
   const C = lastDim(x);
   const [xv, gv, bv] = [x, gamma, beta].map((t) => b.f32(t));
@@ -54,7 +54,7 @@ export function batchNormTrain(native: NativeAddon, b: NativeBackend, { inputs, 
 
 /** [dx, dgamma, dbeta] of VisemoBatchNormTrain's y. */
 export function batchNormGrad(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo[] {
-  const { dy, x, mean, variance, gamma } = inputs as Record<string, TensorInfo>;
+  const { dy, x, mean, variance, gamma } = required(inputs, 'dy', 'x', 'mean', 'variance', 'gamma');
   const { epsilon } = attrs as unknown as { epsilon: number };
   const C = lastDim(x);
   const [dyv, xv, mv, vv, gv] = [dy, x, mean, variance, gamma].map((t) => b.f32(t));

@@ -6,29 +6,30 @@
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type Pad, type TensorInfo } from './native-backend.js';
+import { packConvParams, packMatMulParams, packPoolParams, packResizeParams, type Packed } from './params.generated.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 
-function convParams(c: Conv2DInfo): Int32Array {
+function convParams(c: Conv2DInfo): Packed<'ConvParams'> {
   const p = c.padInfo;
-  return Int32Array.from([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
-    c.filterHeight, c.filterWidth, c.outChannels,
-    c.outHeight, c.outWidth,
-    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    p.top, p.left, p.bottom, p.right,
-  ]);
+  return packConvParams({
+    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels,
+    filterHeight: c.filterHeight, filterWidth: c.filterWidth, outChannels: c.outChannels,
+    outHeight: c.outHeight, outWidth: c.outWidth,
+    strideHeight: c.strideHeight, strideWidth: c.strideWidth, dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth,
+    padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+  });
 }
 
-function poolParams(c: Conv2DInfo): Int32Array {
+function poolParams(c: Conv2DInfo): Packed<'PoolParams'> {
   const p = c.padInfo;
-  return Int32Array.from([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels,
-    c.outHeight, c.outWidth, c.filterHeight, c.filterWidth,
-    c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right,
-  ]);
+  return packPoolParams({
+    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, channels: c.inChannels,
+    outHeight: c.outHeight, outWidth: c.outWidth, filterHeight: c.filterHeight, filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight, strideWidth: c.strideWidth, padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+  });
 }
 
 function channelsLast(dataFormat: unknown): boolean {
@@ -53,7 +54,7 @@ export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
 
 /** tfjs' DepthwiseConv2dNative: filter [KH, KW, C, multiplier], NHWC, no bias or activation. */
 export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x, filter } = inputs as Record<string, TensorInfo>;
+  const { x, filter } = required(inputs, 'x', 'filter');
   const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   if (x.shape.length !== 4 || !channelsLast(a.dataFormat)) return null;
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, true, 'channelsLast');
@@ -67,7 +68,7 @@ export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs,
 
 /** tfjs' ResizeBilinear on NHWC float images, with its alignCorners and halfPixelCenters. */
 export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { images } = inputs as Record<string, TensorInfo>;
+  const { images } = required(inputs, 'images');
   const { alignCorners = false, halfPixelCenters = false, size } = attrs as { alignCorners?: boolean; halfPixelCenters?: boolean; size: [number, number] };
   if (images.shape.length !== 4) return null;
   const xv = b.f32(images);
@@ -75,13 +76,14 @@ export function resizeBilinear(native: NativeAddon, b: NativeBackend, { inputs, 
   const [n, h, w, c] = images.shape as Shape4;
   const outShape: Shape4 = [n, size[0], size[1], c];
   const out = uninitialized(tf.util.sizeFromShape(outShape));
-  if (!native.resizeBilinear(xv, out, Int32Array.from([n, h, w, c, size[0], size[1], alignCorners ? 1 : 0, halfPixelCenters ? 1 : 0]))) return null;
+  const params = packResizeParams({ batch: n, inHeight: h, inWidth: w, channels: c, outHeight: size[0], outWidth: size[1], alignCorners, halfPixelCenters });
+  if (!native.resizeBilinear(xv, out, params)) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
 }
 
 /** tfjs' PadV2 (constant padding) on float tensors of up to 8 dimensions. */
 export function padV2(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
   if (x.shape.length < 1 || x.shape.length > 8 || paddings.length !== x.shape.length) return null;
   const xv = b.f32(x);
@@ -128,8 +130,9 @@ export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   const bb = tf.util.sizeFromShape(batchB);
   // Equal batch dimensions, or one side without a batch (broadcast); other broadcasts fall back.
   if (!(tf.util.arraysEqual(batchA, batchB) || ba === 1 || bb === 1)) return null;
-  const [a0, a1] = A.shape.slice(-2);
-  const [b0, b1] = B.shape.slice(-2);
+  // rank >= 2 (checked above): the last two dimensions are there.
+  const [a0, a1] = A.shape.slice(-2) as [number, number];
+  const [b0, b1] = B.shape.slice(-2) as [number, number];
   const [m, k] = transposeA ? [a1, a0] : [a0, a1];
   const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
   if (k !== k2) return null;
@@ -140,7 +143,7 @@ export function matMul(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
   const batch = Math.max(ba, bb);
   const outShape = [...(ba >= bb ? batchA : batchB), m, n];
   const out = uninitialized(batch * m * n);
-  const params = Int32Array.from([ba, bb, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+  const params = packMatMulParams({ batchA: ba, batchB: bb, m, n, k, transposeA, transposeB });
   if (!native.matmul(av, bv, out, params, biasv, fused && activation === 'relu')) return null;
   return b.makeTensorInfo(outShape, 'float32', out);
 }
@@ -153,7 +156,7 @@ interface PoolAttrs {
 }
 
 export function maxPool(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const a = attrs as unknown as PoolAttrs;
   if (x.shape.length !== 4) return null;
   const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
@@ -165,7 +168,7 @@ export function maxPool(native: NativeAddon, b: NativeBackend, { inputs, attrs }
 }
 
 export function maxPoolGrad(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { dy, input } = inputs as Record<string, TensorInfo>;
+  const { dy, input } = required(inputs, 'dy', 'input');
   const a = attrs as unknown as PoolAttrs;
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const dyv = b.f32(dy);

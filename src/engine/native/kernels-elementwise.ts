@@ -4,13 +4,15 @@
  */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { BinaryOp, UnaryOp } from './params.generated.js';
 
-/** Element-wise kernels and their operation codes in the addon. */
-export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5 } as const;
-export const UNARY_OPS = { Relu: 0, Step: 1, Floor: 2, Sqrt: 3, Square: 4, Neg: 5, Exp: 6, Log: 7, Abs: 8 } as const;
+/** Element-wise kernels by their tfjs names, and their operation codes in the addon. */
+export const BINARY_OPS: Readonly<Record<string, BinaryOp>> = BinaryOp;
+const { Clip, ...oneOperand } = UnaryOp;
+export const UNARY_OPS: Readonly<Record<string, UnaryOp>> = oneOperand;
 /** ClipByValue's code: a unary op with two bounds (relu6 in the MobileNet of face-api.js's SSD). */
-export const CLIP_OP = 9;
+export const CLIP_OP = Clip;
 
 /** How an operand of a broadcasting binary op repeats: 0 full size, 1 scalar, n a trailing block of n. */
 function periodOf(shape: number[], outShape: number[]): number | null {
@@ -24,8 +26,8 @@ function periodOf(shape: number[], outShape: number[]): number | null {
   return size;
 }
 
-export function binary(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs, op: number): TensorInfo | null {
-  const { a: A, b: B } = inputs as Record<string, TensorInfo>;
+export function binary(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs, op: BinaryOp): TensorInfo | null {
+  const { a: A, b: B } = required(inputs, 'a', 'b');
   const av = b.f32(A);
   const bv = b.f32(B);
   if (!av || !bv) return null;
@@ -52,8 +54,8 @@ function broadcastStrides(shape: number[], outShape: number[]): Int32Array {
   return strides;
 }
 
-export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, op: number): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+export function unary(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, op: UnaryOp): TensorInfo | null {
+  const { x } = required(inputs, 'x');
   const xv = b.f32(x);
   if (!xv) return null;
   const out = uninitialized(xv.length);

@@ -1,18 +1,18 @@
 /** Sum and Mean over contiguous axes, Tile of a broadcast block and strided Slice: OpenMP loops or plain copies. */
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
 
 /** Sum over a contiguous run of axes, the case of bias gradients and per-row losses. */
 export function sum(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const { axis, keepDims = false } = attrs as { axis: number | number[]; keepDims?: boolean };
   const xv = b.f32(x);
   if (!xv) return null;
   const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((p, q) => p - q);
-  if (axes.length === 0 || axes.some((ax, i) => i > 0 && ax !== axes[i - 1] + 1)) return null;
   const first = axes[0];
   const last = axes[axes.length - 1];
+  if (first === undefined || last === undefined || axes.some((ax, i) => i > 0 && ax !== axes[i - 1]! + 1)) return null;
   const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
   const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
   const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
@@ -24,7 +24,7 @@ export function sum(native: NativeAddon, b: NativeBackend, { inputs, attrs }: Ke
 
 /** The native Sum divided by the count, in place on its fresh output. */
 export function mean(native: NativeAddon, b: NativeBackend, args: KernelArgs): TensorInfo | null {
-  const { x } = args.inputs as Record<string, TensorInfo>;
+  const { x } = required(args.inputs, 'x');
   const axes = tf.util.parseAxisParam((args.attrs as { axis: number | number[] }).axis, x.shape);
   const out = sum(native, b, { ...args, attrs: { ...args.attrs, axis: axes } });
   if (!out) return null;
@@ -39,7 +39,7 @@ export function mean(native: NativeAddon, b: NativeBackend, args: KernelArgs): T
  * batch-norm gradients ask): the output is the input repeated whole, filled by doubling copies.
  */
 export function tile(_native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const reps = (attrs as { reps: number[] }).reps;
   const src = b.f32(x);
   const lastRepeated = reps.reduce((k, r, i) => (r > 1 ? i : k), -1);
@@ -57,7 +57,7 @@ export function tile(_native: NativeAddon, b: NativeBackend, { inputs, attrs }: 
  * an element, 17 ms of every SSD detection on its [1,5118,3] box scores.
  */
 export function slice(_native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const xv = b.f32(x);
   if (!xv || x.shape.length === 0) return null;
   const { begin: b0, size: s0 } = attrs as { begin: number | number[]; size: number | number[] };

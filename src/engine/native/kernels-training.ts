@@ -6,7 +6,7 @@
  * hand over to, they throw on inputs they cannot take.
  */
 import type { NativeAddon } from './addon.js';
-import { uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
+import { required, uninitialized, type KernelArgs, type NativeBackend, type TensorInfo } from './native-backend.js';
 
 export const RELU_GRAD_KERNEL = 'VisemoReluGrad';
 export const ADAM_KERNEL = 'VisemoAdam';
@@ -15,7 +15,7 @@ export const RELU_GRAD_BIAS_KERNEL = 'VisemoReluGradBias';
 
 /** dy * step(x). */
 export function reluGrad(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs): TensorInfo {
-  const { dy, x } = inputs as Record<string, TensorInfo>;
+  const { dy, x } = required(inputs, 'dy', 'x');
   const dyv = b.f32(dy);
   const xv = b.f32(x);
   const out = uninitialized(dyv?.length ?? 0);
@@ -25,7 +25,7 @@ export function reluGrad(native: NativeAddon, b: NativeBackend, { inputs }: Kern
 
 /** [dy * step(y), its sum per channel (last axis)]: a fused conv's relu and bias gradients in one pass. */
 export function reluGradBias(native: NativeAddon, b: NativeBackend, { inputs }: KernelArgs): TensorInfo[] {
-  const { dy, y } = inputs as Record<string, TensorInfo>;
+  const { dy, y } = required(inputs, 'dy', 'y');
   const dyv = b.f32(dy);
   const yv = b.f32(y);
   const C = y.shape[y.shape.length - 1] ?? 1;
@@ -37,12 +37,12 @@ export function reluGradBias(native: NativeAddon, b: NativeBackend, { inputs }: 
 
 /** One Adam step of a variable: new weights, first and second moments. */
 export function adam(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo[] {
-  const { w, m, v, g } = inputs as Record<string, TensorInfo>;
+  const { w, m, v, g } = required(inputs, 'w', 'm', 'v', 'g');
   const { hyper } = attrs as unknown as { hyper: number[] };
   const [wv, mv, vv, gv] = [w, m, v, g].map((t) => b.f32(t));
   const n = wv?.length ?? 0;
-  const outs = [uninitialized(n), uninitialized(n), uninitialized(n)];
-  if (!wv || !mv || !vv || !gv || !native.adam(wv, mv, vv, gv, outs[0], outs[1], outs[2], Float32Array.from(hyper))) {
+  const outs = [uninitialized(n), uninitialized(n), uninitialized(n)] as const;
+  if (!wv || !mv || !vv || !gv || !native.adam(wv, mv, vv, gv, ...outs, Float32Array.from(hyper))) {
     throw new Error(`${ADAM_KERNEL}: unsupported inputs for ${w.dtype}[${w.shape}]`);
   }
   return outs.map((o) => b.makeTensorInfo([...w.shape], 'float32', o));
@@ -50,7 +50,7 @@ export function adam(native: NativeAddon, b: NativeBackend, { inputs, attrs }: K
 
 /** x times a dropout mask (0, or 1/(1-rate)) drawn from `seed`; the same kernel on dy is its gradient. */
 export function dropout(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo {
-  const { x } = inputs as Record<string, TensorInfo>;
+  const { x } = required(inputs, 'x');
   const { rate, seed } = attrs as unknown as { rate: number; seed: number };
   const xv = b.f32(x);
   const out = uninitialized(xv?.length ?? 0);

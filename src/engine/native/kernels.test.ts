@@ -43,9 +43,10 @@ async function runOn(backend: 'native' | 'cpu', kernel: string, inputs: Record<s
 function relativeError(actual: Float32Array, expected: Float32Array): number {
   let diff = 0;
   let scale = 0;
+  assert.equal(actual.length, expected.length, 'as many values as the reference');
   for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
   }
   return diff / Math.max(scale, 1e-30);
 }
@@ -94,7 +95,7 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
 
   test('FusedConv2D with bias and relu, and without', async () => {
     for (const c of CONV_CASES) {
-      const oc = c.filter[3];
+      const oc = c.filter[3]!; // HWIO: the output channels
       const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: c.dilations };
       await check('FusedConv2D', { x: input(c.x), filter: input(c.filter), bias: input([oc]) }, { ...base, activation: 'relu' });
       await check('FusedConv2D', { x: input(c.x), filter: input(c.filter) }, { ...base, activation: 'linear' });
@@ -312,7 +313,7 @@ describe('native convolutions and their gradients on blocked activation layouts 
     addon.setBlockedActivations(true);
     try {
       for (const c of BLOCKED_CASES) {
-        const oc = c.filter[3];
+        const oc = c.filter[3]!; // HWIO: the output channels
         const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
         await check('FusedConv2D', { x: input(c.x), filter: input(c.filter), bias: input([oc]) }, { ...base, dilations: c.dilations, activation: 'relu' });
         const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
@@ -358,7 +359,7 @@ describe('fused training kernels of the native backend', { skip }, () => {
       const opt = tf.train.adam(0.01);
       const kernels = new Set<string>();
       for (const step of grads) {
-        const named = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(step[i].values, step[i].shape)]));
+        const named = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(step[i]!.values, step[i]!.shape)])); // a gradient per variable
         const { kernels: ran } = await tf.profile(() => opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: named[v.name]! }))));
         ran.forEach((k) => kernels.add(k.name));
         tf.dispose(Object.values(named));
@@ -373,7 +374,7 @@ describe('fused training kernels of the native backend', { skip }, () => {
     assert.ok(native.kernels.has(ADAM_KERNEL), 'the native backend used the fused Adam kernel');
     assert.ok(!reference.kernels.has(ADAM_KERNEL), 'the cpu backend kept tfjs\' own Adam');
     native.values.forEach((v, i) => {
-      const err = relativeError(v, reference.values[i]);
+      const err = relativeError(v, reference.values[i]!); // both trained the same variables
       assert.ok(err < TOLERANCE, `variable ${i}: relative error ${err.toExponential(2)}`);
     });
   });

@@ -21,6 +21,20 @@ export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
  */
 export type NativeKernel = (native: NativeAddon, b: NativeBackend, args: KernelArgs) => TensorInfo | TensorInfo[] | null;
 
+/**
+ * A kernel's named inputs, each checked present. tfjs hands a kernel every input its op declares,
+ * so a missing one is a bug in the caller (a visemo kernel run with the wrong names, say).
+ */
+export function required<K extends string>(inputs: KernelArgs['inputs'], ...names: K[]): Record<K, TensorInfo> {
+  const out = {} as Record<K, TensorInfo>;
+  for (const name of names) {
+    const t = inputs[name];
+    if (!t) throw new Error(`native kernel: no input '${name}' among ${Object.keys(inputs).join(', ') || 'none'}`);
+    out[name] = t;
+  }
+  return out;
+}
+
 export const NATIVE_BACKEND = 'native';
 
 export class NativeBackend extends MathBackendCPU {

@@ -22,7 +22,7 @@ export async function convRounds(seed: number, rounds: number): Promise<number[]
       tf.depthwiseConv2d(x as tf.Tensor4D, dw as tf.Tensor4D, 1, 'same').abs().sum(),
       tf.conv2dTranspose(dy as tf.Tensor4D, w as tf.Tensor4D, [2, 24, 24, 32], 1, 'same').abs().sum(),
     ]);
-    for (const s of sums) out.push((await s.data())[0]);
+    for (const s of sums) out.push((await s.data())[0]!); // a scalar sum: one value
     tf.dispose(sums);
   }
   tf.dispose([x, w, dw, dy]);

@@ -16,6 +16,15 @@ import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from './kernels-batch
 import { ADAM_KERNEL, DROPOUT_KERNEL, RELU_GRAD_BIAS_KERNEL, RELU_GRAD_KERNEL } from './kernels-training.js';
 import { NATIVE_BACKEND, type Pad } from './native-backend.js';
 
+type Tuple<N extends number, T, R extends T[] = []> = R['length'] extends N ? R : Tuple<N, T, [...R, T]>;
+
+/** The first `count` tensors a gradient function was handed (its inputsToSave, then outputsToSave), checked present. */
+function savedTensors<N extends number>(saved: tf.Tensor[], count: N, kernel: string): Tuple<N, tf.Tensor> {
+  const first = saved.slice(0, count);
+  if (first.length < count || first.some((t) => !t)) throw new Error(`${kernel} gradient: ${count} saved tensors expected, ${saved.length} given`);
+  return first as Tuple<N, tf.Tensor>;
+}
+
 /** Applies every patch; register.ts calls it once, when it registers the backend. */
 export function applyTrainingPatches(): void {
   patchReluGradient();
@@ -31,7 +40,7 @@ function patchReluGradient(): void {
     tf.registerGradient({
       ...reluGrad,
       gradFunc: (dy, saved, attrs) => {
-        const [x] = saved;
+        const [x] = savedTensors(saved, 1, 'Relu');
         if (tf.getBackend() !== NATIVE_BACKEND || x.dtype !== 'float32' || (dy as tf.Tensor).dtype !== 'float32') return reluGrad.gradFunc(dy, saved, attrs);
         return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x }) as tf.Tensor };
       },
@@ -59,19 +68,22 @@ function patchAdam(): void {
     const self = this as unknown as AdamInternals;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     // The same float32 bias corrections tfjs computes with sub(1, accBeta).
-    const c1 = Math.fround(1 - self.accBeta1.dataSync()[0]);
-    const c2 = Math.fround(1 - self.accBeta2.dataSync()[0]);
+    // accBeta1 and accBeta2 are scalar variables: one value each.
+    const c1 = Math.fround(1 - self.accBeta1.dataSync()[0]!);
+    const c2 = Math.fround(1 - self.accBeta2.dataSync()[0]!);
     const hyper = [self.beta1, self.beta2, self.epsilon, self.learningRate, c1, c2];
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name];
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+        if (!value) throw new Error(`Adam: no variable named ${name}`);
+        const first = (self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) });
+        const second = (self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) });
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i]?.tensor : variableGradients[name];
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i].variable;
-        const v = self.accumulatedSecondMoment[i].variable;
-        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, m, v, g: gradient }, { hyper } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const m = first.variable;
+        const v = second.variable;
+        // VisemoAdam's three outputs (kernels-training.ts adam).
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, m, v, g: gradient }, { hyper } as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
         m.assign(m2);
         v.assign(v2);
         value.assign(w2);
@@ -136,14 +148,14 @@ function patchFusedConv2d(): void {
     inputsToSave: ['x', 'filter'],
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
-      const [x, filter, y] = saved;
+      const [x, filter, y] = savedTensors(saved, 3, 'FusedConv2D');
       const { strides, pad, dimRoundingMode, activation } = attrs as unknown as { strides: [number, number]; pad: Pad; dimRoundingMode?: string; activation: string };
       if (activation !== 'relu' && activation !== 'linear') throw new Error(`no native gradient for FusedConv2D with ${activation}`);
       const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode } as unknown as tf.NamedAttrMap;
       // relu'(pre-activation) is step(y): y > 0 exactly where the pre-activation is > 0; the bias
       // gradient (g summed per channel) comes out of the same pass. Made here, not in the
       // closures: the engine runs each closure in its own scope.
-      const [g, dbias] = activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD_BIAS_KERNEL, { dy: dy as tf.Tensor, y }) as tf.Tensor[]) : [dy as tf.Tensor, null];
+      const [g, dbias] = activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD_BIAS_KERNEL, { dy: dy as tf.Tensor, y }) as [tf.Tensor, tf.Tensor]) : [dy as tf.Tensor, null];
       return {
         // Evaluated only when x needs a gradient: not for the first layer, whose x is the data.
         x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { ...conv, inputShape: x.shape }) as tf.Tensor,
@@ -211,9 +223,10 @@ function patchBatchNormalization(): void {
     outputsToSave: [false, true, true],
     // Only y's gradient flows: mean and variance feed the moving averages, never the loss.
     gradFunc: (dys, saved, attrs) => {
-      const [x, gamma, mean, variance] = saved;
+      const [x, gamma, mean, variance] = savedTensors(saved, 4, BATCH_NORM_TRAIN_KERNEL);
       const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, x, mean, variance, gamma }, attrs) as tf.Tensor[];
+      // VisemoBatchNormGrad's three outputs (kernels-batchnorm.ts batchNormGrad).
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, x, mean, variance, gamma }, attrs) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
   });

@@ -61,7 +61,8 @@ async function lossCurve(backend: 'native' | 'wasm' | 'cpu', dropout: number, ar
 }
 
 function maxRelativeGap(a: number[], b: number[]): number {
-  return Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.abs(b[i])));
+  assert.equal(a.length, b.length, 'curves of the same length');
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]!) / Math.abs(b[i]!)));
 }
 
 test('training the paper CNN gives the same loss curve on native and wasm', { skip: unavailable ?? false }, async () => {
@@ -72,7 +73,7 @@ test('training the paper CNN gives the same loss curve on native and wasm', { sk
   const convFallbacks = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad'].map((k) => fallbackCounts().get(k) ?? 0);
   assert.deepEqual(convFallbacks, [0, 0, 0, 0, 0, 0], 'convolution and pooling kernels must all run natively');
   const { losses: reference } = await lossCurve('wasm', 0);
-  assert.ok(native[STEPS - 1] < native[0] * 0.95, `loss should fall over ${STEPS} steps: ${native.join(', ')}`);
+  assert.ok(native[STEPS - 1]! < native[0]! * 0.95, `loss should fall over ${STEPS} steps: ${native.join(', ')}`);
   const gap = maxRelativeGap(native, reference);
   assert.ok(gap < 1e-4, `native ${native.join(', ')} vs wasm ${reference.join(', ')}: relative gap ${gap.toExponential(2)}`);
   // Only the tiny loss-side broadcasts ([N,6] / [N,1]) may take the CPU kernels.
@@ -91,7 +92,7 @@ test('with the paper\'s dropout (native masks differ from tfjs\' own) the curves
   const { losses: native, kernels } = await lossCurve('native', 0.1);
   assert.ok(kernels.has(DROPOUT_KERNEL), 'the native step ran dropout natively');
   const { losses: reference } = await lossCurve('wasm', 0.1);
-  assert.ok(native[STEPS - 1] < native[0] * 0.95, `loss should fall over ${STEPS} steps: ${native.join(', ')}`);
+  assert.ok(native[STEPS - 1]! < native[0]! * 0.95, `loss should fall over ${STEPS} steps: ${native.join(', ')}`);
   const gap = maxRelativeGap(native, reference);
   assert.ok(gap < 0.05, `native ${native.join(', ')} vs wasm ${reference.join(', ')}: relative gap ${gap.toExponential(2)}`);
 });
@@ -108,7 +109,7 @@ test('training the visemo net with the fused batch norm gives the same loss curv
   try {
     const { losses: reference, kernels: refKernels } = await lossCurve('native', 0, 'visemo');
     assert.ok(refKernels.has('FusedBatchNorm') && !refKernels.has(BATCH_NORM_TRAIN_KERNEL), `the reference ran tfjs-layers' batch norm: ${[...refKernels].join(', ')}`);
-    assert.ok(fused[STEPS - 1] < fused[0] * 0.95, `loss should fall over ${STEPS} steps: ${fused.join(', ')}`);
+    assert.ok(fused[STEPS - 1]! < fused[0]! * 0.95, `loss should fall over ${STEPS} steps: ${fused.join(', ')}`);
     // The loss falls a hundredfold in one step here, so the gap is measured against the curve's
     // scale (its first loss): relative to 0.02 the last digits of float32 rounding are 1e-4.
     const gap = Math.max(...fused.map((v, i) => Math.abs(v - reference[i]!))) / reference[0]!;

@@ -98,7 +98,7 @@ function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend
     }); // [ci, oh ≥ kh, ow ≥ kw, co]
     temps.push(conv);
     const [, oh, ow] = conv.shape;
-    if (oh < filterHeight || ow < filterWidth) throw new Error(`Conv2DBackpropFilter: internal shape ${conv.shape} smaller than the filter`);
+    if (oh === undefined || ow === undefined || oh < filterHeight || ow < filterWidth) throw new Error(`Conv2DBackpropFilter: internal shape ${conv.shape} smaller than the filter`);
 
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     const src = heapF32(backend, conv);
@@ -192,7 +192,7 @@ function flipAndSwapChannels(src: Float32Array, dst: Float32Array, info: ConvInf
     for (let j = 0; j < kw; j++) {
       const base = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
       for (let o = 0; o < co; o++) {
-        for (let c = 0; c < ci; c++) dst[to++] = src[base + c * co + o];
+        for (let c = 0; c < ci; c++) dst[to++] = src[base + c * co + o]!; // base + c·co + o < kh·kw·ci·co, src's length
       }
     }
   }
