@@ -8,7 +8,8 @@ import type { Arch } from '../src/config/recipe.js';
 import type { Precision } from '../src/engine/precision.js';
 import { median, type TrainTimes } from './train-rows.js';
 import type { PredictTimes } from './predict.js';
-import { CHANNELS, type Options } from './timing-setup.js';
+import type { Options } from './timing-setup.js';
+import { channelsOf, classesOf } from './predict-model.js';
 
 const PYTHON = '/usr/bin/python3';
 // PyTorch starts from the environment the user started the bench with: the native backend sets
@@ -42,7 +43,7 @@ export function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[
 
 function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, env: NodeJS.ProcessEnv, precision: Precision): TorchRun | string {
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
-  const args = [script, mode, '--precision', precision, '--arch', arch, '--channels', String(CHANNELS[arch]), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
+  const args = [script, mode, '--precision', precision, '--arch', arch, '--channels', String(channelsOf(arch, opts)), '--classes', String(classesOf(opts)), '--width', String(opts.width ?? 1), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';

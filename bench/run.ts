@@ -11,7 +11,9 @@
  * its precision (bench/train-rows.ts): where the CPU has avx512_bf16 or AMX, PyTorch is also timed
  * in bf16 autocast with channels-last; native bf16 and oneDNN's bf16 rate need an addon with bf16
  * kernels, which this version lacks; one line says which bf16 rows are skipped and why. `predict` also
- * times the same models exported to ONNX on onnxruntime-node (backend 'onnx').
+ * times the same models exported to ONNX on onnxruntime-node (backend 'onnx'), at batch 1, 16 (per
+ * face) and 64: untrained nets of --arch (with --width and --size; latency does not depend on the
+ * weights) or a trained --model (bench/predict-model.ts).
  * `serve` (bench/serve.ts): the web app's server under load; `queue` (bench/queue.ts):
  * `visemo worker` with 1 and 2 processes on the same videos; `video` (bench/video.ts): frames per
  * second of tracked video analysis beside face-api.js's own pipeline; `web` (bench/web.ts): the
@@ -22,10 +24,12 @@ import { Command, Option } from 'commander';
 import { ARCHITECTURES, type Arch } from '../src/config/recipe.js';
 import { parseTrainAugment } from '../src/training/augment.js';
 import { TRACKING_DEFAULTS } from '../src/config/tracking.js';
+import { VisemoError } from '../src/util/errors.js';
 import { serveBench } from './serve.js';
 import { benchVideo } from './video.js';
 import { benchTimings, type TimingMode } from './timing.js';
 import type { NativeLayout, Options } from './timing-setup.js';
+import { parseWidth, resolvePredictModel, type PredictModelFlags } from './predict-model.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const positive = (what: string) => (v: string) => {
@@ -70,24 +74,34 @@ interface Benchmark {
   run(o: any, out: string): Promise<void>;
 }
 
-/** train and predict: the same timings with the options of `npm run bench` itself. */
-function timingBench(mode: TimingMode, description: string): Benchmark {
+/** train and predict: the same timings with the options of `npm run bench` itself (and predict's own: which model). */
+function timingBench(mode: TimingMode, description: string, options?: (cmd: Command) => Command): Benchmark {
   return {
     name: mode,
     description,
-    run: async (_o, out) => {
+    options,
+    run: async (own: PredictModelFlags, out) => {
       const o = program.opts();
       const backends = o.backends ?? (mode === 'predict' ? ['native', 'wasm', 'onnx'] : ['native', 'wasm']);
       // Each mode times the layout its command runs by default (engine/backend.ts prepareForTraining).
       const layouts = o.layouts ?? (mode === 'train' ? ['blocked'] : ['nhwc']);
-      await benchTimings(mode, { ...o, backends, layouts, out } as Options);
+      // A model that cannot be timed is a usage error: one line, as commander says a bad option.
+      const model = mode === 'predict' ? await resolvePredictModel(own, { arch: o.arch as Arch[], sizes: o.sizes as number[] | undefined }).catch((err: unknown) => program.error(`error: ${err instanceof VisemoError ? err.toLine() : String(err)}`)) : { width: 1 };
+      await benchTimings(mode, { ...o, backends, layouts, out, ...model } as Options);
     },
   };
 }
 
+/** predict's own options: the model to time. */
+const predictOptions = (cmd: Command) =>
+  cmd
+    .option('--model <name|dir>', 'time a trained model (a bundled name or a run folder) instead of untrained nets of --arch')
+    .option('--width <factor>', "the untrained visemo net's filters per stage times this (with --arch visemo)", parseWidth)
+    .option('--size <n>', 'one input size (as --sizes n)', positive('--size'));
+
 const BENCHMARKS: Benchmark[] = [
   timingBench('train', 'ms per training step (Adam, batch 32), images/s, seconds per epoch'),
-  timingBench('predict', 'inference images/s at batch 1 and 64'),
+  timingBench('predict', 'inference latency at batch 1, per face at batch 16, and images/s at batch 64, of untrained nets of a shape (--arch, --width, --size) or a trained --model', predictOptions),
   serveBench,
   {
     name: 'queue',

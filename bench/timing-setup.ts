@@ -5,6 +5,7 @@
  */
 import type { DecodedSet } from '../src/data/decoded-set.js';
 import type { Arch } from '../src/config/recipe.js';
+import type { RunMetadata } from '../src/model/run-folder.js';
 import type { BackendName } from '../src/engine/backend.js';
 import { loadAddon } from '../src/engine/native/addon.js';
 import type { TrainAugment } from '../src/training/augment.js';
@@ -39,6 +40,21 @@ export interface Options {
   layouts: NativeLayout[];
   rounds: number;
   out: string;
+  /** predict: the visemo net's width factor of the untrained nets (1: its filters as they are). */
+  width: number;
+  /** predict: a trained model timed instead of untrained nets (bench/predict-model.ts). */
+  model?: TrainedModel;
+}
+
+/** A trained model `npm run bench -- predict --model` times: a bundled one or a run folder. */
+export interface TrainedModel {
+  /** The bundled name, or the run folder's base name. */
+  name: string;
+  dir: string;
+  bundled: boolean;
+  meta: RunMetadata;
+  /** The visemo net's width factor it was trained at (1 for the paper's CNN). */
+  width: number;
 }
 
 /** A decoded uint8 gray image cache, as training keeps in memory (src/data/decoded-set.ts). */

@@ -14,6 +14,7 @@ import { writeJsonAtomic } from '../src/util/atomic.js';
 import { benchHead, bf16Plan, median, trainResult, type TrainResult, type TrainTimes } from './train-rows.js';
 import { benchPredict, benchPredictOnnx, predictLine, predictResult, printPredictTable, type PredictResult, type PredictTimes } from './predict.js';
 import { runPytorch, USER_ENV } from './pytorch-ref.js';
+import { predictModelLine } from './predict-model.js';
 import { benchTrain, CONV_KERNELS, convRateFloorMs, forwardFlopsPerImage, onednnConvRate, printTrainTable, PROFILE_STEPS, type ConvFloor, type ConvRates, type KernelShare } from './train-step.js';
 import { DEFAULT_SIZES, fmt, keyOf, layoutLabel, setNativeLayout, setNativeThreads, TRAIN_IMAGES, type NativeLayout, type Options } from './timing-setup.js';
 
@@ -247,12 +248,19 @@ function printConvFloors(run: TimingRun, rows: (TrainResult | PredictResult)[]):
   return floors;
 }
 
+/** predict's model in the JSON's config: the untrained nets' width, or the trained model's name and folder. */
+function predictConfig(mode: TimingMode, opts: Options): Record<string, unknown> {
+  if (mode !== 'predict') return {};
+  return opts.model ? { model: { name: opts.model.name, dir: opts.model.dir, bundled: opts.model.bundled, width: opts.model.width, weights: 'trained' } } : { width: opts.width, weights: 'untrained (seed 1)' };
+}
+
 /** Times every configuration of `mode`, prints the table and what follows it, and writes the JSON. */
 export async function benchTimings(mode: TimingMode, opts: Options): Promise<void> {
   // Read by the native backend when it loads its addon (and by wasm when it starts); later thread
   // counts of --threads are set on the addon between turns.
   process.env.VISEMO_THREADS = String(opts.threads[0]);
   const loadAtStart = os.loadavg();
+  if (mode === 'predict') console.log(predictModelLine(opts));
   const skipped: Record<string, string> = {};
   const available = await availableBackends(mode, opts, skipped);
   const cpu = cpuFeatures();
@@ -270,7 +278,7 @@ export async function benchTimings(mode: TimingMode, opts: Options): Promise<voi
     // The date and the CPU (name and the flags that decide bf16) at the top; each row has its precision.
     ...benchHead(cpu, new Date()),
     machine: { cores: cpus().length, node: process.version, torch: run.torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
-    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(run, a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, layouts: opts.layouts, rounds: opts.rounds, trainImages: TRAIN_IMAGES },
+    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(run, a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, layouts: opts.layouts, rounds: opts.rounds, trainImages: TRAIN_IMAGES, ...predictConfig(mode, opts) },
     results: rows,
     onednnConv: run.convRates,
     profiles: run.profiles,
