@@ -26,10 +26,10 @@ from torch import nn
 CACHE_IMAGES = 256
 
 
-def paper_cnn(size: int, classes: int) -> nn.Module:
+def paper_cnn(size: int, classes: int, channels: int = 3) -> nn.Module:
     flat = (size // 2 // 2 // 2) ** 2 * 128
     return nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(),
         nn.MaxPool2d(2, 2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
         nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
@@ -45,11 +45,12 @@ def paper_cnn(size: int, classes: int) -> nn.Module:
 VISEMO_FILTERS = (32, 64, 128, 192)
 
 
-def visemo_net(size: int, classes: int, channels: int) -> nn.Module:
+def visemo_net(size: int, classes: int, channels: int, width: float = 1.0) -> nn.Module:
     """Per stage conv-relu, conv-relu, batch norm (Keras momentum 0.9 = PyTorch 0.1, epsilon 1e-3),
     2x2 max pooling; then global average pooling, dropout 0.4 and the classifier."""
     layers, c = [], channels
-    for f in VISEMO_FILTERS:
+    # Filters per stage times the width, rounded half up as visemo's buildModel rounds them.
+    for f in (int(f * width + 0.5) for f in VISEMO_FILTERS):
         layers += [
             nn.Conv2d(c, f, 3, padding=1), nn.ReLU(),
             nn.Conv2d(f, f, 3, padding=1), nn.ReLU(),
@@ -62,7 +63,7 @@ def visemo_net(size: int, classes: int, channels: int) -> nn.Module:
 
 
 def build(args, size: int) -> nn.Module:
-    return visemo_net(size, args.classes, args.channels) if args.arch == 'visemo' else paper_cnn(size, args.classes)
+    return visemo_net(size, args.classes, args.channels, args.width) if args.arch == 'visemo' else paper_cnn(size, args.classes, args.channels)
 
 
 def make_batch(cache: np.ndarray, indices: np.ndarray, channels: int, precision: str = 'fp32') -> torch.Tensor:
@@ -117,7 +118,7 @@ def bench_predict(size, args, rng):
     cache = rng.integers(0, 256, size=(CACHE_IMAGES, size, size), dtype=np.uint8)
     out = {'size': size}
     with torch.no_grad(), compute(args.precision):
-        for batch in (1, 64):
+        for batch in (1, 16, 64):
             times = []
             for step in range(args.warmup + args.steps):
                 idx = rng.integers(0, CACHE_IMAGES, size=batch)
@@ -140,6 +141,7 @@ def main():
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--classes', type=int, default=6)
+    p.add_argument('--width', type=float, default=1.0, help="the visemo net's filters per stage times this")
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32')
     args = p.parse_args()

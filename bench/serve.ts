@@ -180,10 +180,8 @@ async function batchingLevers(image: Buffer): Promise<{ detectMsPerImage: Record
 
 const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
-export async function benchServe(opts: ServeBenchOptions): Promise<void> {
-  const loadAtStart = os.loadavg();
-  const { image, what } = await testImage();
-  const runsDir = await mkdtemp(path.join(os.tmpdir(), 'visemo-bench-serve-'));
+/** The servers to start: today's, the pool on wasm and on native per worker count, the other detectors; and, in the bursts only, the decode budget alone. */
+function serverConfigs(opts: ServeBenchOptions): [string, string[], boolean][] {
   const configs: [string, string[], boolean][] = [
     // Today's server: recognition in its own thread on wasm, no decode bound.
     ['today: --workers 0 --backend wasm', ['--workers', '0', '--decode-budget', '100000', '--backend', 'wasm'], true],
@@ -194,80 +192,109 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
   ];
   // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
   if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
+  return configs;
+}
+
+/** Every worker loads the model and the detector on its first request: two posts per worker first. */
+async function warmUp(servers: ServerUnderTest[], image: Buffer): Promise<void> {
+  for (const s of servers) {
+    const n = Math.max(1, Number(s.args[1]));
+    const agent = new http.Agent({ keepAlive: false });
+    for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: n }, () => post(s.url, image, agent)));
+  }
+}
+
+/** The throughput rounds, alternating between the servers; each server's latencies, wall and CPU time add up. */
+async function throughputRounds(timed: ServerUnderTest[], image: Buffer, opts: ServeBenchOptions): Promise<void> {
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const s of timed) {
+      const cpu0 = cpuSecondsOf(s.child.pid!);
+      const r = await load(s.url, image, opts.requests, opts.concurrency);
+      s.cpuSeconds += cpuSecondsOf(s.child.pid!) - cpu0;
+      // Requests answered 200 count; any other answer (or a reset connection) is an error.
+      const ok = r.latencies.filter((_, i) => r.statuses[i] === 200);
+      s.latencies.push(...ok);
+      s.wallMs += r.wallMs;
+      s.errors += r.statuses.length - ok.length;
+      console.log(`round ${round + 1}, ${s.label}: ${fmt((1000 * ok.length) / r.wallMs, 2)} req/s${ok.length < r.statuses.length ? ` (${r.statuses.length - ok.length} failed)` : ''}`);
+    }
+  }
+}
+
+/** Each timed server's row, printed as the table against today's server (the first). */
+function throughputTable(timed: ServerUnderTest[]) {
+  const rows = timed.map((s) => ({
+    server: s.label,
+    args: s.args,
+    requests: s.latencies.length,
+    errors: s.errors,
+    requestsPerSecond: (1000 * s.latencies.length) / s.wallMs,
+    p50Ms: percentile(s.latencies, 50),
+    p99Ms: percentile(s.latencies, 99),
+    cpuSecondsPerRequest: s.cpuSeconds / (s.latencies.length + s.errors),
+    coresUsed: s.cpuSeconds / (s.wallMs / 1000),
+    ...memoryOf(s.child.pid!),
+  }));
+  const ref = rows[0]!.requestsPerSecond;
+  console.log(`\n${'server'.padEnd(45)} req/s   p50 ms   p99 ms  vs today  CPU s/req  cores used  peak RSS MB  errors`);
+  for (const r of rows) {
+    console.log(
+      `${r.server.padEnd(44)} ${fmt(r.requestsPerSecond, 2).padStart(6)} ${fmt(r.p50Ms).padStart(8)} ${fmt(r.p99Ms).padStart(8)} ${`${(r.requestsPerSecond / ref).toFixed(2)}x`.padStart(9)} ${fmt(r.cpuSecondsPerRequest, 2).padStart(10)} ${fmt(r.coresUsed, 2).padStart(11)} ${fmt(r.peakMb).padStart(12)} ${String(r.errors).padStart(7)}`,
+    );
+  }
+  console.log(`(cores used: the server's CPU time over its rounds' wall time, of ${cpus().length}: what the machine's other load left it)`);
+  return rows;
+}
+
+/** The image-bomb bursts on every server, each with its peak RSS before and after. */
+async function bombBursts(servers: ServerUnderTest[], bombsAtOnce: number): Promise<Record<string, unknown>[]> {
+  const bursts: Record<string, unknown>[] = [];
+  const makeBomb = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: { r: 1, g: 1, b: 1 } }, limitInputPixels: false }).grayscale().png().toBuffer();
+  const bombs = [
+    { what: '16000×16000 PNG (over the 64-megapixel limit)', body: await makeBomb(16000) },
+    { what: '8000×8000 PNG (64 megapixels, at the limit: decoded)', body: await makeBomb(8000) },
+  ];
+  console.log(`\nimage-bomb bursts: ${bombsAtOnce} concurrent posts each`);
+  console.log(`${'server'.padEnd(44)}  burst                                                  KB  statuses          s  peak RSS MB before → after`);
+  for (const s of servers) {
+    for (const b of bombs) {
+      const before = memoryOf(s.child.pid!);
+      const r = await load(s.url, b.body, bombsAtOnce, bombsAtOnce);
+      const after = memoryOf(s.child.pid!);
+      const statuses = Object.entries(r.statuses.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).map(([k, v]) => `${v}×${k}`).join(' ');
+      console.log(`${s.label.padEnd(44)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`);
+      bursts.push({ server: s.label, burst: b.what, bytes: b.body.length, statuses: r.statuses, seconds: r.wallMs / 1000, peakMbBefore: before.peakMb, peakMbAfter: after.peakMb });
+    }
+  }
+  return bursts;
+}
+
+/** The batching levers, timed in this process once the servers are stopped (they would compete for the cores). */
+async function timeLevers(servers: ServerUnderTest[], image: Buffer): Promise<Awaited<ReturnType<typeof batchingLevers>>> {
+  for (const s of servers) s.child.kill('SIGTERM');
+  const levers = await batchingLevers(image);
+  const d = levers.detectMsPerImage;
+  const c = levers.classifyMsPerFace;
+  console.log(`\nbatching, in one thread: detector ${fmt(d[1]!)} ms per image at batch 1, ${fmt(d[4]!)} at batch 4 (${fmt(100 * (1 - d[4]! / d[1]!))}% less); emotion model ${fmt(c[1]!, 1)} ms per face at batch 1, ${fmt(c[16]!, 1)} at batch 16`);
+  return levers;
+}
+
+export async function benchServe(opts: ServeBenchOptions): Promise<void> {
+  const loadAtStart = os.loadavg();
+  const { image, what } = await testImage();
+  const runsDir = await mkdtemp(path.join(os.tmpdir(), 'visemo-bench-serve-'));
+  const configs = serverConfigs(opts);
   console.log(`image: ${what}; ${opts.rounds} rounds of ${opts.requests} requests per server at concurrency ${opts.concurrency}, alternating`);
   console.log(`machine: ${cpus().length} cores, load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start`);
   const servers: ServerUnderTest[] = [];
   try {
     for (const [label, args, throughput] of configs) servers.push(await startServe(label, args, runsDir, throughput));
     const timed = servers.filter((s) => s.throughput);
-    // Warm up: every worker loads the model and the detector on its first request.
-    for (const s of servers) {
-      const n = Math.max(1, Number(s.args[1]));
-      const agent = new http.Agent({ keepAlive: false });
-      for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: n }, () => post(s.url, image, agent)));
-    }
-    for (let round = 0; round < opts.rounds; round++) {
-      for (const s of timed) {
-        const cpu0 = cpuSecondsOf(s.child.pid!);
-        const r = await load(s.url, image, opts.requests, opts.concurrency);
-        s.cpuSeconds += cpuSecondsOf(s.child.pid!) - cpu0;
-        // Requests answered 200 count; any other answer (or a reset connection) is an error.
-        const ok = r.latencies.filter((_, i) => r.statuses[i] === 200);
-        s.latencies.push(...ok);
-        s.wallMs += r.wallMs;
-        s.errors += r.statuses.length - ok.length;
-        console.log(`round ${round + 1}, ${s.label}: ${fmt((1000 * ok.length) / r.wallMs, 2)} req/s${ok.length < r.statuses.length ? ` (${r.statuses.length - ok.length} failed)` : ''}`);
-      }
-    }
-    const rows = timed.map((s) => ({
-      server: s.label,
-      args: s.args,
-      requests: s.latencies.length,
-      errors: s.errors,
-      requestsPerSecond: (1000 * s.latencies.length) / s.wallMs,
-      p50Ms: percentile(s.latencies, 50),
-      p99Ms: percentile(s.latencies, 99),
-      cpuSecondsPerRequest: s.cpuSeconds / (s.latencies.length + s.errors),
-      coresUsed: s.cpuSeconds / (s.wallMs / 1000),
-      ...memoryOf(s.child.pid!),
-    }));
-    const ref = rows[0]!.requestsPerSecond;
-    console.log(`\n${'server'.padEnd(45)} req/s   p50 ms   p99 ms  vs today  CPU s/req  cores used  peak RSS MB  errors`);
-    for (const r of rows) {
-      console.log(
-        `${r.server.padEnd(44)} ${fmt(r.requestsPerSecond, 2).padStart(6)} ${fmt(r.p50Ms).padStart(8)} ${fmt(r.p99Ms).padStart(8)} ${`${(r.requestsPerSecond / ref).toFixed(2)}x`.padStart(9)} ${fmt(r.cpuSecondsPerRequest, 2).padStart(10)} ${fmt(r.coresUsed, 2).padStart(11)} ${fmt(r.peakMb).padStart(12)} ${String(r.errors).padStart(7)}`,
-      );
-    }
-    console.log(`(cores used: the server's CPU time over its rounds' wall time, of ${cpus().length}: what the machine's other load left it)`);
-
-    const bursts: Record<string, unknown>[] = [];
-    if (opts.bombs > 0) {
-      const makeBomb = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: { r: 1, g: 1, b: 1 } }, limitInputPixels: false }).grayscale().png().toBuffer();
-      const bombs = [
-        { what: '16000×16000 PNG (over the 64-megapixel limit)', body: await makeBomb(16000) },
-        { what: '8000×8000 PNG (64 megapixels, at the limit: decoded)', body: await makeBomb(8000) },
-      ];
-      console.log(`\nimage-bomb bursts: ${opts.bombs} concurrent posts each`);
-      console.log(`${'server'.padEnd(44)}  burst                                                  KB  statuses          s  peak RSS MB before → after`);
-      for (const s of servers) {
-        for (const b of bombs) {
-          const before = memoryOf(s.child.pid!);
-          const r = await load(s.url, b.body, opts.bombs, opts.bombs);
-          const after = memoryOf(s.child.pid!);
-          const statuses = Object.entries(r.statuses.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).map(([k, v]) => `${v}×${k}`).join(' ');
-          console.log(`${s.label.padEnd(44)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`);
-          bursts.push({ server: s.label, burst: b.what, bytes: b.body.length, statuses: r.statuses, seconds: r.wallMs / 1000, peakMbBefore: before.peakMb, peakMbAfter: after.peakMb });
-        }
-      }
-    }
-    let levers: Awaited<ReturnType<typeof batchingLevers>> | null = null;
-    if (opts.levers) {
-      for (const s of servers) s.child.kill('SIGTERM');
-      levers = await batchingLevers(image);
-      const d = levers.detectMsPerImage;
-      const c = levers.classifyMsPerFace;
-      console.log(`\nbatching, in one thread: detector ${fmt(d[1]!)} ms per image at batch 1, ${fmt(d[4]!)} at batch 4 (${fmt(100 * (1 - d[4]! / d[1]!))}% less); emotion model ${fmt(c[1]!, 1)} ms per face at batch 1, ${fmt(c[16]!, 1)} at batch 16`);
-    }
+    await warmUp(servers, image);
+    await throughputRounds(timed, image, opts);
+    const rows = throughputTable(timed);
+    const bursts = opts.bombs > 0 ? await bombBursts(servers, opts.bombs) : [];
+    const levers = opts.levers ? await timeLevers(servers, image) : null;
     const loadAtEnd = os.loadavg();
     console.log(`\nload average ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores): ratios within this run compare; absolute figures depend on the machine's other load`);
     await writeJsonAtomic(opts.out, {
@@ -288,19 +315,18 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
 
 const intList = (v: string) => v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n >= 1);
 
-export function addServeBench(program: Command): void {
-  program
-    .command('serve')
-    .description("POST /api/recognize at concurrency 8: requests/s, p50/p99 and peak RSS of today's single-thread server beside the worker pool, and under an image-bomb burst")
-    .option('--workers <list>', 'worker counts to measure beside today\'s --workers 0 (default: one per core)', intList, [defaultWorkers()])
-    .option('--detectors <list>', "other face detectors to time with the last pool (serve --detector; 'none': no such row)", (v) => v.split(',').filter((d) => d && d !== 'none'), ['blazeface'])
-    .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
-    .option('--requests <n>', 'requests per server per round', (v) => Number(v), 24)
-    .option('--rounds <n>', 'rounds, alternating between the servers', (v) => Number(v), 2)
-    .option('--bombs <n>', 'concurrent posts per image-bomb burst (0: no bursts)', (v) => Number(v), 8)
-    .option('--no-levers', 'skip timing the detector and the emotion model at batch 1 and in batches')
-    .action(async (o: Omit<ServeBenchOptions, 'out'>) => {
-      const out = (program.opts().out as string | undefined) ?? 'runs/bench/serve.json';
-      await benchServe({ ...o, out });
-    });
-}
+/** `npm run bench -- serve`: its entry in bench/run.ts's table of benchmarks. */
+export const serveBench = {
+  name: 'serve',
+  description: "POST /api/recognize at concurrency 8: requests/s, p50/p99 and peak RSS of today's single-thread server beside the worker pool, and under an image-bomb burst",
+  options: (cmd: Command) =>
+    cmd
+      .option('--workers <list>', 'worker counts to measure beside today\'s --workers 0 (default: one per core)', intList, [defaultWorkers()])
+      .option('--detectors <list>', "other face detectors to time with the last pool (serve --detector; 'none': no such row)", (v) => v.split(',').filter((d) => d && d !== 'none'), ['blazeface'])
+      .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
+      .option('--requests <n>', 'requests per server per round', (v) => Number(v), 24)
+      .option('--rounds <n>', 'rounds, alternating between the servers', (v) => Number(v), 2)
+      .option('--bombs <n>', 'concurrent posts per image-bomb burst (0: no bursts)', (v) => Number(v), 8)
+      .option('--no-levers', 'skip timing the detector and the emotion model at batch 1 and in batches'),
+  run: (o: Omit<ServeBenchOptions, 'out'>, out: string) => benchServe({ ...o, out }),
+};

@@ -53,18 +53,9 @@ export interface WorkerSummary {
   seconds: number;
 }
 
-/** Runs until SIGINT/SIGTERM (or, with untilEmpty, until the queue is empty); resolves with what it did. */
-export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
-  const start = performance.now();
-  const out = path.resolve(o.out);
-  const summary: WorkerSummary = { computed: 0, stored: 0, failedAttempts: 0, frames: 0, seconds: 0 };
-  const redis = redactRedisUrl(o.redis);
-  const config: SandboxConfig = { out, backend: o.backend, batch: o.batch, worker: workerName() };
-  // Once, before anything starts: a server that refuses, never answers or lacks the database is a
-  // clear error (exit 2) within seconds. Afterwards the worker rides out a Redis restart.
-  await checkRedis(o.redis, o.queue);
-
-  const worker = new Worker<VideoJobData, VideoJobResult>(o.queue, besideThis('sandbox'), {
+/** The BullMQ worker, not yet running: each job in a child process (sandbox.ts) with this run's settings. */
+function createWorker(o: WorkerOptions, config: SandboxConfig): Worker<VideoJobData, VideoJobResult> {
+  return new Worker<VideoJobData, VideoJobResult>(o.queue, besideThis('sandbox'), {
     connection: connectionOptions(o.redis, { failFast: false }),
     concurrency: o.concurrency,
     lockDuration: o.lockDuration,
@@ -78,9 +69,13 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       env: { ...process.env, [SANDBOX_CONFIG_ENV]: JSON.stringify(config) },
     },
   });
+}
+
+/** One log line per job event, counted into `summary`; a Redis error is logged once until another one comes. */
+function reportEvents(worker: Worker<VideoJobData, VideoJobResult>, log: (line: string) => void, summary: WorkerSummary): void {
   worker.on('active', (job) => {
     const stalled = job.stalledCounter ? `, after ${job.stalledCounter} stalled run${job.stalledCounter > 1 ? 's' : ''}` : '';
-    o.log(`start  ${job.data.file} (job ${job.id}, attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}${stalled})`);
+    log(`start  ${job.data.file} (job ${job.id}, attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}${stalled})`);
   });
   worker.on('completed', (job, r) => {
     if (r.stored) summary.stored++;
@@ -88,63 +83,101 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       summary.computed++;
       summary.frames += r.frames;
     }
-    o.log(r.stored ? `stored ${r.file}: result already in ${r.resultDir}` : `done   ${r.file}: ${r.frames} frames, ${r.faces} faces in ${r.seconds.toFixed(1)} s -> ${r.resultDir}`);
+    log(r.stored ? `stored ${r.file}: result already in ${r.resultDir}` : `done   ${r.file}: ${r.frames} frames, ${r.faces} faces in ${r.seconds.toFixed(1)} s -> ${r.resultDir}`);
   });
   worker.on('failed', (job, err) => {
     summary.failedAttempts++;
-    if (!job) return o.log(`failed: ${firstLine(err)}`);
+    if (!job) return log(`failed: ${firstLine(err)}`);
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade >= attempts || job.finishedOn !== undefined;
-    o.log(`failed ${job.data.file} (attempt ${job.attemptsMade}/${attempts}${final ? ', gives up' : ', will retry'}): ${firstLine(err)}`);
+    log(`failed ${job.data.file} (attempt ${job.attemptsMade}/${attempts}${final ? ', gives up' : ', will retry'}): ${firstLine(err)}`);
   });
-  worker.on('stalled', (jobId) => o.log(`stalled job ${jobId}: its worker stopped renewing the lock; back in the queue`));
+  worker.on('stalled', (jobId) => log(`stalled job ${jobId}: its worker stopped renewing the lock; back in the queue`));
   let lastError = '';
   worker.on('error', (err) => {
     const line = firstLine(err);
-    if (line !== lastError) o.log(`redis: ${line}`);
+    if (line !== lastError) log(`redis: ${line}`);
     lastError = line;
   });
+}
 
+/** Stopping, once: the worker takes no more jobs and its close resolves when the active ones finish. */
+interface Stopper {
+  stop(why: string): Promise<void>;
+  stopping(): Promise<void> | null;
+}
+
+function stopper(worker: Worker, log: (line: string) => void): Stopper {
   let stopping: Promise<void> | null = null;
-  const stop = (why: string) => {
-    if (stopping) return stopping;
-    o.log(`stopping (${why}): finishing active jobs`);
-    stopping = worker.close();
-    return stopping;
+  return {
+    stop(why) {
+      if (stopping) return stopping;
+      log(`stopping (${why}): finishing active jobs`);
+      stopping = worker.close();
+      return stopping;
+    },
+    stopping: () => stopping,
   };
-  const onSignal = (signal: NodeJS.Signals) => void stop(signal);
+}
+
+/** SIGINT and SIGTERM stop the worker until the returned function is called. */
+function stopOnSignals(stopper: Stopper): () => void {
+  const onSignal = (signal: NodeJS.Signals) => void stopper.stop(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Redis answered the check above; should it go away meanwhile, connection errors are logged once each and retried.
-  await worker.waitUntilReady();
-  o.log(`worker ${workerName()}: queue ${o.queue} on ${redis}, concurrency ${o.concurrency}, results in ${out}`);
-
-  let idleCheck: NodeJS.Timeout | undefined;
-  let counter: Queue | undefined;
-  if (o.untilEmpty) {
-    counter = new Queue(o.queue, { connection: connectionOptions(o.redis, { failFast: false }) });
-    let checking = false;
-    idleCheck = setInterval(() => {
-      if (checking || stopping) return;
-      checking = true;
-      counter!
-        .getJobCounts('waiting', 'prioritized', 'paused', 'delayed', 'active')
-        .then((c) => {
-          if (Object.values(c).every((n) => n === 0)) void stop('the queue is empty');
-        })
-        .catch(() => {})
-        .finally(() => (checking = false));
-    }, 1000);
-  }
-
-  try {
-    await worker.run();
-    await stopping;
-  } finally {
-    clearInterval(idleCheck);
-    await counter?.close();
+  return () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  };
+}
+
+/** With untilEmpty: checks the queue's counts every second and stops once nothing is left; resolves to its release. */
+function stopWhenEmpty(o: WorkerOptions, stopper: Stopper): () => Promise<void> {
+  const counter = new Queue(o.queue, { connection: connectionOptions(o.redis, { failFast: false }) });
+  let checking = false;
+  const idleCheck = setInterval(() => {
+    if (checking || stopper.stopping()) return;
+    checking = true;
+    counter
+      .getJobCounts('waiting', 'prioritized', 'paused', 'delayed', 'active')
+      .then((c) => {
+        if (Object.values(c).every((n) => n === 0)) void stopper.stop('the queue is empty');
+      })
+      .catch(() => {})
+      .finally(() => (checking = false));
+  }, 1000);
+  return async () => {
+    clearInterval(idleCheck);
+    await counter.close();
+  };
+}
+
+/** Runs until SIGINT/SIGTERM (or, with untilEmpty, until the queue is empty); resolves with what it did. */
+export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
+  const start = performance.now();
+  const out = path.resolve(o.out);
+  const summary: WorkerSummary = { computed: 0, stored: 0, failedAttempts: 0, frames: 0, seconds: 0 };
+  // Once, before anything starts: a server that refuses, never answers or lacks the database is a
+  // clear error (exit 2) within seconds. Afterwards the worker rides out a Redis restart.
+  await checkRedis(o.redis, o.queue);
+
+  const worker = createWorker(o, { out, backend: o.backend, batch: o.batch, worker: workerName() });
+  reportEvents(worker, o.log, summary);
+  const stop = stopper(worker, o.log);
+  const releaseSignals = stopOnSignals(stop);
+  let releaseCounter: (() => Promise<void>) | undefined;
+  try {
+    // Redis answered the check above; should it go away meanwhile, connection errors are logged once each and retried.
+    await worker.waitUntilReady();
+    o.log(`worker ${workerName()}: queue ${o.queue} on ${redactRedisUrl(o.redis)}, concurrency ${o.concurrency}, results in ${out}`);
+    if (o.untilEmpty) releaseCounter = stopWhenEmpty(o, stop);
+    await worker.run();
+    await stop.stopping();
+  } finally {
+    await releaseCounter?.();
+    releaseSignals();
+    // Closed already when it stopped; closed here when starting it failed.
+    await worker.close();
   }
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
