@@ -7,6 +7,7 @@
 import { batchInput, pixelStats, type DecodedSet, type Normalisation } from '../src/data/decoded-set.js';
 import type { Arch } from '../src/config/recipe.js';
 import { loadAddon } from '../src/engine/native/addon.js';
+import { packConvParams } from '../src/engine/native/params.generated.js';
 import { tf } from '../src/engine/tf.js';
 import { buildModel } from '../src/model/architectures.js';
 import { VISEMO_NET_FILTERS } from '../src/model/visemo-net.js';
@@ -156,7 +157,10 @@ export function onednnConvRate(steps: number): ConvRates | null {
   const native = loadAddon();
   if (typeof native === 'string') return null;
   const [N, H, C, OC] = [32, 25, 64, 128];
-  const params = Int32Array.from([N, H, H, C, 3, 3, OC, H, H, 1, 1, 1, 1, 1, 1, 1, 1]);
+  const params = packConvParams({
+    batch: N, inHeight: H, inWidth: H, inChannels: C, filterHeight: 3, filterWidth: 3, outChannels: OC, outHeight: H, outWidth: H,
+    strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+  });
   const rng = createRng(3);
   const fill = (n: number) => Float32Array.from({ length: n }, () => rng() - 0.5);
   const x = fill(N * H * H * C);

@@ -72,10 +72,9 @@ function tsModule(table, sum) {
     'declare const packed: unique symbol;',
     '/**',
     ' * An Int32Array packed by one of the functions below, for the calls that take a `K`: one packed for',
-    ' * another struct does not type-check. The brand is optional because bench/run.ts still hands the',
-    ' * addon a bare Int32Array; make it required once nothing does.',
+    ' * another struct, or a bare Int32Array, does not type-check.',
     ' */',
-    'export type Packed<K extends string> = Int32Array & { readonly [packed]?: K };',
+    'export type Packed<K extends string> = Int32Array & { readonly [packed]: K };',
     '',
   );
   for (const [name, s] of Object.entries(table.structs)) {

@@ -10,10 +10,9 @@ export const PARAMS_LAYOUT = 0x7bc47866;
 declare const packed: unique symbol;
 /**
  * An Int32Array packed by one of the functions below, for the calls that take a `K`: one packed for
- * another struct does not type-check. The brand is optional because bench/run.ts still hands the
- * addon a bare Int32Array; make it required once nothing does.
+ * another struct, or a bare Int32Array, does not type-check.
  */
-export type Packed<K extends string> = Int32Array & { readonly [packed]?: K };
+export type Packed<K extends string> = Int32Array & { readonly [packed]: K };
 
 /** A 2-D convolution (conv2d, its two gradients, depthwiseConv2d): NHWC activations, HWIO filters. */
 export interface ConvParams {
