@@ -25,6 +25,7 @@ import { listRuns } from './runs.js';
 import { contentType, resolveInside } from './safe-path.js';
 import { BUNDLE_FILE, webPage } from './web-bundle.js';
 import type { ModelInfo } from './api-types.js';
+import { SERVER_DEFAULTS } from '../config/inference.js';
 
 export interface ServerOptions {
   /** Interface to listen on (default 127.0.0.1: only this machine). */
@@ -70,13 +71,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 8321;
-export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
+// The server's defaults and limits live in src/config/inference.ts (one typed config); these names stay for their readers.
+export const DEFAULT_PORT = SERVER_DEFAULTS.port;
+export const DEFAULT_MAX_UPLOAD = SERVER_DEFAULTS.maxUploadBytes;
 /** Two images at the 64-megapixel limit: about 0.4 GB of decoded RGB with sharp's own buffers on top. */
-export const DEFAULT_PIXEL_BUDGET = 128_000_000;
-export const DEFAULT_MAX_PENDING = 32;
+export const DEFAULT_PIXEL_BUDGET = SERVER_DEFAULTS.pixelBudget;
+export const DEFAULT_MAX_PENDING = SERVER_DEFAULTS.maxPending;
 /** Each worker holds a tfjs engine, the detector and its models (about 200 MB once loaded): one per core, at most 8. */
-export const MAX_DEFAULT_WORKERS = 8;
+export const MAX_DEFAULT_WORKERS = SERVER_DEFAULTS.maxDefaultWorkers;
 
 /** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
 export function defaultWorkers(): number {
@@ -130,7 +132,7 @@ async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, fil
 }
 
 /** Reads a request body, refusing more than `limit` bytes with 413 (by header first, else while reading). */
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_BODY_TIMEOUT_MS = SERVER_DEFAULTS.bodyTimeoutMs;
 
 async function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
