@@ -15,8 +15,7 @@ import { cropPixels, roundBox, type FaceBox, type RawImage } from '../image/geom
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
 import type { FaceCut } from '../data/face-cut.js';
-import type { RecognizedFace } from './result.js';
-import { argmax } from '../util/argmax.js';
+import { buildResult, type RecognizedFace } from './result.js';
 import { INFERENCE_DEFAULTS } from '../config/inference.js';
 
 export interface RecognizerOptions {
@@ -246,9 +245,7 @@ export class EmotionRecognizer {
 
   /** The result for one face: its box, detector score and the model's probabilities for it. */
   toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
-    const scores = Object.fromEntries(this.classes.map((c, i) => [c, p[i]!]));
-    const best = argmax(p);
-    return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
+    return buildResult(this.classes, box, faceScore, p);
   }
 
   /**
