@@ -142,6 +142,18 @@ export function fromAligned(a: Alignment, u: number, v: number): Point {
 }
 
 /**
+ * The affine map from pixel (x, y) of the side×side aligned square to the source point it samples,
+ * pixel centres at integers in both: [ax, bx, cx, ay, by, cy] with source x = ax·x + bx·y + cx
+ * (src/image/pixels.ts's warpAffine takes it; the page cuts aligned faces so).
+ */
+export function alignedPixelMap(a: Alignment, side: number): [number, number, number, number, number, number] {
+  const p0 = fromAligned(a, 0.5 / side, 0.5 / side);
+  const px = fromAligned(a, 1.5 / side, 0.5 / side);
+  const py = fromAligned(a, 0.5 / side, 1.5 / side);
+  return [px.x - p0.x, py.x - p0.x, p0.x - 0.5, px.y - p0.y, py.y - p0.y, p0.y - 0.5];
+}
+
+/**
  * Why these landmarks cannot be trusted, or null when they are plausible. `inputSide` is the side
  * of the square the landmark net saw, in the same pixels as the points.
  */
