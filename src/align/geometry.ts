@@ -4,7 +4,12 @@
  * sits where faces sit in FER2013's crops. Pure functions, in the source image's pixel
  * coordinates (x right, y down; pixel i spans [i, i + 1)).
  */
-import type { Point } from './landmarks.js';
+
+/** A point in image pixels. Declared here (no imports) so the web page aligns faces without Node's landmark code. */
+export interface Point {
+  x: number;
+  y: number;
+}
 
 /**
  * Where eyes and mouth sit in FER2013's 48×48 crops, as fractions of the crop's width.

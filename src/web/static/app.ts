@@ -13,18 +13,16 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 // geometry.ts imports nothing, so the page crops with Node's own functions and nothing of Node
 // (sharp, fs) reaches the bundle.
-import { alignedPixelMap, alignmentFromLandmarks } from '../../align/geometry.js';
-import type { Point } from '../../align/landmarks.js';
+import { alignedPixelMap, alignmentFromLandmarks, type Point } from '../../align/geometry.js';
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
 // The one image pipeline (pure JS): the page cuts, grays, resizes and normalises faces with it.
-import { faceModelInput, warpAffine, type Pixels } from '../../image/pixels.js';
+import { faceModelInput, warpAffine, type PixelNormalisation as Normalisation, type Pixels } from '../../image/pixels.js';
 // BlazeFace's decoding has no Node imports either: live video detects with Node's own code.
 import { runBlazeFace, type BlazeFaceNet } from '../../image/blazeface-net.js';
 import { DETECTOR_CHOICES, detectorFor, type DetectorChoice, type DetectorModel } from '../../image/detector-choice.js';
 import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
 import type { ModelInfo, RunEntry } from '../../server/api-types.js';
-import type { Normalisation } from '../../data/decoded-set.js';
 import { buildResult, type RecognizedFace, type TrackedFace } from '../../inference/result.js';
 import { RUN_FILES } from '../../model/run-files.js';
 import { applyCalibration, type Calibration } from '../../model/calibration.js';
