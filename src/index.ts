@@ -15,6 +15,7 @@ export { FaceTracker, type Track, type Detection } from './tracking/tracker.js';
 export { FaceFollower, type FollowedFace, type FrameDetectors } from './tracking/follower.js';
 export { ScoreSmoother, TrackSmoothers } from './tracking/smoother.js';
 export { TRACKING_DEFAULTS, type TrackingConfig } from './config/tracking.js';
+export { INFERENCE_DEFAULTS, SERVER_DEFAULTS, type InferenceConfig, type ServerConfig } from './config/inference.js';
 export { startServer } from './server/server.js';
 export type { ServerOptions, RunningServer } from './server/server.js';
 export { trainRun } from './training/train.js';

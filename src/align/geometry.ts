@@ -4,7 +4,12 @@
  * sits where faces sit in FER2013's crops. Pure functions, in the source image's pixel
  * coordinates (x right, y down; pixel i spans [i, i + 1)).
  */
-import type { Point } from './landmarks.js';
+
+/** A point in image pixels. Declared here (no imports) so the web page aligns faces without Node's landmark code. */
+export interface Point {
+  x: number;
+  y: number;
+}
 
 /**
  * Where eyes and mouth sit in FER2013's 48×48 crops, as fractions of the crop's width.
@@ -139,6 +144,18 @@ export function toAligned(a: Alignment, p: Point): Point {
 export function fromAligned(a: Alignment, u: number, v: number): Point {
   const r = rotate({ x: (u - 0.5) * a.side, y: (v - 0.5) * a.side }, (a.angle * Math.PI) / 180);
   return { x: a.center.x + r.x, y: a.center.y + r.y };
+}
+
+/**
+ * The affine map from pixel (x, y) of the side×side aligned square to the source point it samples,
+ * pixel centres at integers in both: [ax, bx, cx, ay, by, cy] with source x = ax·x + bx·y + cx
+ * (src/image/pixels.ts's warpAffine takes it; the page cuts aligned faces so).
+ */
+export function alignedPixelMap(a: Alignment, side: number): [number, number, number, number, number, number] {
+  const p0 = fromAligned(a, 0.5 / side, 0.5 / side);
+  const px = fromAligned(a, 1.5 / side, 0.5 / side);
+  const py = fromAligned(a, 0.5 / side, 1.5 / side);
+  return [px.x - p0.x, py.x - p0.x, p0.x - 0.5, px.y - p0.y, py.y - p0.y, p0.y - 0.5];
 }
 
 /**

@@ -13,11 +13,9 @@ import { tf } from '../engine/tf.js';
 import { cropFace } from '../image/crop.js';
 import { faceApiModelDir } from '../image/face-detector.js';
 import type { FaceBox, RawImage } from '../image/geometry.js';
+import type { Point } from './geometry.js';
 
-export interface Point {
-  x: number;
-  y: number;
-}
+export type { Point };
 
 /** Side of the square the landmark net sees (face-api's FaceFeatureExtractor, toBatchTensor(112)). */
 export const LANDMARK_INPUT_SIZE = 112;

@@ -22,6 +22,7 @@ import { userLine, VisemoError } from '../util/errors.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_PIXEL_BUDGET, defaultWorkers, MAX_DEFAULT_WORKERS } from '../server/server.js';
 import { DETECTOR_CHOICES, type DetectorChoice } from '../image/face-detector.js';
 import { DEFAULT_VIDEO_FPS } from '../inference/predict.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 import { DEFAULT_MODEL } from '../model/run-folder.js';
 import { DEFAULT_QUEUE, DEFAULT_REDIS_URL } from '../queue/job.js';
 import { parseRedisUrl } from '../queue/redis-url.js';
@@ -53,7 +54,7 @@ export function numberOption(name: string, min: number, max = Infinity): (value:
 }
 
 /** --min-face-score, the same for prepare and predict. */
-export function minFaceScoreOption(defaultScore = 0.5): Option {
+export function minFaceScoreOption(defaultScore = INFERENCE_DEFAULTS.minFaceScore): Option {
   return new Option('--min-face-score <p>', 'ignore detections the face detector scores below this').argParser(numberOption('--min-face-score', 0.05, 1)).default(defaultScore);
 }
 
@@ -83,7 +84,7 @@ export function fractionOption(name: string): (value: string) => number {
 }
 
 /** The one --backend option ('auto' by default: native oneDNN where its addon is built, else wasm). */
-export function backendOption(defaultBackend: BackendChoice = 'auto', help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
+export function backendOption(defaultBackend: BackendChoice = INFERENCE_DEFAULTS.backend, help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
   return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
 }
 
@@ -238,7 +239,7 @@ export function addServeLoadOptions(cmd: Command): Command {
 
 /** --detector, as predict, queue add and serve take it. */
 export function detectorOption(help: string): Option {
-  return new Option('--detector <model>', help).choices(DETECTOR_CHOICES).default('auto');
+  return new Option('--detector <model>', help).choices(DETECTOR_CHOICES).default(INFERENCE_DEFAULTS.detector);
 }
 
 /** --redis URL, checked as the queue will read it (queue add, queue status, worker). */

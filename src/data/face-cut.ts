@@ -5,25 +5,16 @@
  */
 import path from 'node:path';
 import { exists, readJsonIfPresent } from '../util/atomic.js';
+import { TIGHT_CROPS, type FaceCut } from './face-cut-method.js';
 
-export type FaceCut =
-  /** A square around the detector's box, `margin` of its longest side on each side. */
-  | { method: 'box'; margin: number }
-  /** Eyes levelled and framed as FER2013's crops by the 68 landmarks (src/align). */
-  | { method: 'landmarks' };
+// The type and the tight-crop constants have no Node imports (the page reads them); this file reads manifests.
+export type { FaceCut };
+export { TIGHT_CROP_MARGIN, TIGHT_CROPS } from './face-cut-method.js';
 
 /** What `visemo align` writes beside an aligned copy of a dataset. */
 export const ALIGN_MANIFEST = 'align-manifest.json';
 /** What `visemo prepare` writes beside the dataset it makes. */
 export const PREPARE_MANIFEST = 'manifest.json';
-
-/**
- * The crop margin for faces found by the detector, measured against the public datasets: on
- * FER2013 and CK+ 48×48 crops the SSD detector's box spans the whole crop (margin −0.05 and
- * 0.00, median of 90 images each), so their tight crops correspond to a margin of 0.
- */
-export const TIGHT_CROP_MARGIN = 0;
-export const TIGHT_CROPS: FaceCut = { method: 'box', margin: TIGHT_CROP_MARGIN };
 
 /**
  * How the faces of the dataset at `data` were cut: aligned when `visemo align` made it (or

@@ -16,6 +16,7 @@ import { detectorFor, loadFaceDetector, type DetectorChoice, type DetectorModel 
 import { FACEAPI_MODEL, loadClassifiers, type Classifier } from '../inference/classifier.js';
 import { cutFacesAs, detectScaled } from '../inference/recognizer.js';
 import { firstLine, VisemoError } from '../util/errors.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 import { startProgress } from '../util/progress.js';
 import { assignGroups, describeRule, parseGroupRule, type Breakdown, type GroupedItem } from './audit-groups.js';
 import { auditBreakdown, DEFAULT_MIN_GROUP, type BreakdownAudit } from './audit.js';
@@ -115,8 +116,8 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
   let contenders: Classifier[] = [];
   try {
     contenders = await loadClassifiers(opts.models, classes, { tta: opts.tta === true, runtime }, 'audit classes every model knows: --classes with a comma list (or paper)');
-    const detector = opts.crops ? undefined : detectorFor(opts.detector ?? 'auto', 'image');
-    const { sets, kept, skipped } = opts.crops ? await decodeCrops(items, classes, contenders) : await cutPhotoFaces(items, classes, contenders, detector!, opts.minFaceScore ?? 0.5);
+    const detector = opts.crops ? undefined : detectorFor(opts.detector ?? INFERENCE_DEFAULTS.detector, 'image');
+    const { sets, kept, skipped } = opts.crops ? await decodeCrops(items, classes, contenders) : await cutPhotoFaces(items, classes, contenders, detector!, opts.minFaceScore ?? INFERENCE_DEFAULTS.minFaceScore);
     for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
     if (kept.length === 0) throw new VisemoError(`none of the ${items.length} images could be scored`, opts.crops ? 'check the files named in the warnings above' : 'no face was found in any: if the images are face crops already, pass --crops');
 

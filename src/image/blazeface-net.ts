@@ -13,12 +13,13 @@
 import { tf } from '../engine/tf.js';
 import { applyCalibration, suppressDuplicates, type BoxCalibration } from './boxes.js';
 import { clipBox, type FaceBox } from './geometry.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 
 /** The network's input side. Its anchors: a 16×16 grid with 2 per cell, then 8×8 with 6. */
 export const BLAZEFACE_INPUT = 256;
 
 export interface BlazeFaceOptions {
-  /** Detections below this score are dropped (default 0.5). */
+  /** Detections below this score are dropped (default INFERENCE_DEFAULTS.minFaceScore, 0.5). */
   minScore?: number;
   /** Overlap (IoU) above which the weaker of two boxes is dropped (default 0.3). */
   iouThreshold?: number;
@@ -63,7 +64,7 @@ export function blazeFaceAnchors(): Float32Array {
  */
 export async function runBlazeFace(net: BlazeFaceNet, frame: tf.Tensor3D, opts: BlazeFaceOptions = {}): Promise<BlazeFaceDetection[]> {
   const [height, width] = frame.shape;
-  const minScore = opts.minScore ?? 0.5;
+  const minScore = opts.minScore ?? INFERENCE_DEFAULTS.minFaceScore;
   const calibration = opts.calibration ?? SSD_LIKE;
   const side = Math.max(width, height);
   const [scores, boxes] = tf.tidy(() => {

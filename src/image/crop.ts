@@ -6,9 +6,10 @@
 import type { Sharp } from 'sharp';
 import { squareAround, type FaceBox, type RawImage } from './geometry.js';
 import { rawPixels, sharpRaw } from './raw.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 
 export interface CropOptions {
-  /** Extra room on every side, as a fraction of the face box's longest side (default 0.2). */
+  /** Extra room on every side, as a fraction of the face box's longest side (default INFERENCE_DEFAULTS.faceMargin, 0.2). */
   margin?: number;
   /** Output width and height in pixels (default: the square's own size). */
   size?: number;
@@ -22,7 +23,7 @@ export interface CropOptions {
  * or one channel with `gray`.
  */
 export async function cropFace(image: RawImage, box: FaceBox, opts: CropOptions = {}): Promise<RawImage & { square: FaceBox }> {
-  const square = squareAround(box, opts.margin ?? 0.2);
+  const square = squareAround(box, opts.margin ?? INFERENCE_DEFAULTS.faceMargin);
   const pad = {
     left: Math.max(0, -square.x),
     top: Math.max(0, -square.y),

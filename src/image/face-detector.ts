@@ -13,6 +13,7 @@ import { detectBlazeFaces, disposeBlazeFace } from './blazeface.js';
 import { clipBox, type FaceBox, type RawImage } from './geometry.js';
 import { DETECTOR_MODELS, type DetectorModel } from './detector-choice.js';
 import { toRgbTensor } from './rgb-tensor.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 
 export interface FaceDetection {
   box: FaceBox;
@@ -24,7 +25,7 @@ export { DETECTOR_CHOICES, DETECTOR_MODELS, detectorFor, type DetectorChoice, ty
 
 export interface FaceDetectorOptions {
   model?: DetectorModel;
-  /** Detections below this score are dropped (default 0.5). */
+  /** Detections below this score are dropped (default INFERENCE_DEFAULTS.minFaceScore, 0.5). */
   minScore?: number;
   /** Tiny detector input size, a multiple of 32 (default 416). */
   inputSize?: number;
@@ -67,7 +68,7 @@ export function faceApiModelDir(): string {
 /** Loads a detector's weights (once per process) and returns a detector bound to its options. */
 export async function loadFaceDetector(opts: FaceDetectorOptions = {}): Promise<FaceDetector> {
   const model = opts.model ?? 'ssd';
-  const minScore = opts.minScore ?? 0.5;
+  const minScore = opts.minScore ?? INFERENCE_DEFAULTS.minFaceScore;
   const inputSize = opts.inputSize ?? 416;
   if (!DETECTOR_MODELS.includes(model)) throw new Error(`unknown face detector '${model}' (use ${DETECTOR_MODELS.join(' or ')})`);
   if (inputSize % 32 !== 0) throw new Error(`detector input size must be a multiple of 32, got ${inputSize}`);

@@ -15,8 +15,8 @@ import { cropPixels, roundBox, type FaceBox, type RawImage } from '../image/geom
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
 import type { FaceCut } from '../data/face-cut.js';
-import type { RecognizedFace } from './result.js';
-import { argmax } from '../util/argmax.js';
+import { buildResult, type RecognizedFace } from './result.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 
 export interface RecognizerOptions {
   /** A bundled model name ('paper') or a run folder written by `visemo train`; default: the bundled default. */
@@ -32,7 +32,7 @@ export interface RecognizerOptions {
    * frames, about 8x cheaper, between which tracking follows the faces), or one of DETECTOR_MODELS for both.
    */
   detector?: DetectorChoice;
-  /** Faces the detector scores below this are ignored (default 0.5). */
+  /** Faces the detector scores below this are ignored (default INFERENCE_DEFAULTS.minFaceScore, 0.5). */
   minFaceScore?: number;
   /**
    * Cut faces as a square around the detector's box with this much room on each side (a fraction
@@ -69,6 +69,11 @@ export function looksLikeFaceCrop(width: number, height: number): boolean {
   return Math.max(width, height) <= FACE_CROP_MAX_SIDE && aspect >= 0.75 && aspect <= 4 / 3;
 }
 
+/** The detector and minimum face score a recogniser loaded with `opts` uses: the given ones, else src/config/inference.ts's. */
+export function detectorSettings(opts: Pick<RecognizerOptions, 'detector' | 'minFaceScore'>): { model: DetectorChoice; minScore: number } {
+  return { model: opts.detector ?? INFERENCE_DEFAULTS.detector, minScore: opts.minFaceScore ?? INFERENCE_DEFAULTS.minFaceScore };
+}
+
 export class EmotionRecognizer {
   private constructor(
     private readonly net: EmotionNet,
@@ -83,11 +88,11 @@ export class EmotionRecognizer {
   /** Loads the model (default: the bundled one) and activates the backend; the detector loads on first use. */
   static async load(opts: RecognizerOptions = {}): Promise<EmotionRecognizer> {
     if (opts.margin !== undefined && !(opts.margin > -0.5)) throw new RangeError(`margin must be above -0.5, got ${opts.margin}`);
-    const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'auto');
+    const { tfjs, runtime } = inferenceBackends(opts.backend ?? INFERENCE_DEFAULTS.backend);
     const backend = await useBackend(tfjs, { quiet: true });
     const net = await loadEmotionNet(opts.model, runtime);
     const faceCut: FaceCut = opts.margin !== undefined ? { method: 'box', margin: opts.margin } : net.metadata.faceCut;
-    return new EmotionRecognizer(net, backend, { model: opts.detector ?? 'auto', minScore: opts.minFaceScore ?? 0.5 }, faceCut, opts.tta === true);
+    return new EmotionRecognizer(net, backend, detectorSettings(opts), faceCut, opts.tta === true);
   }
 
   /** The model's run metadata: classes, input size, channels, normalisation. */
@@ -240,9 +245,7 @@ export class EmotionRecognizer {
 
   /** The result for one face: its box, detector score and the model's probabilities for it. */
   toFace(box: FaceBox, faceScore: number, p: Float32Array): RecognizedFace {
-    const scores = Object.fromEntries(this.classes.map((c, i) => [c, p[i]!]));
-    const best = argmax(p);
-    return { box, faceScore, emotion: this.classes[best]!, confidence: p[best]!, scores };
+    return buildResult(this.classes, box, faceScore, p);
   }
 
   /**

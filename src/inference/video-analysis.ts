@@ -13,10 +13,9 @@ import { chooseFrames, probeVideo, requireFfmpeg, streamFrames, VideoWriter, typ
 import { FaceFollower, type FollowedFace } from '../tracking/follower.js';
 import { TrackSmoothers } from '../tracking/smoother.js';
 import { summariseTrack, type LabelAt, type TrackSummary } from '../tracking/track-summary.js';
-import { argmax } from '../util/argmax.js';
 import { annotatedTrackFrame } from './annotate.js';
 import { EmotionRecognizer, type RecognizerOptions } from './recognizer.js';
-import type { RecognizedFace } from './result.js';
+import { buildResult, type RecognizedFace } from './result.js';
 import type { TrackedFace, TrackedFrame, VideoAnalysis, VideoSummary } from './video-result.js';
 import { checkVideoOutputs, videoOutputPaths, writeVideoOutputs } from './video-outputs.js';
 
@@ -33,118 +32,172 @@ export interface VideoAnalysisOptions {
   onFrame?: (done: number, total: number) => void;
 }
 
+/** Where analysis time goes (VideoTiming less its totals). */
+type PhaseTiming = { decodeMs: number; detectMs: number; trackMs: number; classifyMs: number; annotateMs: number };
+
+/** A frame tracked but not yet classified: its faces go through the model with other frames'. */
+interface PendingFrame {
+  time: number;
+  index: number;
+  image: RawImage;
+  faces: FollowedFace[];
+  crops: Uint8Array[];
+}
+
+/** What one analysis holds while it runs: the video, its settings, the tracker and smoothers, and what it has found. */
+interface AnalysisRun {
+  recognizer: EmotionRecognizer;
+  file: string;
+  opts: VideoAnalysisOptions;
+  info: VideoInfo;
+  picks: FramePick[];
+  sampledFps: number;
+  batch: number;
+  config: TrackingConfig;
+  follower: FaceFollower;
+  smoothers: TrackSmoothers;
+  timing: PhaseTiming;
+  timeline: TrackedFrame[];
+}
+
 /** Analyses one video with a loaded recogniser; throws (an Error naming the problem) for an unreadable one. */
 export async function analyseVideo(recognizer: EmotionRecognizer, file: string, opts: VideoAnalysisOptions = {}): Promise<VideoAnalysis> {
   const start = performance.now();
-  const config: TrackingConfig = { ...TRACKING_DEFAULTS, ...opts.tracking };
-  const info = await probeVideo(file);
-  const everyFrame = !(opts.fps && opts.fps < info.fps);
-  const picks = everyFrame ? allFrames(info) : chooseFrames(info, { fps: opts.fps! });
-  const sampledFps = everyFrame ? info.fps : opts.fps!;
-  const batch = Math.max(1, opts.batch ?? 16);
-  const classes = recognizer.classes;
-  const follower = new FaceFollower(info.width, info.height, config);
-  const smoothers = new TrackSmoothers(config.smoothSeconds);
-  const timing = { decodeMs: 0, detectMs: 0, trackMs: 0, classifyMs: 0, annotateMs: 0 };
-  const timeline: TrackedFrame[] = [];
-  let writer: VideoWriter | null = opts.annotate ? await VideoWriter.open(opts.annotate, info.width, info.height, sampledFps) : null;
-  // Frames tracked but not yet classified: their faces go through the model together.
-  let pending: { time: number; index: number; image: RawImage; faces: FollowedFace[]; crops: Uint8Array[] }[] = [];
-
-  const flush = async () => {
-    if (pending.length === 0) return;
-    let t0 = performance.now();
-    const crops = pending.flatMap((p) => p.crops);
-    const probs = await recognizer.classifyCrops(crops);
-    const ms = performance.now() - t0;
-    timing.classifyMs += ms;
-    recognizer.stats.classifyMs += ms;
-    recognizer.stats.faces += crops.length;
-    let k = 0;
-    for (const p of pending) {
-      const faces: TrackedFace[] = p.faces.map((f) => {
-        const raw = probs[k++]!;
-        const smooth = smoothers.update(f.track, p.time, raw);
-        const best = argmax(smooth);
-        return {
-          ...recognizer.toFace(roundBox(f.box), f.score, raw),
-          track: f.track,
-          source: f.source,
-          smoothed: Object.fromEntries(classes.map((c, i) => [c, smooth[i]!])),
-          label: classes[best]!,
-          labelConfidence: smooth[best]!,
-        };
-      });
-      timeline.push({ time: p.time, index: p.index, faces });
-      if (writer) {
-        t0 = performance.now();
-        await writer.addFrame(await annotatedTrackFrame(p.image, faces, classes));
-        timing.annotateMs += performance.now() - t0;
-      }
-      opts.onFrame?.(timeline.length, picks.length);
-    }
-    pending = [];
-  };
-
+  const run = await openAnalysis(recognizer, file, opts);
+  const writer = opts.annotate ? await VideoWriter.open(opts.annotate, run.info.width, run.info.height, run.sampledFps) : null;
+  let written = false;
   try {
-    const frames = streamFrames(file, info, picks, { ahead: batch + 4 });
-    for (;;) {
-      let t0 = performance.now();
-      const next = await frames.next();
-      timing.decodeMs += performance.now() - t0;
-      if (next.done) break;
-      const { pick, image } = next.value;
-      // Full-frame detection counts as detect; windows and matching as track.
-      let detectMs = 0;
-      t0 = performance.now();
-      const faces = await follower.step(pick.time, {
-        detectAll: async () => {
-          const d0 = performance.now();
-          try {
-            return await recognizer.findFaces(image, 'video');
-          } finally {
-            detectMs += performance.now() - d0;
-          }
-        },
-        detectIn: (window: FaceBox) => recognizer.findFacesIn(image, window, { inputSize: config.windowInputSize, minScore: config.windowMinScore }),
-      });
-      const stepMs = performance.now() - t0;
-      timing.detectMs += detectMs;
-      timing.trackMs += stepMs - detectMs;
-      t0 = performance.now();
-      const crops = await recognizer.cutFaces(image, faces.map((f) => f.box));
-      timing.classifyMs += performance.now() - t0;
-      pending.push({ time: pick.time, index: pick.index, image, faces, crops });
-      smoothers.keepOnly(follower.tracker.kept.map((t) => t.id));
-      if (pending.length >= batch) await flush();
-    }
-    await flush();
-    if (timeline.length === 0) throw new Error('no frame could be decoded');
+    await analyseFrames(run, writer);
+    if (run.timeline.length === 0) throw new Error('no frame could be decoded');
     if (writer) {
       const t0 = performance.now();
       await writer.finish();
-      timing.annotateMs += performance.now() - t0;
-      writer = null;
+      run.timing.annotateMs += performance.now() - t0;
     }
-  } catch (err) {
-    await writer?.abort();
-    throw err;
+    written = true;
+  } finally {
+    // A failed analysis leaves no partial MP4 behind.
+    if (writer && !written) await writer.abort();
   }
-  const totalMs = performance.now() - start;
+  return analysisResult(run, performance.now() - start);
+}
+
+/** Probes the video and sets up the analysis: the frames to analyse, the tracker, the smoothers. */
+async function openAnalysis(recognizer: EmotionRecognizer, file: string, opts: VideoAnalysisOptions): Promise<AnalysisRun> {
+  const config: TrackingConfig = { ...TRACKING_DEFAULTS, ...opts.tracking };
+  const info = await probeVideo(file);
+  const sampled = opts.fps && opts.fps < info.fps ? opts.fps : null;
+  return {
+    recognizer,
+    file,
+    opts,
+    info,
+    picks: sampled ? chooseFrames(info, { fps: sampled }) : allFrames(info),
+    sampledFps: sampled ?? info.fps,
+    batch: Math.max(1, opts.batch ?? 16),
+    config,
+    follower: new FaceFollower(info.width, info.height, config),
+    smoothers: new TrackSmoothers(config.smoothSeconds),
+    timing: { decodeMs: 0, detectMs: 0, trackMs: 0, classifyMs: 0, annotateMs: 0 },
+    timeline: [],
+  };
+}
+
+/** Decodes the frames (ffmpeg in a pipe, stopped in `finally` if analysis fails), tracks their faces and classifies them in batches. */
+async function analyseFrames(run: AnalysisRun, writer: VideoWriter | null): Promise<void> {
+  const frames = streamFrames(run.file, run.info, run.picks, { ahead: run.batch + 4 });
+  let pending: PendingFrame[] = [];
+  try {
+    for (;;) {
+      const t0 = performance.now();
+      const next = await frames.next();
+      run.timing.decodeMs += performance.now() - t0;
+      if (next.done) break;
+      pending.push(await trackFrame(run, next.value.pick, next.value.image));
+      if (pending.length >= run.batch) {
+        await classifyFrames(run, pending, writer);
+        pending = [];
+      }
+    }
+    await classifyFrames(run, pending, writer);
+  } finally {
+    await frames.return(undefined);
+  }
+}
+
+/** One frame's faces, found or followed by the tracker, and cut for the model. */
+async function trackFrame(run: AnalysisRun, pick: FramePick, image: RawImage): Promise<PendingFrame> {
+  const { recognizer, config, follower, timing } = run;
+  // Full-frame detection counts as detect; windows and matching as track.
+  let detectMs = 0;
+  let t0 = performance.now();
+  const faces = await follower.step(pick.time, {
+    detectAll: async () => {
+      const d0 = performance.now();
+      try {
+        return await recognizer.findFaces(image, 'video');
+      } finally {
+        detectMs += performance.now() - d0;
+      }
+    },
+    detectIn: (window: FaceBox) => recognizer.findFacesIn(image, window, { inputSize: config.windowInputSize, minScore: config.windowMinScore }),
+  });
+  const stepMs = performance.now() - t0;
+  timing.detectMs += detectMs;
+  timing.trackMs += stepMs - detectMs;
+  t0 = performance.now();
+  const crops = await recognizer.cutFaces(image, faces.map((f) => f.box));
+  timing.classifyMs += performance.now() - t0;
+  run.smoothers.keepOnly(follower.tracker.kept.map((t) => t.id));
+  return { time: pick.time, index: pick.index, image, faces, crops };
+}
+
+/** Classifies the faces of these frames in one batch, smooths them per track, and adds the frames to the timeline (and the annotated video). */
+async function classifyFrames(run: AnalysisRun, pending: PendingFrame[], writer: VideoWriter | null): Promise<void> {
+  if (pending.length === 0) return;
+  const { recognizer, timing, timeline } = run;
+  let t0 = performance.now();
+  const crops = pending.flatMap((p) => p.crops);
+  const probs = await recognizer.classifyCrops(crops);
+  const ms = performance.now() - t0;
+  timing.classifyMs += ms;
+  recognizer.stats.classifyMs += ms;
+  recognizer.stats.faces += crops.length;
+  let k = 0;
+  for (const p of pending) {
+    const faces: TrackedFace[] = p.faces.map((f) => {
+      const raw = probs[k++]!;
+      const smoothed = run.smoothers.update(f.track, p.time, raw);
+      return buildResult(recognizer.classes, roundBox(f.box), f.score, raw, { track: f.track, source: f.source, smoothed });
+    });
+    timeline.push({ time: p.time, index: p.index, faces });
+    if (writer) {
+      t0 = performance.now();
+      await writer.addFrame(await annotatedTrackFrame(p.image, faces, recognizer.classes));
+      timing.annotateMs += performance.now() - t0;
+    }
+    run.opts.onFrame?.(timeline.length, run.picks.length);
+  }
+}
+
+/** The analysis as returned: the timeline, per-track and whole-video summaries, and the timing. */
+function analysisResult(run: AnalysisRun, totalMs: number): VideoAnalysis {
+  const { info, timeline, sampledFps, opts } = run;
+  const classes = run.recognizer.classes;
   return {
     kind: 'video',
-    file,
+    file: run.file,
     width: info.width,
     height: info.height,
     videoFps: info.fps,
     sampledFps,
     classes,
-    detector: recognizer.detectorFor('video'),
-    tracking: config,
+    detector: run.recognizer.detectorFor('video'),
+    tracking: run.config,
     timeline,
     tracks: summariseTracks(timeline, classes, 1 / sampledFps),
     summary: summariseVideo(timeline, classes),
-    timing: { ...timing, totalMs, fps: timeline.length / (totalMs / 1000), detectedFrames: follower.detections },
+    timing: { ...run.timing, totalMs, fps: timeline.length / (totalMs / 1000), detectedFrames: run.follower.detections },
     ...(opts.annotate ? { annotated: opts.annotate } : {}),
   };
 }

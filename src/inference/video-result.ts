@@ -6,7 +6,10 @@
 import type { DetectorModel } from '../image/face-detector.js';
 import type { TrackingConfig } from '../config/tracking.js';
 import type { TrackSummary } from '../tracking/track-summary.js';
-import type { RecognizedFace } from './result.js';
+import type { TrackedFace } from './result.js';
+
+// TrackedFace lives beside RecognizedFace (result.ts), where buildResult makes both.
+export type { TrackedFace };
 
 export interface VideoOutputFiles {
   timelineJson: string;
@@ -14,20 +17,6 @@ export interface VideoOutputFiles {
   summary: string;
   chartSvg: string;
   chartPng: string;
-}
-
-/** A face in a video frame: the recogniser's result for it plus its track and smoothed scores. */
-export interface TrackedFace extends RecognizedFace {
-  /** The track id: the same number for the same person throughout the video. */
-  track: number;
-  /** 'detect': found by the full-frame detector in this frame; 'follow': found in its track's window; 'coast': carried by its track's speed (not looked for in this frame). */
-  source: 'detect' | 'follow' | 'coast';
-  /** The scores smoothed over the track's recent frames (equal to `scores` with smoothing off). */
-  smoothed: Record<string, number>;
-  /** The emotion with the highest smoothed score: the label the timeline and summary use. */
-  label: string;
-  /** Its smoothed probability. */
-  labelConfidence: number;
 }
 
 export interface TrackedFrame {

@@ -2,7 +2,7 @@
  * The JSON the server's API answers with, shared by the server and the page
  * (the page imports these types only, so nothing of Node reaches the browser bundle).
  */
-import type { FaceCut } from '../data/face-cut.js';
+import type { FaceCut } from '../data/face-cut-method.js';
 
 /** GET /api/models: one entry per model the page can load. */
 export interface ModelInfo {

@@ -3,6 +3,7 @@
  * recognition worker (recognize-worker.ts): the recogniser of a model folder the server has
  * already checked (one per folder, loaded on first use), run on the uploaded bytes.
  */
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 import type { EmotionRecognizer } from '../inference/recognizer.js';
 import type { DetectorChoice } from '../image/face-detector.js';
 import type { BackendChoice, InferenceBackendName } from '../engine/backend.js';
@@ -32,8 +33,8 @@ export class RecognizerCache {
   private readonly byDir = new Map<string, Promise<EmotionRecognizer>>();
 
   constructor(
-    private readonly detector: DetectorChoice = 'auto',
-    private readonly backend: BackendChoice = 'auto',
+    private readonly detector: DetectorChoice = INFERENCE_DEFAULTS.detector,
+    private readonly backend: BackendChoice = INFERENCE_DEFAULTS.backend,
   ) {}
 
   get(dir: string): Promise<EmotionRecognizer> {

@@ -19,6 +19,8 @@ import { replyError } from './http-reply.js';
 import type { ServerContext } from './recognize-request.js';
 import { dispatch, displayHost, LOOPBACK } from './routes.js';
 
+import { INFERENCE_DEFAULTS, SERVER_DEFAULTS } from '../config/inference.js';
+
 export { hostAllowed } from './routes.js';
 
 export interface ServerOptions {
@@ -65,13 +67,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 8321;
-export const DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024;
+// The server's defaults and limits live in src/config/inference.ts (one typed config); these names stay for their readers.
+export const DEFAULT_PORT = SERVER_DEFAULTS.port;
+export const DEFAULT_MAX_UPLOAD = SERVER_DEFAULTS.maxUploadBytes;
 /** Two images at the 64-megapixel limit: about 0.4 GB of decoded RGB with sharp's own buffers on top. */
-export const DEFAULT_PIXEL_BUDGET = 128_000_000;
-export const DEFAULT_MAX_PENDING = 32;
+export const DEFAULT_PIXEL_BUDGET = SERVER_DEFAULTS.pixelBudget;
+export const DEFAULT_MAX_PENDING = SERVER_DEFAULTS.maxPending;
 /** Each worker holds a tfjs engine, the detector and its models (about 200 MB once loaded): one per core, at most 8. */
-export const MAX_DEFAULT_WORKERS = 8;
+export const MAX_DEFAULT_WORKERS = SERVER_DEFAULTS.maxDefaultWorkers;
 
 /** Recognition workers by default: one per core (tfjs' wasm backend computes on one thread), at most MAX_DEFAULT_WORKERS. */
 export function defaultWorkers(): number {
@@ -90,7 +93,7 @@ export function threadsPerWorker(workers: number): number {
 const MAX_SERVED_BYTES = 512 * 1024 * 1024;
 
 /** A request body must arrive within this long (ServerOptions.bodyTimeoutMs). */
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_BODY_TIMEOUT_MS = SERVER_DEFAULTS.bodyTimeoutMs;
 
 /** The recognition workers of `workers` > 0; with 0 the server recognises in its own thread. */
 function recognitionPool(opts: ServerOptions, workers: number): WorkerPool<RecognizeJob, RecognizeOutcome> | null {
@@ -98,7 +101,7 @@ function recognitionPool(opts: ServerOptions, workers: number): WorkerPool<Recog
   return new WorkerPool<RecognizeJob, RecognizeOutcome>({
     size: workers,
     script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
-    workerData: { detector: opts.detector ?? 'auto', backend: opts.backend ?? 'auto', threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
+    workerData: { detector: opts.detector ?? INFERENCE_DEFAULTS.detector, backend: opts.backend ?? INFERENCE_DEFAULTS.backend, threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
     onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
   });
 }
@@ -149,7 +152,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     admission,
     page,
     pool,
-    localRecognizers: pool ? null : new RecognizerCache(opts.detector, opts.backend ?? 'auto'),
+    localRecognizers: pool ? null : new RecognizerCache(opts.detector ?? INFERENCE_DEFAULTS.detector, opts.backend ?? INFERENCE_DEFAULTS.backend),
   };
   const server = httpServer(ctx, opts.log);
   await listen(server, opts.port ?? DEFAULT_PORT, host).catch(async (err: unknown) => {

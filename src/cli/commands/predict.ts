@@ -7,6 +7,7 @@ import { addHelpFooter, EXIT_STATUS_SKIPPING, skippedExit } from '../help.js';
 import { addVideoAnalysisOptions, inferenceBackendOption, intOption, secondsOption, type VideoAnalysisCliOptions } from '../options.js';
 import { TRACKING_DEFAULTS } from '../../config/tracking.js';
 import type { InferenceBackendChoice } from '../../engine/backend.js';
+import { INFERENCE_DEFAULTS } from '../../config/inference.js';
 
 interface PredictCliOptions extends VideoAnalysisCliOptions {
   format: PredictFormat;
@@ -35,7 +36,7 @@ export function registerPredict(program: Command): void {
     .option('--detect-every <n>', 'run the full-frame face detector on every n-th analysed video frame and follow the faces in between in small windows (1: every frame)', intOption('--detect-every', 1), TRACKING_DEFAULTS.detectEvery)
     .option('--batch <n>', 'images or frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--crops', 'each image is one face crop (as in a face dataset): classify it whole, without looking for faces (without it, an image shaped like a face crop in which no face is found is taken whole, and the output says so)')
-    .addOption(inferenceBackendOption('auto', "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"));
+    .addOption(inferenceBackendOption(INFERENCE_DEFAULTS.backend, "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"));
   addHelpFooter(cmd, {
     exit: EXIT_STATUS_SKIPPING,
     examples: [

@@ -5,6 +5,7 @@ import { addHelpFooter } from '../help.js';
 import type { DetectorChoice } from '../../image/face-detector.js';
 import { addServeLoadOptions, backendOption, detectorOption, intOption, type ServeLoadCliOptions } from '../options.js';
 import type { BackendChoice } from '../../engine/backend.js';
+import { INFERENCE_DEFAULTS } from '../../config/inference.js';
 
 interface ServeOptions extends ServeLoadCliOptions {
   detector: DetectorChoice;
@@ -25,7 +26,7 @@ export function registerServe(program: Command): void {
     .option('--runs <dir>', 'folder of training runs and experiment reports to list', 'runs')
     .option('--max-upload <bytes>', 'largest image accepted by POST /api/recognize', intOption('--max-upload', 1), DEFAULT_MAX_UPLOAD)
     .addOption(detectorOption("the face detector of POST /api/recognize: 'auto' (SSD, as predict on images), 'ssd', 'tiny' or 'blazeface' (about 8x cheaper than SSD, boxes mapped onto SSD's; the page's own menu chooses the page's)"))
-    .addOption(backendOption('auto', "compute backend of POST /api/recognize: 'auto' takes native oneDNN where it is built, else wasm"))
+    .addOption(backendOption(INFERENCE_DEFAULTS.backend, "compute backend of POST /api/recognize: 'auto' takes native oneDNN where it is built, else wasm"))
     .option('--quiet', 'do not log requests');
   addServeLoadOptions(cmd);
   addHelpFooter(cmd, {

@@ -4,6 +4,7 @@ import { action } from '../run-action.js';
 import { importOptional } from '../../util/optional-package.js';
 import { addHelpFooter } from '../help.js';
 import { backendOption, intOption, queueNameOption, redisOption } from '../options.js';
+import { INFERENCE_DEFAULTS } from '../../config/inference.js';
 
 /** What the flags parse to: the worker's options, --until-empty absent when not given. */
 type WorkerCliOptions = Omit<WorkerOptions, 'untilEmpty'> & { untilEmpty?: boolean };
@@ -16,7 +17,7 @@ export function registerWorker(program: Command): void {
     .addOption(queueNameOption())
     .requiredOption('-o, --out <root>', 'results root: ROOT/<sha256 of the video>/<model key>/result.json (and job.json); share it between machines or merge the folders later')
     .option('--concurrency <n>', 'jobs this worker runs at once, each in a child process of its own (about one core each)', intOption('--concurrency', 1, 64), 1)
-    .addOption(backendOption('auto', "compute backend, as predict's: 'auto' takes the fastest available (native oneDNN, else wasm)"))
+    .addOption(backendOption(INFERENCE_DEFAULTS.backend, "compute backend, as predict's: 'auto' takes the fastest available (native oneDNN, else wasm)"))
     .option('--batch <n>', 'video frames whose faces go through the model together', intOption('--batch', 1), 16)
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long counts as stalled (killed worker) and is retried', intOption('--lock-duration', 1000), 30000)
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', intOption('--stalled-interval', 500), 30000)

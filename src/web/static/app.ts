@@ -5,35 +5,39 @@
  * the browser on the webcam, an uploaded image or an uploaded video. Faces are cropped and
  * preprocessed as `visemo predict` does in Node (square around the box with the model's margin,
  * edge pixels repeated, monochrome by sRGB luminance, resized, normalised with the run's mean
- * and std), so the page and the CLI agree.
+ * and std) by src/image/pixels.ts, which a Node test holds to sharp's output, so the page and
+ * the CLI agree.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 // geometry.ts imports nothing, so the page crops with Node's own functions and nothing of Node
 // (sharp, fs) reaches the bundle.
-import { alignmentFromLandmarks, fromAligned } from '../../align/geometry.js';
-import type { Point } from '../../align/landmarks.js';
+import { alignedPixelMap, alignmentFromLandmarks, type Point } from '../../align/geometry.js';
 import { clipBox, squareAround, type FaceBox } from '../../image/geometry.js';
+// The one image pipeline (pure JS): the page cuts, grays, resizes and normalises faces with it.
+import { faceModelInput, warpAffine, type PixelNormalisation as Normalisation, type Pixels } from '../../image/pixels.js';
 // BlazeFace's decoding has no Node imports either: live video detects with Node's own code.
 import { runBlazeFace, type BlazeFaceNet } from '../../image/blazeface-net.js';
 import { DETECTOR_CHOICES, detectorFor, type DetectorChoice, type DetectorModel } from '../../image/detector-choice.js';
-import { argmax } from '../../util/argmax.js';
 import { pct } from '../../util/table.js';
 import { colourFor } from '../../inference/colours.js';
 import type { ModelInfo, RunEntry } from '../../server/api-types.js';
-import type { Normalisation } from '../../data/decoded-set.js';
-import type { RecognizedFace } from '../../inference/result.js';
+import { buildResult, type RecognizedFace, type TrackedFace } from '../../inference/result.js';
 import { RUN_FILES } from '../../model/run-files.js';
 import { applyCalibration, type Calibration } from '../../model/calibration.js';
 // The tracker and smoothing of `visemo predict` (pure modules, no Node imports): live video keeps
 // one id per person, finds faces in small windows between full detections, and smooths labels.
 import { TRACKING_DEFAULTS } from '../../config/tracking.js';
+import { INFERENCE_DEFAULTS } from '../../config/inference.js';
 import { FaceFollower, type FrameDetectors } from '../../tracking/follower.js';
 import { TrackSmoothers } from '../../tracking/smoother.js';
 
-/** A face as shown: with its track id and smoothed scores when it comes from a live video. */
-type Face = RecognizedFace & { track?: number; smoothed?: Record<string, number>; label?: string; labelConfidence?: number };
+/** A face as shown: a picture's, or a live video's with its track id and smoothed scores. */
+type Face = RecognizedFace | TrackedFace;
+const isTracked = (f: Face): f is TrackedFace => 'track' in f;
+/** What a face card and its box show: the smoothed label and scores of a tracked face, else the face's own. */
+const shown = (f: Face) => (isTracked(f) ? { label: f.label, confidence: f.labelConfidence, scores: f.smoothed } : { label: f.emotion, confidence: f.confidence, scores: f.scores });
 
 /** Seconds of label history the live timeline strip of each face shows. */
 const STRIP_SECONDS = 10;
@@ -43,7 +47,7 @@ const state = {
   ready: false,
   backend: '',
   model: '',
-  detector: 'auto' as DetectorChoice,
+  detector: INFERENCE_DEFAULTS.detector as DetectorChoice,
   /** The detector that finds faces in live video frames under that choice. */
   videoDetector: 'blazeface' as DetectorModel,
   source: 'none' as 'none' | 'webcam' | 'image' | 'video',
@@ -123,7 +127,7 @@ let modelInfo: ModelInfo | null = null;
 let norm: Normalisation | null = null;
 /** The model's class-prior offsets (visemo calibrate), applied as in Node; null when it has none. */
 let calibrationOffsets: number[] | null = null;
-let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: INFERENCE_DEFAULTS.minFaceScore, maxResults: INFERENCE_DEFAULTS.maxFaces });
 let blazeFace: BlazeFaceNet | null = null;
 
 /** The detector for still pictures and for live video frames under the chosen name (as `visemo predict --detector`). */
@@ -138,10 +142,10 @@ async function useDetector(name: DetectorChoice): Promise<void> {
   // face-api's net for pictures; with BlazeFace chosen, SSD still finds the faces of aligned models (it comes with their landmarks).
   if (detectorOn('image') === 'tiny') {
     if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
-    detectorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
+    detectorOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: INFERENCE_DEFAULTS.minFaceScore });
   } else {
     if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromUri('/face-models');
-    detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 });
+    detectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: INFERENCE_DEFAULTS.minFaceScore, maxResults: INFERENCE_DEFAULTS.maxFaces });
   }
 }
 
@@ -181,74 +185,36 @@ async function classifyBatch(net: tf.LayersModel, input: tf.Tensor): Promise<num
   return offsets ? probs.map((p) => Array.from(applyCalibration(p, offsets))) : probs;
 }
 
-/** sRGB value (0–255) → linear light, as a lookup table. */
-const SRGB_TO_LINEAR = Float32Array.from({ length: 256 }, (_, i) => {
-  const c = i / 255;
-  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-});
-const LUMA = [0.2126, 0.7152, 0.0722] as const;
+/** Face i's probabilities of a batch (one row per face). */
+function probAt(probs: number[][], i: number): number[] {
+  const p = probs[i];
+  if (!p) throw new Error(`the model gave ${probs.length} rows for face ${i + 1}`);
+  return p;
+}
 
-/** Linear-light luminance encoded back to sRGB, 0–255 (not rounded): what sharp's grayscale() gives. */
-function encodeSrgb(y: number): number {
-  return 255 * (y <= 0.0031308 ? y * 12.92 : 1.055 * y ** (1 / 2.4) - 0.055);
+/** A frame's pixels (int32 RGB, row-major) as src/image/pixels.ts takes them. */
+function framePixels(frame: tf.Tensor3D): Pixels {
+  const [height, width] = frame.shape;
+  return { data: frame.dataSync() as Int32Array, width, height, channels: 3 };
 }
 
 /**
- * The gray square [y0, y0+side) × [x0, x0+side) of an RGB frame (its int32 pixels, row-major),
- * edge pixels repeated outside the frame as Node's crop pads. In plain JS: on wasm, tfjs's gathers
- * over a face-sized square cost tens of milliseconds, this loop about one.
+ * The model input for one face, [size, size, channels], cut and preprocessed by the one image
+ * pipeline (src/image/pixels.ts) as Node cuts it. By box: the box clipped to the image as the
+ * Node detector clips it, then squareAround with the margin, edge pixels repeated. By landmarks
+ * (a model trained on aligned faces): the square of src/align/geometry.ts, turned so the eyes
+ * are level, sampled with edge pixels beyond the frame.
  */
-function graySquare(pixels: Int32Array, w: number, h: number, x0: number, y0: number, side: number): Float32Array {
-  const out = new Float32Array(side * side);
-  for (let j = 0; j < side; j++) {
-    const row = Math.min(h - 1, Math.max(0, y0 + j)) * w;
-    for (let i = 0; i < side; i++) {
-      const p = (row + Math.min(w - 1, Math.max(0, x0 + i))) * 3;
-      out[j * side + i] = encodeSrgb(LUMA[0] * SRGB_TO_LINEAR[pixels[p]!]! + LUMA[1] * SRGB_TO_LINEAR[pixels[p + 1]!]! + LUMA[2] * SRGB_TO_LINEAR[pixels[p + 2]!]!);
-    }
-  }
-  return out;
-}
-
-/**
- * The face's square as Node cuts it, gray, [side, side, 1] (0–255). By box: the box clipped to the
- * image as the Node detector clips it, then squareAround with the margin, edge pixels repeated
- * (graySquare). By landmarks (a model trained on aligned faces): the square of
- * src/align/geometry.ts, turned so the eyes are level, sampled with edge pixels beyond the frame.
- */
-function faceSquare(frame: tf.Tensor3D, pixels: Int32Array, box: FaceBox, landmarks: Point[] | null, info: ModelInfo): tf.Tensor3D {
-  const [h, w] = frame.shape;
+function faceInput(image: Pixels, box: FaceBox, landmarks: Point[] | null, info: ModelInfo, n: Normalisation): tf.Tensor3D {
+  let values: Float32Array;
   if (info.faceCut.method === 'landmarks' && landmarks) {
     const a = alignmentFromLandmarks(landmarks);
     const side = Math.max(1, Math.round(a.side));
-    // tf.image.transform maps each output pixel to an input point, pixel centres at integers.
-    const p0 = fromAligned(a, 0.5 / side, 0.5 / side);
-    const px = fromAligned(a, 1.5 / side, 0.5 / side);
-    const py = fromAligned(a, 0.5 / side, 1.5 / side);
-    const t = [px.x - p0.x, py.x - p0.x, p0.x - 0.5, px.y - p0.y, py.y - p0.y, p0.y - 0.5, 0, 0];
-    const rgb = tf.tidy(() => tf.squeeze(tf.image.transform(tf.expandDims(tf.cast(frame, 'float32')) as tf.Tensor4D, tf.tensor2d([t]), 'bilinear', 'nearest', 0, [side, side]), [0]) as tf.Tensor3D);
-    const rgbPixels = Int32Array.from(rgb.dataSync(), (v) => Math.round(v));
-    rgb.dispose();
-    return tf.tensor3d(graySquare(rgbPixels, side, side, 0, 0, side), [side, side, 1]);
+    values = faceModelInput(warpAffine(image, alignedPixelMap(a, side), side), { x: 0, y: 0, width: side, height: side }, info.inputSize, n, info.channels);
+  } else {
+    values = faceModelInput(image, squareAround(clipBox(box, image.width, image.height), info.margin), info.inputSize, n, info.channels);
   }
-  const { x: x0, y: y0, width: side } = squareAround(clipBox(box, w, h), info.margin);
-  return tf.tensor3d(graySquare(pixels, w, h, x0, y0, side), [side, side, 1]);
-}
-
-/** The model input for one face: [size, size, channels], normalised, as training preprocesses. */
-function faceInput(frame: tf.Tensor3D, pixels: Int32Array, box: FaceBox, landmarks: Point[] | null, info: ModelInfo, n: Normalisation): tf.Tensor3D {
-  return tf.tidy(() => {
-    const gray = faceSquare(frame, pixels, box, landmarks, info);
-    const side = gray.shape[0];
-    // Shrinking: bilinear to a multiple of the size, then average k×k blocks (an area filter, no aliasing).
-    const size = info.inputSize;
-    const k = Math.max(1, Math.floor(side / size));
-    let resized = tf.image.resizeBilinear(gray, [size * k, size * k], true);
-    if (k > 1) resized = tf.avgPool(resized, k, k, 'valid');
-    const rounded = tf.clipByValue(tf.round(resized), 0, 255);
-    const x01 = tf.div(tf.sub(tf.div(rounded, 255), n.mean[0]!), n.std[0]!) as tf.Tensor3D;
-    return info.channels === 3 ? tf.tile(x01, [1, 1, 3]) : x01;
-  });
+  return tf.tensor3d(values, [info.inputSize, info.inputSize, info.channels]);
 }
 
 /** Every face in a picture (video, image or canvas) with its emotion probabilities. */
@@ -265,16 +231,12 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
         ? (await runBlazeFace(blazeFace, frame)).map((detection) => ({ detection, landmarks: null }))
         : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
     if (found.length === 0) return [];
-    const detections = found.map((f) => f.detection);
-    const pixels = frame.dataSync() as Int32Array;
-    const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(frame, pixels, f.detection.box, f.landmarks, info, n))));
+    const pixels = framePixels(frame);
+    const input = tf.tidy(() => tf.stack(found.map((f) => faceInput(pixels, f.detection.box, f.landmarks, info, n))));
     const probs = await classifyBatch(model, input);
-    return detections.map((d, i) => {
-      const p = probs[i]!;
-      const best = argmax(p);
-      const scores = Object.fromEntries(info.classes.map((c, j) => [c, p[j]!]));
+    return found.map(({ detection: d }, i) => {
       const { x, y, width, height } = d.box;
-      return { box: { x, y, width, height }, faceScore: d.score, emotion: info.classes[best]!, confidence: p[best]!, scores };
+      return buildResult(info.classes, { x, y, width, height }, d.score, probAt(probs, i));
     });
   } finally {
     frame.dispose();
@@ -331,33 +293,20 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
     const info = modelInfo;
     const n = norm;
     t0 = performance.now();
-    const pixels = frame.dataSync() as Int32Array;
-    const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(frame, pixels, f.box, null, info, n))));
+    const pixels = framePixels(frame);
+    const input = tf.tidy(() => tf.stack(followed.map((f) => faceInput(pixels, f.box, null, info, n))));
     // wasm computes as ops are called, so this is the crops' and preprocessing's time.
     state.timing.cropMs += performance.now() - t0;
     const probs = await classifyBatch(model, input);
     state.timing.classifyMs += performance.now() - t0;
     return followed.map((f, i) => {
-      const p = probs[i]!;
-      const best = argmax(p);
-      const smooth = smoothers.update(f.track, time, p);
-      const top = argmax(smooth);
-      const label = info.classes[top]!;
+      const p = probAt(probs, i);
+      const face = buildResult(info.classes, f.box, f.score, p, { track: f.track, source: f.source, smoothed: smoothers.update(f.track, time, p) });
       const history = histories.get(f.track) ?? [];
-      history.push({ time, label });
-      while (history.length && history[0]!.time < time - STRIP_SECONDS) history.shift();
+      history.push({ time, label: face.label });
+      while (history.length && (history[0]?.time ?? time) < time - STRIP_SECONDS) history.shift();
       histories.set(f.track, history);
-      return {
-        box: f.box,
-        faceScore: f.score,
-        emotion: info.classes[best]!,
-        confidence: p[best]!,
-        scores: Object.fromEntries(info.classes.map((c, j) => [c, p[j]!])),
-        track: f.track,
-        smoothed: Object.fromEntries(info.classes.map((c, j) => [c, smooth[j]!])),
-        label,
-        labelConfidence: smooth[top]!,
-      };
+      return face;
     });
   } finally {
     frame.dispose();
@@ -395,14 +344,15 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
   g.drawImage(source, 0, 0, width, height);
   const line = Math.max(2, Math.round(Math.min(width, height) / 200));
   for (const f of faces) {
-    const colour = colourFor(f.label ?? f.emotion);
+    const show = shown(f);
+    const colour = colourFor(show.label);
     const { x, y, width: w, height: h } = f.box;
     g.lineWidth = line;
     g.strokeStyle = colour;
     g.strokeRect(x, y, w, h);
     const font = Math.max(12, Math.round(w / 8));
     g.font = `${font}px "DejaVu Sans", sans-serif`;
-    const label = `${f.track !== undefined ? `#${f.track} ` : ''}${f.label ?? f.emotion} ${Math.round((f.labelConfidence ?? f.confidence) * 100)}%`;
+    const label = `${isTracked(f) ? `#${f.track} ` : ''}${show.label} ${Math.round(show.confidence * 100)}%`;
     const lw = g.measureText(label).width + font * 0.6;
     const ly = y - font * 1.4 >= 0 ? y - font * 1.4 : y;
     g.fillStyle = colour;
@@ -418,7 +368,7 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
       g.fillStyle = 'rgba(0,0,0,.45)';
       g.fillRect(bx, by, w / 2, barH);
       g.fillStyle = colourFor(cls);
-      g.fillRect(bx, by, (w / 2) * (f.smoothed ?? f.scores)[cls]!, barH);
+      g.fillRect(bx, by, (w / 2) * (show.scores[cls] ?? 0), barH);
     });
   }
   c.hidden = false;
@@ -436,15 +386,16 @@ function showFaces(faces: Face[]): void {
     ...faces.map((f, i) => {
       const card = document.createElement('div');
       card.className = 'face-card';
-      card.dataset.emotion = f.label ?? f.emotion;
+      const show = shown(f);
+      card.dataset.emotion = show.label;
       const title = document.createElement('h3');
-      title.textContent = f.track !== undefined ? `Face ${f.track}: ${f.label} (${pct(f.labelConfidence!, 1)})` : `Face ${i + 1}: ${f.emotion} (${pct(f.confidence, 1)})`;
+      title.textContent = `Face ${isTracked(f) ? f.track : i + 1}: ${show.label} (${pct(show.confidence, 1)})`;
       card.append(title);
-      if (f.track !== undefined) {
+      if (isTracked(f)) {
         card.dataset.track = String(f.track);
         card.append(timelineStrip(f.track));
       }
-      for (const [cls, p] of Object.entries(f.smoothed ?? f.scores)) {
+      for (const [cls, p] of Object.entries(show.scores)) {
         const row = document.createElement('div');
         row.className = 'bar-row';
         row.dataset.emotion = cls;
@@ -619,7 +570,7 @@ async function main(): Promise<void> {
   setStatus(`loading the face detector (backend ${state.backend})…`);
   const params = new URLSearchParams(location.search);
   const asked = params.get('detector') as DetectorChoice | null;
-  await useDetector(asked && DETECTOR_CHOICES.includes(asked) ? asked : 'auto');
+  await useDetector(asked && DETECTOR_CHOICES.includes(asked) ? asked : INFERENCE_DEFAULTS.detector);
   // The window detector of live tracking.
   if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromUri('/face-models');
   els.detector.value = state.detector;
