@@ -102,9 +102,25 @@ SNIPPET
   [[ $said == *" on $expect: "* ]] || fail "$label: the snippet printed '$said'"
   step "$label: library snippet: $said"
 
-  # A strict TypeScript file that uses the types (the clone's compiler and @types/node).
+  # The tooling's subpath exports load, each with its entry function.
+  cat > "$app/subpaths.mjs" <<'SUBPATHS'
+const want = { 'visemo/train': 'trainRun', 'visemo/evaluate': 'evaluateRun', 'visemo/export': 'exportModel', 'visemo/server': 'startServer', 'visemo/queue': 'runWorker' };
+for (const [spec, name] of Object.entries(want)) {
+  const mod = await import(spec);
+  if (typeof mod[name] !== 'function') throw new Error(`${spec} does not export ${name}`);
+}
+console.log(Object.keys(want).join(', '));
+SUBPATHS
+  said=$(cd "$app" && "${run[@]}" node subpaths.mjs) || fail "$label: the subpath exports"
+  step "$label: subpath exports load: $said"
+
+  # A strict TypeScript file that uses the types (the clone's compiler and @types/node), the root's and a subpath's.
   cat > "$app/use-types.ts" <<'TS'
 import { EmotionRecognizer, type RecognizedFace, type RecognizerOptions } from 'visemo';
+import type { TrainOptions } from 'visemo/train';
+import type { ServerOptions } from 'visemo/server';
+export const trainOptions: TrainOptions = { data: 'faces', out: 'runs/mine', recipe: { epochs: 1 } };
+export const serverOptions: ServerOptions = { port: 0 };
 const options: RecognizerOptions = { backend: 'auto', detector: 'ssd' };
 const recognizer: EmotionRecognizer = await EmotionRecognizer.load(options);
 const faces: RecognizedFace[] = await recognizer.recognize('image.png');

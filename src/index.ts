@@ -1,4 +1,10 @@
-/** visemo as a library: `import { EmotionRecognizer } from 'visemo'`. A thin list of the public API. */
+/**
+ * visemo as a library, `import { EmotionRecognizer } from 'visemo'`: emotion recognition in images
+ * and videos, and its types. The tooling has entry points of its own, so that recognising does not
+ * load it: 'visemo/train' (prepare, train, experiment, average), 'visemo/evaluate' (evaluate,
+ * compare, audit), 'visemo/export' (ONNX), 'visemo/server' (the web app's server) and 'visemo/queue'
+ * (the job queue, which needs bullmq).
+ */
 export { EmotionRecognizer } from './inference/recognizer.js';
 export type { RecognizerOptions, RecognizeOptions } from './inference/recognizer.js';
 export type { RecognizedFace } from './inference/result.js';
@@ -15,28 +21,6 @@ export { FaceTracker, type Track, type Detection } from './tracking/tracker.js';
 export { FaceFollower, type FollowedFace, type FrameDetectors } from './tracking/follower.js';
 export { ScoreSmoother, TrackSmoothers } from './tracking/smoother.js';
 export { TRACKING_DEFAULTS, type TrackingConfig } from './config/tracking.js';
-export { INFERENCE_DEFAULTS, SERVER_DEFAULTS, type InferenceConfig, type ServerConfig } from './config/inference.js';
-export { startServer } from './server/server.js';
-export type { ServerOptions, RunningServer } from './server/server.js';
-export { trainRun } from './training/train.js';
-export type { TrainOptions, TrainResult } from './training/train.js';
-export { evaluateRun } from './evaluation/evaluate.js';
-export type { EvaluateOptions } from './evaluation/evaluate.js';
-export type { Metrics } from './evaluation/types.js';
-export { buildPaperCnn } from './model/paper-cnn.js';
+export { INFERENCE_DEFAULTS, type InferenceConfig } from './config/inference.js';
 export { useBackend } from './engine/backend.js';
 export type { BackendChoice, InferenceBackendChoice } from './engine/backend.js';
-export { buildModel } from './model/architectures.js';
-export { prepare } from './prepare/prepare.js';
-export type { PrepareOptions, PrepareSummary } from './prepare/prepare.js';
-export { runExperiment } from './experiment/run-experiment.js';
-export type { ExperimentOptions } from './experiment/run-experiment.js';
-export { compareModels } from './evaluation/compare.js';
-export { runAudit } from './evaluation/run-audit.js';
-export type { AuditOptions, AuditResult } from './evaluation/run-audit.js';
-export { auditBreakdown } from './evaluation/audit.js';
-export { writeAuditReport } from './report/audit-report.js';
-export { averageModels } from './model/average.js';
-export type { AverageOptions, AverageResult } from './model/average.js';
-export { exportModel } from './export/export-model.js';
-export type { ExportResult } from './export/export-model.js';
