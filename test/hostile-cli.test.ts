@@ -207,4 +207,9 @@ test('experiment follows the same rule: an image its trainings or tests skipped 
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /skipped .*S099_broken\.png/);
   assert.match(r.stderr, /1 unreadable image skipped by the trainings and tests/);
+  // The summary still prints: the size's row in the table, the split line and where the report is.
+  assert.match(r.stdout, /test acc \(95% CI\)/);
+  assert.match(r.stdout, /^16×16 +\d+\.\d %/m);
+  assert.match(r.stdout, /^split +random \(seed 42\); backend /m);
+  assert.match(r.stdout, /^report +\S*report\.html \(also report\.md, results\.json, figures\/, tables\/\)/m);
 });

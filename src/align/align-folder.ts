@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { scanImageFolder, type ImageItem } from '../data/image-folder.js';
+import { scanImageFolder, type ImageFolder, type ImageItem } from '../data/image-folder.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { isInside, realResolve } from '../util/paths.js';
@@ -129,9 +129,49 @@ async function openOutput(src: string, out: string, settings: { size: number; mo
   return {};
 }
 
+/** One invocation, settled: the folders, the images and their output names, the net. */
+interface AlignJob {
+  src: string;
+  out: string;
+  size: number;
+  model: string;
+  net: LandmarkNet;
+  batch: number;
+  folder: ImageFolder;
+  names: string[];
+  /** The entries an earlier run finished, by source path relative to SRC. */
+  previous: Record<string, ManifestEntry>;
+}
+
 /** Writes an aligned copy of the dataset at `src` to `out`; see the module comment. */
 export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolderSummary> {
   const started = performance.now();
+  const job = await startAlign(opts);
+  const { items } = job.folder;
+  const { images, resumed, todo } = await resumedEntries(job);
+  const manifestFile = path.join(job.out, ALIGN_MANIFEST);
+  const manifest = (complete: boolean): AlignManifest => ({ tool: 'visemo align', version: MANIFEST_VERSION, src: job.src, size: job.size, model: job.model, geometry: FER_GEOMETRY, complete, images: ordered(images, items) });
+  await writeJsonAtomic(manifestFile, manifest(false));
+
+  let done = resumed;
+  let lastWrite = performance.now();
+  opts.onProgress?.(done, items.length);
+  for (let k = 0; k < todo.length; k += job.batch) {
+    const chunk = todo.slice(k, k + job.batch);
+    await alignChunk(job, chunk, images);
+    done += chunk.length;
+    opts.onProgress?.(done, items.length);
+    if (performance.now() - lastWrite > MANIFEST_EVERY_MS) {
+      await writeJsonAtomic(manifestFile, manifest(false));
+      lastWrite = performance.now();
+    }
+  }
+  await writeJsonAtomic(manifestFile, manifest(true));
+  return summary(job, images, { resumed, seconds: (performance.now() - started) / 1000, manifest: manifestFile });
+}
+
+/** Checks the options and folders, scans SRC and opens OUT (refusing or resuming an earlier run); loads the net. */
+async function startAlign(opts: AlignFolderOptions): Promise<AlignJob> {
   const size = opts.size ?? 48;
   if (!Number.isInteger(size) || size < 8) throw new VisemoError(`--size must be an integer of at least 8, got ${size}`, 'e.g. --size 48');
   const src = await realResolve(opts.src);
@@ -147,74 +187,70 @@ export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolder
   const previous = await openOutput(src, out, { size, model }, opts.force === true);
   const net = opts.net ?? (await loadLandmarkNet());
   await fs.mkdir(out, { recursive: true });
+  return { src, out, size, model, net, batch: opts.batch ?? DEFAULT_BATCH, folder, names: outputNames(folder.items), previous };
+}
 
-  const items = folder.items;
-  const names = outputNames(items);
+/** The earlier run's entries still valid, and the indices of the images left to do. */
+async function resumedEntries(job: AlignJob): Promise<{ images: Record<string, ManifestEntry>; resumed: number; todo: number[] }> {
+  const { items } = job.folder;
   const images: Record<string, ManifestEntry> = {};
-  const manifest = (complete: boolean): AlignManifest => ({ tool: 'visemo align', version: MANIFEST_VERSION, src, size, model, geometry: FER_GEOMETRY, complete, images: ordered(images, items) });
-  const manifestFile = path.join(out, ALIGN_MANIFEST);
   let resumed = 0;
   const todo: number[] = [];
   for (let i = 0; i < items.length; i++) {
-    const before = previous[items[i]!.rel];
+    const before = job.previous[items[i]!.rel];
     // Resume only what the manifest vouches for and is still on disk (the manifest lags the images).
-    if (before && before.status !== 'unreadable' && before.file === names[i] && (await exists(path.join(out, names[i]!)))) {
+    if (before && before.status !== 'unreadable' && before.file === job.names[i] && (await exists(path.join(job.out, job.names[i]!)))) {
       images[items[i]!.rel] = before;
       resumed++;
     } else {
       todo.push(i);
     }
   }
-  await writeJsonAtomic(manifestFile, manifest(false));
+  return { images, resumed, todo };
+}
 
-  const batch = opts.batch ?? DEFAULT_BATCH;
-  let done = resumed;
-  let lastWrite = performance.now();
-  opts.onProgress?.(done, items.length);
-  for (let k = 0; k < todo.length; k += batch) {
-    const chunk = todo.slice(k, k + batch);
-    const decoded = await Promise.all(chunk.map((i) => toGray(items[i]!.path).then((image) => ({ image }), (err: unknown) => ({ error: firstLine(err) }))));
-    const readable = chunk.flatMap((i, j) => {
-      const d = decoded[j]!;
-      return 'image' in d ? [{ i, image: d.image }] : [];
-    });
-    const results = await alignFaces(readable.map((r) => ({ image: r.image })), { size, net, batch });
-    await Promise.all(
-      readable.map(async ({ i }, j) => {
-        const r = results[j]!;
-        // toColourspace('b-w'): sharp would write one-channel raw input as three-channel sRGB.
-        const png = await sharp(Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.length), { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
-        await writeFileAtomic(path.join(out, ...names[i]!.split('/')), png);
-        images[items[i]!.rel] = r.aligned
-          ? { status: 'aligned', file: names[i], angle: round2(r.angle) }
-          : { status: 'fallback', file: names[i], angle: round2(r.angle), reason: r.reason, detail: r.detail };
-      }),
-    );
-    chunk.forEach((i, j) => {
-      const d = decoded[j]!;
-      if ('error' in d) images[items[i]!.rel] = { status: 'unreadable', reason: 'unreadable', detail: d.error };
-    });
-    done += chunk.length;
-    opts.onProgress?.(done, items.length);
-    if (performance.now() - lastWrite > MANIFEST_EVERY_MS) {
-      await writeJsonAtomic(manifestFile, manifest(false));
-      lastWrite = performance.now();
-    }
-  }
-  await writeJsonAtomic(manifestFile, manifest(true));
+/** Decodes, aligns and writes the images at `chunk` (indices into the folder's items), recording each outcome in `images`. */
+async function alignChunk(job: AlignJob, chunk: number[], images: Record<string, ManifestEntry>): Promise<void> {
+  const { items } = job.folder;
+  const { size, names } = job;
+  const decoded = await Promise.all(chunk.map((i) => toGray(items[i]!.path).then((image) => ({ image }), (err: unknown) => ({ error: firstLine(err) }))));
+  const readable = chunk.flatMap((i, j) => {
+    const d = decoded[j]!;
+    return 'image' in d ? [{ i, image: d.image }] : [];
+  });
+  const results = await alignFaces(readable.map((r) => ({ image: r.image })), { size, net: job.net, batch: job.batch });
+  await Promise.all(
+    readable.map(async ({ i }, j) => {
+      const r = results[j]!;
+      // toColourspace('b-w'): sharp would write one-channel raw input as three-channel sRGB.
+      const png = await sharp(Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.length), { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+      await writeFileAtomic(path.join(job.out, ...names[i]!.split('/')), png);
+      images[items[i]!.rel] = r.aligned
+        ? { status: 'aligned', file: names[i], angle: round2(r.angle) }
+        : { status: 'fallback', file: names[i], angle: round2(r.angle), reason: r.reason, detail: r.detail };
+    }),
+  );
+  chunk.forEach((i, j) => {
+    const d = decoded[j]!;
+    if ('error' in d) images[items[i]!.rel] = { status: 'unreadable', reason: 'unreadable', detail: d.error };
+  });
+}
 
-  const entries = items.map((it) => [it.rel, images[it.rel]!] as const);
+/** The run's counts and problems, in the dataset's order. */
+function summary(job: AlignJob, images: Record<string, ManifestEntry>, run: { resumed: number; seconds: number; manifest: string }): AlignFolderSummary {
+  const { src, out, size, folder } = job;
+  const entries = folder.items.map((it) => [it.rel, images[it.rel]!] as const);
   const count = (s: ImageStatus) => entries.filter(([, e]) => e.status === s).length;
   return {
     src,
     out,
     size,
-    images: items.length + folder.unreadable.length,
+    images: folder.items.length + folder.unreadable.length,
     aligned: count('aligned'),
     fallback: count('fallback'),
     unreadable: count('unreadable') + folder.unreadable.length,
-    resumed,
-    seconds: (performance.now() - started) / 1000,
+    resumed: run.resumed,
+    seconds: run.seconds,
     problems: [
       ...entries
         .filter(([, e]) => e.status !== 'aligned')
@@ -222,7 +258,7 @@ export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolder
       // Files whose names cannot be opened (not UTF-8): named, not written, not in the manifest.
       ...folder.unreadable.map((u) => ({ source: path.relative(src, u.path), status: 'unreadable' as const, reason: 'unreadable', detail: u.reason })),
     ],
-    manifest: manifestFile,
+    manifest: run.manifest,
   };
 }
 

@@ -77,6 +77,9 @@ interface RunOutcome {
   skipped: number;
 }
 
+/** A run with the fold it tested (0: no folds) and its folder relative to DIR. */
+type FoldOutcome = RunOutcome & { fold: number; rel: string };
+
 export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHooks = {}): Promise<ExperimentOutcome> {
   const dir = path.resolve(opts.out);
   // Checked before the folder exists: made inside the data, it would be read as a class of it.
@@ -93,8 +96,39 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
   }
 }
 
+/** The settled options of one invocation, and what it gathers as its runs finish. */
+interface Experiment {
+  dir: string;
+  data: string;
+  sizes: number[];
+  recipe: Omit<TrainRecipe, 'size'>;
+  dataRecipe: Omit<DataRecipe, 'folds'>;
+  splits: SplitMode[];
+  /** --folds (undefined: one run per size). */
+  k: number | undefined;
+  backend: BackendChoice;
+  force: boolean;
+  log: (line: string) => void;
+  results: ExperimentResults;
+  /** One per split mode, the first the report's main one. */
+  parts: SplitResults[];
+  reused: string[];
+  skipped: number;
+  report?: WrittenReport;
+}
+
 async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Promise<ExperimentOutcome> {
-  const log = hooks.log ?? (() => {});
+  const exp = await startExperiment(opts, hooks.log ?? (() => {}));
+  for (const part of exp.parts) {
+    // Every size must train (each fold) on the same images: the first size's split.json is the reference.
+    const reference = new Map<number, { size: number; record: SplitRecord }>();
+    for (const [si, size] of exp.sizes.entries()) await runSize(exp, part, si, size, reference);
+  }
+  return { results: exp.results, report: exp.report!, reused: exp.reused, skipped: exp.skipped };
+}
+
+/** Checks the options against each other and against an earlier experiment in DIR; creates DIR and selects the backend. */
+async function startExperiment(opts: ExperimentOptions, log: (line: string) => void): Promise<Experiment> {
   const dir = path.resolve(opts.out);
   const data = path.resolve(opts.data);
   if (opts.sizes.length === 0) throw new VisemoError('--sizes names no input size', 'give a comma list such as --sizes 100,50,20');
@@ -131,72 +165,79 @@ async function experimentIn(opts: ExperimentOptions, hooks: ExperimentHooks): Pr
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
   };
-  const reused: string[] = [];
-  let skipped = 0;
-  let report: WrittenReport | undefined;
   const parts: SplitResults[] = splits.map((split) => ({ split, counts: {}, sizes: [] }));
-  // Saved after every run, so an interruption loses at most the run in progress.
-  const save = async () => {
-    results.sizes = parts[0]!.sizes;
-    results.counts = parts[0]!.counts;
-    results.otherSplits = parts.length > 1 ? parts.slice(1) : undefined;
-    results.updatedAt = new Date().toISOString();
-    await writeJsonAtomic(path.join(dir, RESULTS_FILE), results);
-    report = await writeReport(dir, results);
-  };
+  return { dir, data, sizes: opts.sizes, recipe, dataRecipe, splits, k, backend, force: opts.force === true, log, results, parts, reused: [], skipped: 0 };
+}
 
-  for (const part of parts) {
-    const base = splits.length > 1 ? part.split : '';
-    // Every size must train (each fold) on the same images: the first size's split.json is the reference.
-    const reference = new Map<number, { size: number; record: SplitRecord }>();
-    for (const [si, size] of opts.sizes.entries()) {
-      const sizeRel = path.join(base, sizeDirName(size));
-      const tag = `[${splits.length > 1 ? `${part.split} ` : ''}${si + 1}/${opts.sizes.length} ${size}×${size}]`;
-      const started = performance.now();
-      const foldList = k ? Array.from({ length: k }, (_, i) => i + 1) : [0];
-      const done: (RunOutcome & { fold: number; rel: string })[] = [];
-      for (const fold of foldList) {
-        const rel = fold ? path.join(sizeRel, foldDirName(fold)) : sizeRel;
-        const ftag = fold ? `${tag} [fold ${fold}/${k}]` : tag;
-        const outcome = await trainAndTest(path.join(dir, rel), {
-          data,
-          size,
-          recipe: { ...recipe, size },
-          dataset: { ...dataRecipe, split: part.split, folds: fold && k ? { k, fold } : undefined },
-          backend,
-          force: opts.force === true,
-          log: (line) => log(`${ftag} ${line}`),
-        });
-        if (outcome.reused) reused.push(rel);
-        skipped += outcome.skipped;
-        const ref = reference.get(fold);
-        if (!ref) reference.set(fold, { size, record: outcome.record });
-        else if (JSON.stringify(outcome.record.files) !== JSON.stringify(ref.record.files)) {
-          throw new VisemoError(
-            `${path.join(dir, rel)} was trained on another split than ${sizeDirName(ref.size)}${fold ? ` ${foldDirName(fold)}` : ''} (it was started with other options or data)`,
-            `re-run with --force to retrain every size on one split, or remove ${path.join(dir, rel)}`,
-          );
-        }
-        if (Object.keys(part.counts).length === 0) part.counts = countsFromSplit(outcome.record, outcome.metadata.classes);
-        done.push({ ...outcome, fold, rel });
-        const entry = sizeEntry(size, sizeRel, done, k !== undefined);
-        const at = part.sizes.findIndex((r) => r.size === size);
-        if (at >= 0) part.sizes[at] = entry;
-        else part.sizes.push(entry);
-        await save();
-        if (fold) log(`${ftag} test accuracy ${accuracyWithInterval(outcome.metrics)} on ${outcome.metrics.n} images`);
-      }
-      const entry = part.sizes.find((r) => r.size === size)!;
-      const histories = entry.folds?.map((f) => f.history) ?? [entry.history];
-      const epochs = histories.flatMap((h) => h.epochs);
-      const secs = epochs.reduce((a, e) => a + e.seconds, 0);
-      log(
-        `${tag} test accuracy ${accuracyWithInterval(entry.metrics)} on ${entry.metrics.n} images${k ? ` (${k} folds pooled)` : ''}; ` +
-          `${(secs / Math.max(1, epochs.length)).toFixed(2)} s/epoch; ${((performance.now() - started) / 1000).toFixed(1)} s for this size`,
-      );
-    }
+/** Writes results.json and the report; called after every run, so an interruption loses at most the run in progress. */
+async function saveResults(exp: Experiment): Promise<void> {
+  const { results, parts } = exp;
+  results.sizes = parts[0]!.sizes;
+  results.counts = parts[0]!.counts;
+  results.otherSplits = parts.length > 1 ? parts.slice(1) : undefined;
+  results.updatedAt = new Date().toISOString();
+  await writeJsonAtomic(path.join(exp.dir, RESULTS_FILE), results);
+  exp.report = await writeReport(exp.dir, results);
+}
+
+/** One size of one split mode: its run, or each of its folds, then its line in the log. */
+async function runSize(exp: Experiment, part: SplitResults, si: number, size: number, reference: Map<number, { size: number; record: SplitRecord }>): Promise<void> {
+  const { k } = exp;
+  const sizeRel = path.join(exp.splits.length > 1 ? part.split : '', sizeDirName(size));
+  const tag = `[${exp.splits.length > 1 ? `${part.split} ` : ''}${si + 1}/${exp.sizes.length} ${size}×${size}]`;
+  const started = performance.now();
+  const foldList = k ? Array.from({ length: k }, (_, i) => i + 1) : [0];
+  const done: FoldOutcome[] = [];
+  for (const fold of foldList) {
+    const rel = fold ? path.join(sizeRel, foldDirName(fold)) : sizeRel;
+    const ftag = fold ? `${tag} [fold ${fold}/${k}]` : tag;
+    const outcome = await runFold(exp, part, size, fold, rel, ftag);
+    checkSameSplit(exp, reference, size, fold, rel, outcome.record);
+    if (Object.keys(part.counts).length === 0) part.counts = countsFromSplit(outcome.record, outcome.metadata.classes);
+    done.push({ ...outcome, fold, rel });
+    const entry = sizeEntry(size, sizeRel, done, k !== undefined);
+    const at = part.sizes.findIndex((r) => r.size === size);
+    if (at >= 0) part.sizes[at] = entry;
+    else part.sizes.push(entry);
+    await saveResults(exp);
+    if (fold) exp.log(`${ftag} test accuracy ${accuracyWithInterval(outcome.metrics)} on ${outcome.metrics.n} images`);
   }
-  return { results, report: report!, reused, skipped };
+  const entry = part.sizes.find((r) => r.size === size)!;
+  const histories = entry.folds?.map((f) => f.history) ?? [entry.history];
+  const epochs = histories.flatMap((h) => h.epochs);
+  const secs = epochs.reduce((a, e) => a + e.seconds, 0);
+  exp.log(
+    `${tag} test accuracy ${accuracyWithInterval(entry.metrics)} on ${entry.metrics.n} images${k ? ` (${k} folds pooled)` : ''}; ` +
+      `${(secs / Math.max(1, epochs.length)).toFixed(2)} s/epoch; ${((performance.now() - started) / 1000).toFixed(1)} s for this size`,
+  );
+}
+
+/** Trains and tests (or reads back) one run of a size: the whole size, or fold `fold` of it (0: no folds). */
+async function runFold(exp: Experiment, part: SplitResults, size: number, fold: number, rel: string, ftag: string): Promise<RunOutcome> {
+  const outcome = await trainAndTest(path.join(exp.dir, rel), {
+    data: exp.data,
+    size,
+    recipe: { ...exp.recipe, size },
+    dataset: { ...exp.dataRecipe, split: part.split, folds: fold && exp.k ? { k: exp.k, fold } : undefined },
+    backend: exp.backend,
+    force: exp.force,
+    log: (line) => exp.log(`${ftag} ${line}`),
+  });
+  if (outcome.reused) exp.reused.push(rel);
+  exp.skipped += outcome.skipped;
+  return outcome;
+}
+
+/** Refuses a run trained on other images than the first size's run of the same fold. */
+function checkSameSplit(exp: Experiment, reference: Map<number, { size: number; record: SplitRecord }>, size: number, fold: number, rel: string, record: SplitRecord): void {
+  const ref = reference.get(fold);
+  if (!ref) reference.set(fold, { size, record });
+  else if (JSON.stringify(record.files) !== JSON.stringify(ref.record.files)) {
+    throw new VisemoError(
+      `${path.join(exp.dir, rel)} was trained on another split than ${sizeDirName(ref.size)}${fold ? ` ${foldDirName(fold)}` : ''} (it was started with other options or data)`,
+      `re-run with --force to retrain every size on one split, or remove ${path.join(exp.dir, rel)}`,
+    );
+  }
 }
 
 interface RunRequest {
@@ -254,7 +295,7 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
 }
 
 /** A size's result: its one run, or its folds with their test images pooled into one set of metrics. */
-function sizeEntry(size: number, rel: string, runs: (RunOutcome & { fold: number; rel: string })[], crossValidated: boolean): SizeResult {
+function sizeEntry(size: number, rel: string, runs: FoldOutcome[], crossValidated: boolean): SizeResult {
   const first = runs[0]!;
   if (!crossValidated) {
     return { size, runDir: rel, metadata: first.metadata, history: first.history, metrics: first.metrics, predictions: first.predictions, summary: modelSummary(first.metadata) };

@@ -113,6 +113,93 @@ function spatialAttrs(layer: string, c: { padding?: string; strides?: number[]; 
 
 const pair = (v: number | number[] | undefined, fallback: number): number[] => (v === undefined ? [fallback, fallback] : Array.isArray(v) ? v : [v, v]);
 
+/** A layer's Keras config (getConfig() is untyped: each handler reads the fields its kind has). */
+type LayerConfig = Record<string, unknown> & { padding?: string; strides?: number[]; dataFormat?: string };
+type LayerWeights = ReturnType<typeof weightsOf>;
+/** Appends one layer's nodes (and weights) to the graph and updates its shape. */
+type LayerNodes = (g: Builder, layer: tf.layers.Layer, c: LayerConfig, w: LayerWeights) => void;
+
+function conv2d(g: Builder, layer: tf.layers.Layer, c: LayerConfig, w: LayerWeights): void {
+  const name = layer.name;
+  if (g.shape.length !== 3) throw unsupported(name, 'Conv2D on a flat input');
+  const kernel = w.get('kernel')!;
+  const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
+  const dilation = pair(c.dilationRate as number | number[] | undefined, 1);
+  const attrs = spatialAttrs(name, c, [kh, kw], g.shape.slice(1), dilation);
+  const inputs = [g.weight(`${name}/kernel`, toOihw(kernel.data, kh, kw, cin, cout), [cout, cin, kh, kw])];
+  const bias = w.get('bias');
+  if (bias) inputs.push(g.weight(`${name}/bias`, bias.data, [cout]));
+  g.node('Conv', name, inputs, { ...attrs, dilations: dilation, group: 1 });
+  const [, oh, ow] = layer.outputShape as number[];
+  g.shape = [cout, oh!, ow!];
+  g.activation(name, c.activation);
+}
+
+function maxPooling2d(g: Builder, layer: tf.layers.Layer, c: LayerConfig): void {
+  const name = layer.name;
+  if (g.shape.length !== 3) throw unsupported(name, 'pooling on a flat input');
+  const pool = pair(c.poolSize as number | number[] | undefined, 2);
+  g.node('MaxPool', name, [], spatialAttrs(name, { ...c, strides: c.strides ?? pool }, pool, g.shape.slice(1)));
+  const [, oh, ow] = layer.outputShape as number[];
+  g.shape = [g.shape[0]!, oh!, ow!];
+}
+
+function batchNormalization(g: Builder, layer: tf.layers.Layer, c: LayerConfig, w: LayerWeights): void {
+  const name = layer.name;
+  const axis = c.axis as number;
+  if (axis !== -1 && axis !== g.shape.length) throw unsupported(name, `normalisation over axis ${axis} (only the channel axis)`);
+  const n = g.shape[0]!;
+  const get = (key: string, fill: number) => w.get(key)?.data ?? new Float32Array(n).fill(fill);
+  const inputs = [
+    g.weight(`${name}/gamma`, get('gamma', 1), [n]),
+    g.weight(`${name}/beta`, get('beta', 0), [n]),
+    g.weight(`${name}/moving_mean`, get('moving_mean', 0), [n]),
+    g.weight(`${name}/moving_variance`, get('moving_variance', 1), [n]),
+  ];
+  g.node('BatchNormalization', name, inputs, { epsilon: { float: c.epsilon as number } });
+}
+
+function flatten(g: Builder, layer: tf.layers.Layer): void {
+  // Keras flattens NHWC: the values go back to that order before Flatten.
+  if (g.shape.length === 3 && g.shape[1]! * g.shape[2]! > 1) g.node('Transpose', layer.name, [], { perm: [0, 2, 3, 1] });
+  g.node('Flatten', layer.name, [], { axis: 1 });
+  g.shape = [g.shape.reduce((a, b) => a * b, 1)];
+}
+
+function globalAveragePooling2d(g: Builder, layer: tf.layers.Layer, c: LayerConfig): void {
+  const name = layer.name;
+  if (g.shape.length !== 3) throw unsupported(name, 'pooling on a flat input');
+  if (c.dataFormat && c.dataFormat !== 'channelsLast') throw unsupported(name, `data format ${String(c.dataFormat)}`);
+  g.node('GlobalAveragePool', name);
+  g.node('Flatten', name, [], { axis: 1 });
+  g.shape = [g.shape[0]!];
+}
+
+function dense(g: Builder, layer: tf.layers.Layer, c: LayerConfig, w: LayerWeights): void {
+  const name = layer.name;
+  if (g.shape.length !== 1) throw unsupported(name, 'Dense on an unflattened input');
+  const kernel = w.get('kernel')!;
+  const [fin, fout] = kernel.shape as [number, number];
+  const inputs = [g.weight(`${name}/kernel`, kernel.data, [fin, fout])];
+  const bias = w.get('bias');
+  if (bias) inputs.push(g.weight(`${name}/bias`, bias.data, [fout]));
+  g.node('Gemm', name, inputs);
+  g.shape = [fout];
+  g.activation(name, c.activation);
+}
+
+/** The layer kinds the exporter covers, by their tfjs class name; any other is refused by name. */
+const LAYER_NODES: Record<string, LayerNodes> = {
+  InputLayer: () => {},
+  Dropout: () => {}, // identity at inference
+  Conv2D: conv2d,
+  MaxPooling2D: maxPooling2d,
+  BatchNormalization: batchNormalization,
+  Flatten: flatten,
+  GlobalAveragePooling2D: globalAveragePooling2d,
+  Dense: dense,
+};
+
 /** The model's layers as ONNX nodes and initializers (opset 13). The model must be a plain chain of layers with one input. */
 export function graphOfModel(model: tf.LayersModel): GraphParts {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new VisemoError(`model ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs`, 'only single-input, single-output models can be exported');
@@ -123,81 +210,11 @@ export function graphOfModel(model: tf.LayersModel): GraphParts {
   for (const layer of model.layers) {
     if (layer.inboundNodes.some((n) => n.inboundLayers.length > 1)) throw unsupported(layer.name, 'a layer with several inputs');
     const kind = layer.getClassName();
-    // getConfig() is untyped: its fields are read where each layer kind is handled.
-    const c = layer.getConfig() as Record<string, unknown> & { padding?: string; strides?: number[]; dataFormat?: string };
+    const c = layer.getConfig() as LayerConfig;
     const w = weightsOf(layer);
-    const name = layer.name;
-    switch (kind) {
-      case 'InputLayer':
-      case 'Dropout': // identity at inference
-        break;
-      case 'Conv2D': {
-        if (g.shape.length !== 3) throw unsupported(name, 'Conv2D on a flat input');
-        const kernel = w.get('kernel')!;
-        const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
-        const dilation = pair(c.dilationRate as number | number[] | undefined, 1);
-        const attrs = spatialAttrs(name, c, [kh, kw], g.shape.slice(1), dilation);
-        const inputs = [g.weight(`${name}/kernel`, toOihw(kernel.data, kh, kw, cin, cout), [cout, cin, kh, kw])];
-        const bias = w.get('bias');
-        if (bias) inputs.push(g.weight(`${name}/bias`, bias.data, [cout]));
-        g.node('Conv', name, inputs, { ...attrs, dilations: dilation, group: 1 });
-        const [, oh, ow] = layer.outputShape as number[];
-        g.shape = [cout, oh!, ow!];
-        g.activation(name, c.activation);
-        break;
-      }
-      case 'MaxPooling2D': {
-        if (g.shape.length !== 3) throw unsupported(name, 'pooling on a flat input');
-        const pool = pair(c.poolSize as number | number[] | undefined, 2);
-        g.node('MaxPool', name, [], spatialAttrs(name, { ...c, strides: c.strides ?? pool }, pool, g.shape.slice(1)));
-        const [, oh, ow] = layer.outputShape as number[];
-        g.shape = [g.shape[0]!, oh!, ow!];
-        break;
-      }
-      case 'BatchNormalization': {
-        const axis = c.axis as number;
-        if (axis !== -1 && axis !== g.shape.length) throw unsupported(name, `normalisation over axis ${axis} (only the channel axis)`);
-        const n = g.shape[0]!;
-        const get = (key: string, fill: number) => w.get(key)?.data ?? new Float32Array(n).fill(fill);
-        const inputs = [
-          g.weight(`${name}/gamma`, get('gamma', 1), [n]),
-          g.weight(`${name}/beta`, get('beta', 0), [n]),
-          g.weight(`${name}/moving_mean`, get('moving_mean', 0), [n]),
-          g.weight(`${name}/moving_variance`, get('moving_variance', 1), [n]),
-        ];
-        g.node('BatchNormalization', name, inputs, { epsilon: { float: c.epsilon as number } });
-        break;
-      }
-      case 'Flatten': {
-        // Keras flattens NHWC: the values go back to that order before Flatten.
-        if (g.shape.length === 3 && g.shape[1]! * g.shape[2]! > 1) g.node('Transpose', name, [], { perm: [0, 2, 3, 1] });
-        g.node('Flatten', name, [], { axis: 1 });
-        g.shape = [g.shape.reduce((a, b) => a * b, 1)];
-        break;
-      }
-      case 'GlobalAveragePooling2D': {
-        if (g.shape.length !== 3) throw unsupported(name, 'pooling on a flat input');
-        if (c.dataFormat && c.dataFormat !== 'channelsLast') throw unsupported(name, `data format ${String(c.dataFormat)}`);
-        g.node('GlobalAveragePool', name);
-        g.node('Flatten', name, [], { axis: 1 });
-        g.shape = [g.shape[0]!];
-        break;
-      }
-      case 'Dense': {
-        if (g.shape.length !== 1) throw unsupported(name, 'Dense on an unflattened input');
-        const kernel = w.get('kernel')!;
-        const [fin, fout] = kernel.shape as [number, number];
-        const inputs = [g.weight(`${name}/kernel`, kernel.data, [fin, fout])];
-        const bias = w.get('bias');
-        if (bias) inputs.push(g.weight(`${name}/bias`, bias.data, [fout]));
-        g.node('Gemm', name, inputs);
-        g.shape = [fout];
-        g.activation(name, c.activation);
-        break;
-      }
-      default:
-        throw unsupported(name, `layer type ${kind}`);
-    }
+    const nodes = Object.hasOwn(LAYER_NODES, kind) ? LAYER_NODES[kind] : undefined;
+    if (!nodes) throw unsupported(layer.name, `layer type ${kind}`);
+    nodes(g, layer, c, w);
   }
   if (g.shape.length !== 1) throw new VisemoError(`model ${model.name} ends in a ${g.shape.length}-D output`, 'only classifiers (one vector per image) can be exported');
   const last = g.nodes[g.nodes.length - 1];

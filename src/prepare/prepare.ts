@@ -20,7 +20,7 @@ import { VisemoError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { runPool } from './pool.js';
 import { uniqueStems, type ManifestImage, type ProcessOptions, type UnitResult, type UnitTask } from './process-unit.js';
-import { scanSource, type SourceKind, type SourceUnit } from './sources.js';
+import { scanSource, type SourceKind, type SourceScan, type SourceUnit } from './sources.js';
 
 export interface PrepareOptions extends ProcessOptions {
   source: string;
@@ -166,6 +166,43 @@ function splitUnits(units: SourceUnit[], mode: SplitMode, seed: number): SplitNa
 
 export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const started = performance.now();
+  const { out, source, scan, options, done } = await startPrepare(opts);
+  const stems = uniqueStems(scan.units.map((u) => u.id));
+  const tasks = unitTasks(scan.units, splitUnits(scan.units, opts.split, opts.seed), done, stems, opts.augmentAll);
+
+  const results = new Map([...done].filter(([, r]) => r.ok));
+  const failed: PrepareSummary['failed'] = [...done.values()].filter((r) => !r.ok).map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
+  const failedBefore = failed.length;
+  // Named as failures of this run (exit 1), never lost: a re-run finds them again until renamed.
+  for (const u of scan.unreadable) failed.push({ source: u.path, error: u.reason });
+  const run = await processUnits(opts, out, tasks, stems, scan.kind, { results, failed });
+  const { images, perSplit, frames, faces, noFace, unaligned } = collectImages(scan.units, results);
+  const seconds = (performance.now() - started) / 1000;
+  const summary: PrepareSummary = {
+    kind: scan.kind,
+    units: scan.units.length,
+    resumed: done.size - failedBefore,
+    failedEarlier: failedBefore,
+    processed: tasks.length - (failed.length - failedBefore - scan.unreadable.length),
+    failed,
+    unparsed: scan.unparsed,
+    frames,
+    faces,
+    noFace,
+    unaligned,
+    imagesWritten: run.imagesWritten,
+    images: images.length,
+    perSplit,
+    seconds: Math.round(seconds * 100) / 100,
+    framesPerSecond: Math.round((run.frames / seconds) * 10) / 10,
+  };
+  const manifest: Manifest = { tool: 'visemo prepare', created: new Date().toISOString(), source, options, summary, images };
+  await writeJsonAtomic(path.join(out, 'manifest.json'), manifest);
+  return summary;
+}
+
+/** Checks the folders, scans the source and opens the output (refusing, resuming or, under --force, clearing it). */
+async function startPrepare(opts: PrepareOptions): Promise<{ out: string; source: string; scan: SourceScan; options: Record<string, unknown>; done: Map<string, UnitResult> }> {
   const out = path.resolve(opts.out);
   const source = path.resolve(opts.source);
   // Through links too: a linked source path must not hide that the output is inside it.
@@ -180,25 +217,36 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   if (scan.kind !== 'images') await requireFfmpeg();
   const options = optionSet(opts, scan.kind, scan.units);
   const done = await openOutput(out, options, opts.force ?? false, opts.retryFailed ?? false);
-  const splits = splitUnits(scan.units, opts.split, opts.seed);
+  return { out, source, scan, options, done };
+}
 
-  const stems = uniqueStems(scan.units.map((u) => u.id));
+/** The units still to process (an earlier run's finished and failed ones are left out), with their splits. */
+function unitTasks(units: SourceUnit[], splits: SplitName[], done: Map<string, UnitResult>, stems: Map<string, string>, augmentAll: boolean): UnitTask[] {
   const tasks: UnitTask[] = [];
-  scan.units.forEach((unit, i) => {
+  units.forEach((unit, i) => {
     if (done.has(unit.id)) return;
     const split = splits[i]!;
-    tasks.push({ unit, split, augment: split === 'train' || opts.augmentAll, stem: stems.get(unit.id)! });
+    tasks.push({ unit, split, augment: split === 'train' || augmentAll, stem: stems.get(unit.id)! });
   });
+  return tasks;
+}
 
-  const results = new Map([...done].filter(([, r]) => r.ok));
-  const failed: PrepareSummary['failed'] = [...done.values()].filter((r) => !r.ok).map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
-  const failedBefore = failed.length;
-  // Named as failures of this run (exit 1), never lost: a re-run finds them again until renamed.
-  for (const u of scan.unreadable) failed.push({ source: u.path, error: u.reason });
+/**
+ * Runs the tasks on the worker pool, recording each finished unit in DATASET/.prepare (a success
+ * clears an earlier failure's record) and adding it to `into`. Returns this run's frame and image counts.
+ */
+async function processUnits(
+  opts: PrepareOptions,
+  out: string,
+  tasks: UnitTask[],
+  stems: Map<string, string>,
+  kind: SourceKind,
+  into: { results: Map<string, UnitResult>; failed: PrepareSummary['failed'] },
+): Promise<{ frames: number; imagesWritten: number }> {
   let frames = 0;
   let imagesWritten = 0;
   let finished = 0;
-  const progress = startProgress(tasks.length, scan.kind === 'images' ? 'images' : 'videos', 'faces {faces}/{frames}');
+  const progress = startProgress(tasks.length, kind === 'images' ? 'images' : 'videos', 'faces {faces}/{frames}');
   let faces = 0;
   await runPool(tasks, opts, out, opts.workers ?? Math.min(2, os.availableParallelism()), async (r) => {
     finished++;
@@ -207,25 +255,29 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
     imagesWritten += r.images.length;
     await writeJsonAtomic(path.join(out, STATE_DIR, r.ok ? UNIT_DIR : FAILED_DIR, `${stems.get(r.id)!}.json`), r);
     if (r.ok) {
-      results.set(r.id, r);
+      into.results.set(r.id, r);
       await fs.rm(path.join(out, STATE_DIR, FAILED_DIR, `${stems.get(r.id)!}.json`), { force: true });
-    } else failed.push({ source: r.id, error: r.error ?? 'unknown error' });
+    } else into.failed.push({ source: r.id, error: r.error ?? 'unknown error' });
     progress.update(finished, { faces, frames });
     opts.onUnit?.(finished, tasks.length, r);
   });
   progress.stop();
+  return { frames, imagesWritten };
+}
 
+/** Every image of the finished units (this run's and earlier ones'), in the source's unit order, with the totals. */
+function collectImages(units: SourceUnit[], results: Map<string, UnitResult>) {
   const images: ManifestImage[] = [];
   const perSplit = Object.fromEntries(SPLIT_NAMES.map((s) => [s, {} as Record<string, number>])) as PrepareSummary['perSplit'];
-  let allFrames = 0;
-  let allFaces = 0;
+  let frames = 0;
+  let faces = 0;
   let noFace = 0;
   let unaligned = 0;
-  for (const unit of scan.units) {
+  for (const unit of units) {
     const r = results.get(unit.id);
     if (!r) continue;
-    allFrames += r.frames;
-    allFaces += r.faces;
+    frames += r.frames;
+    faces += r.faces;
     noFace += r.noFace;
     unaligned += r.unaligned ?? 0;
     for (const img of r.images) {
@@ -233,28 +285,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
       perSplit[img.split][img.label] = (perSplit[img.split][img.label] ?? 0) + 1;
     }
   }
-  const seconds = (performance.now() - started) / 1000;
-  const summary: PrepareSummary = {
-    kind: scan.kind,
-    units: scan.units.length,
-    resumed: done.size - failedBefore,
-    failedEarlier: failedBefore,
-    processed: tasks.length - (failed.length - failedBefore - scan.unreadable.length),
-    failed,
-    unparsed: scan.unparsed,
-    frames: allFrames,
-    faces: allFaces,
-    noFace,
-    unaligned,
-    imagesWritten,
-    images: images.length,
-    perSplit,
-    seconds: Math.round(seconds * 100) / 100,
-    framesPerSecond: Math.round((frames / seconds) * 10) / 10,
-  };
-  const manifest: Manifest = { tool: 'visemo prepare', created: new Date().toISOString(), source, options, summary, images };
-  await writeJsonAtomic(path.join(out, 'manifest.json'), manifest);
-  return summary;
+  return { images, perSplit, frames, faces, noFace, unaligned };
 }
 
 function compilePattern(source: string): RegExp {
