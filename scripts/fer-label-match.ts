@@ -2,11 +2,11 @@
  * Finds FER2013's own label for each FER+ training face (issue 31: FER+'s crowd votes made the
  * default model disagree with FER2013's labels). FER+ names its faces by FER2013's row order
  * (`fer0000000.png`, original pixels) while `fer2013/train/<class>/` holds the Kaggle copies
- * under other names as lossy JPEGs whose contrast was also stretched (a pixel-wise linear map,
- * correlation above 0.99), so the two are matched by their standardised pixels: each PNG's nearest
- * JPEG by the distance of standardised 8×8 block means, then checked on all 2,304 pixels. A match
- * is kept only when its pixel correlation is at least MIN_CORR and the runner-up's block distance
- * is at least twice the best's.
+ * under other names as lossy JPEGs whose contrast was also changed (a monotone map of the gray
+ * levels, linear for some faces and not for others), so the two are matched by their pixels' ranks:
+ * each PNG's nearest JPEG by the distance of standardised 8×8 block means of the ranks, then checked
+ * on all 2,304 pixels. A match is kept only when the rank correlation of its pixels is at least
+ * MIN_CORR and the runner-up's block distance is at least twice the best's.
  *
  * Writes OUT/ferplus-fer2013-labels.csv: `file,label,corr` (file as in ferplus/votes.csv), atomically.
  * Usage: npx tsx scripts/fer-label-match.ts [OUT] (default ../visemo-data)
@@ -47,16 +47,31 @@ function standardise(v: ArrayLike<number>): Float32Array {
   return Float32Array.from({ length: v.length }, (_, i) => (v[i]! - m) / sd);
 }
 
-function blockKey(p: Uint8Array): Float32Array {
+/** Each pixel's rank among the image's pixels (ties share their mean rank): a monotone change of gray levels leaves it unchanged. */
+function ranks(p: Uint8Array): Float32Array {
+  const count = new Float64Array(256);
+  for (const v of p) count[v]!++;
+  const rankOf = new Float32Array(256);
+  let below = 0;
+  for (let v = 0; v < 256; v++) {
+    rankOf[v] = below + (count[v]! - 1) / 2;
+    below += count[v]!;
+  }
+  return Float32Array.from(p, (v) => rankOf[v]!);
+}
+
+function blockKey(pixels: Uint8Array): Float32Array {
+  const p = ranks(pixels);
   const n = SIDE / BLOCK;
   const b = new Float32Array(DIMS);
   for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) b[Math.floor(y / BLOCK) * n + Math.floor(x / BLOCK)]! += p[y * SIDE + x]!;
   return standardise(b);
 }
 
+/** Spearman's rank correlation of two images' pixels. */
 function correlation(a: Uint8Array, b: Uint8Array): number {
-  const sa = standardise(a);
-  const sb = standardise(b);
+  const sa = standardise(ranks(a));
+  const sb = standardise(ranks(b));
   let s = 0;
   for (let i = 0; i < sa.length; i++) s += sa[i]! * sb[i]!;
   return s / sa.length;
@@ -129,7 +144,7 @@ matching: ${i}/${pngs.length}`);
   await fs.mkdir(OUT, { recursive: true });
   const out = path.join(OUT, 'ferplus-fer2013-labels.csv');
   await writeFileAtomic(out, `${rows.join('\n')}\n`);
-  console.log(`${kept} of ${pngs.length} FER+ faces matched to a FER2013 JPEG (${ambiguous} ambiguous, ${none} without one of pixel correlation ≥ ${MIN_CORR}): ${out}`);
+  console.log(`${kept} of ${pngs.length} FER+ faces matched to a FER2013 JPEG (${ambiguous} ambiguous, ${none} without one of rank correlation ≥ ${MIN_CORR}): ${out}`);
 }
 
 await main();
