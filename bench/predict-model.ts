@@ -31,25 +31,34 @@ export function parseWidth(v: string): number {
 }
 
 /** The options predict times with: --arch, --sizes and --width checked, or a trained model's own. */
-export async function resolvePredictModel(flags: PredictModelFlags, base: Pick<Options, 'arch' | 'sizes'>): Promise<Pick<Options, 'arch' | 'sizes' | 'width' | 'model'>> {
+export async function resolvePredictModel(
+  flags: PredictModelFlags,
+  base: Pick<Options, 'arch' | 'sizes'>,
+): Promise<Pick<Options, 'arch' | 'sizes' | 'width' | 'model'>> {
   if (flags.size !== undefined && base.sizes) throw new VisemoError('--size and --sizes name the input size twice', 'give one of them');
   const sizes = flags.size !== undefined ? [flags.size] : base.sizes;
   if (flags.model !== undefined) {
-    if (flags.width !== undefined || sizes) throw new VisemoError('a trained model (--model) has its own width and input size', 'leave out --width, --size and --sizes, or time an untrained net with --arch');
+    if (flags.width !== undefined || sizes)
+      throw new VisemoError(
+        'a trained model (--model) has its own width and input size',
+        'leave out --width, --size and --sizes, or time an untrained net with --arch',
+      );
     const resolved = await resolveModel(flags.model);
     const meta = await readRunMetadata(resolved.dir);
     const model = { ...resolved, meta, width: recipeOfRun(meta).width ?? 1 };
     return { arch: [meta.arch], sizes: [meta.inputSize], width: model.width, model };
   }
   const width = flags.width ?? 1;
-  if (width !== 1 && base.arch.some((a) => a !== 'visemo')) throw new VisemoError(`--width ${width} is the visemo net's (the paper's CNN has one width)`, 'pass --arch visemo');
+  if (width !== 1 && base.arch.some((a) => a !== 'visemo'))
+    throw new VisemoError(`--width ${width} is the visemo net's (the paper's CNN has one width)`, 'pass --arch visemo');
   return { arch: base.arch, sizes, width };
 }
 
 /** What the table's rows time, in one line. */
 export function predictModelLine(opts: Pick<Options, 'width' | 'model'>): string {
   const m = opts.model;
-  if (m) return `model: ${m.bundled ? `the bundled model '${m.name}'` : `the run ${m.dir}`} (${m.meta.arch}${m.width !== 1 ? `, width ${m.width}` : ''}, ${m.meta.inputSize}x${m.meta.inputSize}, ${m.meta.channels} channel${m.meta.channels === 1 ? '' : 's'}, ${m.meta.classes.length} classes), its trained weights`;
+  if (m)
+    return `model: ${m.bundled ? `the bundled model '${m.name}'` : `the run ${m.dir}`} (${m.meta.arch}${m.width !== 1 ? `, width ${m.width}` : ''}, ${m.meta.inputSize}x${m.meta.inputSize}, ${m.meta.channels} channel${m.meta.channels === 1 ? '' : 's'}, ${m.meta.classes.length} classes), its trained weights`;
   return `models: untrained nets of each architecture and size${opts.width !== 1 ? ` (the visemo net at width ${opts.width})` : ''}, ${CLASSES} classes, random weights: latency does not depend on the weights`;
 }
 

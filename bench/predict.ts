@@ -92,7 +92,16 @@ export async function benchPredictOnnx(arch: Arch, size: number, opts: PredictBe
   const { set, norm, channels } = benchInput(arch, size, opts);
   if (!activeBackend()) await useBackend('cpu', { quiet: true }); // tfjs only builds the model to export
   const model = await modelToTime(arch, size, opts);
-  const meta = opts.model?.meta ?? ({ arch, classes: Array.from({ length: classesOf(opts) }, (_, i) => `class${i}`), inputSize: size, channels, normalisation: norm, faceCut: TIGHT_CROPS } as RunMetadata);
+  const meta =
+    opts.model?.meta ??
+    ({
+      arch,
+      classes: Array.from({ length: classesOf(opts) }, (_, i) => `class${i}`),
+      inputSize: size,
+      channels,
+      normalisation: norm,
+      faceCut: TIGHT_CROPS,
+    } as RunMetadata);
   const session = await openOnnxSession(modelToOnnx(model, 'bench', meta));
   model.dispose();
   const result = await timeBatches(opts, async (idx) => {
@@ -112,7 +121,8 @@ export function predictResult(arch: Arch, size: number, threads: number | null, 
 }
 
 /** One turn's progress line. */
-export const predictLine = (t: PredictTimes) => `batch 1 ${fmt(median(t.batch1), 2)} ms, batch 16 ${fmt(median(t.batch16) / 16, 2)} ms per face, batch 64 ${fmt(median(t.batch64))} ms`;
+export const predictLine = (t: PredictTimes) =>
+  `batch 1 ${fmt(median(t.batch1), 2)} ms, batch 16 ${fmt(median(t.batch16) / 16, 2)} ms per face, batch 64 ${fmt(median(t.batch64))} ms`;
 
 /** The predict table's lines, a header first; each row beside PyTorch's of the same configuration. */
 export function predictTableLines(rows: PredictResult[]): string[] {
@@ -120,7 +130,10 @@ export function predictTableLines(rows: PredictResult[]): string[] {
   const lines = ['arch    size  threads  backend   batch1 ms  images/s   batch16 ms/face  images/s   batch64 ms  images/s   vs PyTorch (batch 1 / 16 / 64)'];
   for (const r of rows) {
     const ref = torch.get(keyOf(r));
-    const ratio = ref && r.backend !== 'pytorch' ? `${(r.batch1.ms / ref.batch1.ms).toFixed(2)}x / ${(r.batch16.ms / ref.batch16.ms).toFixed(2)}x / ${(r.batch64.ms / ref.batch64.ms).toFixed(2)}x` : '';
+    const ratio =
+      ref && r.backend !== 'pytorch'
+        ? `${(r.batch1.ms / ref.batch1.ms).toFixed(2)}x / ${(r.batch16.ms / ref.batch16.ms).toFixed(2)}x / ${(r.batch64.ms / ref.batch64.ms).toFixed(2)}x`
+        : '';
     lines.push(
       `${r.arch.padEnd(6)}  ${String(r.size).padStart(4)}  ${threadsCell(r.threads)}  ${r.backend.padEnd(8)} ${fmt(r.batch1.ms, 2).padStart(9)}  ${fmt(r.batch1.imagesPerSecond, 0).padStart(8)}   ${fmt(r.batch16.msPerFace, 2).padStart(15)}  ${fmt(r.batch16.imagesPerSecond, 0).padStart(8)}   ${fmt(r.batch64.ms).padStart(10)}  ${fmt(r.batch64.imagesPerSecond, 0).padStart(8)}   ${ratio}`,
     );

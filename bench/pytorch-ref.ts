@@ -41,14 +41,47 @@ export function runPytorch(mode: 'train' | 'predict', arch: Arch, sizes: number[
   return { torch: runs[0]!.torch, results };
 }
 
-function runPytorchOnce(mode: 'train' | 'predict', arch: Arch, sizes: number[], threads: number, opts: Options, env: NodeJS.ProcessEnv, precision: Precision): TorchRun | string {
+function runPytorchOnce(
+  mode: 'train' | 'predict',
+  arch: Arch,
+  sizes: number[],
+  threads: number,
+  opts: Options,
+  env: NodeJS.ProcessEnv,
+  precision: Precision,
+): TorchRun | string {
   const script = new URL('./pytorch_ref.py', import.meta.url).pathname;
-  const args = [script, mode, '--precision', precision, '--arch', arch, '--channels', String(channelsOf(arch, opts)), '--classes', String(classesOf(opts)), '--width', String(opts.width ?? 1), '--sizes', sizes.join(','), '--steps', String(opts.steps), '--warmup', String(opts.warmup), '--batch', String(opts.batch), '--threads', String(threads)];
+  const args = [
+    script,
+    mode,
+    '--precision',
+    precision,
+    '--arch',
+    arch,
+    '--channels',
+    String(channelsOf(arch, opts)),
+    '--classes',
+    String(classesOf(opts)),
+    '--width',
+    String(opts.width ?? 1),
+    '--sizes',
+    sizes.join(','),
+    '--steps',
+    String(opts.steps),
+    '--warmup',
+    String(opts.warmup),
+    '--batch',
+    String(opts.batch),
+    '--threads',
+    String(threads),
+  ];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop() ?? '';
     // The script imports numpy before torch; python3-torch brings both.
-    return /No module named '(torch|numpy)'/.test(r.stderr) ? 'python3-torch is not installed (bash scripts/setup.sh --bench installs it)' : `the PyTorch reference failed: ${last}`;
+    return /No module named '(torch|numpy)'/.test(r.stderr)
+      ? 'python3-torch is not installed (bash scripts/setup.sh --bench installs it)'
+      : `the PyTorch reference failed: ${last}`;
   }
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TorchRun;
 }

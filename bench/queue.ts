@@ -86,19 +86,53 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
       const cls = CLASSES[i % CLASSES.length]!;
       const faces = readdirSync(path.join(CKPLUS, cls)).sort();
       const file = path.join(tmp, `clip${i + 1}.mp4`);
-      await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', path.join(CKPLUS, cls, faces[(i * 7) % faces.length]!), '-t', String(o.clipSeconds), '-r', '25',
-        '-vf', `scale=180:180,pad=320:240:${20 + 10 * (i % 10)}:30:color=0x5a6e82,format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', file]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-i',
+        path.join(CKPLUS, cls, faces[(i * 7) % faces.length]!),
+        '-t',
+        String(o.clipSeconds),
+        '-r',
+        '25',
+        '-vf',
+        `scale=180:180,pad=320:240:${20 + 10 * (i % 10)}:30:color=0x5a6e82,format=yuv420p`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        file,
+      ]);
       videos.push(file);
     }
-    console.log(`${o.videos} clips of ${o.clipSeconds} s (320x240) sampled at ${o.fps} fps, model ${DEFAULT_MODEL}, backend ${o.backend}, ${os.cpus().length} cores, load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `${o.videos} clips of ${o.clipSeconds} s (320x240) sampled at ${o.fps} fps, model ${DEFAULT_MODEL}, backend ${o.backend}, ${os.cpus().length} cores, load average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')}`,
+    );
     const rows: QueueBenchRow[] = [];
     // The reference: the same analysis without the queue, `visemo predict` over all clips in one process.
     {
       const t0 = performance.now();
-      const r = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'predict', ...videos, '--fps', String(o.fps), '--backend', o.backend, '--format', 'json'], { cwd: REPO, maxBuffer: 256 << 20 });
+      const r = await run(
+        process.execPath,
+        ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'predict', ...videos, '--fps', String(o.fps), '--backend', o.backend, '--format', 'json'],
+        { cwd: REPO, maxBuffer: 256 << 20 },
+      );
       const wallSeconds = (performance.now() - t0) / 1000;
       const frames = (JSON.parse(r.stdout) as { stats: { frames: number } }).stats.frames;
-      rows.push({ run: 'predict, no queue', workers: 0, videos: o.videos, frames, wallSeconds, videosPerMinute: (60 * o.videos) / wallSeconds, framesPerSecond: frames / wallSeconds, queueSeconds: NaN, queueVideosPerMinute: NaN });
+      rows.push({
+        run: 'predict, no queue',
+        workers: 0,
+        videos: o.videos,
+        frames,
+        wallSeconds,
+        videosPerMinute: (60 * o.videos) / wallSeconds,
+        framesPerSecond: frames / wallSeconds,
+        queueSeconds: NaN,
+        queueVideosPerMinute: NaN,
+      });
     }
     for (const n of o.workers) {
       const queue = `bench-${n}-workers`;
@@ -107,15 +141,35 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
       const out = path.join(tmp, `results-${n}`);
       const t0 = performance.now();
       const codes = await Promise.all(
-        Array.from({ length: n }, () =>
-          new Promise<number | null>((resolve) => {
-            const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'worker', '--redis', redisUrl, '--queue', queue, '--out', out, '--backend', o.backend, '--until-empty'], {
-              cwd: REPO,
-              stdio: ['ignore', 'ignore', 'inherit'],
-              env: { ...process.env, VISEMO_PROGRESS: '0' },
-            });
-            child.on('exit', (code) => resolve(code));
-          }),
+        Array.from(
+          { length: n },
+          () =>
+            new Promise<number | null>((resolve) => {
+              const child = spawn(
+                process.execPath,
+                [
+                  '--import',
+                  'tsx',
+                  path.join(REPO, 'src/cli/main.ts'),
+                  'worker',
+                  '--redis',
+                  redisUrl,
+                  '--queue',
+                  queue,
+                  '--out',
+                  out,
+                  '--backend',
+                  o.backend,
+                  '--until-empty',
+                ],
+                {
+                  cwd: REPO,
+                  stdio: ['ignore', 'ignore', 'inherit'],
+                  env: { ...process.env, VISEMO_PROGRESS: '0' },
+                },
+              );
+              child.on('exit', (code) => resolve(code));
+            }),
         ),
       );
       const wallSeconds = (performance.now() - t0) / 1000;
@@ -124,13 +178,21 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
       if (s.counts.completed !== o.videos) throw new Error(`${queue}: ${s.counts.completed} of ${o.videos} completed, ${s.counts.failed} failed`);
       const t = s.throughput!;
       rows.push({
-        run: `${n} worker${n === 1 ? '' : 's'}`, workers: n, videos: o.videos, frames: t.frames, wallSeconds,
-        videosPerMinute: (60 * o.videos) / wallSeconds, framesPerSecond: t.frames / wallSeconds,
-        queueSeconds: t.seconds, queueVideosPerMinute: t.videosPerMinute,
+        run: `${n} worker${n === 1 ? '' : 's'}`,
+        workers: n,
+        videos: o.videos,
+        frames: t.frames,
+        wallSeconds,
+        videosPerMinute: (60 * o.videos) / wallSeconds,
+        framesPerSecond: t.frames / wallSeconds,
+        queueSeconds: t.seconds,
+        queueVideosPerMinute: t.videosPerMinute,
       });
     }
     const base = rows.find((r) => r.workers === o.workers[0])!;
-    console.log(`\nrun                  videos  frames  wall s  videos/min  frames/s  queue span s  videos/min (span)  vs ${o.workers[0]} worker${o.workers[0] === 1 ? '' : 's'}`);
+    console.log(
+      `\nrun                  videos  frames  wall s  videos/min  frames/s  queue span s  videos/min (span)  vs ${o.workers[0]} worker${o.workers[0] === 1 ? '' : 's'}`,
+    );
     for (const r of rows) {
       const span = (x: number, width: number) => (Number.isNaN(x) ? '-' : x.toFixed(width === 12 ? 1 : 2)).padStart(width);
       console.log(
@@ -138,8 +200,16 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<void> {
       );
     }
     const loadAtEnd = os.loadavg();
-    console.log(`\nwall: the processes started to the last exit (model loading included); span: first job started to last finished;\n"predict, no queue" is visemo predict over all clips in one process. Load average at the end ${loadAtEnd.map((x) => x.toFixed(1)).join(' ')}.`);
-    await writeJsonAtomic(o.out, { mode: 'queue', date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAverage: { start: loadAtStart, end: loadAtEnd } }, config: o, results: rows });
+    console.log(
+      `\nwall: the processes started to the last exit (model loading included); span: first job started to last finished;\n"predict, no queue" is visemo predict over all clips in one process. Load average at the end ${loadAtEnd.map((x) => x.toFixed(1)).join(' ')}.`,
+    );
+    await writeJsonAtomic(o.out, {
+      mode: 'queue',
+      date: new Date().toISOString(),
+      machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+      config: o,
+      results: rows,
+    });
     console.log(`written ${o.out}`);
   } finally {
     redis.kill('SIGTERM');

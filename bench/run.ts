@@ -31,7 +31,11 @@ import { benchTimings, type TimingMode } from './timing.js';
 import type { NativeLayout, Options } from './timing-setup.js';
 import { parseWidth, resolvePredictModel, type PredictModelFlags } from './predict-model.js';
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const positive = (what: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a whole number of at least 1, got '${v}'`);
@@ -48,18 +52,35 @@ const program = new Command('bench')
     }),
   )
   .addOption(new Option('--sizes <list>', 'input sizes (default: 20,50,100 for paper, 48 for visemo)').argParser((v) => list(v).map(positive('a size'))))
-  .addOption(new Option('--backends <list>', "tfjs backends to time, and 'onnx' (onnxruntime-node; predict only) (default: native,wasm; predict adds onnx)").argParser(list))
+  .addOption(
+    new Option('--backends <list>', "tfjs backends to time, and 'onnx' (onnxruntime-node; predict only) (default: native,wasm; predict adds onnx)").argParser(
+      list,
+    ),
+  )
   .option('--steps <n>', 'timed steps per size, backend and turn', positive('--steps'), 10)
   .option('--warmup <n>', 'untimed steps first', (v) => Number(v), 3)
   .option('--batch <n>', 'training batch size', positive('--batch'), 32)
-  .addOption(new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)").default(parseTrainAugment('none'), 'none').argParser(parseTrainAugment))
-  .addOption(new Option('--threads <list>', 'CPU thread counts for the native backend and PyTorch, e.g. 1,2 (default: all cores)').default([availableParallelism()]).argParser((v) => list(v).map(positive('a thread count'))))
-  .addOption(new Option('--layouts <list>', "the native convolutions' activation layouts: 'nhwc' (tfjs' own; inference's, the predict default) and/or 'blocked' (oneDNN's preferred, reordered around each convolution, row 'native-blk'; training's, the train default)").argParser((v) => {
-    const layouts = list(v);
-    const bad = layouts.find((l) => l !== 'nhwc' && l !== 'blocked');
-    if (bad) throw new Error(`unknown layout '${bad}' (use nhwc, blocked)`);
-    return layouts as NativeLayout[];
-  }))
+  .addOption(
+    new Option('--augment <spec>', "train's --augment for the tfjs backends' batches (PyTorch's are never augmented)")
+      .default(parseTrainAugment('none'), 'none')
+      .argParser(parseTrainAugment),
+  )
+  .addOption(
+    new Option('--threads <list>', 'CPU thread counts for the native backend and PyTorch, e.g. 1,2 (default: all cores)')
+      .default([availableParallelism()])
+      .argParser((v) => list(v).map(positive('a thread count'))),
+  )
+  .addOption(
+    new Option(
+      '--layouts <list>',
+      "the native convolutions' activation layouts: 'nhwc' (tfjs' own; inference's, the predict default) and/or 'blocked' (oneDNN's preferred, reordered around each convolution, row 'native-blk'; training's, the train default)",
+    ).argParser((v) => {
+      const layouts = list(v);
+      const bad = layouts.find((l) => l !== 'nhwc' && l !== 'blocked');
+      if (bad) throw new Error(`unknown layout '${bad}' (use nhwc, blocked)`);
+      return layouts as NativeLayout[];
+    }),
+  )
   .option('--rounds <n>', 'turns of native then PyTorch per configuration; figures are medians over all of them', positive('--rounds'), 1)
   .option('--no-pytorch', 'skip the PyTorch reference')
   .option('--no-profile', 'skip the per-kernel profile of the native backend')
@@ -86,7 +107,12 @@ function timingBench(mode: TimingMode, description: string, options?: (cmd: Comm
       // Each mode times the layout its command runs by default (engine/backend.ts prepareForTraining).
       const layouts = o.layouts ?? (mode === 'train' ? ['blocked'] : ['nhwc']);
       // A model that cannot be timed is a usage error: one line, as commander says a bad option.
-      const model = mode === 'predict' ? await resolvePredictModel(own, { arch: o.arch as Arch[], sizes: o.sizes as number[] | undefined }).catch((err: unknown) => program.error(`error: ${err instanceof VisemoError ? err.toLine() : String(err)}`)) : { width: 1 };
+      const model =
+        mode === 'predict'
+          ? await resolvePredictModel(own, { arch: o.arch as Arch[], sizes: o.sizes as number[] | undefined }).catch((err: unknown) =>
+              program.error(`error: ${err instanceof VisemoError ? err.toLine() : String(err)}`),
+            )
+          : { width: 1 };
       await benchTimings(mode, { ...o, backends, layouts, out, ...model } as Options);
     },
   };
@@ -101,7 +127,11 @@ const predictOptions = (cmd: Command) =>
 
 const BENCHMARKS: Benchmark[] = [
   timingBench('train', 'ms per training step (Adam, batch 32), images/s, seconds per epoch'),
-  timingBench('predict', 'inference latency at batch 1, per face at batch 16, and images/s at batch 64, of untrained nets of a shape (--arch, --width, --size) or a trained --model', predictOptions),
+  timingBench(
+    'predict',
+    'inference latency at batch 1, per face at batch 16, and images/s at batch 64, of untrained nets of a shape (--arch, --width, --size) or a trained --model',
+    predictOptions,
+  ),
   serveBench,
   {
     name: 'queue',
@@ -111,7 +141,9 @@ const BENCHMARKS: Benchmark[] = [
         .option('--videos <n>', 'clips to process per configuration', (v) => Number(v), 8)
         .option('--clip-seconds <s>', 'length of each clip', (v) => Number(v), 2)
         .option('--fps <n>', 'frames sampled per second (predict --fps)', (v) => Number(v), 5)
-        .addOption(new Option('--workers <list>', 'worker process counts to time, the first is the reference').default([1, 2]).argParser((v) => list(v).map(Number)))
+        .addOption(
+          new Option('--workers <list>', 'worker process counts to time, the first is the reference').default([1, 2]).argParser((v) => list(v).map(Number)),
+        )
         .option('--backend <name>', "the workers' --backend", 'wasm'),
     run: async (o: { videos: number; clipSeconds: number; fps: number; workers: number[]; backend: string }, out) => {
       const { runQueueBench } = await import('./queue.js');
@@ -120,7 +152,8 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'video',
-    description: "frames per second end to end on 640x480 videos (1 and 3 faces): visemo with tracking beside face-api.js's own pipeline, and where visemo's time goes",
+    description:
+      "frames per second end to end on 640x480 videos (1 and 3 faces): visemo with tracking beside face-api.js's own pipeline, and where visemo's time goes",
     options: (cmd) =>
       cmd
         .option('--seconds <n>', 'length of each made video (25 fps)', (v) => Number(v), 2)

@@ -66,7 +66,11 @@ async function testImage(): Promise<{ image: Buffer; what: string }> {
       .toBuffer();
     return { image, what: '640×400 PNG, two CK+ faces' };
   }
-  const image = await sharp({ create: { width: 640, height: 400, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+  const image = await sharp({
+    create: { width: 640, height: 400, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
+    .png()
+    .toBuffer();
   return { image, what: '640×400 PNG of noise (no ../shared/datasets/ckplus48): no faces, the same detector work' };
 }
 
@@ -74,10 +78,14 @@ async function testImage(): Promise<{ image: Buffer; what: string }> {
 function post(url: string, body: Buffer, agent: http.Agent): Promise<{ status: number; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = http.request(`${url}api/recognize`, { method: 'POST', agent, headers: { 'Content-Type': 'image/png', 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
-    });
+    const req = http.request(
+      `${url}api/recognize`,
+      { method: 'POST', agent, headers: { 'Content-Type': 'image/png', 'Content-Length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+      },
+    );
     req.on('error', (err) => {
       process.stderr.write(`bench: POST ${url}api/recognize: ${err.message}\n`);
       resolve({ status: 0, ms: performance.now() - t0 });
@@ -109,7 +117,11 @@ async function load(url: string, body: Buffer, count: number, concurrency: numbe
 
 /** Starts `visemo serve` from source on a free port; resolves with its URL. */
 async function startServe(label: string, args: string[], runsDir: string, throughput: boolean): Promise<ServerUnderTest> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'serve', '--port', '0', '--quiet', '--runs', runsDir, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'serve', '--port', '0', '--quiet', '--runs', runsDir, ...args],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -188,7 +200,11 @@ function serverConfigs(opts: ServeBenchOptions): [string, string[], boolean][] {
     // The pool alone, and the pool with the native backend (the default where the addon is built).
     ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} --backend wasm`, ['--workers', String(n), '--backend', 'wasm'], true]),
     ...opts.workers.map((n): [string, string[], boolean] => [`--workers ${n} (native)`, ['--workers', String(n), '--backend', 'native'], true]),
-    ...opts.detectors.map((d): [string, string[], boolean] => [`--workers ${opts.workers.at(-1)} --detector ${d}`, ['--workers', String(opts.workers.at(-1)), '--detector', d], true]),
+    ...opts.detectors.map((d): [string, string[], boolean] => [
+      `--workers ${opts.workers.at(-1)} --detector ${d}`,
+      ['--workers', String(opts.workers.at(-1)), '--detector', d],
+      true,
+    ]),
   ];
   // In the bursts only: the decode budget alone bounds memory, whatever the worker count.
   if (opts.bombs > 0) configs.push(['--workers 0 (the decode budget alone)', ['--workers', '0'], false]);
@@ -216,7 +232,9 @@ async function throughputRounds(timed: ServerUnderTest[], image: Buffer, opts: S
       s.latencies.push(...ok);
       s.wallMs += r.wallMs;
       s.errors += r.statuses.length - ok.length;
-      console.log(`round ${round + 1}, ${s.label}: ${fmt((1000 * ok.length) / r.wallMs, 2)} req/s${ok.length < r.statuses.length ? ` (${r.statuses.length - ok.length} failed)` : ''}`);
+      console.log(
+        `round ${round + 1}, ${s.label}: ${fmt((1000 * ok.length) / r.wallMs, 2)} req/s${ok.length < r.statuses.length ? ` (${r.statuses.length - ok.length} failed)` : ''}`,
+      );
     }
   }
 }
@@ -249,7 +267,11 @@ function throughputTable(timed: ServerUnderTest[]) {
 /** The image-bomb bursts on every server, each with its peak RSS before and after. */
 async function bombBursts(servers: ServerUnderTest[], bombsAtOnce: number): Promise<Record<string, unknown>[]> {
   const bursts: Record<string, unknown>[] = [];
-  const makeBomb = (side: number) => sharp({ create: { width: side, height: side, channels: 3, background: { r: 1, g: 1, b: 1 } }, limitInputPixels: false }).grayscale().png().toBuffer();
+  const makeBomb = (side: number) =>
+    sharp({ create: { width: side, height: side, channels: 3, background: { r: 1, g: 1, b: 1 } }, limitInputPixels: false })
+      .grayscale()
+      .png()
+      .toBuffer();
   const bombs = [
     { what: '16000×16000 PNG (over the 64-megapixel limit)', body: await makeBomb(16000) },
     { what: '8000×8000 PNG (64 megapixels, at the limit: decoded)', body: await makeBomb(8000) },
@@ -261,9 +283,21 @@ async function bombBursts(servers: ServerUnderTest[], bombsAtOnce: number): Prom
       const before = memoryOf(s.child.pid!);
       const r = await load(s.url, b.body, bombsAtOnce, bombsAtOnce);
       const after = memoryOf(s.child.pid!);
-      const statuses = Object.entries(r.statuses.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {})).map(([k, v]) => `${v}×${k}`).join(' ');
-      console.log(`${s.label.padEnd(44)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`);
-      bursts.push({ server: s.label, burst: b.what, bytes: b.body.length, statuses: r.statuses, seconds: r.wallMs / 1000, peakMbBefore: before.peakMb, peakMbAfter: after.peakMb });
+      const statuses = Object.entries(r.statuses.reduce<Record<number, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {}))
+        .map(([k, v]) => `${v}×${k}`)
+        .join(' ');
+      console.log(
+        `${s.label.padEnd(44)}  ${b.what.padEnd(52)} ${fmt(b.body.length / 1024).padStart(4)}  ${statuses.padEnd(12)} ${fmt(r.wallMs / 1000, 1).padStart(6)}  ${fmt(before.peakMb).padStart(6)} → ${fmt(after.peakMb)}`,
+      );
+      bursts.push({
+        server: s.label,
+        burst: b.what,
+        bytes: b.body.length,
+        statuses: r.statuses,
+        seconds: r.wallMs / 1000,
+        peakMbBefore: before.peakMb,
+        peakMbAfter: after.peakMb,
+      });
     }
   }
   return bursts;
@@ -275,7 +309,9 @@ async function timeLevers(servers: ServerUnderTest[], image: Buffer): Promise<Aw
   const levers = await batchingLevers(image);
   const d = levers.detectMsPerImage;
   const c = levers.classifyMsPerFace;
-  console.log(`\nbatching, in one thread: detector ${fmt(d[1]!)} ms per image at batch 1, ${fmt(d[4]!)} at batch 4 (${fmt(100 * (1 - d[4]! / d[1]!))}% less); emotion model ${fmt(c[1]!, 1)} ms per face at batch 1, ${fmt(c[16]!, 1)} at batch 16`);
+  console.log(
+    `\nbatching, in one thread: detector ${fmt(d[1]!)} ms per image at batch 1, ${fmt(d[4]!)} at batch 4 (${fmt(100 * (1 - d[4]! / d[1]!))}% less); emotion model ${fmt(c[1]!, 1)} ms per face at batch 1, ${fmt(c[16]!, 1)} at batch 16`,
+  );
   return levers;
 }
 
@@ -296,7 +332,9 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
     const bursts = opts.bombs > 0 ? await bombBursts(servers, opts.bombs) : [];
     const levers = opts.levers ? await timeLevers(servers, image) : null;
     const loadAtEnd = os.loadavg();
-    console.log(`\nload average ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores): ratios within this run compare; absolute figures depend on the machine's other load`);
+    console.log(
+      `\nload average ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores): ratios within this run compare; absolute figures depend on the machine's other load`,
+    );
     await writeJsonAtomic(opts.out, {
       mode: 'serve',
       date: new Date().toISOString(),
@@ -313,16 +351,26 @@ export async function benchServe(opts: ServeBenchOptions): Promise<void> {
   }
 }
 
-const intList = (v: string) => v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n >= 1);
+const intList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n >= 1);
 
 /** `npm run bench -- serve`: its entry in bench/run.ts's table of benchmarks. */
 export const serveBench = {
   name: 'serve',
-  description: "POST /api/recognize at concurrency 8: requests/s, p50/p99 and peak RSS of today's single-thread server beside the worker pool, and under an image-bomb burst",
+  description:
+    "POST /api/recognize at concurrency 8: requests/s, p50/p99 and peak RSS of today's single-thread server beside the worker pool, and under an image-bomb burst",
   options: (cmd: Command) =>
     cmd
-      .option('--workers <list>', 'worker counts to measure beside today\'s --workers 0 (default: one per core)', intList, [defaultWorkers()])
-      .option('--detectors <list>', "other face detectors to time with the last pool (serve --detector; 'none': no such row)", (v) => v.split(',').filter((d) => d && d !== 'none'), ['blazeface'])
+      .option('--workers <list>', "worker counts to measure beside today's --workers 0 (default: one per core)", intList, [defaultWorkers()])
+      .option(
+        '--detectors <list>',
+        "other face detectors to time with the last pool (serve --detector; 'none': no such row)",
+        (v) => v.split(',').filter((d) => d && d !== 'none'),
+        ['blazeface'],
+      )
       .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 8)
       .option('--requests <n>', 'requests per server per round', (v) => Number(v), 24)
       .option('--rounds <n>', 'rounds, alternating between the servers', (v) => Number(v), 2)

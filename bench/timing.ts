@@ -15,7 +15,18 @@ import { benchHead, bf16Plan, median, trainResult, type TrainResult, type TrainT
 import { benchPredict, benchPredictOnnx, predictLine, predictResult, printPredictTable, type PredictResult, type PredictTimes } from './predict.js';
 import { runPytorch, USER_ENV } from './pytorch-ref.js';
 import { predictModelLine } from './predict-model.js';
-import { benchTrain, CONV_KERNELS, convRateFloorMs, forwardFlopsPerImage, onednnConvRate, printTrainTable, PROFILE_STEPS, type ConvFloor, type ConvRates, type KernelShare } from './train-step.js';
+import {
+  benchTrain,
+  CONV_KERNELS,
+  convRateFloorMs,
+  forwardFlopsPerImage,
+  onednnConvRate,
+  printTrainTable,
+  PROFILE_STEPS,
+  type ConvFloor,
+  type ConvRates,
+  type KernelShare,
+} from './train-step.js';
 import { DEFAULT_SIZES, fmt, keyOf, layoutLabel, setNativeLayout, setNativeThreads, TRAIN_IMAGES, type NativeLayout, type Options } from './timing-setup.js';
 
 export type TimingMode = 'train' | 'predict';
@@ -55,7 +66,15 @@ const turnTag = (run: TimingRun, round: number) => `round ${round + 1}/${run.opt
 const threadsTag = (threads: number) => `${threads} thread${threads > 1 ? 's' : ''}`;
 
 /** Appends one turn's times to a configuration's. */
-function collect<T extends TrainTimes | PredictTimes>(store: Map<string, BenchEntry<T>>, arch: Arch, size: number, threads: number | null, backend: string, times: T, precision: Precision = 'fp32'): void {
+function collect<T extends TrainTimes | PredictTimes>(
+  store: Map<string, BenchEntry<T>>,
+  arch: Arch,
+  size: number,
+  threads: number | null,
+  backend: string,
+  times: T,
+  precision: Precision = 'fp32',
+): void {
   const key = `${backend}/${precision}:${arch}@${size}/${threads}`;
   const e = store.get(key);
   if (!e) {
@@ -87,20 +106,35 @@ async function availableBackends(mode: TimingMode, opts: Options, skipped: Recor
  * bf16 rows where this machine can time them: PyTorch's bf16 autocast needs a CPU with bf16,
  * native bf16 and oneDNN's bf16 rate also an addon with bf16 kernels (this version has none).
  */
-function planBf16(mode: TimingMode, opts: Options, cpu: CpuFeatures, skipped: Record<string, string>): { bf16: ReturnType<typeof bf16Plan>; torchPrecisions: Precision[] } {
+function planBf16(
+  mode: TimingMode,
+  opts: Options,
+  cpu: CpuFeatures,
+  skipped: Record<string, string>,
+): { bf16: ReturnType<typeof bf16Plan>; torchPrecisions: Precision[] } {
   const addon = loadAddon();
   const bf16 = bf16Plan(cpu, typeof addon === 'string' ? [] : addonPrecisions(addon));
   if (mode === 'train') {
     if (bf16.native) skipped['native bf16'] = bf16.native;
     if (bf16.pytorch && opts.pytorch) skipped['pytorch bf16'] = bf16.pytorch;
-    if (bf16.pytorch) console.log(`bf16 rows skipped (native bf16, oneDNN's bf16 convolution rate${opts.pytorch ? ', PyTorch bf16 autocast' : ''}): ${bf16.pytorch}`);
-    else if (bf16.native) console.log(`native bf16 rows and oneDNN's bf16 convolution rate skipped: ${bf16.native}${opts.pytorch ? '; PyTorch bf16 autocast is timed' : ''}`);
+    if (bf16.pytorch)
+      console.log(`bf16 rows skipped (native bf16, oneDNN's bf16 convolution rate${opts.pytorch ? ', PyTorch bf16 autocast' : ''}): ${bf16.pytorch}`);
+    else if (bf16.native)
+      console.log(`native bf16 rows and oneDNN's bf16 convolution rate skipped: ${bf16.native}${opts.pytorch ? '; PyTorch bf16 autocast is timed' : ''}`);
   }
   return { bf16, torchPrecisions: mode === 'train' && !bf16.pytorch ? ['fp32', 'bf16'] : ['fp32'] };
 }
 
 /** One configuration's training steps, its profile kept where asked for. */
-async function trainTurn(run: TimingRun, arch: Arch, size: number, threads: number, rowThreads: number | null, label: string, profileIt: boolean): Promise<string> {
+async function trainTurn(
+  run: TimingRun,
+  arch: Arch,
+  size: number,
+  threads: number,
+  rowThreads: number | null,
+  label: string,
+  profileIt: boolean,
+): Promise<string> {
   const { times, profile } = await benchTrain(arch, size, run.opts, profileIt);
   collect(run.store, arch, size, rowThreads, label, times);
   if (profile) {
@@ -114,7 +148,9 @@ async function trainTurn(run: TimingRun, arch: Arch, size: number, threads: numb
 /** The tfjs backends' turn at one thread count: the native backend once per activation layout, as its own row. */
 async function tfjsTurn(run: TimingRun, arch: Arch, threads: number, round: number): Promise<void> {
   const { mode, opts } = run;
-  const variants = run.available.flatMap((b): { backend: BackendName; layout: NativeLayout | null; label: string }[] => (b === 'native' ? opts.layouts.map((l) => ({ backend: b, layout: l, label: layoutLabel(l) })) : [{ backend: b, layout: null, label: b }]));
+  const variants = run.available.flatMap((b): { backend: BackendName; layout: NativeLayout | null; label: string }[] =>
+    b === 'native' ? opts.layouts.map((l) => ({ backend: b, layout: l, label: layoutLabel(l) })) : [{ backend: b, layout: null, label: b }],
+  );
   for (const { backend, layout, label } of variants) {
     // wasm's thread count is fixed when it starts: timed once, at the first count.
     if (backend !== 'native' && threads !== opts.threads[0]) continue;
@@ -165,7 +201,9 @@ function pytorchTurn(run: TimingRun, arch: Arch, threads: number, round: number)
       const { size, ...times } = r;
       collect(run.store, arch, size, threads, 'pytorch', times as TrainTimes | PredictTimes, precision);
       const t = times as TrainTimes & PredictTimes;
-      console.log(`${label} ${arch} ${size}x${size}, ${threadsTag(threads)}, ${turnTag(run, round)}: ${run.mode === 'train' ? `${fmt(median(t.modelMs.map((m, i) => m + t.dataMs[i]!)))} ms per step` : predictLine(t)}`);
+      console.log(
+        `${label} ${arch} ${size}x${size}, ${threadsTag(threads)}, ${turnTag(run, round)}: ${run.mode === 'train' ? `${fmt(median(t.modelMs.map((m, i) => m + t.dataMs[i]!)))} ms per step` : predictLine(t)}`,
+      );
     }
   }
 }
@@ -194,7 +232,11 @@ function sortedRows(run: TimingRun): (TrainResult | PredictResult)[] {
   return [...run.store.values()]
     .map((e) =>
       mode === 'train'
-        ? trainResult({ arch: e.arch, size: e.size, threads: e.threads, backend: e.backend, precision: e.precision }, e.times as TrainTimes, { batch: opts.batch, trainImages: TRAIN_IMAGES, forwardFlopsPerImage: forwardFlopsPerImage(e.arch, e.size) })
+        ? trainResult({ arch: e.arch, size: e.size, threads: e.threads, backend: e.backend, precision: e.precision }, e.times as TrainTimes, {
+            batch: opts.batch,
+            trainImages: TRAIN_IMAGES,
+            forwardFlopsPerImage: forwardFlopsPerImage(e.arch, e.size),
+          })
         : predictResult(e.arch, e.size, e.threads, e.backend, e.times as PredictTimes),
     )
     .sort(
@@ -219,14 +261,18 @@ interface RateFloor {
 function printConvFloors(run: TimingRun, rows: (TrainResult | PredictResult)[]): RateFloor[] {
   const { convRates, bf16 } = run;
   for (const [threads, r] of Object.entries(convRates)) {
-    if (r) console.log(`\noneDNN's own fp32 3x3 convolution (64->128 channels, 25x25, batch 32, ${threads} thread${threads === '1' ? '' : 's'}): forward ${fmt(r.forward, 0)}, backward data ${fmt(r.backwardData, 0)}, backward weights ${fmt(r.backwardWeights, 0)} GFLOP/s`);
+    if (r)
+      console.log(
+        `\noneDNN's own fp32 3x3 convolution (64->128 channels, 25x25, batch 32, ${threads} thread${threads === '1' ? '' : 's'}): forward ${fmt(r.forward, 0)}, backward data ${fmt(r.backwardData, 0)}, backward weights ${fmt(r.backwardWeights, 0)} GFLOP/s`,
+      );
   }
   // oneDNN's bf16 rate is timed only through an addon with bf16 kernels (this version has none);
   // on a CPU without bf16 the line at the start said so already.
   if (Object.values(convRates).some(Boolean) && bf16.native && !bf16.pytorch) console.log(`oneDNN's own bf16 3x3 convolution: not timed, ${bf16.native}`);
   for (const [key, profile] of Object.entries(run.profiles)) {
     console.log(`\nprofile of a ${key} training step, mean of ${PROFILE_STEPS} (share of step time):`);
-    for (const k of [...profile.slice(0, 12), ...profile.slice(-1)]) console.log(`  ${k.kernel.padEnd(24)} ${fmt(k.ms).padStart(7)} ms ${`${fmt(100 * k.share)}%`.padStart(6)}${k.calls ? `  ${k.calls} calls` : ''}`);
+    for (const k of [...profile.slice(0, 12), ...profile.slice(-1)])
+      console.log(`  ${k.kernel.padEnd(24)} ${fmt(k.ms).padStart(7)} ms ${`${fmt(100 * k.share)}%`.padStart(6)}${k.calls ? `  ${k.calls} calls` : ''}`);
   }
   // How far fusing everything around the convolutions could go: their time alone against PyTorch's
   // whole step (Debian's PyTorch runs its convolutions on the same oneDNN).
@@ -235,7 +281,10 @@ function printConvFloors(run: TimingRun, rows: (TrainResult | PredictResult)[]):
   const torchStep = new Map(rows.filter(isTorchFp32).map((r) => [keyOf(r), (r as TrainResult).stepMs]));
   for (const f of run.convFloors) {
     const ref = torchStep.get(keyOf(f));
-    if (ref) console.log(`${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`);
+    if (ref)
+      console.log(
+        `${f.profile}: convolution kernels alone ${fmt(f.convMs)} ms per step = ${(f.convMs / ref).toFixed(2)}x PyTorch's whole step (${fmt(ref)} ms)`,
+      );
   }
   const floors = (rows as TrainResult[]).flatMap((r) => {
     const rates = isTorchFp32(r) && r.threads !== null ? convRates[r.threads] : null;
@@ -244,14 +293,17 @@ function printConvFloors(run: TimingRun, rows: (TrainResult | PredictResult)[]):
     return [{ arch: r.arch, size: r.size, threads: r.threads, floorMs: ms, vsPytorch: ms / r.stepMs }];
   });
   if (floors.length) console.log("\nconvolutions alone at oneDNN's own rates of this run (the reference shape's, per pass), against PyTorch's whole step:");
-  for (const f of floors) console.log(`  ${f.arch}@${f.size}, ${f.threads} thread${f.threads === 1 ? '' : 's'}: ${fmt(f.floorMs)} ms = ${f.vsPytorch.toFixed(2)}x`);
+  for (const f of floors)
+    console.log(`  ${f.arch}@${f.size}, ${f.threads} thread${f.threads === 1 ? '' : 's'}: ${fmt(f.floorMs)} ms = ${f.vsPytorch.toFixed(2)}x`);
   return floors;
 }
 
 /** predict's model in the JSON's config: the untrained nets' width, or the trained model's name and folder. */
 function predictConfig(mode: TimingMode, opts: Options): Record<string, unknown> {
   if (mode !== 'predict') return {};
-  return opts.model ? { model: { name: opts.model.name, dir: opts.model.dir, bundled: opts.model.bundled, width: opts.model.width, weights: 'trained' } } : { width: opts.width, weights: 'untrained (seed 1)' };
+  return opts.model
+    ? { model: { name: opts.model.name, dir: opts.model.dir, bundled: opts.model.bundled, width: opts.model.width, weights: 'trained' } }
+    : { width: opts.width, weights: 'untrained (seed 1)' };
 }
 
 /** Times every configuration of `mode`, prints the table and what follows it, and writes the JSON. */
@@ -264,21 +316,55 @@ export async function benchTimings(mode: TimingMode, opts: Options): Promise<voi
   const skipped: Record<string, string> = {};
   const available = await availableBackends(mode, opts, skipped);
   const cpu = cpuFeatures();
-  const run: TimingRun = { mode, opts, available, store: new Map(), profiles: {}, convFloors: [], skipped, convRates: {}, ...planBf16(mode, opts, cpu, skipped), torchOff: !opts.pytorch };
+  const run: TimingRun = {
+    mode,
+    opts,
+    available,
+    store: new Map(),
+    profiles: {},
+    convFloors: [],
+    skipped,
+    convRates: {},
+    ...planBf16(mode, opts, cpu, skipped),
+    torchOff: !opts.pytorch,
+  };
   await runTurns(run);
-  if (run.torchVersion) console.log(`pytorch ${run.torchVersion}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : "the faster of OpenMP's default and passive waiting, per size and turn"}`);
+  if (run.torchVersion)
+    console.log(
+      `pytorch ${run.torchVersion}: ${USER_ENV.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${USER_ENV.OMP_WAIT_POLICY}` : "the faster of OpenMP's default and passive waiting, per size and turn"}`,
+    );
   const rows = sortedRows(run);
   if (mode === 'train') printTrainTable(rows as TrainResult[]);
   else printPredictTable(rows as PredictResult[]);
   const floors = printConvFloors(run, rows);
   const loadAtEnd = os.loadavg();
-  console.log(`\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`);
+  console.log(
+    `\nload average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')} at the end (${cpus().length} cores)`,
+  );
   await writeJsonAtomic(opts.out, {
     mode,
     // The date and the CPU (name and the flags that decide bf16) at the top; each row has its precision.
     ...benchHead(cpu, new Date()),
-    machine: { cores: cpus().length, node: process.version, torch: run.torchVersion, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null, loadAverage: { start: loadAtStart, end: loadAtEnd } },
-    config: { arch: opts.arch, sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(run, a)])), batch: opts.batch, augment: formatTrainAugment(opts.augment), steps: opts.steps, warmup: opts.warmup, threads: opts.threads, layouts: opts.layouts, rounds: opts.rounds, trainImages: TRAIN_IMAGES, ...predictConfig(mode, opts) },
+    machine: {
+      cores: cpus().length,
+      node: process.version,
+      torch: run.torchVersion,
+      ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
+      loadAverage: { start: loadAtStart, end: loadAtEnd },
+    },
+    config: {
+      arch: opts.arch,
+      sizes: Object.fromEntries(opts.arch.map((a) => [a, sizesOf(run, a)])),
+      batch: opts.batch,
+      augment: formatTrainAugment(opts.augment),
+      steps: opts.steps,
+      warmup: opts.warmup,
+      threads: opts.threads,
+      layouts: opts.layouts,
+      rounds: opts.rounds,
+      trainImages: TRAIN_IMAGES,
+      ...predictConfig(mode, opts),
+    },
     results: rows,
     onednnConv: run.convRates,
     profiles: run.profiles,

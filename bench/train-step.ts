@@ -81,8 +81,22 @@ export function convRateFloorMs(arch: Arch, size: number, batch: number, r: Conv
 }
 
 /** A training batch made as trainEpoch (src/training/train.ts) makes it, with hard targets. */
-function trainingBatch(set: DecodedSet, idx: number[], norm: Normalisation, channels: 1 | 3, augment: TrainAugment | null, rng: () => number): { x: tf.Tensor4D; y: tf.Tensor2D } {
-  const x = augment ? batchInput(augmentBatch(set, idx, augment, rng), idx.map((_, k) => k), norm, channels) : batchInput(set, idx, norm, channels);
+function trainingBatch(
+  set: DecodedSet,
+  idx: number[],
+  norm: Normalisation,
+  channels: 1 | 3,
+  augment: TrainAugment | null,
+  rng: () => number,
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const x = augment
+    ? batchInput(
+        augmentBatch(set, idx, augment, rng),
+        idx.map((_, k) => k),
+        norm,
+        channels,
+      )
+    : batchInput(set, idx, norm, channels);
   const y = tf.tensor2d(mixTargets(set.labels, CLASSES, 0, null, idx), [idx.length, CLASSES]);
   return { x, y };
 }
@@ -158,8 +172,23 @@ export function onednnConvRate(steps: number): ConvRates | null {
   if (typeof native === 'string') return null;
   const [N, H, C, OC] = [32, 25, 64, 128];
   const params = packConvParams({
-    batch: N, inHeight: H, inWidth: H, inChannels: C, filterHeight: 3, filterWidth: 3, outChannels: OC, outHeight: H, outWidth: H,
-    strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+    batch: N,
+    inHeight: H,
+    inWidth: H,
+    inChannels: C,
+    filterHeight: 3,
+    filterWidth: 3,
+    outChannels: OC,
+    outHeight: H,
+    outWidth: H,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 1,
+    padLeft: 1,
+    padBottom: 1,
+    padRight: 1,
   });
   const rng = createRng(3);
   const fill = (n: number) => Float32Array.from({ length: n }, () => rng() - 0.5);
@@ -198,4 +227,3 @@ export function printTrainTable(rows: TrainResult[]): void {
     );
   }
 }
-

@@ -54,12 +54,44 @@ export function pickFaces(): string[] {
 export async function makeVideo(file: string, faces: string[], seconds: number): Promise<void> {
   const size = faces.length === 1 ? [200, 253] : [170, 215];
   // x, y, and their speeds in pixels per second: slow drifts, inside the frame for 10 s.
-  const paths = faces.length === 1 ? [[200, 110, 15, -5]] : [[20, 30, 12, 4], [235, 240, -10, -4], [450, 30, -10, 5]];
+  const paths =
+    faces.length === 1
+      ? [[200, 110, 15, -5]]
+      : [
+          [20, 30, 12, 4],
+          [235, 240, -10, -4],
+          [450, 30, -10, 5],
+        ];
   const graph = faces
     .map((_, i) => `[${i + 1}]scale=${size[0]}:${size[1]},format=rgb24[f${i}]`)
-    .concat(faces.map((_, i) => `[${i === 0 ? '0' : `v${i - 1}`}][f${i}]overlay=x='${paths[i]![0]}+${paths[i]![2]}*t':y='${paths[i]![1]}+${paths[i]![3]}*t'${i === faces.length - 1 ? '' : `[v${i}]`}`))
+    .concat(
+      faces.map(
+        (_, i) =>
+          `[${i === 0 ? '0' : `v${i - 1}`}][f${i}]overlay=x='${paths[i]![0]}+${paths[i]![2]}*t':y='${paths[i]![1]}+${paths[i]![3]}*t'${i === faces.length - 1 ? '' : `[v${i}]`}`,
+      ),
+    )
     .join(';');
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x5a6e82:s=640x480:d=${seconds}:r=25`, ...faces.flatMap((f) => ['-loop', '1', '-i', f]), '-filter_complex', graph, '-t', String(seconds), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '20', file]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x5a6e82:s=640x480:d=${seconds}:r=25`,
+    ...faces.flatMap((f) => ['-loop', '1', '-i', f]),
+    '-filter_complex',
+    graph,
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-crf',
+    '20',
+    file,
+  ]);
 }
 
 interface FaceApi {
@@ -72,8 +104,12 @@ interface FaceApi {
 /** face-api.js as its users run it: per frame, detect every face and classify its expression, on tfjs wasm. */
 async function faceApiPipeline(file: string, detector: 'ssd' | 'tiny'): Promise<{ frames: number; faces: number; ms: number }> {
   const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-  for (const net of ['ssdMobilenetv1', 'tinyFaceDetector', 'faceExpressionNet']) if (!api.nets[net]!.isLoaded) await api.nets[net]!.loadFromDisk(faceApiModelDir());
-  const options = detector === 'ssd' ? new api.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 }) : new api.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
+  for (const net of ['ssdMobilenetv1', 'tinyFaceDetector', 'faceExpressionNet'])
+    if (!api.nets[net]!.isLoaded) await api.nets[net]!.loadFromDisk(faceApiModelDir());
+  const options =
+    detector === 'ssd'
+      ? new api.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })
+      : new api.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
   const info = await probeVideo(file);
   const classify = async (data: Uint8Array) => {
     const t = tf.tensor3d(data, [info.height, info.width, 3], 'int32');
@@ -113,7 +149,10 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
     ];
     for (const v of videos) await makeVideo(v.file, v.faces, opts.seconds);
     // visemo as it runs by default (BlazeFace on video frames), and with SSD as the full-frame detector.
-    const recognizers = { blazeface: await EmotionRecognizer.load({ backend: 'wasm' }), ssd: await EmotionRecognizer.load({ backend: 'wasm', detector: 'ssd' }) };
+    const recognizers = {
+      blazeface: await EmotionRecognizer.load({ backend: 'wasm' }),
+      ssd: await EmotionRecognizer.load({ backend: 'wasm', detector: 'ssd' }),
+    };
     for (const v of videos) {
       for (const [detector, recognizer] of Object.entries(recognizers)) {
         // Warm-up (model and detector loading, kernel set-up) on a short analysis, untimed.
@@ -122,15 +161,38 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
         const t = a.timing;
         const faceCount = a.timeline.reduce((n, f) => n + f.faces.length, 0);
         const name = `visemo, ${detector === 'ssd' ? 'SSD' : 'BlazeFace'} every ${opts.detectEvery}`;
-        rows.push({ video: v.name, pipeline: name, frames: a.timeline.length, seconds: t.totalMs / 1000, fps: t.fps, facesPerFrame: faceCount / a.timeline.length });
+        rows.push({
+          video: v.name,
+          pipeline: name,
+          frames: a.timeline.length,
+          seconds: t.totalMs / 1000,
+          fps: t.fps,
+          facesPerFrame: faceCount / a.timeline.length,
+        });
         const other = t.totalMs - t.decodeMs - t.detectMs - t.trackMs - t.classifyMs;
-        profiles[`${v.name}, ${name}`] = { decode: t.decodeMs, detect: t.detectMs, track: t.trackMs, classify: t.classifyMs, other, total: t.totalMs, tracks: a.tracks.length, detectedFrames: t.detectedFrames };
+        profiles[`${v.name}, ${name}`] = {
+          decode: t.decodeMs,
+          detect: t.detectMs,
+          track: t.trackMs,
+          classify: t.classifyMs,
+          other,
+          total: t.totalMs,
+          tracks: a.tracks.length,
+          detectedFrames: t.detectedFrames,
+        };
         console.log(`${v.name}: ${name}: ${t.fps.toFixed(2)} fps, ${a.tracks.length} tracks`);
       }
       if (opts.faceapi) {
         for (const detector of ['ssd', 'tiny'] as const) {
           const r = await faceApiPipeline(v.file, detector);
-          rows.push({ video: v.name, pipeline: `face-api.js ${detector === 'ssd' ? 'SSD' : 'tiny 416'} + expressions`, frames: r.frames, seconds: r.ms / 1000, fps: r.frames / (r.ms / 1000), facesPerFrame: r.faces / r.frames });
+          rows.push({
+            video: v.name,
+            pipeline: `face-api.js ${detector === 'ssd' ? 'SSD' : 'tiny 416'} + expressions`,
+            frames: r.frames,
+            seconds: r.ms / 1000,
+            fps: r.frames / (r.ms / 1000),
+            facesPerFrame: r.faces / r.frames,
+          });
           console.log(`${v.name}: face-api.js ${detector} ${(r.frames / (r.ms / 1000)).toFixed(2)} fps`);
         }
       }
@@ -149,7 +211,9 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
   }
   for (const [name, p] of Object.entries(profiles)) {
     const share = (ms: number) => `${(ms / 1000).toFixed(1)} s (${((100 * ms) / p.total!).toFixed(0)}%)`;
-    console.log(`\nwhere visemo's time goes, ${name} (${p.detectedFrames} full detections, ${p.tracks} tracks): decode ${share(p.decode!)}, detect ${share(p.detect!)}, track ${share(p.track!)}, classify ${share(p.classify!)}, other ${share(p.other!)}`);
+    console.log(
+      `\nwhere visemo's time goes, ${name} (${p.detectedFrames} full detections, ${p.tracks} tracks): decode ${share(p.decode!)}, detect ${share(p.detect!)}, track ${share(p.track!)}, classify ${share(p.classify!)}, other ${share(p.other!)}`,
+    );
   }
   await writeJsonAtomic(opts.out, {
     mode: 'video',
@@ -159,5 +223,10 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
     results: rows,
     profiles,
   });
-  console.log(`\nload average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end\nwritten ${opts.out}`);
+  console.log(
+    `\nload average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start, ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end\nwritten ${opts.out}`,
+  );
 }

@@ -10,11 +10,7 @@
 import { useBackend } from '../src/engine/backend.js';
 import { tf } from '../src/engine/tf.js';
 import { buildPaperCnn } from '../src/model/paper-cnn.js';
-import {
-  originalWasmConv2DBackpropInput,
-  registerWasmConvGradients,
-  wasmConv2DBackpropInputConfig,
-} from '../src/engine/wasm/conv-grads.js';
+import { originalWasmConv2DBackpropInput, registerWasmConvGradients, wasmConv2DBackpropInputConfig } from '../src/engine/wasm/conv-grads.js';
 
 const BATCH = 32;
 const NUM_CLASSES = 6;

@@ -39,28 +39,57 @@ export async function benchWeb(opts: WebBenchOptions): Promise<void> {
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'visemo-bench-web-'));
   const loadAtStart = os.loadavg();
-  const rows: { detector: string; videoDetector: string; backend: string; frames: number; fps: number; faces: number; msPerFrame: Record<string, number> }[] = [];
+  const rows: { detector: string; videoDetector: string; backend: string; frames: number; fps: number; faces: number; msPerFrame: Record<string, number> }[] =
+    [];
   const server = await startServer({ port: 0, runsDir: path.join(dir, 'runs') });
   const { chromium } = await import('playwright-core');
   try {
     // The face drifts 20 px/s to the right over a plain background: the tracker has to follow it.
     const y4m = path.join(dir, 'webcam.y4m');
     const seconds = Math.max(4, opts.seconds + 4);
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x5a6e82:s=640x480:d=${seconds}:r=25`, '-loop', '1', '-i', pickFaces()[0]!,
-      '-filter_complex', "[1]scale=200:253[f];[0][f]overlay=x='150+20*t':y=110,format=yuv420p", '-t', String(seconds), y4m]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=0x5a6e82:s=640x480:d=${seconds}:r=25`,
+      '-loop',
+      '1',
+      '-i',
+      pickFaces()[0]!,
+      '-filter_complex',
+      "[1]scale=200:253[f];[0][f]overlay=x='150+20*t':y=110,format=yuv420p",
+      '-t',
+      String(seconds),
+      y4m,
+    ]);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--no-first-run',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${y4m}`,
+      ],
     });
     try {
       for (const detector of opts.detectors) {
         const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
         const state = () => page.evaluate(() => (window as unknown as { visemo: PageState }).visemo);
         await page.goto(`${server.url}?detector=${detector}`);
-        await page.waitForFunction(() => {
-          const s = (window as unknown as { visemo?: PageState }).visemo;
-          return s?.ready || s?.error;
-        }, null, { timeout: 120_000 });
+        await page.waitForFunction(
+          () => {
+            const s = (window as unknown as { visemo?: PageState }).visemo;
+            return s?.ready || s?.error;
+          },
+          null,
+          { timeout: 120_000 },
+        );
         await page.click('#webcam');
         // Warm-up: kernels and the first full detections.
         await page.waitForFunction(() => (window as unknown as { visemo: PageState }).visemo.frames >= 10, null, { timeout: 120_000 });
@@ -70,8 +99,18 @@ export async function benchWeb(opts: WebBenchOptions): Promise<void> {
         const after = await state();
         if (after.error) throw new Error(`page (${detector}): ${after.error}`);
         const frames = after.frames - before.frames;
-        const msPerFrame = Object.fromEntries((['trackMs', 'cropMs', 'classifyMs', 'drawMs', 'totalMs'] as const).map((k) => [k.replace('Ms', ''), (after.timing[k] - before.timing[k]) / frames]));
-        rows.push({ detector, videoDetector: after.videoDetector, backend: after.backend, frames, fps: frames / ((performance.now() - t0) / 1000), faces: after.faces.length, msPerFrame });
+        const msPerFrame = Object.fromEntries(
+          (['trackMs', 'cropMs', 'classifyMs', 'drawMs', 'totalMs'] as const).map((k) => [k.replace('Ms', ''), (after.timing[k] - before.timing[k]) / frames]),
+        );
+        rows.push({
+          detector,
+          videoDetector: after.videoDetector,
+          backend: after.backend,
+          frames,
+          fps: frames / ((performance.now() - t0) / 1000),
+          faces: after.faces.length,
+          msPerFrame,
+        });
         console.log(`web: --detector ${detector} (${after.videoDetector} on video): ${rows.at(-1)!.fps.toFixed(1)} fps`);
         await page.close();
       }
@@ -87,9 +126,13 @@ export async function benchWeb(opts: WebBenchOptions): Promise<void> {
   for (const r of rows) {
     const m = r.msPerFrame;
     const ms = [m.track!, m.classify!, m.crop!, m.draw!, m.total!].map((x, i) => x.toFixed(1).padStart([13, 10, 6, 5, 9][i]!)).join('  ');
-    console.log(`${r.detector.padEnd(13)}  ${r.videoDetector.padEnd(14)}  ${r.backend.padEnd(7)}  ${String(r.frames).padStart(6)}  ${r.fps.toFixed(1).padStart(6)}  ${String(r.faces).padStart(5)}  ${(ref && ref !== r ? `${(r.fps / ref.fps).toFixed(2)}x` : '').padEnd(5)}                ${ms}`);
+    console.log(
+      `${r.detector.padEnd(13)}  ${r.videoDetector.padEnd(14)}  ${r.backend.padEnd(7)}  ${String(r.frames).padStart(6)}  ${r.fps.toFixed(1).padStart(6)}  ${String(r.faces).padStart(5)}  ${(ref && ref !== r ? `${(r.fps / ref.fps).toFixed(2)}x` : '').padEnd(5)}                ${ms}`,
+    );
   }
-  console.log('(analysis: from taking a frame to its drawn result; the rest of a frame\'s time is the browser waiting for the next animation frame and video frame)');
+  console.log(
+    "(analysis: from taking a frame to its drawn result; the rest of a frame's time is the browser waiting for the next animation frame and video frame)",
+  );
   await writeJsonAtomic(opts.out, {
     mode: 'web',
     date: new Date().toISOString(),
@@ -97,5 +140,10 @@ export async function benchWeb(opts: WebBenchOptions): Promise<void> {
     config: { seconds: opts.seconds, width: 640, height: 480, fps: 25, backend: 'wasm (the page)' },
     results: rows,
   });
-  console.log(`\nload average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end\nwritten ${opts.out}`);
+  console.log(
+    `\nload average ${loadAtStart.map((x) => x.toFixed(1)).join(' ')} at the start, ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end\nwritten ${opts.out}`,
+  );
 }

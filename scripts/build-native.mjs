@@ -76,7 +76,10 @@ const started = Date.now();
 const result = spawnSync(process.execPath, args, { cwd: nativeDir, encoding: 'utf8' });
 if (result.status !== 0 || !existsSync(addon)) {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
-  const firstError = output.split('\n').find((l) => /error/i.test(l) && !/^gyp info/.test(l))?.trim();
+  const firstError = output
+    .split('\n')
+    .find((l) => /error/i.test(l) && !/^gyp info/.test(l))
+    ?.trim();
   skip(`node-gyp failed${firstError ? `: ${firstError.slice(0, 160)}` : ''}`);
 }
 console.log(`visemo: native backend built in ${((Date.now() - started) / 1000).toFixed(1)} s (${addon})`);

@@ -26,7 +26,8 @@ export interface LinkItem {
 export async function removeOwnLinks(dir: string): Promise<void> {
   for (const c of await fs.readdir(dir).catch(() => [])) {
     for (const f of await fs.readdir(path.join(dir, c))) {
-      if (!(await fs.lstat(path.join(dir, c, f))).isSymbolicLink()) throw new Error(`${path.join(dir, c, f)} is not a link this script made: move ${dir} away first`);
+      if (!(await fs.lstat(path.join(dir, c, f))).isSymbolicLink())
+        throw new Error(`${path.join(dir, c, f)} is not a link this script made: move ${dir} away first`);
     }
   }
   await fs.rm(dir, { recursive: true, force: true });
@@ -53,13 +54,22 @@ export const once = (items: ImageItem[], copies = 1): LinkItem[] => items.map((i
  * over the paper's six classes. The held-out subjects are the CK+ test set of every model card.
  */
 export async function ckplusSubjectSplit(): Promise<{ train: ImageItem[]; heldOut: ImageItem[] }> {
-  const ck = await prepareDataset({ data: path.join(SHARED_DATASETS, 'ckplus48'), classes: [...PAPER_CLASSES], split: 'subject', seed: 42, fractions: { val: 0, test: 0.3 } });
+  const ck = await prepareDataset({
+    data: path.join(SHARED_DATASETS, 'ckplus48'),
+    classes: [...PAPER_CLASSES],
+    split: 'subject',
+    seed: 42,
+    fractions: { val: 0, test: 0.3 },
+  });
   return { train: ck.splits.train, heldOut: ck.splits.test };
 }
 
 /** Splits items by a group id read from each file name (no id: the file is its own group), stratified per class. */
 export function splitByGroup(items: ImageItem[], groupOf: (file: string) => string, fractions: SplitFractions, seed: number): Record<SplitName, ImageItem[]> {
-  const assignment = assignSplits(items.map((it) => ({ label: it.label, subject: groupOf(it.file) })), { mode: 'subject', seed, fractions });
+  const assignment = assignSplits(
+    items.map((it) => ({ label: it.label, subject: groupOf(it.file) })),
+    { mode: 'subject', seed, fractions },
+  );
   const out: Record<SplitName, ImageItem[]> = { train: [], val: [], test: [] };
   items.forEach((it, i) => out[assignment[i]!].push(it));
   return out;

@@ -33,11 +33,14 @@ const ssd = await loadFaceDetector({ model: 'ssd' });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const found = { ssd: 0, blaze: 0, both: 0 };
 const ratios = { dx: [] as number[], dy: [] as number[], sx: [] as number[], sy: [] as number[] };
-const best = (boxes: { box: FaceBox }[], truth: FaceBox) => boxes.filter((d) => iou(d.box, truth) >= 0.3).sort((a, b) => iou(b.box, truth) - iou(a.box, truth))[0]?.box;
+const best = (boxes: { box: FaceBox }[], truth: FaceBox) =>
+  boxes.filter((d) => iou(d.box, truth) >= 0.3).sort((a, b) => iou(b.box, truth) - iou(a.box, truth))[0]?.box;
 const t0 = performance.now();
 for (const [i, file] of chosen.entries()) {
   // Its own shape (SFEW's faces are about 143×181), 100–220 px wide.
-  const { data: face, info } = await sharp(file).resize(Math.round(100 + rand() * 120)).toBuffer({ resolveWithObject: true });
+  const { data: face, info } = await sharp(file)
+    .resize(Math.round(100 + rand() * 120))
+    .toBuffer({ resolveWithObject: true });
   const truth = { x: Math.round(rand() * (640 - info.width)), y: Math.round(rand() * (480 - info.height)), width: info.width, height: info.height };
   const { data } = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 110, b: 130 } } })
     .composite([{ input: face, left: truth.x, top: truth.y }])
@@ -58,7 +61,8 @@ for (const [i, file] of chosen.entries()) {
   if ((i + 1) % 50 === 0) process.stderr.write(`${i + 1}/${count} frames\n`);
 }
 console.log(`${count} pasted SFEW train faces (100–220 px wide) on 640×480 frames, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-console.log(`found: SSD ${found.ssd} (${((100 * found.ssd) / count).toFixed(1)} %), BlazeFace ${found.blaze} (${((100 * found.blaze) / count).toFixed(1)} %), both ${found.both}`);
+console.log(
+  `found: SSD ${found.ssd} (${((100 * found.ssd) / count).toFixed(1)} %), BlazeFace ${found.blaze} (${((100 * found.blaze) / count).toFixed(1)} %), both ${found.both}`,
+);
 const fit = Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(median(v).toFixed(3))]));
 console.log(`BlazeFace box → SSD box, medians over ${found.both} faces: ${JSON.stringify(fit)}`);
-

@@ -26,7 +26,12 @@ await linkClassFolders(path.join(out, 'fer-ck-train'), classes, once([...fer.ite
 await linkClassFolders(path.join(out, 'ckplus-heldout'), classes, once(ck.heldOut));
 const FER_PER_CLASS = 1000;
 const rng = createRng(42);
-const ferSample = classes.flatMap((c) => shuffleInPlace(fer.items.filter((it) => it.label === c), rng).slice(0, FER_PER_CLASS));
+const ferSample = classes.flatMap((c) =>
+  shuffleInPlace(
+    fer.items.filter((it) => it.label === c),
+    rng,
+  ).slice(0, FER_PER_CLASS),
+);
 await linkClassFolders(path.join(out, 'ck-focus'), classes, once([...ferSample, ...ck.train]));
 const CK_COPIES = 6;
 await linkClassFolders(path.join(out, 'fer-ck-x6'), classes, [...once(fer.items), ...once(ck.train, CK_COPIES)]);

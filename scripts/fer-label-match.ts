@@ -137,14 +137,17 @@ async function main(): Promise<void> {
       rows.push(`${p.name},${bestFace.label},${corr.toFixed(4)}`);
       kept++;
     }
-    if (i % 500 === 0) process.stderr.write(`
+    if (i % 500 === 0)
+      process.stderr.write(`
 matching: ${i}/${pngs.length}`);
   }
   process.stderr.write('\n');
   await fs.mkdir(OUT, { recursive: true });
   const out = path.join(OUT, 'ferplus-fer2013-labels.csv');
   await writeFileAtomic(out, `${rows.join('\n')}\n`);
-  console.log(`${kept} of ${pngs.length} FER+ faces matched to a FER2013 JPEG (${ambiguous} ambiguous, ${none} without one of rank correlation ≥ ${MIN_CORR}): ${out}`);
+  console.log(
+    `${kept} of ${pngs.length} FER+ faces matched to a FER2013 JPEG (${ambiguous} ambiguous, ${none} without one of rank correlation ≥ ${MIN_CORR}): ${out}`,
+  );
 }
 
 await main();

@@ -23,7 +23,12 @@ function fieldsOf(struct) {
 /** FNV-1a (32 bits) of a canonical text of the table: differs whenever a field, an order or a code does. */
 function checksum(table) {
   const text = [
-    ...Object.entries(table.structs).map(([name, s]) => `${name}(${fieldsOf(s).map((f) => `${f.name}:${f.type}`).join(',')})`),
+    ...Object.entries(table.structs).map(
+      ([name, s]) =>
+        `${name}(${fieldsOf(s)
+          .map((f) => `${f.name}:${f.type}`)
+          .join(',')})`,
+    ),
     ...Object.entries(table.enums).map(([name, e]) => `${name}{${e.values.map((v, i) => `${v}=${i}`).join(',')}}`),
   ].join(';');
   let h = 0x811c9dc5;
@@ -34,8 +39,22 @@ function checksum(table) {
 const upperSnake = (name) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
 function header(table, sum) {
-  const out = [`// ${NOTICE}`, '// The parameters of the addon\'s calls and its operation codes, shared with params.generated.ts.', '#pragma once', '', '#include <cstddef>', '#include <cstdint>', '', 'namespace visemo {', ''];
-  out.push('// Checksum of native/ops.json\'s layout; the addon exports it and addon.ts refuses an addon built from another.', `constexpr uint32_t PARAMS_LAYOUT = ${sum}u;`, '');
+  const out = [
+    `// ${NOTICE}`,
+    "// The parameters of the addon's calls and its operation codes, shared with params.generated.ts.",
+    '#pragma once',
+    '',
+    '#include <cstddef>',
+    '#include <cstdint>',
+    '',
+    'namespace visemo {',
+    '',
+  ];
+  out.push(
+    "// Checksum of native/ops.json's layout; the addon exports it and addon.ts refuses an addon built from another.",
+    `constexpr uint32_t PARAMS_LAYOUT = ${sum}u;`,
+    '',
+  );
   for (const [name, s] of Object.entries(table.structs)) {
     const fields = fieldsOf(s);
     out.push(`// ${s.doc}`, `struct ${name} {`);
@@ -46,7 +65,7 @@ function header(table, sum) {
   for (const [name, e] of Object.entries(table.enums)) {
     out.push(`// ${e.doc}`, `enum class ${name} : int32_t { ${e.values.map((v, i) => `${v} = ${i}`).join(', ')} };`, '');
   }
-  out.push('// The layout as this compiler laid it out, for the addon\'s layout() export (checked by params.test.ts).');
+  out.push("// The layout as this compiler laid it out, for the addon's layout() export (checked by params.test.ts).");
   out.push('struct FieldLayout { const char *name; size_t offset; };');
   out.push('struct StructLayout { const char *name; size_t size; const FieldLayout *fields; size_t count; };');
   out.push('struct EnumValue { const char *name; int32_t value; };');
@@ -66,8 +85,15 @@ function header(table, sum) {
 }
 
 function tsModule(table, sum) {
-  const out = [`/**`, ` * ${NOTICE}`, ' * The parameters of the addon\'s calls, packed from named fields, and its operation codes: the', ' * TypeScript side of native/generated/params.h.', ' */', ''];
-  out.push('/** Checksum of native/ops.json\'s layout; the addon built from the same table exports the same. */', `export const PARAMS_LAYOUT = ${sum};`, '');
+  const out = [
+    `/**`,
+    ` * ${NOTICE}`,
+    " * The parameters of the addon's calls, packed from named fields, and its operation codes: the",
+    ' * TypeScript side of native/generated/params.h.',
+    ' */',
+    '',
+  ];
+  out.push("/** Checksum of native/ops.json's layout; the addon built from the same table exports the same. */", `export const PARAMS_LAYOUT = ${sum};`, '');
   out.push(
     'declare const packed: unique symbol;',
     '/**',
@@ -83,15 +109,30 @@ function tsModule(table, sum) {
     for (const f of fields) out.push(`  ${f.name}: ${f.type === 'bool' ? 'boolean' : 'number'};`);
     out.push('}', '');
     out.push(`export function pack${name}(p: ${name}): Packed<'${name}'> {`);
-    out.push(`  return Int32Array.of(${fields.map((f) => (f.type === 'bool' ? `p.${f.name} ? 1 : 0` : `p.${f.name}`)).join(', ')}) as Packed<'${name}'>;`, '}', '');
+    out.push(
+      `  return Int32Array.of(${fields.map((f) => (f.type === 'bool' ? `p.${f.name} ? 1 : 0` : `p.${f.name}`)).join(', ')}) as Packed<'${name}'>;`,
+      '}',
+      '',
+    );
   }
   for (const [name, e] of Object.entries(table.enums)) {
     out.push(`/** ${e.doc} */`, `export const ${name} = { ${e.values.map((v, i) => `${v}: ${i}`).join(', ')} } as const;`);
     out.push(`export type ${name} = (typeof ${name})[keyof typeof ${name}];`, '');
   }
-  out.push('/** Each struct\'s fields in their order in the packed array, for the layout check. */', 'export const PARAMS_FIELDS = {');
-  for (const [name, s] of Object.entries(table.structs)) out.push(`  ${name}: [${fieldsOf(s).map((f) => `'${f.name}'`).join(', ')}],`);
-  out.push('} as const;', '', '/** Every operation-code enum, for the layout check. */', `export const PARAMS_ENUMS = { ${Object.keys(table.enums).join(', ')} } as const;`, '');
+  out.push("/** Each struct's fields in their order in the packed array, for the layout check. */", 'export const PARAMS_FIELDS = {');
+  for (const [name, s] of Object.entries(table.structs))
+    out.push(
+      `  ${name}: [${fieldsOf(s)
+        .map((f) => `'${f.name}'`)
+        .join(', ')}],`,
+    );
+  out.push(
+    '} as const;',
+    '',
+    '/** Every operation-code enum, for the layout check. */',
+    `export const PARAMS_ENUMS = { ${Object.keys(table.enums).join(', ')} } as const;`,
+    '',
+  );
   return out.join('\n');
 }
 

@@ -30,7 +30,18 @@ import { scanImageFolder, type ImageItem } from '../src/data/image-folder.js';
 import { SOFT_TARGETS_FILE } from '../src/data/soft-targets.js';
 import { createRng, shuffleInPlace } from '../src/util/random.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { ckplusSubjectSplit, DEFAULT_OUT, fePerson, linkClassFolders, linkNames, once, sfewFilm, SHARED_DATASETS, splitByGroup, type LinkItem } from './data-links.js';
+import {
+  ckplusSubjectSplit,
+  DEFAULT_OUT,
+  fePerson,
+  linkClassFolders,
+  linkNames,
+  once,
+  sfewFilm,
+  SHARED_DATASETS,
+  splitByGroup,
+  type LinkItem,
+} from './data-links.js';
 
 const CLASSES = ['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise'] as const;
 const SEED = 42;
@@ -121,13 +132,38 @@ await linkClassFolders(path.join(out, 'cfee-val'), CLASSES, fullFrames.val);
 
 // Faces cut as predict cuts them on photos: SSD, the default margin, no augmentation.
 const cfeeFaces = path.join(out, 'cfee-faces');
-const prep = spawnSync(process.execPath, [path.join(here, '..', 'dist', 'cli', 'main.js'), 'prepare', cfeeSrc, '-o', cfeeFaces, '--source', 'images', '--detector', 'ssd', '--augment', 'none', '--size', '96'], { stdio: 'inherit' });
+const prep = spawnSync(
+  process.execPath,
+  [
+    path.join(here, '..', 'dist', 'cli', 'main.js'),
+    'prepare',
+    cfeeSrc,
+    '-o',
+    cfeeFaces,
+    '--source',
+    'images',
+    '--detector',
+    'ssd',
+    '--augment',
+    'none',
+    '--size',
+    '96',
+  ],
+  { stdio: 'inherit' },
+);
 if (prep.status === 2 || prep.error) throw new Error(`visemo prepare failed (${prep.error?.message ?? `exit ${prep.status}`})`);
-const manifest = JSON.parse(await fs.readFile(path.join(cfeeFaces, 'manifest.json'), 'utf8')) as { images: { file: string; source: string; split: string; label: string }[] };
+const manifest = JSON.parse(await fs.readFile(path.join(cfeeFaces, 'manifest.json'), 'utf8')) as {
+  images: { file: string; source: string; split: string; label: string }[];
+};
 
 // ---- The mix --------------------------------------------------------------------------------
 const ferPlus = await ferPlusTrain();
-const ferSplit = splitByGroup(ferPlus.faces.map((f) => f.item), (f) => f, { val: 0.03, test: 0 }, SEED);
+const ferSplit = splitByGroup(
+  ferPlus.faces.map((f) => f.item),
+  (f) => f,
+  { val: 0.03, test: 0 },
+  SEED,
+);
 const votesOf = new Map(ferPlus.faces.map((f) => [f.item.path, f.votes]));
 const sfew = await scanImageFolder(path.join(SHARED_DATASETS, 'sfew', 'train'), { classes: [...CLASSES] });
 const fe = await scanImageFolder(path.join(SHARED_DATASETS, 'facial_expressions'), { classes: [...CLASSES] });
@@ -135,7 +171,12 @@ const ck = await ckplusSubjectSplit();
 const sfewSplit = splitByGroup(sfew.items, sfewFilm, { val: 0.2, test: 0 }, SEED);
 const feSplit = splitByGroup(fe.items, fePerson, { val: 0.1, test: 0.2 }, SEED);
 
-const faceItem = (m: { file: string; label: string }): ImageItem => ({ path: path.join(cfeeFaces, m.file), rel: m.file, label: m.label, file: path.basename(m.file) });
+const faceItem = (m: { file: string; label: string }): ImageItem => ({
+  path: path.join(cfeeFaces, m.file),
+  rel: m.file,
+  label: m.label,
+  file: path.basename(m.file),
+});
 const cfeeTrain = manifest.images.filter((m) => m.split === 'train');
 const cfeeVal = manifest.images.filter((m) => m.split === 'val');
 const CFEE_COPIES = 3;
@@ -152,7 +193,10 @@ await linkClassFolders(path.join(mix, 'val'), CLASSES, once([...ferSplit.val, ..
 
 // Soft targets, keyed by the links' dataset-relative paths (linkNames, as linkClassFolders names them).
 const csv = [`file,${CLASSES.join(',')}`];
-for (const [split, items] of [['train', ferSplit.train], ['val', ferSplit.val]] as const) {
+for (const [split, items] of [
+  ['train', ferSplit.train],
+  ['val', ferSplit.val],
+] as const) {
   for (const it of items) csv.push(`${split}/${it.label}/${linkNames(it, 1)[0]},${votesOf.get(it.path)!.join(',')}`);
 }
 let compounds = 0;
@@ -167,6 +211,10 @@ for (const m of cfeeTrain) {
 await writeFileAtomic(path.join(mix, SOFT_TARGETS_FILE), csv.join('\n') + '\n');
 
 const count = (side: string) => [...cfeeSide.values()].filter((s) => s === side).length;
-console.log(`${mix}/train: ${ferSplit.train.length} FER+ (${ferPlus.dropped} left out: unknown, NF or contempt) + ${SFEW_COPIES} × ${sfewSplit.train.length} SFEW + ${feSplit.train.length} facial_expressions + ${CK_COPIES} × ${ck.train.length} CK+ + ${CFEE_COPIES} × ${cfeeTrain.length} CFEE faces (${compounds} compound)`);
+console.log(
+  `${mix}/train: ${ferSplit.train.length} FER+ (${ferPlus.dropped} left out: unknown, NF or contempt) + ${SFEW_COPIES} × ${sfewSplit.train.length} SFEW + ${feSplit.train.length} facial_expressions + ${CK_COPIES} × ${ck.train.length} CK+ + ${CFEE_COPIES} × ${cfeeTrain.length} CFEE faces (${compounds} compound)`,
+);
 console.log(`${mix}/val: ${ferSplit.val.length} FER+ + ${sfewSplit.val.length} SFEW + ${feSplit.val.length} facial_expressions + ${cfeeVal.length} CFEE faces`);
-console.log(`CFEE people: ${count('train')} train, ${count('val')} val, ${count('test')} test; ${out}/cfee-test: ${fullFrames.test.length} photos, ${out}/cfee-val: ${fullFrames.val.length} photos`);
+console.log(
+  `CFEE people: ${count('train')} train, ${count('val')} val, ${count('test')} test; ${out}/cfee-test: ${fullFrames.test.length} photos, ${out}/cfee-val: ${fullFrames.val.length} photos`,
+);

@@ -18,7 +18,18 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 
 const OUT = path.resolve(process.argv[2] ?? path.resolve(import.meta.dirname, '../../visemo-data'));
 const MIX = Number(process.argv[3] ?? 0.5);
-const FER2013_NAMES: Record<string, string> = { angry: 'anger', anger: 'anger', disgust: 'disgust', fear: 'fear', happy: 'happiness', happiness: 'happiness', neutral: 'neutral', sad: 'sadness', sadness: 'sadness', surprise: 'surprise' };
+const FER2013_NAMES: Record<string, string> = {
+  angry: 'anger',
+  anger: 'anger',
+  disgust: 'disgust',
+  fear: 'fear',
+  happy: 'happiness',
+  happiness: 'happiness',
+  neutral: 'neutral',
+  sad: 'sadness',
+  sadness: 'sadness',
+  surprise: 'surprise',
+};
 
 async function main(): Promise<void> {
   if (!(MIX >= 0 && MIX <= 1)) throw new Error(`MIX must be in [0, 1], not ${process.argv[3]}`);

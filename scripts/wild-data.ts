@@ -38,18 +38,36 @@ const feSplit = splitByGroup(fe.items, fePerson, { val: 0.1, test: 0.2 }, SEED);
 const SFEW_COPIES = 3;
 const CK_COPIES = 3;
 const LITE_FER_SHARE = 0.25;
-await linkClassFolders(path.join(out, 'wild7', 'train'), classes, [...once(ferSplit.train), ...once(sfewSplit.train, SFEW_COPIES), ...once(feSplit.train), ...once(ck.train, CK_COPIES)]);
+await linkClassFolders(path.join(out, 'wild7', 'train'), classes, [
+  ...once(ferSplit.train),
+  ...once(sfewSplit.train, SFEW_COPIES),
+  ...once(feSplit.train),
+  ...once(ck.train, CK_COPIES),
+]);
 const ferLite = shuffleInPlace([...ferSplit.train], createRng(SEED)).slice(0, Math.round(ferSplit.train.length * LITE_FER_SHARE));
-await linkClassFolders(path.join(out, 'wild7-lite', 'train'), classes, [...once(ferLite), ...once(sfewSplit.train, SFEW_COPIES), ...once(feSplit.train), ...once(ck.train, CK_COPIES)]);
+await linkClassFolders(path.join(out, 'wild7-lite', 'train'), classes, [
+  ...once(ferLite),
+  ...once(sfewSplit.train, SFEW_COPIES),
+  ...once(feSplit.train),
+  ...once(ck.train, CK_COPIES),
+]);
 await linkClassFolders(path.join(out, 'wild7-lite', 'val'), classes, once([...ferSplit.val, ...sfewSplit.val, ...feSplit.val]));
 await linkClassFolders(path.join(out, 'wild7', 'val'), classes, once([...ferSplit.val, ...sfewSplit.val, ...feSplit.val]));
 await linkClassFolders(path.join(out, 'fe-heldout'), classes, once(feSplit.test));
-await linkClassFolders(path.join(out, 'ckplus-heldout'), classes.filter((c) => c !== 'neutral'), once(ck.heldOut));
+await linkClassFolders(
+  path.join(out, 'ckplus-heldout'),
+  classes.filter((c) => c !== 'neutral'),
+  once(ck.heldOut),
+);
 
 const films = (items: ImageItem[]) => groupCount(items, sfewFilm);
 const people = (items: ImageItem[]) => groupCount(items, fePerson);
-console.log(`${out}/wild7/train: ${ferSplit.train.length} FER2013 + ${SFEW_COPIES} × ${sfewSplit.train.length} SFEW (${films(sfewSplit.train)} films) + ${feSplit.train.length} facial_expressions (${people(feSplit.train)} people) + ${CK_COPIES} × ${ck.train.length} CK+`);
-console.log(`${out}/wild7/val: ${ferSplit.val.length} FER2013 + ${sfewSplit.val.length} SFEW (${films(sfewSplit.val)} films) + ${feSplit.val.length} facial_expressions (${people(feSplit.val)} people)`);
+console.log(
+  `${out}/wild7/train: ${ferSplit.train.length} FER2013 + ${SFEW_COPIES} × ${sfewSplit.train.length} SFEW (${films(sfewSplit.train)} films) + ${feSplit.train.length} facial_expressions (${people(feSplit.train)} people) + ${CK_COPIES} × ${ck.train.length} CK+`,
+);
+console.log(
+  `${out}/wild7/val: ${ferSplit.val.length} FER2013 + ${sfewSplit.val.length} SFEW (${films(sfewSplit.val)} films) + ${feSplit.val.length} facial_expressions (${people(feSplit.val)} people)`,
+);
 console.log(`${out}/wild7-lite/train: ${ferLite.length} FER2013 and the rest as wild7/train; wild7-lite/val = wild7/val`);
 console.log(`${out}/fe-heldout: ${feSplit.test.length} facial_expressions images (${people(feSplit.test)} people, none in wild7)`);
 console.log(`${out}/ckplus-heldout: ${ck.heldOut.length} CK+ images (the held-out subjects of every bundled model)`);

@@ -19,7 +19,10 @@ const CFEE = path.join(SHARED, 'cfee', 'basic');
 async function linkOrigin(root: string, origin: string, from: number, n: number): Promise<void> {
   for (const c of CLASSES) {
     await fs.mkdir(path.join(root, c), { recursive: true });
-    const files = (await fs.readdir(path.join(CKPLUS, c))).sort().filter((_, i) => i % 3 === 0).slice(from, from + n);
+    const files = (await fs.readdir(path.join(CKPLUS, c)))
+      .sort()
+      .filter((_, i) => i % 3 === 0)
+      .slice(from, from + n);
     for (const f of files) await fs.symlink(path.join(CKPLUS, c, f), path.join(root, c, `${path.basename(f, '.png')}_F-${origin}-01.png`));
   }
 }
@@ -52,9 +55,20 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     assert.equal(b!.name, 'group');
     assert.equal(b!.ungrouped, 0, 'images without a group are dropped before scoring');
     assert.deepEqual(b!.leftOut, ['XYZ']);
-    assert.deepEqual(result.models.map((m) => m.model), ['visemo7', 'faceapi']);
+    assert.deepEqual(
+      result.models.map((m) => m.model),
+      ['visemo7', 'faceapi'],
+    );
     for (const m of b!.models) {
-      assert.deepEqual(m.groups.map((g) => [g.group, g.n, g.tested]), [['ASN', 32, true], ['EUR', 24, true], ['NOI', 24, true], ['XYZ', 4, false]]);
+      assert.deepEqual(
+        m.groups.map((g) => [g.group, g.n, g.tested]),
+        [
+          ['ASN', 32, true],
+          ['EUR', 24, true],
+          ['NOI', 24, true],
+          ['XYZ', 4, false],
+        ],
+      );
       const noi = m.groups[2]!;
       assert.equal(noi.correct, 6, `${m.model}: one answer for 24 flat images, right for the 6 of its class`);
       assert.equal(Math.max(...noi.predictedCounts), 24);
@@ -62,9 +76,15 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
       // Posed CK+ crops are easy for both (> 80 %): far above the flat group, beyond chance.
       for (const g of m.groups.slice(0, 2)) assert.ok(g.accuracy > 0.8, `${m.model} ${g.group} ${g.accuracy}`);
       assert.ok(m.homogeneity!.p < 0.001 && m.homogeneity!.df === 2, JSON.stringify(m.homogeneity));
-      assert.deepEqual(m.pairs.map((p) => `${p.first}-${p.second}`), ['ASN-EUR', 'ASN-NOI', 'EUR-NOI']);
+      assert.deepEqual(
+        m.pairs.map((p) => `${p.first}-${p.second}`),
+        ['ASN-EUR', 'ASN-NOI', 'EUR-NOI'],
+      );
       assert.ok(m.pairs[1]!.significant && m.pairs[2]!.significant);
-      assert.match(m.summary, /Accuracy differs between the groups beyond chance .* (ASN|EUR) above NOI by .*Left out of the tests, under 20 images: XYZ \(4\)\.$/);
+      assert.match(
+        m.summary,
+        /Accuracy differs between the groups beyond chance .* (ASN|EUR) above NOI by .*Left out of the tests, under 20 images: XYZ \(4\)\.$/,
+      );
     }
     // The terminal table says the same.
     const v = b!.models[0]!.groups[0]!;
@@ -75,7 +95,7 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     assert.match(run.stderr, /audited 84 images in 4 groups by group with 2 models/);
   });
 
-  test('the numbers agree with predictions.csv, and McNemar per group with the two models\' answers', async () => {
+  test("the numbers agree with predictions.csv, and McNemar per group with the two models' answers", async () => {
     const rows = parseCsv(await fs.readFile(path.join(out, 'predictions.csv'), 'utf8'));
     assert.deepEqual(rows[0], ['image', 'true', 'group', 'visemo7', 'faceapi']);
     assert.equal(rows.length, 1 + 84);
@@ -106,7 +126,10 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     }
     const groups = parseCsv(await fs.readFile(path.join(out, 'tables', 'group-visemo7-groups.csv'), 'utf8'));
     assert.deepEqual(groups[0], ['group', 'n', 'accuracy (95% CI)', 'macro F1', ...CLASSES.map((c) => `${c} recall`), 'tested']);
-    assert.deepEqual(groups.slice(1).map((r) => [r[0], r[1], r[2]]), result.breakdowns[0]!.models[0]!.groups.map((g) => [g.group, String(g.n), String(g.accuracy)]));
+    assert.deepEqual(
+      groups.slice(1).map((r) => [r[0], r[1], r[2]]),
+      result.breakdowns[0]!.models[0]!.groups.map((g) => [g.group, String(g.n), String(g.accuracy)]),
+    );
     const pairs = parseCsv(await fs.readFile(path.join(out, 'tables', 'group-faceapi-pairs.csv'), 'utf8'));
     assert.equal(pairs.length, 4);
     assert.ok(existsSync(path.join(out, 'tables', 'group-mcnemar.csv')));
@@ -122,7 +145,14 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     assert.deepEqual(a.data, [faces, other]);
     const [b] = a.breakdowns;
     assert.equal(b!.name, 'dataset');
-    assert.deepEqual(b!.models[0]!.groups.map((g) => [g.group, g.n]), [['faces', 85], ['lab', 20]], 'every image of each folder, the one without an origin code included');
+    assert.deepEqual(
+      b!.models[0]!.groups.map((g) => [g.group, g.n]),
+      [
+        ['faces', 85],
+        ['lab', 20],
+      ],
+      'every image of each folder, the one without an origin code included',
+    );
     assert.equal(b!.models[0]!.pairs.length, 1);
   });
 
@@ -132,11 +162,14 @@ describe('audit of a made face set by origin code', { skip: hasShared ? false : 
     assert.match(again.stderr, /^visemo: -o .*audit already holds an earlier audit — choose another -o, or pass --force/);
     const forced = runCli(['audit', faces, '--crops', '--models', 'visemo7', '--group-by', '_[FM]-([A-Z]+)-', '-o', out, '--force', '--json']);
     assert.equal(forced.code, 0, forced.stderr);
-    assert.deepEqual((JSON.parse(forced.stdout) as AuditResult).models.map((m) => m.model), ['visemo7']);
+    assert.deepEqual(
+      (JSON.parse(forced.stdout) as AuditResult).models.map((m) => m.model),
+      ['visemo7'],
+    );
   });
 });
 
-test('photos go through the face detector and each model\'s cut', { skip: existsSync(CFEE) ? false : 'needs ../shared/datasets/cfee' }, async () => {
+test("photos go through the face detector and each model's cut", { skip: existsSync(CFEE) ? false : 'needs ../shared/datasets/cfee' }, async () => {
   const dir = tempDir('visemo-audit-photos-');
   for (const c of ['happiness', 'surprise']) {
     await fs.mkdir(path.join(dir, c));
@@ -167,7 +200,10 @@ describe('audit errors: exit 2, one line naming the problem and what to do', () 
   test('no image matched the regex', () => {
     const r = runCli(['audit', data, '--crops', '--models', 'visemo7', '--group-by', '_([0-9]{5})\\.png$', '-o', path.join(dir, 'out')]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^visemo: no image matched --group-by '_\(\[0-9\]\{5\}\)\\\.png\$' \(4 images, e\.g\. anger\/p0_F-ASN-01\.png\) — the expression is matched against each image's path inside its DATA folder/);
+    assert.match(
+      r.stderr,
+      /^visemo: no image matched --group-by '_\(\[0-9\]\{5\}\)\\\.png\$' \(4 images, e\.g\. anger\/p0_F-ASN-01\.png\) — the expression is matched against each image's path inside its DATA folder/,
+    );
     oneLine(r.stderr);
     assert.ok(!existsSync(path.join(dir, 'out')), 'nothing written');
   });
@@ -175,7 +211,10 @@ describe('audit errors: exit 2, one line naming the problem and what to do', () 
   test('a regex without a capture group', () => {
     const r = runCli(['audit', data, '--crops', '--models', 'visemo7', '--group-by', '_[FM]-[A-Z]+-']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^visemo: --group-by '_\[FM\]-\[A-Z\]\+-' has no capture group, so it names no group — put the part of the path that names the group in parentheses/);
+    assert.match(
+      r.stderr,
+      /^visemo: --group-by '_\[FM\]-\[A-Z\]\+-' has no capture group, so it names no group — put the part of the path that names the group in parentheses/,
+    );
     oneLine(r.stderr);
   });
 

@@ -24,7 +24,9 @@ test('a truncated weights.bin is named with what to do, before tfjs meets it', a
   assert.equal(p.stderr.trim().split('\n').length, 1, p.stderr);
 });
 
-test('outputs inside the data are refused: train --out in the dataset, prepare --out in a source reached through a link', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+test('outputs inside the data are refused: train --out in the dataset, prepare --out in a source reached through a link', {
+  skip: hasShared ? false : 'needs ../shared',
+}, async () => {
   const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 3);
   const r = runCli(['train', data, '--out', path.join(data, 'run1'), '--size', '16', '--epochs', '1']);
   assert.equal(r.code, 2);
@@ -38,7 +40,9 @@ test('outputs inside the data are refused: train --out in the dataset, prepare -
   assert.deepEqual((await fs.readdir(data)).sort(), ['happiness', 'surprise']);
 });
 
-test('a kill during the first metadata write does not block --resume, and temporary files left by kills are cleaned', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+test('a kill during the first metadata write does not block --resume, and temporary files left by kills are cleaned', {
+  skip: hasShared ? false : 'needs ../shared',
+}, async () => {
   const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 10);
   const out = path.join(tempDir(), 'run');
   await fs.mkdir(out);
@@ -53,7 +57,11 @@ test('a kill during the first metadata write does not block --resume, and tempor
   const resumed = runCli([...args.slice(0, -3), '--epochs', '2', '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resuming .* after epoch 1 of 2/);
-  assert.deepEqual((await fs.readdir(out)).filter((f) => f.endsWith('.tmp')), [], 'temporary files are left');
+  assert.deepEqual(
+    (await fs.readdir(out)).filter((f) => f.endsWith('.tmp')),
+    [],
+    'temporary files are left',
+  );
 });
 
 test("the face detector's weights can be freed through the library, and load again when needed", { skip: hasShared ? false : 'needs ../shared' }, async () => {

@@ -42,7 +42,9 @@ describe('which model predict times', () => {
     await assert.rejects(resolvePredictModel({ size: 20 }, { arch: ['visemo'], sizes: [30] }), /--size and --sizes/);
   });
 
-  it('a trained model by bundled name: its own architecture, size, channels and weights', { skip: !hasBundledVisemo && 'the bundled visemo model is absent' }, async () => {
+  it('a trained model by bundled name: its own architecture, size, channels and weights', {
+    skip: !hasBundledVisemo && 'the bundled visemo model is absent',
+  }, async () => {
     const o = await resolvePredictModel({ model: 'visemo' }, { arch: ['paper'] });
     assert.deepEqual(o.arch, [o.model!.meta.arch]);
     assert.deepEqual(o.sizes, [o.model!.meta.inputSize]);

@@ -26,7 +26,15 @@ test('a row: the issue fields first-class, the step the median of data + model t
   assert.equal(row.secondsPerEpoch, (359 * 56.5) / 1000, '11,475 images are 359 batches of 32');
   assert.equal(row.gflopPerSecond, (3 * 1e6 * 32) / 56.5 / 1e6);
   assert.deepEqual(JSON.parse(JSON.stringify(row)), row, 'the row survives JSON as it is');
-  assert.throws(() => trainResult({ arch: 'paper', size: 50, threads: 1, backend: 'native-blk', precision: 'fp32' }, { dataMs: [], modelMs: [] }, { batch: 32, trainImages: 1, forwardFlopsPerImage: 1 }), /no timed steps for native-blk paper@50/);
+  assert.throws(
+    () =>
+      trainResult(
+        { arch: 'paper', size: 50, threads: 1, backend: 'native-blk', precision: 'fp32' },
+        { dataMs: [], modelMs: [] },
+        { batch: 32, trainImages: 1, forwardFlopsPerImage: 1 },
+      ),
+    /no timed steps for native-blk paper@50/,
+  );
   assert.equal(median([3, 1, 2]), 2);
 });
 
@@ -34,7 +42,11 @@ test("the JSON's top: the date and the CPU's model and bf16-deciding flags", () 
   const head = benchHead(parseCpuinfo(SAPPHIRE_RAPIDS), new Date(Date.UTC(2026, 11, 7, 21, 0, 0)));
   assert.deepEqual(head, {
     date: '2026-12-07T21:00:00.000Z',
-    cpu: { model: 'Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz', known: true, flags: { avx2: true, avx512f: true, avx512_bf16: true, amx_bf16: true, amx_tile: true } },
+    cpu: {
+      model: 'Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz',
+      known: true,
+      flags: { avx2: true, avx512f: true, avx512_bf16: true, amx_bf16: true, amx_tile: true },
+    },
   });
 });
 

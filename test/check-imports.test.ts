@@ -74,7 +74,8 @@ test('a clean tree passes; tests, comments, strings and root files do not make c
   const { status, out } = check('clean', {
     'index.ts': "export * from './a/x.js';\nexport * from './b/y.js';\n",
     'version.ts': "export const version = '1';\n",
-    'a/x.ts': "import { version } from '../version.js';\n// import { y } from '../b/y.js';\n/* import('../b/y.js') */\nexport const x = version + \"import { y } from '../b/y.js'\";\n",
+    'a/x.ts':
+      "import { version } from '../version.js';\n// import { y } from '../b/y.js';\n/* import('../b/y.js') */\nexport const x = version + \"import { y } from '../b/y.js'\";\n",
     'a/x.test.ts': "import { y } from '../b/y.js';\n",
     'b/y.ts': "import { x } from '../a/x.js';\nimport { readFileSync } from 'node:fs';\nexport const y = x + readFileSync;\n",
   });

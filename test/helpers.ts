@@ -22,7 +22,9 @@ export async function writeGrayPng(file: string, w: number, h: number, f: (x: nu
   const data = Buffer.alloc(w * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = Math.max(0, Math.min(255, Math.round(f(x, y))));
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await sharp(data, { raw: { width: w, height: h, channels: 1 } }).png().toFile(file);
+  await sharp(data, { raw: { width: w, height: h, channels: 1 } })
+    .png()
+    .toFile(file);
 }
 
 /** Links the first `n` images of each listed class of a shared dataset into a new folder (no copies). */

@@ -13,7 +13,8 @@ import { REPO, runCli, tempDir, writeGrayPng } from './helpers.js';
 /** A flat dataset: `perClass` 16×16 images in each class folder, each image its own pattern. */
 async function dataset(classes: string[], perClass: number, root = tempDir('visemo-hostile-data-')): Promise<string> {
   for (const [c, name] of classes.entries()) {
-    for (let i = 0; i < perClass; i++) await writeGrayPng(path.join(root, name, `S${String(i).padStart(3, '0')}_${name}.png`), 16, 16, (x, y) => (x * (c + 2) + y * (i + 1) * 3) % 256);
+    for (let i = 0; i < perClass; i++)
+      await writeGrayPng(path.join(root, name, `S${String(i).padStart(3, '0')}_${name}.png`), 16, 16, (x, y) => (x * (c + 2) + y * (i + 1) * 3) % 256);
   }
   return root;
 }
@@ -21,7 +22,12 @@ async function dataset(classes: string[], perClass: number, root = tempDir('vise
 /** A file whose name is not valid UTF-8: `\xff\xfe bad.png` (latin-1 bytes from another system). */
 async function writeNonUtf8Png(dir: string): Promise<void> {
   const name = Buffer.concat([Buffer.from(dir + '/'), Buffer.from([0xff, 0xfe]), Buffer.from(' bad.png')]);
-  await fs.writeFile(name, await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).png().toBuffer());
+  await fs.writeFile(
+    name,
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 test('predict FILE --annotate DIR --force with FILE inside DIR is refused and leaves the input as it was (item 3)', async () => {
@@ -46,7 +52,13 @@ test('train --resume refuses other data and options, naming each; the same optio
   const changed = runCli(['train', b, '--size', '20', '--lr', '0.1', '--arch', 'visemo', '--epochs', '3', '--out', out, '--resume']);
   assert.equal(changed.code, 2, changed.stdout + changed.stderr);
   assert.match(changed.stderr, /--resume: .*rz was started with other data or options: /);
-  for (const what of [/dataset .* \(the run has .*\)/, /--size 20 \(the run has 16\)/, /--lr 0\.1 \(the run has 0\.001\)/, /--arch visemo \(the run has paper\)/]) assert.match(changed.stderr, what);
+  for (const what of [
+    /dataset .* \(the run has .*\)/,
+    /--size 20 \(the run has 16\)/,
+    /--lr 0\.1 \(the run has 0\.001\)/,
+    /--arch visemo \(the run has paper\)/,
+  ])
+    assert.match(changed.stderr, what);
   assert.doesNotMatch(changed.stderr, /--epochs \d/, 'more epochs are allowed');
   const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8')) as { epochs: unknown[] };
   assert.equal(history.epochs.length, 1, 'the refused resume trained nothing');
@@ -76,7 +88,9 @@ test('stats skips and names an image over the pixel limit instead of decoding it
   const data = await dataset(['happiness', 'surprise'], 3);
   // 9000×9000 = 81 megapixels, over the 64 decoded anywhere; a few hundred kB as PNG.
   const big = path.join(data, 'happiness', 'big.png');
-  await sharp(Buffer.alloc(9000 * 9000, 128), { raw: { width: 9000, height: 9000, channels: 1 } }).png().toFile(big);
+  await sharp(Buffer.alloc(9000 * 9000, 128), { raw: { width: 9000, height: 9000, channels: 1 } })
+    .png()
+    .toFile(big);
   const out = path.join(tempDir(), 's.json');
   const r = runCli(['stats', data, '-o', out]);
   assert.equal(r.code, 1, r.stderr);

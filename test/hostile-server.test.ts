@@ -26,7 +26,11 @@ async function timed(url: string, init: RequestInit = {}, ms = 10_000): Promise<
   const started = performance.now();
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(ms) });
   const text = await res.text();
-  return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? (JSON.parse(text) as Record<string, unknown>) : { text }, seconds: (performance.now() - started) / 1000 };
+  return {
+    status: res.status,
+    body: text.startsWith('{') || text.startsWith('[') ? (JSON.parse(text) as Record<string, unknown>) : { text },
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 describe('hostile requests to the server (issue 34)', () => {
@@ -71,7 +75,7 @@ describe('hostile requests to the server (issue 34)', () => {
     }
   });
 
-  it('a named pipe as a run\'s metadata.json leaves every route answering', async () => {
+  it("a named pipe as a run's metadata.json leaves every route answering", async () => {
     // Four readers blocked on the pipe used to take all four of libuv's threads.
     for (let i = 0; i < 6; i++) {
       const r = await timed(`${server.url}api/runs`);
@@ -86,10 +90,15 @@ describe('hostile requests to the server (issue 34)', () => {
   });
 
   it('a model whose metadata disagrees with its graph is a 500 naming the files, not 400 "not a readable image"', async () => {
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     const r = await timed(`${server.url}api/recognize?model=runs/bad`, { method: 'POST', body: png, headers: { 'Content-Type': 'image/png' } }, 120_000);
     assert.equal(r.status, 500, JSON.stringify(r.body));
-    assert.match(String(r.body.error), /the model could not be loaded: .*bad\/metadata\.json does not match .*bad\/model\.json: it says input size 48, the graph 50×50/);
+    assert.match(
+      String(r.body.error),
+      /the model could not be loaded: .*bad\/metadata\.json does not match .*bad\/model\.json: it says input size 48, the graph 50×50/,
+    );
   });
 
   it('a malformed percent-escape in a path is a 400, not a 500', async () => {

@@ -77,7 +77,9 @@ describe('visemo export --format onnx on the bundled models', { skip }, () => {
         if (argmax(got[i]!) !== argmax(expected[i]!)) argmaxDiffers++;
         if (argmax(got[i]!) === set.labels[i]) correct++;
       }
-      console.log(`${name}: ${got.length} faces, max |Δp| ${maxDiff.toExponential(2)}, argmax differs on ${argmaxDiffers}, onnx accuracy ${((100 * correct) / got.length).toFixed(2)}%`);
+      console.log(
+        `${name}: ${got.length} faces, max |Δp| ${maxDiff.toExponential(2)}, argmax differs on ${argmaxDiffers}, onnx accuracy ${((100 * correct) / got.length).toFixed(2)}%`,
+      );
       assert.equal(argmaxDiffers, 0);
       assert.ok(maxDiff <= TOLERANCE, `max |Δp| ${maxDiff}`);
       // Real predictions, not a constant: well above chance.
@@ -97,7 +99,11 @@ describe('visemo export --format onnx on the bundled models', { skip }, () => {
     const forced = runCli(['export', 'paper', '-o', out, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.deepEqual(await fs.readFile(out), before);
-    assert.deepEqual((await fs.readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      (await fs.readdir(dir)).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
   });
 
   it("--backend onnx: the recogniser (predict's) gives tfjs's emotions and scores", async () => {
@@ -120,7 +126,10 @@ describe('visemo export --format onnx on the bundled models', { skip }, () => {
     const opts = { data: FER_TEST, models: ['paper', 'faceapi'], limitPerClass: 6 };
     const tfjs = await compareModels({ ...opts, backend: 'wasm' });
     const onnx = await compareModels({ ...opts, backend: 'onnx' });
-    assert.deepEqual(onnx.models.map((m) => m.metrics.confusion), tfjs.models.map((m) => m.metrics.confusion));
+    assert.deepEqual(
+      onnx.models.map((m) => m.metrics.confusion),
+      tfjs.models.map((m) => m.metrics.confusion),
+    );
     assert.match(onnx.models[0]!.runtime, /^onnxruntime-node /);
     assert.equal(onnx.models[1]!.runtime, 'tfjs wasm', "face-api.js's net stays on tfjs");
     const cli = runCli(['compare', FER_TEST, '--models', 'visemo', '--limit-per-class', '3', '--backend', 'onnx']);

@@ -46,7 +46,9 @@ test('every subpath export has an entry file in src/, and each entry exports its
 
 /** Relative modules a file imports at load time: static imports and re-exports, type-only ones left out. */
 function loadTimeImports(file: string): string[] {
-  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
   for (const m of code.matchAll(/^\s*(import|export)\s+(type\s+)?[^;]*?from\s*'(\.[^']+)'/gm)) if (!m[2]) out.push(m[3]!);
   for (const m of code.matchAll(/^\s*import\s+'(\.[^']+)'/gm)) out.push(m[1]!);
@@ -63,7 +65,9 @@ test('the root entry loads none of the tooling (training, experiment, prepare, e
     seen.add(file);
     todo.push(...loadTimeImports(file).filter((f) => existsSync(f)));
   }
-  const tooling = [...seen].map((f) => path.relative(path.join(ROOT, 'src'), f)).filter((f) => /^(training|experiment|prepare|evaluation|server|queue|report)\//.test(f));
+  const tooling = [...seen]
+    .map((f) => path.relative(path.join(ROOT, 'src'), f))
+    .filter((f) => /^(training|experiment|prepare|evaluation|server|queue|report)\//.test(f));
   assert.deepEqual(tooling, [], `'visemo' loads tooling modules: ${tooling.join(', ')}`);
   assert.ok(seen.size > 20, `followed the root entry's imports (${seen.size} files)`);
 });

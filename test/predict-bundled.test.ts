@@ -29,7 +29,11 @@ test('the default model is bundled', { skip: hasBundled ? false : `the bundled m
 for (const [name, folder] of Object.entries(BUNDLED_MODELS)) {
   const dir = path.join(REPO, 'models', folder);
   // A model folder without its card is a model still being trained: nothing to compare yet.
-  const skip = !hasCard(dir) ? `the bundled model '${name}' is not in this checkout (${dir}/model.json and MODEL_CARD.md)` : !existsSync(PUBLICTEST) ? `${PUBLICTEST} is not there` : false;
+  const skip = !hasCard(dir)
+    ? `the bundled model '${name}' is not in this checkout (${dir}/model.json and MODEL_CARD.md)`
+    : !existsSync(PUBLICTEST)
+      ? `${PUBLICTEST} is not there`
+      : false;
 
   describe(`bundled model '${name}'`, { skip }, () => {
     it('is small enough to ship', async () => {

@@ -61,7 +61,10 @@ export async function testModel(): Promise<{ dir: string; bundled: boolean; runs
     process.once('exit', () => rmSync(runs, { recursive: true, force: true }));
     const out = path.join(runs, 'tiny');
     await trainRun({
-      data: CKPLUS, out, backend: 'wasm', force: true,
+      data: CKPLUS,
+      out,
+      backend: 'wasm',
+      force: true,
       recipe: { size: 50, seed: 7, epochs: 1, batchSize: 16, learningRate: 1e-3, channels: 3 },
       dataset: { classes: [...PAPER_CLASSES], split: 'random', limitPerClass: 12 },
     });

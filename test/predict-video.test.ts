@@ -42,12 +42,30 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
       // B looks surprised in every third frame: a label that flickers unless smoothed.
       const b = i % 3 === 2 ? bSurprised : bHappy;
       await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 110, b: 130 } } })
-        .composite([{ input: b, ...placeB(i) }, { input: a, ...placeA(i) }])
+        .composite([
+          { input: b, ...placeB(i) },
+          { input: a, ...placeA(i) },
+        ])
         .png()
         .toFile(path.join(dir, 'frames', `f${String(i).padStart(3, '0')}.png`));
     }
     video = path.join(dir, 'crossing.mp4');
-    await run('ffmpeg', ['-v', 'error', '-y', '-framerate', String(FPS), '-i', path.join(dir, 'frames', 'f%03d.png'), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '18', video]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-framerate',
+      String(FPS),
+      '-i',
+      path.join(dir, 'frames', 'f%03d.png'),
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-crf',
+      '18',
+      video,
+    ]);
   });
 
   after(() => fs.rm(dir, { recursive: true, force: true }));
@@ -55,7 +73,27 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
   it('keeps one id per person through the crossing, writes timeline, summary and chart, and smoothing cuts the flicker', async () => {
     const out = path.join(dir, 'out');
     const annotate = path.join(dir, 'annotated');
-    const args = ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'predict', video, '--model', modelDir, '--fps', '0', '--detect-every', '5', '--smooth', '0.5s', '--out', out, '--annotate', annotate, '--format', 'json'];
+    const args = [
+      '--import',
+      'tsx',
+      path.join(REPO, 'src/cli/main.ts'),
+      'predict',
+      video,
+      '--model',
+      modelDir,
+      '--fps',
+      '0',
+      '--detect-every',
+      '5',
+      '--smooth',
+      '0.5s',
+      '--out',
+      out,
+      '--annotate',
+      annotate,
+      '--format',
+      'json',
+    ];
     const { stdout, stderr } = await run(process.execPath, args, { cwd: REPO, env: { ...process.env, VISEMO_PROGRESS: '0' }, maxBuffer: 1 << 26 });
     assert.match(stderr, /crossing\.mp4: \d+ tracks?, [\d.]+ frames\/s; written/);
     const report = JSON.parse(stdout) as { results: { kind: string; detector: string; timeline: TrackedFrame[]; tracks: { track: number }[] }[] };
@@ -68,7 +106,10 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     const ids: Record<'A' | 'B', number[]> = { A: [], B: [] };
     let found = 0;
     v.timeline.forEach((frame, i) => {
-      const truth = { A: { x: placeA(i).left, y: placeA(i).top, width: SIDE, height: SIDE }, B: { x: placeB(i).left, y: placeB(i).top, width: SIDE, height: SIDE } };
+      const truth = {
+        A: { x: placeA(i).left, y: placeA(i).top, width: SIDE, height: SIDE },
+        B: { x: placeB(i).left, y: placeB(i).top, width: SIDE, height: SIDE },
+      };
       for (const f of frame.faces) {
         const who = iou(f.box, truth.A) >= iou(f.box, truth.B) ? 'A' : 'B';
         assert.ok(iou(f.box, truth[who]) > 0.3, `frame ${i}: box ${JSON.stringify(f.box)} is on no face`);
@@ -91,7 +132,10 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     const smoothFlips = labelFlips(bFrames.map(({ time, f }) => ({ time, label: f.label })));
     assert.ok(rawFlips >= 8, `the made flicker did not show in the raw labels (${rawFlips} flips)`);
     assert.ok(smoothFlips <= rawFlips / 3, `smoothed ${smoothFlips} flips vs raw ${rawFlips}`);
-    assert.ok(bFrames.some(({ f }) => Math.abs(f.scores.surprise! - f.smoothed.surprise!) > 0.1), 'raw and smoothed scores are the same');
+    assert.ok(
+      bFrames.some(({ f }) => Math.abs(f.scores.surprise! - f.smoothed.surprise!) > 0.1),
+      'raw and smoothed scores are the same',
+    );
 
     // The files: timeline JSON and CSV agree, the summary covers both tracks, the chart has a panel per track.
     const timeline = JSON.parse(await fs.readFile(path.join(out, 'crossing.timeline.json'), 'utf8')) as { format: string; timeline: TrackedFrame[] };
@@ -99,7 +143,8 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     assert.equal(timeline.timeline.length, FRAMES);
     const csv = (await fs.readFile(path.join(out, 'crossing.timeline.csv'), 'utf8')).trim().split('\n');
     const header = csv[0]!.split(',');
-    for (const col of ['time', 'track', 'x', 'y', 'width', 'height', 'label', 'raw_happiness', 'smooth_happiness']) assert.ok(header.includes(col), `CSV lacks ${col}`);
+    for (const col of ['time', 'track', 'x', 'y', 'width', 'height', 'label', 'raw_happiness', 'smooth_happiness'])
+      assert.ok(header.includes(col), `CSV lacks ${col}`);
     assert.equal(csv.length - 1, found);
     const rows = csv.slice(1).map((l) => Object.fromEntries(l.split(',').map((c, k) => [header[k], c])));
     assert.deepEqual(new Set(rows.map((r) => Number(r.track))), new Set([ids.A[0], ids.B[0]]));
@@ -119,12 +164,24 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     assert.equal(png.format, 'png');
     assert.ok(png.height! > 300, 'one panel per track makes the chart tall');
 
-    const { stdout: probe } = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', path.join(annotate, 'crossing.annotated.mp4')]);
+    const { stdout: probe } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=nb_read_frames,width,height',
+      '-of',
+      'csv=p=0',
+      path.join(annotate, 'crossing.annotated.mp4'),
+    ]);
     assert.equal(probe.trim(), `640,480,${FRAMES}`);
 
     // Outputs are never replaced without --force.
     const withoutAnnotate = args.filter((x, k) => x !== '--annotate' && args[k - 1] !== '--annotate');
-    const again = await run(process.execPath, withoutAnnotate, { cwd: REPO }).then(() => 0, (err: { code: number; stderr: string }) => (assert.match(err.stderr, /already exists — .*--force/), err.code));
+    const again = await run(process.execPath, withoutAnnotate, { cwd: REPO }).then(
+      () => 0,
+      (err: { code: number; stderr: string }) => (assert.match(err.stderr, /already exists — .*--force/), err.code),
+    );
     assert.equal(again, 2);
   });
 });

@@ -42,7 +42,10 @@ describe('predict', { skip }, () => {
     recognizer = await EmotionRecognizer.load({ model: modelDir });
     await fs.mkdir(path.join(dir, 'in', 'sub'), { recursive: true });
     await fs.writeFile(path.join(dir, 'in', 'two.png'), await composite(680, 440, placed));
-    await fs.writeFile(path.join(dir, 'in', 'sub', 'one.jpg'), await composite(640, 480, [{ file: ckFace('happiness', 1), left: 200, top: 120, side: 240 }], 'jpeg'));
+    await fs.writeFile(
+      path.join(dir, 'in', 'sub', 'one.jpg'),
+      await composite(640, 480, [{ file: ckFace('happiness', 1), left: 200, top: 120, side: 240 }], 'jpeg'),
+    );
     await fs.writeFile(path.join(dir, 'in', 'none.png'), await composite(320, 240, []));
   });
 
@@ -56,7 +59,10 @@ describe('predict', { skip }, () => {
     assert.equal(faces.length, 2, `expected 2 faces, got ${JSON.stringify(faces.map((f) => f.box))}`);
     for (const p of placed) {
       const target = { x: p.left, y: p.top, width: p.side, height: p.side };
-      assert.ok(faces.some((f) => iou(f.box, target) > 0.4), `no face found near ${JSON.stringify(target)}`);
+      assert.ok(
+        faces.some((f) => iou(f.box, target) > 0.4),
+        `no face found near ${JSON.stringify(target)}`,
+      );
     }
     for (const f of faces) {
       assert.deepEqual(Object.keys(f.scores), recognizer.classes);
@@ -87,7 +93,10 @@ describe('predict', { skip }, () => {
     const before = tf.memory().numTensors;
     for (const input of [bytes, raw, tensor]) {
       const faces = await recognizer.recognize(input);
-      assert.deepEqual(faces.map((f) => f.box), fromPath.map((f) => f.box));
+      assert.deepEqual(
+        faces.map((f) => f.box),
+        fromPath.map((f) => f.box),
+      );
       faces.forEach((f, i) => assert.ok(Math.abs(f.confidence - fromPath[i]!.confidence) < 1e-5));
     }
     assert.equal(tf.memory().numTensors, before, 'recognize leaked tensors');
@@ -117,7 +126,10 @@ describe('predict', { skip }, () => {
     const own = await resolveModel(modelDir);
     assert.equal(own.dir, path.resolve(modelDir));
     assert.equal(own.bundled, false);
-    await assert.rejects(resolveModel(path.join(dir, 'no-such-run')), (err: Error) => err.message.includes(path.join(dir, 'no-such-run')) && /does not exist/.test(err.message));
+    await assert.rejects(
+      resolveModel(path.join(dir, 'no-such-run')),
+      (err: Error) => err.message.includes(path.join(dir, 'no-such-run')) && /does not exist/.test(err.message),
+    );
     await assert.rejects(resolveModel(path.join(dir, 'in')), /has no model\.json, weights\.bin, metadata\.json/);
   });
 
@@ -148,7 +160,24 @@ describe('predict', { skip }, () => {
   it('runs over folders and a video, batching faces, and reports bad inputs by name', { skip: hasFfmpeg ? false : 'ffmpeg is not installed' }, async () => {
     const video = path.join(dir, 'clip.mp4');
     // 2 s at 10 fps of the two-face picture.
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', path.join(dir, 'in', 'two.png'), '-t', '2', '-r', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', video]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      path.join(dir, 'in', 'two.png'),
+      '-t',
+      '2',
+      '-r',
+      '10',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
     await fs.writeFile(path.join(dir, 'in', 'notes.txt'), 'not an image');
     await fs.writeFile(path.join(dir, 'in', 'broken.png'), 'not a png either');
     await fs.mkdir(path.join(dir, 'empty'));
@@ -167,7 +196,9 @@ describe('predict', { skip }, () => {
     assert.equal(images.find((r) => r.file.endsWith('one.jpg'))!.faces.length, 1);
     assert.equal(images.find((r) => r.file.endsWith('none.png'))!.faces.length, 0);
 
-    const failed = Object.fromEntries(report.results.filter((r) => r.kind === 'error').map((r) => [path.relative(dir, r.file), (r as { reason: string }).reason]));
+    const failed = Object.fromEntries(
+      report.results.filter((r) => r.kind === 'error').map((r) => [path.relative(dir, r.file), (r as { reason: string }).reason]),
+    );
     assert.deepEqual(Object.keys(failed).sort(), ['empty', 'in/broken.png', 'in/notes.txt', 'missing.jpg']);
     assert.match(failed['in/notes.txt']!, /not an image or video/);
     assert.match(failed['in/broken.png']!, /not a readable image/);
@@ -192,14 +223,26 @@ describe('predict', { skip }, () => {
     const copy = path.join(annotate, 'two.png');
     const meta = await sharp(copy).metadata();
     assert.deepEqual([meta.width, meta.height], [680, 440]);
-    const before = await sharp(path.join(dir, 'in', 'two.png')).removeAlpha().raw().toBuffer();
+    const before = await sharp(path.join(dir, 'in', 'two.png'))
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     const afterPx = await sharp(copy).removeAlpha().raw().toBuffer();
     const box = images.find((r) => r.file.endsWith('two.png'))!.faces[0]!.box;
     const at = (buf: Buffer, x: number, y: number) => [...buf.subarray((y * 680 + x) * 3, (y * 680 + x) * 3 + 3)];
     const edge = { x: box.x + Math.round(box.width / 2), y: box.y + box.height - 1 };
     assert.notDeepEqual(at(afterPx, edge.x, edge.y), at(before, edge.x, edge.y), 'no box drawn on the face');
     await fs.access(path.join(annotate, 'sub', 'one.jpg'));
-    const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', path.join(annotate, 'clip.annotated.mp4')]);
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=nb_read_frames,width,height',
+      '-of',
+      'csv=p=0',
+      path.join(annotate, 'clip.annotated.mp4'),
+    ]);
     assert.equal(stdout.trim(), `680,440,${v.timeline.length}`);
 
     // Output formats: JSON round-trips, CSV has a row per face, per face-less image and per failure.
@@ -226,10 +269,13 @@ describe('visemo predict (command line)', { skip }, () => {
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-predict-cli-'));
     modelDir = (await testModel()).dir;
-    await fs.writeFile(path.join(dir, 'two.png'), await composite(640, 400, [
-      { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
-      { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
-    ]));
+    await fs.writeFile(
+      path.join(dir, 'two.png'),
+      await composite(640, 400, [
+        { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
+        { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
+      ]),
+    );
     await fs.writeFile(path.join(dir, 'bad.jpg'), 'garbage');
   });
 

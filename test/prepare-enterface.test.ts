@@ -18,7 +18,14 @@ const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CKPLUS = path.resolve(REPO, '../shared/datasets/ckplus48');
 const CLI = ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts')];
-const EMOTIONS: [string, string][] = [['anger', 'an'], ['disgust', 'di'], ['fear', 'fe'], ['happiness', 'ha'], ['sadness', 'sa'], ['surprise', 'su']];
+const EMOTIONS: [string, string][] = [
+  ['anger', 'an'],
+  ['disgust', 'di'],
+  ['fear', 'fe'],
+  ['happiness', 'ha'],
+  ['sadness', 'sa'],
+  ['surprise', 'su'],
+];
 const SUBJECTS = [1, 2, 3, 4, 5];
 
 let tmp: string;
@@ -35,16 +42,44 @@ async function buildTree(root: string): Promise<void> {
       // The face at 200 px somewhere on a 720x576 frame, 1.2 s at 25 fps.
       const x = 120 + 60 * s;
       const y = 80 + 30 * s;
-      await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-t', '1.2', '-r', '25',
-        '-vf', `scale=200:200,pad=720:576:${x}:${y}:color=0x5a6e82,format=yuvj420p`, '-c:v', 'mjpeg', '-q:v', '4',
-        path.join(dir, `s${s}_${code}_1.avi`)]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-i',
+        face,
+        '-t',
+        '1.2',
+        '-r',
+        '25',
+        '-vf',
+        `scale=200:200,pad=720:576:${x}:${y}:color=0x5a6e82,format=yuvj420p`,
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '4',
+        path.join(dir, `s${s}_${code}_1.avi`),
+      ]);
     }
   }
   const corrupt = path.join(root, 'subject 2', 'anger', 'sentence 2');
   await fs.mkdir(corrupt, { recursive: true });
   await fs.writeFile(path.join(corrupt, 's2_an_2.avi'), Buffer.from('RIFF....AVI LIST this is not a video'.repeat(20)));
   await fs.mkdir(path.join(root, 'subject 3', 'extra'), { recursive: true });
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=64x64:d=0.2', '-c:v', 'mjpeg', path.join(root, 'subject 3', 'extra', 'take2.avi')]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=gray:s=64x64:d=0.2',
+    '-c:v',
+    'mjpeg',
+    path.join(root, 'subject 3', 'extra', 'take2.avi'),
+  ]);
 }
 
 const OPTS = ['--frames-per-video', '2', '--skip-start', '0.2', '--detector', 'tiny', '--size', '64', '--split', 'subject', '--seed', '3', '--json'];
@@ -85,7 +120,7 @@ test('prepare reads the tree leniently, keeps subjects apart, augments training 
   const child = spawn('node', [...CLI, 'prepare', src, '--out', out, ...OPTS, '--workers', '1'], { cwd: REPO, stdio: 'ignore' });
   const unitsDir = path.join(out, '.prepare', 'units');
   const t0 = Date.now();
-  while (((await fs.readdir(unitsDir).catch(() => [])).filter((f) => f.endsWith('.json')).length) < 2) {
+  while ((await fs.readdir(unitsDir).catch(() => [])).filter((f) => f.endsWith('.json')).length < 2) {
     assert.ok(Date.now() - t0 < 60_000, 'first run made no progress');
     assert.equal(child.exitCode, null, 'first run ended before it could be killed');
     await new Promise((r) => setTimeout(r, 20));
@@ -100,8 +135,14 @@ test('prepare reads the tree leniently, keeps subjects apart, augments training 
   assert.equal(summary.units, 31, '30 good videos and the corrupt one');
   assert.equal(summary.resumed, finishedBefore, 'finished videos are not redone');
   assert.equal(summary.processed, 30 - finishedBefore);
-  assert.deepEqual(summary.failed.map((f) => f.source), ['subject 2/anger/sentence 2/s2_an_2.avi']);
-  assert.deepEqual(summary.unparsed.map((u) => u.file), ['subject 3/extra/take2.avi']);
+  assert.deepEqual(
+    summary.failed.map((f) => f.source),
+    ['subject 2/anger/sentence 2/s2_an_2.avi'],
+  );
+  assert.deepEqual(
+    summary.unparsed.map((u) => u.file),
+    ['subject 3/extra/take2.avi'],
+  );
   assert.equal(summary.frames, 60);
   assert.ok(summary.faces >= 54, `faces found in only ${summary.faces} of 60 frames`);
 
@@ -147,7 +188,10 @@ test('prepare reads the tree leniently, keeps subjects apart, augments training 
   assert.ok(centre(rot, turned) < centre(rot, turnedBack), 'rotated the wrong way');
 
   // A changed option set is refused.
-  await assert.rejects(prepareCli(out, ['--size', '48']), (err: { code: number; stderr: string }) => err.code === 2 && /other options \(size differ\)/.test(err.stderr));
+  await assert.rejects(
+    prepareCli(out, ['--size', '48']),
+    (err: { code: number; stderr: string }) => err.code === 2 && /other options \(size differ\)/.test(err.stderr),
+  );
 
   // stats agrees with the manifest.
   const stats = await datasetStats(out, { channels: 1 });
@@ -189,16 +233,70 @@ test('prepare keeps the subject of each video (its main track), not a larger fac
   const faces = (await fs.readdir(path.join(CKPLUS, 'happiness'))).sort();
   const [subject, passer] = [faces[3]!, faces[40]!].map((f) => path.join(CKPLUS, 'happiness', f));
   // The subject at 200 px on the left for 2 s; another face, larger (280 px), on the right from 0.8 to 1.4 s.
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x5a6e82:s=720x576:d=2:r=25', '-loop', '1', '-i', subject!, '-loop', '1', '-i', passer!,
-    '-filter_complex', "[1]scale=200:200[a];[2]scale=280:280[b];[0][a]overlay=60:150[v];[v][b]overlay=400:100:enable='between(t,0.8,1.4)',format=yuvj420p",
-    '-t', '2', '-c:v', 'mjpeg', '-q:v', '4', path.join(dir, 's9_ha_1.avi')]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=0x5a6e82:s=720x576:d=2:r=25',
+    '-loop',
+    '1',
+    '-i',
+    subject!,
+    '-loop',
+    '1',
+    '-i',
+    passer!,
+    '-filter_complex',
+    "[1]scale=200:200[a];[2]scale=280:280[b];[0][a]overlay=60:150[v];[v][b]overlay=400:100:enable='between(t,0.8,1.4)',format=yuvj420p",
+    '-t',
+    '2',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '4',
+    path.join(dir, 's9_ha_1.avi'),
+  ]);
   const out = path.join(tmp, 'passer-by-dataset');
-  const r = await run('node', [...CLI, 'prepare', root, '--out', out, '--frames-per-video', '8', '--skip-start', '0', '--detector', 'ssd', '--size', '48', '--split', 'random', '--seed', '1', '--augment', 'none', '--workers', '1', '--json'], { cwd: REPO });
+  const r = await run(
+    'node',
+    [
+      ...CLI,
+      'prepare',
+      root,
+      '--out',
+      out,
+      '--frames-per-video',
+      '8',
+      '--skip-start',
+      '0',
+      '--detector',
+      'ssd',
+      '--size',
+      '48',
+      '--split',
+      'random',
+      '--seed',
+      '1',
+      '--augment',
+      'none',
+      '--workers',
+      '1',
+      '--json',
+    ],
+    { cwd: REPO },
+  );
   const summary = JSON.parse(r.stdout) as PrepareSummary;
   assert.equal(summary.frames, 8);
   const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
   const times = manifest.images.map((i) => i.frameTime!);
-  assert.ok(times.some((t) => t >= 0.8 && t <= 1.4), `no sampled frame shows the passer-by: ${times}`);
+  assert.ok(
+    times.some((t) => t >= 0.8 && t <= 1.4),
+    `no sampled frame shows the passer-by: ${times}`,
+  );
   assert.equal(manifest.images.length, 8, 'the subject is in every frame');
-  for (const img of manifest.images) assert.ok(img.box!.x < 200 && img.box!.x + img.box!.width < 400, `frame at ${img.frameTime} s kept the face at ${JSON.stringify(img.box)}`);
+  for (const img of manifest.images)
+    assert.ok(img.box!.x < 200 && img.box!.x + img.box!.width < 400, `frame at ${img.frameTime} s kept the face at ${JSON.stringify(img.box)}`);
 });

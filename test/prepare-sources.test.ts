@@ -14,7 +14,11 @@ import { CKPLUS, hasShared, runCli, tempDir } from './helpers.js';
 import { hasFfmpeg } from './predict-helpers.js';
 
 const CLASSES = ['happiness', 'surprise'];
-const firstFaces = async (cls: string, n: number) => (await fs.readdir(path.join(CKPLUS, cls))).sort().slice(0, n).map((f) => path.join(CKPLUS, cls, f));
+const firstFaces = async (cls: string, n: number) =>
+  (await fs.readdir(path.join(CKPLUS, cls)))
+    .sort()
+    .slice(0, n)
+    .map((f) => path.join(CKPLUS, cls, f));
 
 /** A folder of images per class: links to the first n CK+ faces of each class. */
 async function linkFaces(n: number): Promise<string> {
@@ -30,17 +34,52 @@ async function manifestOf(out: string): Promise<Manifest> {
   return JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
 }
 
-test('a folder of videos per class: frames, faces found, subject from the file name', { skip: !hasShared || !hasFfmpeg ? 'needs ../shared and ffmpeg' : false }, async () => {
+test('a folder of videos per class: frames, faces found, subject from the file name', {
+  skip: !hasShared || !hasFfmpeg ? 'needs ../shared and ffmpeg' : false,
+}, async () => {
   const src = tempDir();
   for (const cls of CLASSES) {
     await fs.mkdir(path.join(src, cls));
     for (const face of await firstFaces(cls, 4)) {
       // A CK+ face at 200 px on a 640x480 frame, 1.5 s at 10 fps, named like the image (S010_…).
-      execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-vf', 'scale=200:200,pad=640:480:220:140:gray', '-t', '1.5', '-r', '10', '-pix_fmt', 'yuv420p', path.join(src, cls, path.basename(face, '.png') + '.mp4')]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-i',
+        face,
+        '-vf',
+        'scale=200:200,pad=640:480:220:140:gray',
+        '-t',
+        '1.5',
+        '-r',
+        '10',
+        '-pix_fmt',
+        'yuv420p',
+        path.join(src, cls, path.basename(face, '.png') + '.mp4'),
+      ]);
     }
   }
   const out = path.join(tempDir(), 'dataset');
-  const r = runCli(['prepare', src, '--out', out, '--size', '64', '--frames-per-video', '2', '--skip-start', '0', '--augment', 'none', '--split', 'random', '--json']);
+  const r = runCli([
+    'prepare',
+    src,
+    '--out',
+    out,
+    '--size',
+    '64',
+    '--frames-per-video',
+    '2',
+    '--skip-start',
+    '0',
+    '--augment',
+    'none',
+    '--split',
+    'random',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.kind, 'videos');
@@ -49,13 +88,18 @@ test('a folder of videos per class: frames, faces found, subject from the file n
   assert.ok(summary.faces >= 14, `faces found in ${summary.faces} of 16 frames`);
   const manifest = await manifestOf(out);
   assert.ok(manifest.images.every((im) => im.video !== null && im.frameTime !== null && im.box !== null));
-  assert.ok(manifest.images.every((im) => /^S\d+$/.test(im.subject ?? '')), 'subject from the default pattern');
+  assert.ok(
+    manifest.images.every((im) => /^S\d+$/.test(im.subject ?? '')),
+    'subject from the default pattern',
+  );
   const folder = await scanImageFolder(out);
   assert.deepEqual(folder.classes, CLASSES);
   assert.equal(folder.items.length, manifest.images.length);
 });
 
-test('a folder of images per class with --no-detect: monochrome copies plus the paper augmentations on train', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+test('a folder of images per class with --no-detect: monochrome copies plus the paper augmentations on train', {
+  skip: hasShared ? false : 'needs ../shared',
+}, async () => {
   const src = await linkFaces(10);
   const out = path.join(tempDir(), 'dataset');
   const r = runCli(['prepare', src, '--out', out, '--no-detect', '--size', '48', '--split', 'random', '--json']);
@@ -72,7 +116,9 @@ test('a folder of images per class with --no-detect: monochrome copies plus the 
   assert.equal(augmented.length, 2 * train, 'one rotated and one noisy copy per training image');
 });
 
-test('prepare --align: faces cut by their landmarks, recorded so that training and inference align too', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+test('prepare --align: faces cut by their landmarks, recorded so that training and inference align too', {
+  skip: hasShared ? false : 'needs ../shared',
+}, async () => {
   const src = await linkFaces(3);
   const plain = path.join(tempDir(), 'plain');
   const aligned = path.join(tempDir(), 'aligned');
@@ -104,7 +150,8 @@ test('prepare keeps every image when output names would collide, and a re-run re
   for (const cls of CLASSES) {
     await fs.mkdir(path.join(src, cls));
     // Three pairs that slug alike: extension only, space vs underscore, and non-Latin names.
-    for (const name of ['S010_a.jpg', 'S010_a.png', 'S011 b.jpg', 'S011_b.jpg', 'S012_笑.jpg', 'S012_泣.jpg']) await fs.copyFile(face!, path.join(src, cls, name));
+    for (const name of ['S010_a.jpg', 'S010_a.png', 'S011 b.jpg', 'S011_b.jpg', 'S012_笑.jpg', 'S012_泣.jpg'])
+      await fs.copyFile(face!, path.join(src, cls, name));
   }
   const out = path.join(tempDir(), 'dataset');
   const args = ['prepare', src, '--out', out, '--no-detect', '--size', '32', '--augment', 'none', '--split', 'random', '--json'];
@@ -121,10 +168,16 @@ test('prepare keeps every image when output names would collide, and a re-run re
   assert.equal(again.imagesWritten, 0);
 });
 
-test('an image bomb fails its unit with its size, the run goes on, and a re-run skips it unless --retry-failed', { skip: hasShared ? false : 'needs ../shared' }, async () => {
+test('an image bomb fails its unit with its size, the run goes on, and a re-run skips it unless --retry-failed', {
+  skip: hasShared ? false : 'needs ../shared',
+}, async () => {
   const src = await linkFaces(2);
   // 9000×9000 pixels in a few hundred KB: over the decoder's budget, refused from its header.
-  await (await import('sharp')).default({ create: { width: 9000, height: 9000, channels: 3, background: { r: 9, g: 9, b: 9 } } }).grayscale().png().toFile(path.join(src, 'happiness', 'S999_bomb.png'));
+  await (await import('sharp'))
+    .default({ create: { width: 9000, height: 9000, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+    .grayscale()
+    .png()
+    .toFile(path.join(src, 'happiness', 'S999_bomb.png'));
   const out = path.join(tempDir(), 'dataset');
   const args = ['prepare', src, '--out', out, '--no-detect', '--size', '32', '--augment', 'none', '--split', 'random', '--json'];
   const first = runCli(args);

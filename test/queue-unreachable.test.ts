@@ -63,10 +63,17 @@ describe('an unreachable Redis ends queue commands and workers with exit 2 (issu
   ];
   for (const [name, args] of commands) {
     it(`${name}: a server that never answers, and a refused port`, async () => {
-      for (const [kind, url] of [['never answers', silentUrl], ['refused', refusedUrl]] as const) {
+      for (const [kind, url] of [
+        ['never answers', silentUrl],
+        ['refused', refusedUrl],
+      ] as const) {
         const r = await cli(args(url));
         assert.equal(r.code, 2, `${kind}: ${r.stderr}`);
-        assert.match(r.stderr, new RegExp(`cannot reach Redis at ${url.replace(/[/.]/g, '\\$&')} \\((Command timed out|connect ECONNREFUSED[^)]*)\\) — start redis-server`), kind);
+        assert.match(
+          r.stderr,
+          new RegExp(`cannot reach Redis at ${url.replace(/[/.]/g, '\\$&')} \\((Command timed out|connect ECONNREFUSED[^)]*)\\) — start redis-server`),
+          kind,
+        );
         assert.ok(r.seconds < WITHIN_S, `${kind}: ${r.seconds.toFixed(1)} s`);
         assert.doesNotMatch(r.stderr, /\n\s+at /, `${kind}: no stack trace`);
       }

@@ -75,8 +75,26 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 /** A 320x240 clip, 0.8 s at 25 fps (frames at 0 and 0.5 s sampled), of one face on a plain background. */
 async function makeVideo(face: string, file: string, x: number): Promise<void> {
-  await run('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', face, '-t', '0.8', '-r', '25',
-    '-vf', `scale=180:180,pad=320:240:${x}:30:color=0x5a6e82,format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', file]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-i',
+    face,
+    '-t',
+    '0.8',
+    '-r',
+    '25',
+    '-vf',
+    `scale=180:180,pad=320:240:${x}:30:color=0x5a6e82,format=yuv420p`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    file,
+  ]);
 }
 
 interface Spawned {
@@ -86,7 +104,11 @@ interface Spawned {
 }
 
 function startWorker(redis: string, out: string): Spawned {
-  const child = spawn(process.execPath, [...CLI, 'worker', '--redis', redis, '--out', out, ...WORKER_OPTS], { cwd: REPO, env: { ...process.env, VISEMO_PROGRESS: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, 'worker', '--redis', redis, '--out', out, ...WORKER_OPTS], {
+    cwd: REPO,
+    env: { ...process.env, VISEMO_PROGRESS: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -103,7 +125,9 @@ async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-test('queue: 8 videos, two workers, one killed mid-job: one result per good video equal to predict\'s, the corrupt one failed, nothing stuck', { timeout: 900_000 }, async (t) => {
+test("queue: 8 videos, two workers, one killed mid-job: one result per good video equal to predict's, the corrupt one failed, nothing stuck", {
+  timeout: 900_000,
+}, async (t) => {
   if (skipReason) {
     t.skip(skipReason);
     return;
@@ -138,7 +162,11 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   await fs.writeFile(corrupt, Buffer.concat([(await fs.readFile(good[0]!)).subarray(0, 2048), Buffer.alloc(4096, 0x5a)]));
   const all = [...good, corrupt];
 
-  const added = await run(process.execPath, [...CLI, 'queue', 'add', ...all, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--attempts', '2', '--backoff', '200', '--json'], { cwd: REPO });
+  const added = await run(
+    process.execPath,
+    [...CLI, 'queue', 'add', ...all, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--attempts', '2', '--backoff', '200', '--json'],
+    { cwd: REPO },
+  );
   assert.equal((JSON.parse(added.stdout) as { added: string[] }).added.length, 8);
 
   const out = path.join(tmp, 'results');
@@ -147,7 +175,11 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   workers.push(killed, survivor);
 
   // Kill the first worker a moment into its first job on a good video (its lock is held in Redis).
-  const startLine = await until('the first worker to start a job', 300_000, async () => killed.stderr().match(/start {2}(\S+) \(job (\S+), attempt/) ?? undefined);
+  const startLine = await until(
+    'the first worker to start a job',
+    300_000,
+    async () => killed.stderr().match(/start {2}(\S+) \(job (\S+), attempt/) ?? undefined,
+  );
   const [, killedFile, killedJobId] = startLine;
   assert.notEqual(killedFile, corrupt, 'the corrupt clip is queued last');
   await new Promise((r) => setTimeout(r, 1000));
@@ -162,7 +194,11 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
     const c = await queue!.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
     return c.completed! + c.failed! === 8 && c.active === 0 ? c : undefined;
   });
-  assert.deepEqual([counts.waiting, counts.prioritized, counts.delayed, counts.active, counts.completed, counts.failed], [0, 0, 0, 0, 7, 1], JSON.stringify(counts));
+  assert.deepEqual(
+    [counts.waiting, counts.prioritized, counts.delayed, counts.active, counts.completed, counts.failed],
+    [0, 0, 0, 0, 7, 1],
+    JSON.stringify(counts),
+  );
 
   // The job the killed worker held was taken back (stalled) and finished by the other worker.
   const taken = (await queue.getJob(killedJobId!)) as Job<VideoJobData, VideoJobResult>;
@@ -178,7 +214,9 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.match(failed!.failedReason, /not a readable video/);
   assert.equal(failed!.attemptsMade, 2);
 
-  const status = JSON.parse((await run(process.execPath, [...CLI, 'queue', 'status', '--redis', redisUrl, '--queue', QUEUE, '--json'], { cwd: REPO })).stdout) as QueueStatus;
+  const status = JSON.parse(
+    (await run(process.execPath, [...CLI, 'queue', 'status', '--redis', redisUrl, '--queue', QUEUE, '--json'], { cwd: REPO })).stdout,
+  ) as QueueStatus;
   assert.deepEqual(status.counts, { waiting: 0, active: 0, completed: 7, failed: 1, delayed: 0 });
   assert.equal(status.throughput?.jobs, 7);
   assert.ok(status.throughput!.videosPerMinute > 0 && status.throughput!.framesPerSecond > 0);
@@ -186,7 +224,13 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.ok(status.failed[0]!.reason.includes(corrupt));
 
   // Adding the same files again adds nothing; a copy of a finished clip completes from its stored result.
-  const again = JSON.parse((await run(process.execPath, [...CLI, 'queue', 'add', ...good, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--json'], { cwd: REPO })).stdout) as { added: string[]; alreadyQueued: string[] };
+  const again = JSON.parse(
+    (
+      await run(process.execPath, [...CLI, 'queue', 'add', ...good, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS, '--json'], {
+        cwd: REPO,
+      })
+    ).stdout,
+  ) as { added: string[]; alreadyQueued: string[] };
   assert.deepEqual([again.added.length, again.alreadyQueued.length], [0, 7]);
   const copy = path.join(videos, 'copy-of-clip1.mp4');
   await fs.copyFile(good[0]!, copy);
@@ -207,7 +251,10 @@ test('queue: 8 videos, two workers, one killed mid-job: one result per good vide
   assert.deepEqual((await fs.readdir(out)).sort(), [...new Set(shas)].sort(), 'one folder per distinct good clip, none for the corrupt one');
   const tree = await listTree(out);
   assert.equal(tree.filter((p) => path.basename(p).startsWith('.')).length, 0, `no temporary folders: ${tree.join(', ')}`);
-  const predict = await run(process.execPath, [...CLI, 'predict', ...good, '--model', model, ...ANALYSIS, '--format', 'json'], { cwd: REPO, maxBuffer: 64 << 20 });
+  const predict = await run(process.execPath, [...CLI, 'predict', ...good, '--model', model, ...ANALYSIS, '--format', 'json'], {
+    cwd: REPO,
+    maxBuffer: 64 << 20,
+  });
   const expected = JSON.parse(predict.stdout) as PredictReport;
   let faces = 0;
   for (const [i, file] of good.entries()) {

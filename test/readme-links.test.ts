@@ -44,7 +44,10 @@ function headingAnchors(text: string): Set<string> {
   const withoutFences = text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
   for (const m of withoutFences.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const plain = m[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '');
-    const base = plain.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -89,7 +92,10 @@ test('every relative link in README.md and docs/**/*.md resolves, anchors includ
 
 test('the README links to the docs index, and every docs page is linked from the index or a page it links to', () => {
   const readmeLinks = linkTargets(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
-  assert.ok(readmeLinks.some((t) => t.split('#')[0] === 'docs/README.md'), 'README.md links to docs/README.md');
+  assert.ok(
+    readmeLinks.some((t) => t.split('#')[0] === 'docs/README.md'),
+    'README.md links to docs/README.md',
+  );
   const pages = markdownFiles().filter((f) => f !== 'README.md');
   const reached = new Set<string>([path.join('docs', 'README.md')]);
   const queue = [...reached];
@@ -105,12 +111,15 @@ test('the README links to the docs index, and every docs page is linked from the
       }
     }
   }
-  assert.deepEqual(pages.filter((p) => !reached.has(p)), []);
+  assert.deepEqual(
+    pages.filter((p) => !reached.has(p)),
+    [],
+  );
 });
 
 test('the link and anchor readers follow GitHub: code is not a link, anchors drop punctuation and number repeats', () => {
   const text = [
-    '# The paper\'s experiment: `visemo experiment`',
+    "# The paper's experiment: `visemo experiment`",
     '## Results',
     '## Results',
     'See [a](docs/a.md#x), ![img](fig.png "title") and <https://example.com>.',

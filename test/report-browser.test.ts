@@ -84,7 +84,10 @@ describe('report.html in headless Chromium', { skip }, () => {
         const sel = `#fig-confusion-${r.size}-${kind}`;
         const cells = await page.$$eval(`${sel} .mark-rect.role-mark path`, (p) => p.map((x) => x.getBoundingClientRect().width));
         assert.equal(cells.length, k * k);
-        assert.ok(cells.every((w) => w > 10), 'cells have width');
+        assert.ok(
+          cells.every((w) => w > 10),
+          'cells have width',
+        );
         const numbers = await page.$$eval(`${sel} .mark-text.role-mark text`, (t) => t.map((x) => x.textContent ?? ''));
         const expected = r.metrics.confusion.flatMap((row) => {
           const total = row.reduce((a, b) => a + b, 0);

@@ -30,7 +30,9 @@ function request(base: string, method: string, rawPath: string, body?: Buffer, h
     const req = http.request({ hostname, port, method, path: rawPath, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type'] ?? ''), headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, type: String(res.headers['content-type'] ?? ''), headers: res.headers, body: Buffer.concat(chunks) }),
+      );
     });
     // The server may close early on a refused upload: the reply still arrives.
     req.on('error', reject);
@@ -182,7 +184,8 @@ describe('web app server', { skip }, () => {
     const rebound = await request(server.url, 'GET', '/api/models', undefined, { Host: `evil.example:${new URL(server.url).port}` });
     assert.equal(rebound.status, 421);
     assert.match(String(json(rebound).error), /Host 'evil\.example:\d+' is not this server/);
-    for (const h of ['localhost', `127.0.0.1:${new URL(server.url).port}`]) assert.equal((await request(server.url, 'GET', '/api/models', undefined, { Host: h })).status, 200, h);
+    for (const h of ['localhost', `127.0.0.1:${new URL(server.url).port}`])
+      assert.equal((await request(server.url, 'GET', '/api/models', undefined, { Host: h })).status, 200, h);
   });
 });
 
@@ -229,7 +232,10 @@ describe('server under a hostile client', { skip }, () => {
 
       // Three 9000×9000 PNGs at once (a few hundred KB each, 81 megapixels decoded).
       const sharp = (await import('sharp')).default;
-      const bomb = await sharp({ create: { width: 9000, height: 9000, channels: 3, background: { r: 1, g: 1, b: 1 } } }).grayscale().png().toBuffer();
+      const bomb = await sharp({ create: { width: 9000, height: 9000, channels: 3, background: { r: 1, g: 1, b: 1 } } })
+        .grayscale()
+        .png()
+        .toBuffer();
       const before = process.memoryUsage().rss;
       const replies = await Promise.all([0, 1, 2].map(() => request(srv.url, 'POST', '/api/recognize', bomb, { 'Content-Type': 'image/png' })));
       for (const r of replies) {
@@ -300,7 +306,10 @@ describe('server under concurrent requests', { skip }, () => {
     /** A face found on native has the emotion of wasm's and its box within half a pixel. */
     const likeWasm = (f: Face, w: Face) => {
       assert.equal(f.emotion, w.emotion);
-      assert.ok(Math.abs(f.box.x - w.box.x) < 0.5 && Math.abs(f.box.width - w.box.width) < 0.5, `box ${JSON.stringify(f.box)} against wasm's ${JSON.stringify(w.box)}`);
+      assert.ok(
+        Math.abs(f.box.x - w.box.x) < 0.5 && Math.abs(f.box.width - w.box.width) < 0.5,
+        `box ${JSON.stringify(f.box)} against wasm's ${JSON.stringify(w.box)}`,
+      );
     };
     const onWasm = await startServer({ port: 0, runsDir: runs, workers: 0, backend: 'wasm' });
     const wasmReply = json(await post(onWasm.url, image));

@@ -55,7 +55,11 @@ test('calibrate fits offsets into the run, evaluate applies them, and nothing is
   const after = runCli(['evaluate', out, '--split', 'train', '--json']);
   assert.equal(after.code, 0, after.stderr);
   const m = JSON.parse(after.stdout);
-  assert.deepEqual(m.confusion.map((row: number[]) => row.slice(0, 2).reduce((a, v) => a + v, 0)), [0, 0, 0], 'calibration offsets are applied by evaluate');
+  assert.deepEqual(
+    m.confusion.map((row: number[]) => row.slice(0, 2).reduce((a, v) => a + v, 0)),
+    [0, 0, 0],
+    'calibration offsets are applied by evaluate',
+  );
 
   const again = runCli(['calibrate', out, '--data', data]);
   assert.equal(again.code, 2);

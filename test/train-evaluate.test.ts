@@ -8,7 +8,11 @@ const PAPER = ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'];
 const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
 
 test('summary prints the paper totals at 100, 50 and 20', () => {
-  for (const [size, total] of [['100', '4,813,638'], ['50', '1,274,694'], ['20', '226,118']]) {
+  for (const [size, total] of [
+    ['100', '4,813,638'],
+    ['50', '1,274,694'],
+    ['20', '226,118'],
+  ]) {
     const r = runCli(['summary', '--size', size!]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`Total params: ${total}`));
@@ -58,7 +62,10 @@ test('an existing run is never overwritten without --force; --resume continues i
   assert.match(resumed.stdout, /resuming .* after epoch 1 of 3/);
   assert.doesNotMatch(resumed.stdout, /epoch 1\/3/);
   const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8'));
-  assert.deepEqual(history.epochs.map((e: { epoch: number }) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    history.epochs.map((e: { epoch: number }) => e.epoch),
+    [1, 2, 3],
+  );
   const leftovers = (await fs.readdir(out)).filter((f) => f.endsWith('.tmp') || f.startsWith('.'));
   assert.deepEqual(leftovers, [], 'temporary files left behind');
 
@@ -95,10 +102,34 @@ test('a run interrupted after any epoch and resumed ends bit-identical to an uni
   const root = tempDir();
   // A constant learning rate, so a run told to stop after epoch k is a run killed after epoch k
   // (the checkpoint is all a resume reads); everything else as the bundled models train.
-  const args = (out: string, epochs: number) => ['train', data, '--out', out, '--arch', 'visemo', '--size', '16', '--channels', '1', '--augment', 'default', '--label-smoothing', '0.1', '--class-weights', 'sqrt', '--batch', '2', '--epochs', String(epochs)];
+  const args = (out: string, epochs: number) => [
+    'train',
+    data,
+    '--out',
+    out,
+    '--arch',
+    'visemo',
+    '--size',
+    '16',
+    '--channels',
+    '1',
+    '--augment',
+    'default',
+    '--label-smoothing',
+    '0.1',
+    '--class-weights',
+    'sqrt',
+    '--batch',
+    '2',
+    '--epochs',
+    String(epochs),
+  ];
   const straight = path.join(root, 'straight');
   assert.equal(runCli(args(straight, 4)).code, 0);
-  const history = async (dir: string) => (JSON.parse(await fs.readFile(path.join(dir, 'history.json'), 'utf8')) as { epochs: { loss: number; valLoss: number; valAcc: number }[] }).epochs.map((e) => [e.loss, e.valLoss, e.valAcc]);
+  const history = async (dir: string) =>
+    (JSON.parse(await fs.readFile(path.join(dir, 'history.json'), 'utf8')) as { epochs: { loss: number; valLoss: number; valAcc: number }[] }).epochs.map(
+      (e) => [e.loss, e.valLoss, e.valAcc],
+    );
   const expected = { weights: await fs.readFile(path.join(straight, 'checkpoint', 'weights.bin')), history: await history(straight) };
   for (const stop of [1, 2, 3]) {
     const out = path.join(root, `stopped-${stop}`);

@@ -14,7 +14,9 @@ import { CKPLUS, hasShared, linkSubset, runCli, tempDir } from './helpers.js';
 
 const skip = hasShared ? false : 'needs ../shared/datasets/ckplus48';
 /** The refusal this machine gives an explicit bf16 on the native backend. */
-const BF16_REFUSAL = hasBf16(cpuFeatures()) ? /^visemo: --precision bf16: this version of visemo's native addon has no bf16 kernels/ : /^visemo: --precision bf16 needs a CPU with avx512_bf16 or amx_bf16 \(this .* has neither\) — use --precision fp32 or auto$/;
+const BF16_REFUSAL = hasBf16(cpuFeatures())
+  ? /^visemo: --precision bf16: this version of visemo's native addon has no bf16 kernels/
+  : /^visemo: --precision bf16 needs a CPU with avx512_bf16 or amx_bf16 \(this .* has neither\) — use --precision fp32 or auto$/;
 
 const readMeta = async (out: string) => JSON.parse(await fs.readFile(path.join(out, 'metadata.json'), 'utf8'));
 
@@ -68,5 +70,9 @@ test('a run records its precision; --resume keeps it, refuses another, and re-ch
   assert.equal(bf16.code, 2, bf16.stderr);
   assert.match(bf16.stderr.trim(), BF16_REFUSAL);
   const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8'));
-  assert.deepEqual(history.epochs.map((e: { epoch: number }) => e.epoch), [1, 2, 3], 'the refused resume trained an epoch');
+  assert.deepEqual(
+    history.epochs.map((e: { epoch: number }) => e.epoch),
+    [1, 2, 3],
+    'the refused resume trained an epoch',
+  );
 });

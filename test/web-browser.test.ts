@@ -81,8 +81,15 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
-        '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`,
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${y4m}`,
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -103,18 +110,26 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
 
   it('shows the webcam face with a box, per-emotion bars and frames per second', async () => {
     await page.goto(`${server.url}?model=${encodeURIComponent(modelId)}`);
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { visemo?: PageState }).visemo;
-      return s?.ready || s?.error;
-    }, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { visemo?: PageState }).visemo;
+        return s?.ready || s?.error;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const ready = await state();
     assert.equal(ready.error, null);
     assert.equal(ready.model, modelId);
     await page.click('#webcam');
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { visemo: PageState }).visemo;
-      return s.frames >= 12 || s.error;
-    }, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { visemo: PageState }).visemo;
+        return s.frames >= 12 || s.error;
+      },
+      null,
+      { timeout: 120_000 },
+    );
     const s = await state();
     assert.equal(s.error, null);
     assert.equal(s.source, 'webcam');
@@ -160,10 +175,13 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
 
   it('recognises an uploaded image as Node does, with nothing fetched from outside', async () => {
     const file = path.join(root, 'two.png');
-    await fs.writeFile(file, await composite(640, 400, [
-      { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
-      { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
-    ]));
+    await fs.writeFile(
+      file,
+      await composite(640, 400, [
+        { file: ckFace('happiness'), left: 20, top: 100, side: 200 },
+        { file: ckFace('surprise'), left: 380, top: 100, side: 200 },
+      ]),
+    );
     await page.setInputFiles('#file', file);
     await page.waitForFunction(() => (window as unknown as { visemo: PageState }).visemo.source === 'image', null, { timeout: 60_000 });
     const s = await state();
@@ -186,13 +204,36 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
 
     // An uploaded video plays and is analysed frame after frame like the webcam.
     const clip = path.join(root, 'two.webm');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-i', file, '-t', '3', '-r', '10', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-pix_fmt', 'yuv420p', clip]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      file,
+      '-t',
+      '3',
+      '-r',
+      '10',
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
     await page.setInputFiles('#file', clip);
-    await page.waitForFunction(() => {
-      const v = (window as unknown as { visemo: PageState }).visemo;
-      // Past the second full detection (every 10th frame): a face the first missed is found by then.
-      return (v.source === 'video' && v.frames >= 12) || v.error;
-    }, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const v = (window as unknown as { visemo: PageState }).visemo;
+        // Past the second full detection (every 10th frame): a face the first missed is found by then.
+        return (v.source === 'video' && v.frames >= 12) || v.error;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const played = await state();
     assert.equal(played.error, null);
     assert.equal(played.faces.length, 2);
@@ -212,10 +253,14 @@ describe('web app in headless Chromium', { skip, timeout: 240_000 }, () => {
       if (/face_landmark_68/.test(r.url())) landmarkRequests.push(r.url());
     });
     await page.goto(`${server.url}?model=${encodeURIComponent('runs/aligned')}`);
-    await page.waitForFunction(() => {
-      const v = (window as unknown as { visemo?: PageState }).visemo;
-      return v?.ready || v?.error;
-    }, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const v = (window as unknown as { visemo?: PageState }).visemo;
+        return v?.ready || v?.error;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const file = path.join(root, 'tilted.png');
     await fs.writeFile(file, await composite(640, 400, [{ file: ckFace('surprise'), left: 200, top: 80, side: 240 }]));
     await page.setInputFiles('#file', file);

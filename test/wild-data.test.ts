@@ -9,9 +9,15 @@ import { hasShared, REPO, SHARED, tempDir } from './helpers.js';
 
 const SEVEN = ['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise'];
 
-test('wild-data links FER2013, SFEW, facial_expressions and CK+, holding people, films and subjects out', { skip: hasShared && (await fs.stat(path.join(SHARED, 'sfew')).catch(() => null)) ? false : 'needs ../shared/datasets with sfew and facial_expressions' }, async () => {
+test('wild-data links FER2013, SFEW, facial_expressions and CK+, holding people, films and subjects out', {
+  skip: hasShared && (await fs.stat(path.join(SHARED, 'sfew')).catch(() => null)) ? false : 'needs ../shared/datasets with sfew and facial_expressions',
+}, async () => {
   const out = tempDir();
-  const log = execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'wild-data.ts'), out], { cwd: REPO, encoding: 'utf8', stdio: 'pipe' });
+  const log = execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts', 'wild-data.ts'), out], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: 'pipe',
+  });
   /** Groups (film, person, CK+ subject) per source, from each link's target; every entry must be a link. */
   const groups = async (dir: string) => {
     const g: Record<string, Set<string>> = { sfew: new Set(), fe: new Set(), ck: new Set(), fer: new Set() };
@@ -40,14 +46,19 @@ test('wild-data links FER2013, SFEW, facial_expressions and CK+, holding people,
   assert.deepEqual(overlap(val.fe!, feTest.fe!), [], 'a held-out person in validation');
   assert.deepEqual(overlap(train.ck!, ckTest.ck!), [], 'a held-out CK+ subject in training');
   assert.deepEqual(overlap(train.fer!, val.fer!), [], 'a FER2013 image in train and val');
-  assert.ok(train.sfew!.size > 25 && val.sfew!.size > 5 && feTest.fe!.size > 300, `${train.sfew!.size} / ${val.sfew!.size} films, ${feTest.fe!.size} held-out people`);
+  assert.ok(
+    train.sfew!.size > 25 && val.sfew!.size > 5 && feTest.fe!.size > 300,
+    `${train.sfew!.size} / ${val.sfew!.size} films, ${feTest.fe!.size} held-out people`,
+  );
   assert.equal(ckTest.ck!.size, 35, 'the same 35 held-out CK+ subjects as the six-class chain');
   // SFEW's own val films never appear: that folder is the SFEW test set.
   const sfewValFilms = new Set((await Promise.all(SEVEN.map((c) => fs.readdir(path.join(SHARED, 'sfew', 'val', c))))).flat().map(sfewFilm));
   assert.deepEqual(overlap(train.sfew!, sfewValFilms), [], 'an SFEW test film in training');
   assert.deepEqual((await fs.readdir(path.join(out, 'wild7', 'train'))).sort(), SEVEN);
   assert.match(log, /wild7\/train: \d+ FER2013 \+ 3 × \d+ SFEW/);
-  const sfewTrainLinks = (await Promise.all(SEVEN.map((c) => fs.readdir(path.join(out, 'wild7', 'train', c))))).flat().filter((f) => /-c[123]\.jpg$/.test(f) && !/^S\d+_/.test(f));
+  const sfewTrainLinks = (await Promise.all(SEVEN.map((c) => fs.readdir(path.join(out, 'wild7', 'train', c)))))
+    .flat()
+    .filter((f) => /-c[123]\.jpg$/.test(f) && !/^S\d+_/.test(f));
   assert.equal(sfewTrainLinks.length, 3 * Number(/3 × (\d+) SFEW/.exec(log)![1]), 'each SFEW training image is linked three times');
   // The ablations' lite mix: wild7 with a quarter of its FER2013 images, nothing from outside it.
   const lite = await groups(path.join(out, 'wild7-lite', 'train'));

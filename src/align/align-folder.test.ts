@@ -38,8 +38,8 @@ async function smallDataset(): Promise<{ src: string; faces: string[]; blank: st
     await link(path.join(CKPLUS, 'sadness', (await fs.readdir(path.join(CKPLUS, 'sadness'))).sort()[0]!), 'train/sadness/ck-sad.png');
     await link(path.join(FER_TRAIN, 'happiness', 'Training_10046809.jpg'), 'test/happiness/Training_10046809.jpg');
   } else {
-    await writeGrayPng(path.join(src, 'train', 'happiness', 'dots.png'), 48, 48, (x, y) => ((x >> 2) + (y >> 2)) % 2 ? 200 : 60);
-    await writeGrayPng(path.join(src, 'test', 'happiness', 'stripes.png'), 48, 48, (x) => (x >> 3) % 2 ? 220 : 30);
+    await writeGrayPng(path.join(src, 'train', 'happiness', 'dots.png'), 48, 48, (x, y) => (((x >> 2) + (y >> 2)) % 2 ? 200 : 60));
+    await writeGrayPng(path.join(src, 'test', 'happiness', 'stripes.png'), 48, 48, (x) => ((x >> 3) % 2 ? 220 : 30));
   }
   const blank = 'train/sadness/blank.png';
   await writeGrayPng(path.join(src, blank), 60, 60, () => 128);

@@ -150,7 +150,16 @@ export async function alignFolder(opts: AlignFolderOptions): Promise<AlignFolder
   const { items } = job.folder;
   const { images, resumed, todo } = await resumedEntries(job);
   const manifestFile = path.join(job.out, ALIGN_MANIFEST);
-  const manifest = (complete: boolean): AlignManifest => ({ tool: 'visemo align', version: MANIFEST_VERSION, src: job.src, size: job.size, model: job.model, geometry: FER_GEOMETRY, complete, images: ordered(images, items) });
+  const manifest = (complete: boolean): AlignManifest => ({
+    tool: 'visemo align',
+    version: MANIFEST_VERSION,
+    src: job.src,
+    size: job.size,
+    model: job.model,
+    geometry: FER_GEOMETRY,
+    complete,
+    images: ordered(images, items),
+  });
   await writeJsonAtomic(manifestFile, manifest(false));
 
   let done = resumed;
@@ -213,17 +222,30 @@ async function resumedEntries(job: AlignJob): Promise<{ images: Record<string, M
 async function alignChunk(job: AlignJob, chunk: number[], images: Record<string, ManifestEntry>): Promise<void> {
   const { items } = job.folder;
   const { size, names } = job;
-  const decoded = await Promise.all(chunk.map((i) => toGray(items[i]!.path).then((image) => ({ image }), (err: unknown) => ({ error: firstLine(err) }))));
+  const decoded = await Promise.all(
+    chunk.map((i) =>
+      toGray(items[i]!.path).then(
+        (image) => ({ image }),
+        (err: unknown) => ({ error: firstLine(err) }),
+      ),
+    ),
+  );
   const readable = chunk.flatMap((i, j) => {
     const d = decoded[j]!;
     return 'image' in d ? [{ i, image: d.image }] : [];
   });
-  const results = await alignFaces(readable.map((r) => ({ image: r.image })), { size, net: job.net, batch: job.batch });
+  const results = await alignFaces(
+    readable.map((r) => ({ image: r.image })),
+    { size, net: job.net, batch: job.batch },
+  );
   await Promise.all(
     readable.map(async ({ i }, j) => {
       const r = results[j]!;
       // toColourspace('b-w'): sharp would write one-channel raw input as three-channel sRGB.
-      const png = await sharp(Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.length), { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+      const png = await sharp(Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.length), { raw: { width: size, height: size, channels: 1 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer();
       await writeFileAtomic(path.join(job.out, ...names[i]!.split('/')), png);
       images[items[i]!.rel] = r.aligned
         ? { status: 'aligned', file: names[i], angle: round2(r.angle) }

@@ -35,7 +35,10 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
 /** The image turned `deg` degrees clockwise by sharp about its centre, edge pixels filling the corners, same size. */
 async function turned(file: string, deg: number): Promise<RawImage> {
   const pad = 16;
-  const { data, info } = await sharp(file).extend({ top: pad, bottom: pad, left: pad, right: pad, extendWith: 'copy' }).rotate(deg).toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .extend({ top: pad, bottom: pad, left: pad, right: pad, extendWith: 'copy' })
+    .rotate(deg)
+    .toBuffer({ resolveWithObject: true });
   const meta = await sharp(file).metadata();
   const left = Math.round((info.width - meta.width!) / 2);
   const top = Math.round((info.height - meta.height!) / 2);
@@ -108,7 +111,9 @@ test('with a detector box the net looks around the box, and the face aligns as i
   const file = path.join(CKPLUS, 'happiness', 'S010_006_00000013.png');
   const face = await sharp(file).resize(96, 96, { kernel: 'lanczos3' }).png().toBuffer();
   const crop = await rawGray(sharp(face));
-  const frame = await rawGray(sharp({ create: { width: 240, height: 180, channels: 3, background: { r: 100, g: 100, b: 100 } } }).composite([{ input: face, left: 110, top: 50 }]));
+  const frame = await rawGray(
+    sharp({ create: { width: 240, height: 180, channels: 3, background: { r: 100, g: 100, b: 100 } } }).composite([{ input: face, left: 110, top: 50 }]),
+  );
   const box = { x: 110, y: 50, width: 96, height: 96 };
   const inFrame = await alignFace(frame, { size: 48, net, box });
   const alone = await alignFace(crop, { size: 48, net });

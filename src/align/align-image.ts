@@ -15,7 +15,15 @@ import { grayPixels } from '../image/decode.js';
 import { cropFace } from '../image/crop.js';
 import { squareAround, type FaceBox, type RawImage } from '../image/geometry.js';
 import { alignmentFromLandmarks, fromAligned, landmarkProblem, type Alignment, type AlignFailure } from './geometry.js';
-import { detectLandmarksBatch, LANDMARK_INPUT_SIZE, landmarkSquareBox, loadLandmarkNet, type LandmarkInput, type LandmarkNet, type Point } from './landmarks.js';
+import {
+  detectLandmarksBatch,
+  LANDMARK_INPUT_SIZE,
+  landmarkSquareBox,
+  loadLandmarkNet,
+  type LandmarkInput,
+  type LandmarkNet,
+  type Point,
+} from './landmarks.js';
 
 /** Room around a detector box in a fallback (unaligned) crop: prepare's default margin. */
 export const FALLBACK_MARGIN = 0.2;

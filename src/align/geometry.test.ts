@@ -56,7 +56,7 @@ test('eye and mouth centres are the means of points 36–41, 42–47 and 48–67
   assert.throws(() => eyeCentres(p.slice(0, 67)), /68 landmarks/);
 });
 
-test('the template is FER2013\'s measured geometry', () => {
+test("the template is FER2013's measured geometry", () => {
   // Pinned: the numbers measured on fer2013/train (see geometry.ts); changing them changes every aligned crop.
   assert.deepEqual(FER_GEOMETRY, { eyeY: 0.381, interOcular: 0.367, eyeToMouth: 0.409 });
   close(ALIGNED_TEMPLATE.rightEye.x - ALIGNED_TEMPLATE.leftEye.x, 0.367, 1e-12, 'template inter-ocular');
@@ -98,7 +98,7 @@ test('a turned, scaled, moved face: the angle, and eyes level where the template
   }
 });
 
-test('a face off the template is fitted in between: long face, side between the eyes\' and the mouth\'s estimates', () => {
+test("a face off the template is fitted in between: long face, side between the eyes' and the mouth's estimates", () => {
   // Mouth 1.4 inter-ocular distances below the eyes (template: 1.11).
   const p = face({ leftEye: { x: 0.3, y: 0.4 }, rightEye: { x: 0.7, y: 0.4 }, mouth: { x: 0.5, y: 0.96 }, side: 100, center: { x: 0, y: 0 } });
   const a = alignmentFromLandmarks(p);
@@ -111,7 +111,12 @@ test('a face off the template is fitted in between: long face, side between the 
 
 test('toAligned and fromAligned invert each other', () => {
   const a = { angle: 27, center: { x: 10, y: -4 }, side: 33 };
-  for (const [u, v] of [[0, 0], [1, 0], [0.3, 0.8], [0.5, 0.5]] as const) {
+  for (const [u, v] of [
+    [0, 0],
+    [1, 0],
+    [0.3, 0.8],
+    [0.5, 0.5],
+  ] as const) {
     const q = toAligned(a, fromAligned(a, u, v));
     close(q.x, u, 1e-12, 'u');
     close(q.y, v, 1e-12, 'v');

@@ -167,7 +167,10 @@ export function landmarkProblem(points: Point[], inputSide: number): LandmarkPro
   const mouth = mouthCentre(points);
   const iod = Math.hypot(right.x - left.x, right.y - left.y);
   if (!(iod >= MIN_INTER_OCULAR * inputSide)) {
-    return { reason: 'eyes-too-close', detail: `inter-ocular distance ${iod.toFixed(1)} px is under ${MIN_INTER_OCULAR} of the ${inputSide.toFixed(0)} px face square` };
+    return {
+      reason: 'eyes-too-close',
+      detail: `inter-ocular distance ${iod.toFixed(1)} px is under ${MIN_INTER_OCULAR} of the ${inputSide.toFixed(0)} px face square`,
+    };
   }
   const angle = rollAngle(points);
   if (Math.abs(angle) > MAX_ROLL_DEGREES) {

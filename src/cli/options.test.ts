@@ -3,7 +3,19 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { DATA_DEFAULTS, RECIPE_DEFAULTS } from '../config/recipe.js';
 import { runCli } from '../../test/helpers.js';
-import { addServeLoadOptions, addTrainingOptions, dataRecipeFromCli, floatOption, fractionOption, intOption, numberOption, recipeFromCli, secondsOption, unitOption, type TrainingCliOptions } from './options.js';
+import {
+  addServeLoadOptions,
+  addTrainingOptions,
+  dataRecipeFromCli,
+  floatOption,
+  fractionOption,
+  intOption,
+  numberOption,
+  recipeFromCli,
+  secondsOption,
+  unitOption,
+  type TrainingCliOptions,
+} from './options.js';
 
 const parse = (args: string[]): TrainingCliOptions => {
   const cmd = addTrainingOptions(new Command('t').exitOverride().configureOutput({ writeErr: () => {} }));
@@ -39,7 +51,22 @@ test('the training options default to the one recipe, and parse into it', () => 
   assert.throws(() => dataRecipeFromCli({ ...parse(['--folds', '4']), fold: 5 }), /--fold 5 is beyond --folds 4/);
   assert.throws(() => dataRecipeFromCli({ ...parse([]), fold: 1 }), /--fold needs --folds k/);
   assert.throws(() => parse(['--folds', '1']), /--folds must be an integer of at least 2/);
-  const custom = parse(['--arch', 'visemo', '--channels', '1', '--augment', 'flip,rotate=10', '--teacher', 'faceapi, visemo', '--distill-weight', '0.3', '--classes', 'paper', '--split', 'subject']);
+  const custom = parse([
+    '--arch',
+    'visemo',
+    '--channels',
+    '1',
+    '--augment',
+    'flip,rotate=10',
+    '--teacher',
+    'faceapi, visemo',
+    '--distill-weight',
+    '0.3',
+    '--classes',
+    'paper',
+    '--split',
+    'subject',
+  ]);
   const recipe = recipeFromCli(custom);
   assert.equal(recipe.arch, 'visemo');
   assert.equal(recipe.channels, 1);
@@ -56,10 +83,19 @@ test('the CLI: usage errors exit 2, help exits 0 and ends with the exit status a
   const help = runCli(['train', '--help']);
   assert.equal(help.code, 0);
   // train reads many images: the one rule of commands that skip unreadable inputs (issue 34).
-  assert.match(help.stdout, /Exit status: 0 when every input was read, 1 when some were skipped \(each named on stderr\) or on an unexpected failure, 2 on a usage error or bad input/);
+  assert.match(
+    help.stdout,
+    /Exit status: 0 when every input was read, 1 when some were skipped \(each named on stderr\) or on an unexpected failure, 2 on a usage error or bad input/,
+  );
   assert.match(runCli(['summary', '--help']).stdout, /Exit status: 0 on success, 2 on a usage error or bad input/);
   assert.match(help.stdout, /Examples:\n {2}visemo train /);
-  for (const args of [['train'], ['train', 'x', '-o', 'y', '--channels', '2'], ['no-such-command'], ['predict', 'x.png', '--min-face-score', '3'], ['compare', 'x']]) {
+  for (const args of [
+    ['train'],
+    ['train', 'x', '-o', 'y', '--channels', '2'],
+    ['no-such-command'],
+    ['predict', 'x.png', '--min-face-score', '3'],
+    ['compare', 'x'],
+  ]) {
     const r = runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /error: /);
@@ -68,7 +104,10 @@ test('the CLI: usage errors exit 2, help exits 0 and ends with the exit status a
 });
 
 test("serve's load options: workers from 0 (the server's own thread), a budget in megapixels, a pending limit", () => {
-  const parseServe = (args: string[]) => addServeLoadOptions(new Command('s').exitOverride().configureOutput({ writeErr: () => {} })).parse(['node', 's', ...args]).opts();
+  const parseServe = (args: string[]) =>
+    addServeLoadOptions(new Command('s').exitOverride().configureOutput({ writeErr: () => {} }))
+      .parse(['node', 's', ...args])
+      .opts();
   const defaults = parseServe([]);
   assert.ok(defaults.workers >= 1 && defaults.workers <= 8);
   assert.deepEqual({ ...defaults, workers: 0 }, { workers: 0, decodeBudget: 128, maxPending: 32 });

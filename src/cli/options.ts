@@ -48,14 +48,17 @@ export function intOption(name: string, min = 1, max = Infinity): (value: string
 export function numberOption(name: string, min: number, max = Infinity): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''}, got '${value}'`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''}, got '${value}'`);
     return n;
   };
 }
 
 /** --min-face-score, the same for prepare and predict. */
 export function minFaceScoreOption(defaultScore = INFERENCE_DEFAULTS.minFaceScore): Option {
-  return new Option('--min-face-score <p>', 'ignore detections the face detector scores below this').argParser(numberOption('--min-face-score', 0.05, 1)).default(defaultScore);
+  return new Option('--min-face-score <p>', 'ignore detections the face detector scores below this')
+    .argParser(numberOption('--min-face-score', 0.05, 1))
+    .default(defaultScore);
 }
 
 export function floatOption(name: string): (value: string) => number {
@@ -84,7 +87,10 @@ export function fractionOption(name: string): (value: string) => number {
 }
 
 /** The one --backend option ('auto' by default: native oneDNN where its addon is built, else wasm). */
-export function backendOption(defaultBackend: BackendChoice = INFERENCE_DEFAULTS.backend, help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)"): Option {
+export function backendOption(
+  defaultBackend: BackendChoice = INFERENCE_DEFAULTS.backend,
+  help = "compute backend: 'auto' takes the fastest available (native oneDNN, else wasm)",
+): Option {
   return new Option('--backend <name>', help).choices([...BACKEND_CHOICES]).default(defaultBackend);
 }
 
@@ -160,27 +166,71 @@ const D = DATA_DEFAULTS;
 export function addTrainingOptions(cmd: Command): Command {
   return cmd
     .option('--classes <list>', "'paper' (anger,disgust,fear,happiness,sadness,surprise), 'all', or a comma list", 'all')
-    .addOption(new Option('--split <mode>', "'random': per-class 80/10/10 as the paper's Table 1; 'subject': no person on two sides").choices([...SPLIT_MODES]).default(D.split))
+    .addOption(
+      new Option('--split <mode>', "'random': per-class 80/10/10 as the paper's Table 1; 'subject': no person on two sides")
+        .choices([...SPLIT_MODES])
+        .default(D.split),
+    )
     .option('--subject-pattern <regex>', 'regex whose first group is the subject id in a file name', D.subjectPattern)
     .option('--val-fraction <share>', 'share of images (of each class, or of subjects) for validation', fractionOption('--val-fraction'), D.fractions.val)
-    .option('--test-fraction <share>', 'share for the test split; 0 when you test on another folder (evaluate --data)', fractionOption('--test-fraction'), D.fractions.test)
+    .option(
+      '--test-fraction <share>',
+      'share for the test split; 0 when you test on another folder (evaluate --data)',
+      fractionOption('--test-fraction'),
+      D.fractions.test,
+    )
     .option('--epochs <n>', 'training epochs', intOption('--epochs', 1), R.epochs)
     .option('--batch <n>', 'batch size', intOption('--batch', 1), R.batchSize)
-    .option('--lr <rate>', 'Adam learning rate (the paper names neither optimizer nor loss: Adam and categorical cross-entropy are our choice)', floatOption('--lr'), R.learningRate)
-    .addOption(new Option('--channels <n>', '3 replicates monochrome to three channels as the paper did; 1 is leaner').choices(['1', '3']).default(String(R.channels)))
+    .option(
+      '--lr <rate>',
+      'Adam learning rate (the paper names neither optimizer nor loss: Adam and categorical cross-entropy are our choice)',
+      floatOption('--lr'),
+      R.learningRate,
+    )
+    .addOption(
+      new Option('--channels <n>', '3 replicates monochrome to three channels as the paper did; 1 is leaner').choices(['1', '3']).default(String(R.channels)),
+    )
     .option('--seed <n>', 'seed for the split, shuffling and initial weights', intOption('--seed', 0), R.seed)
-    .option('--folds <k>', "k-fold cross-validation: folds of whole subjects for --split subject (stratified by class as far as subjects allow), of single images for --split random; --val-fraction of the other folds validates, --test-fraction is unused", intOption('--folds', 2))
+    .option(
+      '--folds <k>',
+      'k-fold cross-validation: folds of whole subjects for --split subject (stratified by class as far as subjects allow), of single images for --split random; --val-fraction of the other folds validates, --test-fraction is unused',
+      intOption('--folds', 2),
+    )
     .addOption(backendOption())
     .option('--limit-per-class <n>', 'use at most n images per class (quick trials)', intOption('--limit-per-class', 1))
-    .addOption(new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)").choices([...ARCHITECTURES]).default(R.arch))
-    .option('--width <factor>', "the visemo net's filters per stage times this (default 1: 32, 64, 128, 192); --init from a narrower model widens it, keeping what it computes", floatOption('--width'))
+    .addOption(
+      new Option('--arch <name>', "'paper': the paper's CNN exactly; 'visemo': our smaller, more accurate net (batch norm, global pooling)")
+        .choices([...ARCHITECTURES])
+        .default(R.arch),
+    )
+    .option(
+      '--width <factor>',
+      "the visemo net's filters per stage times this (default 1: 32, 64, 128, 192); --init from a narrower model widens it, keeping what it computes",
+      floatOption('--width'),
+    )
     .option('--augment <spec>', `fresh random variants of the training images every epoch: ${AUGMENT_SYNTAX} (erase: random erasing)`, augmentOption, R.augment)
     .option('--label-smoothing <share>', 'spread this share of each target over all classes (e.g. 0.1)', smoothingOption, R.labelSmoothing)
-    .addOption(new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root").choices([...CLASS_WEIGHT_MODES]).default(R.classWeights))
-    .addOption(new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third").choices([...LR_SCHEDULES]).default(R.lrSchedule))
-    .option('--teacher <models>', "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached")
+    .addOption(
+      new Option('--class-weights <mode>', "weigh rare classes up in the loss: 'balanced' n/(k·n_c), 'sqrt' its square root")
+        .choices([...CLASS_WEIGHT_MODES])
+        .default(R.classWeights),
+    )
+    .addOption(
+      new Option('--lr-schedule <name>', "learning rate per epoch: 'cosine' decays to 1% of --lr, 'step' ×0.1 at each third")
+        .choices([...LR_SCHEDULES])
+        .default(R.lrSchedule),
+    )
+    .option(
+      '--teacher <models>',
+      "knowledge distillation: mix these models' class probabilities into the targets ('faceapi', a bundled name or a run folder; a comma list is averaged); scored once per image and cached",
+    )
     .option('--unlabeled <dir>', 'also train on the faces under this folder, which have no labels: they learn from the teachers alone (needs --teacher)')
-    .option('--distill-weight <w>', 'share of each target taken from the teachers, 0 to 1 (unlabeled images: all)', unitOption('--distill-weight'), DISTILL_DEFAULTS.weight)
+    .option(
+      '--distill-weight <w>',
+      'share of each target taken from the teachers, 0 to 1 (unlabeled images: all)',
+      unitOption('--distill-weight'),
+      DISTILL_DEFAULTS.weight,
+    )
     .option('--temperature <T>', "soften the teachers' probabilities: p^(1/T), renormalised", floatOption('--temperature'), DISTILL_DEFAULTS.temperature);
 }
 
@@ -198,14 +248,24 @@ export function recipeFromCli(o: TrainingCliOptions): Omit<TrainRecipe, 'size' |
     augment: o.augment,
     labelSmoothing: o.labelSmoothing,
     classWeights: o.classWeights,
-    teacher: o.teacher ? { models: o.teacher.split(',').map((m) => m.trim()).filter(Boolean), weight: o.distillWeight, temperature: o.temperature } : undefined,
+    teacher: o.teacher
+      ? {
+          models: o.teacher
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+          weight: o.distillWeight,
+          temperature: o.temperature,
+        }
+      : undefined,
   };
 }
 
 /** The data recipe the shared options describe; --folds becomes one fold only where --fold names it (train). */
 export function dataRecipeFromCli(o: TrainingCliOptions): DataRecipe {
   if (o.fold !== undefined && o.folds === undefined) throw new VisemoError('--fold needs --folds k', 'e.g. --folds 10 --fold 3');
-  if (o.fold !== undefined && o.folds !== undefined && o.fold > o.folds) throw new VisemoError(`--fold ${o.fold} is beyond --folds ${o.folds}`, `folds are numbered 1 to ${o.folds}`);
+  if (o.fold !== undefined && o.folds !== undefined && o.fold > o.folds)
+    throw new VisemoError(`--fold ${o.fold} is beyond --folds ${o.folds}`, `folds are numbered 1 to ${o.folds}`);
   return {
     folds: o.folds !== undefined && o.fold !== undefined ? { k: o.folds, fold: o.fold } : undefined,
     classes: parseClassOption(o.classes),
@@ -233,8 +293,18 @@ export function addServeLoadOptions(cmd: Command): Command {
       intOption('--workers', 0, 64),
       defaultWorkers(),
     )
-    .option('--decode-budget <megapixels>', 'megapixels decoded at once over all requests (each image weighed from its header); requests beyond it wait their turn', intOption('--decode-budget', 1), DEFAULT_PIXEL_BUDGET / 1e6)
-    .option('--max-pending <n>', 'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read', intOption('--max-pending', 1), DEFAULT_MAX_PENDING);
+    .option(
+      '--decode-budget <megapixels>',
+      'megapixels decoded at once over all requests (each image weighed from its header); requests beyond it wait their turn',
+      intOption('--decode-budget', 1),
+      DEFAULT_PIXEL_BUDGET / 1e6,
+    )
+    .option(
+      '--max-pending <n>',
+      'recognition requests in progress at most (uploading, waiting or running); beyond it 503 with Retry-After, before the body is read',
+      intOption('--max-pending', 1),
+      DEFAULT_MAX_PENDING,
+    );
 }
 
 /** --detector, as predict, queue add and serve take it. */
@@ -279,9 +349,17 @@ export function addVideoAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('-m, --model <name|dir>', `a bundled model name or a run folder written by visemo train (default: the bundled '${DEFAULT_MODEL}')`)
     .option('--fps <n>', 'video frames analysed per second (0: every frame)', numberOption('--fps', 0), DEFAULT_VIDEO_FPS)
-    .addOption(detectorOption("face detector: 'auto' (SSD on images; BlazeFace, about 8x cheaper, on video frames), 'ssd' (most accurate; the crop margin is measured on its boxes), 'tiny' (about 3x faster than ssd, looser boxes) or 'blazeface' (boxes mapped onto SSD's)"))
+    .addOption(
+      detectorOption(
+        "face detector: 'auto' (SSD on images; BlazeFace, about 8x cheaper, on video frames), 'ssd' (most accurate; the crop margin is measured on its boxes), 'tiny' (about 3x faster than ssd, looser boxes) or 'blazeface' (boxes mapped onto SSD's)",
+      ),
+    )
     .addOption(minFaceScoreOption())
-    .option('--margin <fraction>', "room around the face box on each side (default: the margin the model's training faces were cut with)", numberOption('--margin', -0.2, 2))
+    .option(
+      '--margin <fraction>',
+      "room around the face box on each side (default: the margin the model's training faces were cut with)",
+      numberOption('--margin', -0.2, 2),
+    )
     .option('--tta', TTA_HELP);
 }
 

@@ -47,7 +47,14 @@ test("predict's, prepare's and serve's option defaults and help are the config's
 
 test("the server's limits are the config's", () => {
   assert.deepEqual(
-    { port: DEFAULT_PORT, maxUploadBytes: DEFAULT_MAX_UPLOAD, pixelBudget: DEFAULT_PIXEL_BUDGET, maxPending: DEFAULT_MAX_PENDING, maxDefaultWorkers: MAX_DEFAULT_WORKERS, bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS },
+    {
+      port: DEFAULT_PORT,
+      maxUploadBytes: DEFAULT_MAX_UPLOAD,
+      pixelBudget: DEFAULT_PIXEL_BUDGET,
+      maxPending: DEFAULT_MAX_PENDING,
+      maxDefaultWorkers: MAX_DEFAULT_WORKERS,
+      bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS,
+    },
     { ...SERVER_DEFAULTS },
   );
 });

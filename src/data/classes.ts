@@ -39,7 +39,10 @@ export function normaliseClassName(name: string): string {
 export function parseClassOption(option: string | undefined): string[] | undefined {
   if (option === undefined || option === 'all') return undefined;
   if (option === 'paper') return [...PAPER_CLASSES];
-  const list = option.split(',').map(normaliseClassName).filter((c) => c.length > 0);
+  const list = option
+    .split(',')
+    .map(normaliseClassName)
+    .filter((c) => c.length > 0);
   // '' and ',,,' name no class: not 'all' (a full run nobody asked for), and not the folder's fault.
   if (list.length === 0) throw new VisemoError(`--classes '${option}' names no class`, "give 'all', 'paper' or a comma list such as anger,happiness,surprise");
   return [...new Set(list)];

@@ -53,7 +53,11 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
   let assignment: SplitName[];
   let mode: SplitMode | 'given' = opts.split;
   if (folder.layout === 'split') {
-    if (opts.folds) throw new VisemoError(`${opts.data} has its own train/val/test folders, so it cannot be cross-validated`, 'give a folder with one subfolder per class, or drop --folds');
+    if (opts.folds)
+      throw new VisemoError(
+        `${opts.data} has its own train/val/test folders, so it cannot be cross-validated`,
+        'give a folder with one subfolder per class, or drop --folds',
+      );
     mode = 'given';
     assignment = items.map((it) => it.split!);
   } else if (opts.split === 'subject') {
@@ -66,7 +70,10 @@ export async function prepareDataset(opts: DatasetOptions): Promise<PreparedData
         'pass --subject-pattern with a regex whose first group is the subject, or use --split random',
       );
     }
-    assignment = assignSplits(items.map((it, i) => ({ label: it.label, subject: subjects[i] })), { mode: 'subject', seed: opts.seed, fractions: opts.fractions, folds: opts.folds });
+    assignment = assignSplits(
+      items.map((it, i) => ({ label: it.label, subject: subjects[i] })),
+      { mode: 'subject', seed: opts.seed, fractions: opts.fractions, folds: opts.folds },
+    );
   } else {
     assignment = assignSplits(items, { mode: 'random', seed: opts.seed, fractions: opts.fractions, folds: opts.folds });
   }

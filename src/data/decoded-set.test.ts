@@ -64,4 +64,3 @@ test('EXIF orientation: training decode and inference decode both turn the pictu
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
-

@@ -88,8 +88,14 @@ export async function decodeAtSizes(
   const kept = items.map((_, i) => i).filter((i) => !bad.has(items[i]!.path));
   const sets = new Map<number, DecodedSet>([[firstSize, first.set]]);
   for (const size of rest) {
-    const { set } = await decodeItems(kept.map((i) => items[i]!), classes, size, { label: `decoding ${size}x${size}` });
-    if (set.labels.length !== kept.length) throw new Error(`images changed while decoding: ${kept.length} decoded at ${firstSize}, ${set.labels.length} at ${size}`);
+    const { set } = await decodeItems(
+      kept.map((i) => items[i]!),
+      classes,
+      size,
+      { label: `decoding ${size}x${size}` },
+    );
+    if (set.labels.length !== kept.length)
+      throw new Error(`images changed while decoding: ${kept.length} decoded at ${firstSize}, ${set.labels.length} at ${size}`);
     sets.set(size, set);
   }
   return { sets, kept, skipped: first.skipped };

@@ -19,7 +19,10 @@ test('folds: no subject in two folds, every image in exactly one, no empty fold'
   for (const k of [2, 5, 10]) {
     const folds = assignFolds(items, k, 42);
     assert.equal(folds.length, items.length);
-    assert.ok(folds.every((f) => Number.isInteger(f) && f >= 0 && f < k), 'a fold index out of range');
+    assert.ok(
+      folds.every((f) => Number.isInteger(f) && f >= 0 && f < k),
+      'a fold index out of range',
+    );
     const foldOf = new Map<string, number>();
     items.forEach((it, i) => {
       assert.equal(foldOf.get(it.group!) ?? folds[i], folds[i], `subject ${it.group} in two folds (k=${k})`);
@@ -53,7 +56,12 @@ test('folds are stratified by class as far as subjects allow, and repeat for a s
 
 test('ungrouped items (the random split) are stratified exactly', () => {
   const items: FoldItem[] = [];
-  for (const [label, n] of [['x', 100], ['y', 50], ['z', 7]] as const) for (let i = 0; i < n; i++) items.push({ label });
+  for (const [label, n] of [
+    ['x', 100],
+    ['y', 50],
+    ['z', 7],
+  ] as const)
+    for (let i = 0; i < n; i++) items.push({ label });
   const folds = assignFolds(items, 10, 3);
   for (let f = 0; f < 10; f++) {
     assert.equal(items.filter((it, i) => it.label === 'x' && folds[i] === f).length, 10);
@@ -63,20 +71,38 @@ test('ungrouped items (the random split) are stratified exactly', () => {
 });
 
 test('more folds than subjects is refused', () => {
-  assert.throws(() => assignFolds([{ label: 'a', group: 's1' }, { label: 'b', group: 's2' }], 3, 1), /3 folds need at least 3 groups/);
+  assert.throws(
+    () =>
+      assignFolds(
+        [
+          { label: 'a', group: 's1' },
+          { label: 'b', group: 's2' },
+        ],
+        3,
+        1,
+      ),
+    /3 folds need at least 3 groups/,
+  );
   assert.throws(() => assignFolds([{ label: 'a' }], 1, 1), /at least 2 folds/);
 });
 
 test('a fold split: fold f is the test set, validation subjects come from the other folds', () => {
   const items = ckLike().map((it) => ({ label: it.label, subject: it.group }));
   const k = 5;
-  const folds = assignFolds(items.map((it) => ({ label: it.label, group: it.subject })), k, 42);
+  const folds = assignFolds(
+    items.map((it) => ({ label: it.label, group: it.subject })),
+    k,
+    42,
+  );
   for (let fold = 1; fold <= k; fold++) {
     const splits = assignSplits(items, { mode: 'subject', seed: 42, folds: { k, fold } });
     items.forEach((_, i) => assert.equal(splits[i] === 'test', folds[i] === fold - 1, `image ${i}, fold ${fold}`));
     const sides = new Map<string, Set<string>>();
     items.forEach((it, i) => sides.set(it.subject!, (sides.get(it.subject!) ?? new Set()).add(splits[i]!)));
-    assert.ok([...sides.values()].every((s) => s.size === 1), 'a subject on two sides');
+    assert.ok(
+      [...sides.values()].every((s) => s.size === 1),
+      'a subject on two sides',
+    );
     assert.ok(splits.includes('val') && splits.includes('train'));
   }
 });

@@ -81,7 +81,8 @@ async function imagesUnder(dir: string, unreadable: UnreadableEntry[]): Promise<
 export async function scanUnlabeled(dirArg: string, unreadable: UnreadableEntry[] = []): Promise<ImageItem[]> {
   const root = path.resolve(dirArg);
   const stat = await fs.stat(root).catch(() => null);
-  if (!stat?.isDirectory()) throw new VisemoError(`unlabeled image folder not found: ${dirArg}`, 'give a folder of face images (any layout; subfolders are searched)');
+  if (!stat?.isDirectory())
+    throw new VisemoError(`unlabeled image folder not found: ${dirArg}`, 'give a folder of face images (any layout; subfolders are searched)');
   const files = await imagesUnder(root, unreadable);
   if (files.length === 0) throw new VisemoError(`no images under ${dirArg}`, `add ${[...IMAGE_EXTENSIONS].join('/')} files`);
   return files.map((p) => ({ path: p, rel: `unlabeled/${path.relative(root, p).split(path.sep).join('/')}`, label: '', file: path.basename(p) }));
@@ -117,7 +118,10 @@ export async function scanImageFolder(rootArg: string, opts: ScanOptions = {}): 
     );
   }
   if (wanted.length < 2) {
-    throw new VisemoError(`${rootArg} has ${wanted.length} class${wanted.length === 1 ? '' : 'es'}; at least two are needed`, 'put each class in its own subfolder (e.g. anger/, happiness/)');
+    throw new VisemoError(
+      `${rootArg} has ${wanted.length} class${wanted.length === 1 ? '' : 'es'}; at least two are needed`,
+      'put each class in its own subfolder (e.g. anger/, happiness/)',
+    );
   }
 
   const items: ImageItem[] = [];

@@ -49,18 +49,23 @@ export function parseSoftTargets(text: string, classes: readonly string[], file:
     if (line.trim() === '') continue;
     const cells = line.split(',');
     const where = `${file} line ${n + 1}`;
-    if (cells.length !== header.length) throw new VisemoError(`${where} has ${cells.length} fields, the header ${header.length}`, 'give one weight per class column');
+    if (cells.length !== header.length)
+      throw new VisemoError(`${where} has ${cells.length} fields, the header ${header.length}`, 'give one weight per class column');
     const rel = cells[0]!.trim();
     const row = new Float32Array(classes.length);
     column.forEach((k, j) => {
       const v = Number(cells[j + 1]);
-      if (!Number.isFinite(v) || v < 0) throw new VisemoError(`${where}: '${cells[j + 1]}' is not a non-negative number`, 'weights are vote counts or shares, 0 or more');
+      if (!Number.isFinite(v) || v < 0)
+        throw new VisemoError(`${where}: '${cells[j + 1]}' is not a non-negative number`, 'weights are vote counts or shares, 0 or more');
       if (k >= 0) row[k]! += v;
     });
     const sum = row.reduce((a, v) => a + v, 0);
     if (!(sum > 0)) throw new VisemoError(`${where}: ${rel} has no weight on any class of this run (${classes.join(', ')})`, 'remove the row or the image');
     if (rows.has(rel)) throw new VisemoError(`${where}: ${rel} is listed twice`, 'keep one row per image');
-    rows.set(rel, row.map((v) => v / sum));
+    rows.set(
+      rel,
+      row.map((v) => v / sum),
+    );
   }
   return rows;
 }

@@ -7,8 +7,7 @@ import { DEFAULT_SUBJECT_PATTERN } from '../config/recipe.js';
 function fakeItems(): SplittableItem[] {
   const items: SplittableItem[] = [];
   for (let s = 0; s < 40; s++)
-    for (const label of ['a', 'b', 'c', 'd', 'e', 'f'])
-      for (let f = 0; f < 3; f++) items.push({ label, subject: `S${s}`, group: `S${s}-${label}` });
+    for (const label of ['a', 'b', 'c', 'd', 'e', 'f']) for (let f = 0; f < 3; f++) items.push({ label, subject: `S${s}`, group: `S${s}-${label}` });
   return items;
 }
 
@@ -27,16 +26,27 @@ test('subject split: no subject on two sides, about 80/10/10, every class in tes
   const splits = assignSplits(items, { mode: 'subject', seed: 1 });
   const sides = new Map<string, Set<string>>();
   items.forEach((it, i) => sides.set(it.subject!, (sides.get(it.subject!) ?? new Set()).add(splits[i]!)));
-  assert.ok([...sides.values()].every((s) => s.size === 1), 'a subject is on two sides');
+  assert.ok(
+    [...sides.values()].every((s) => s.size === 1),
+    'a subject is on two sides',
+  );
   const n = items.length;
   assert.ok(Math.abs(count(splits, 'test') - n * 0.1) <= 18, `test ${count(splits, 'test')} of ${n}`);
   assert.ok(Math.abs(count(splits, 'val') - n * 0.1) <= 18, `val ${count(splits, 'val')} of ${n}`);
-  for (const label of ['a', 'b', 'c', 'd', 'e', 'f']) assert.ok(items.some((it, i) => it.label === label && splits[i] === 'test'), `no ${label} in test`);
+  for (const label of ['a', 'b', 'c', 'd', 'e', 'f'])
+    assert.ok(
+      items.some((it, i) => it.label === label && splits[i] === 'test'),
+      `no ${label} in test`,
+    );
 });
 
 test("random split: per-class 80/10/10 as the paper's Table 1, groups never cut", () => {
   const items: SplittableItem[] = [];
-  for (const [label, n] of [['x', 100], ['y', 50]] as const) for (let i = 0; i < n; i++) items.push({ label });
+  for (const [label, n] of [
+    ['x', 100],
+    ['y', 50],
+  ] as const)
+    for (let i = 0; i < n; i++) items.push({ label });
   const splits = assignSplits(items, { mode: 'random', seed: 3 });
   const per = (label: string, name: string) => items.filter((it, i) => it.label === label && splits[i] === name).length;
   assert.deepEqual([per('x', 'train'), per('x', 'val'), per('x', 'test')], [80, 10, 10]);

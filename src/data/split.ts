@@ -10,7 +10,6 @@ import { createRng, shuffleInPlace } from '../util/random.js';
 export type SplitName = 'train' | 'val' | 'test';
 export const SPLIT_NAMES: SplitName[] = ['train', 'val', 'test'];
 
-
 export interface SplittableItem {
   label: string;
   /** Subject id; required for `subject` mode. */
@@ -57,9 +56,16 @@ function assignFoldSplits<T extends SplittableItem>(items: T[], mode: SplitMode,
     if (missing >= 0) throw new Error(`item ${missing} has no subject id: subject split needs one for every image`);
   }
   const groupOf = (it: T) => (mode === 'subject' ? it.subject : it.group);
-  const foldOf = assignFolds(items.map((it) => ({ label: it.label, group: groupOf(it) })), k, seed);
+  const foldOf = assignFolds(
+    items.map((it) => ({ label: it.label, group: groupOf(it) })),
+    k,
+    seed,
+  );
   const rest = items.map((_, i) => i).filter((i) => foldOf[i] !== fold - 1);
-  const restSplits = assignSplits(rest.map((i) => items[i]!), { mode, seed, fractions: { val, test: 0 } });
+  const restSplits = assignSplits(
+    rest.map((i) => items[i]!),
+    { mode, seed, fractions: { val, test: 0 } },
+  );
   const out = new Array<SplitName>(items.length).fill('test');
   rest.forEach((i, j) => (out[i] = restSplits[j]!));
   return out;
@@ -138,7 +144,6 @@ function countByClass(items: SplittableItem[], indices: number[]): Map<string, n
   for (const i of indices) m.set(items[i]!.label, (m.get(items[i]!.label) ?? 0) + 1);
   return m;
 }
-
 
 /** Extracts a subject id from a file name with a regex (first capture group, or the whole match). */
 export function subjectFromName(fileName: string, pattern: RegExp): string | undefined {

@@ -8,7 +8,9 @@ import { ChannelMeanStd, datasetStats, formatStats } from './stats.js';
 
 async function solid(file: string, rgb: [number, number, number], size = 2): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await sharp({ create: { width: size, height: size, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(file);
+  await sharp({ create: { width: size, height: size, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .png()
+    .toFile(file);
 }
 
 test('ChannelMeanStd gives the population mean and std per channel', () => {
@@ -58,7 +60,10 @@ test('stats names an unreadable image, leaves it out and goes on; --out never re
   await fs.writeFile(path.join(root, 'sad', 'broken.png'), 'not a png');
   const s = await datasetStats(root, { channels: 1 });
   assert.equal(s.imagesMeasured, 2);
-  assert.deepEqual(s.skipped.map((x) => path.basename(x.path)), ['broken.png']);
+  assert.deepEqual(
+    s.skipped.map((x) => path.basename(x.path)),
+    ['broken.png'],
+  );
   assert.deepEqual(s.mean, [0.5]);
   const out = path.join(tempDir(), 'stats.json');
   const r = runCli(['stats', root, '--gray', '-o', out]);

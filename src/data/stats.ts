@@ -108,7 +108,19 @@ export async function datasetStats(
     opts.onImage?.(i + 1, measured.length);
   }
   const { mean, std, pixels } = acc.result();
-  return { format: STATS_FORMAT, root: folder.root, layout: folder.layout, classes: folder.classes, counts, channels, imagesMeasured: measured.length - failed, pixels, mean, std, skipped };
+  return {
+    format: STATS_FORMAT,
+    root: folder.root,
+    layout: folder.layout,
+    classes: folder.classes,
+    counts,
+    channels,
+    imagesMeasured: measured.length - failed,
+    pixels,
+    mean,
+    std,
+    skipped,
+  };
 }
 
 const ROW_NAMES: Record<string, string> = { train: 'Train', val: 'Validation', test: 'Test', all: 'All' };

@@ -40,11 +40,29 @@ test('doctor reports each backend, why native is missing, the CPU features and t
   assert.ok(lines.includes('  native not available: native backend disabled by VISEMO_NATIVE=0'), r.stdout);
   assert.ok(lines.includes('  wasm   available'), r.stdout);
   assert.ok(lines.includes('  --backend auto runs on wasm'), r.stdout);
-  assert.ok(lines.some((l) => /^ {2}onnx {3}(available|not available: onnxruntime-node)/.test(l)), r.stdout);
-  for (const p of ['onnxruntime-node', 'bullmq']) assert.ok(lines.some((l) => l.startsWith(`  ${p}`)), `${p} is listed:\n${r.stdout}`);
-  assert.ok(lines.some((l) => l.startsWith('cpu: ')), r.stdout);
-  if (process.platform === 'linux') assert.ok(lines.some((l) => /^ {2}avx2 (yes|no), avx512f (yes|no), avx512_bf16 (yes|no), amx_bf16 (yes|no), amx_tile (yes|no)$/.test(l)), r.stdout);
-  for (const tool of ['ffmpeg', 'chromium', 'redis-server']) assert.ok(lines.some((l) => new RegExp(`^ {2}${tool} +(/|not found \\(for )`).test(l)), `${tool} is listed:\n${r.stdout}`);
+  assert.ok(
+    lines.some((l) => /^ {2}onnx {3}(available|not available: onnxruntime-node)/.test(l)),
+    r.stdout,
+  );
+  for (const p of ['onnxruntime-node', 'bullmq'])
+    assert.ok(
+      lines.some((l) => l.startsWith(`  ${p}`)),
+      `${p} is listed:\n${r.stdout}`,
+    );
+  assert.ok(
+    lines.some((l) => l.startsWith('cpu: ')),
+    r.stdout,
+  );
+  if (process.platform === 'linux')
+    assert.ok(
+      lines.some((l) => /^ {2}avx2 (yes|no), avx512f (yes|no), avx512_bf16 (yes|no), amx_bf16 (yes|no), amx_tile (yes|no)$/.test(l)),
+      r.stdout,
+    );
+  for (const tool of ['ffmpeg', 'chromium', 'redis-server'])
+    assert.ok(
+      lines.some((l) => new RegExp(`^ {2}${tool} +(/|not found \\(for )`).test(l)),
+      `${tool} is listed:\n${r.stdout}`,
+    );
 });
 
 test('doctor --json: programs missing from PATH read null, with the backends as the text says', () => {
@@ -56,7 +74,14 @@ test('doctor --json: programs missing from PATH read null, with the backends as 
     const report = JSON.parse(r.stdout) as { backends: Record<string, string | null>; tools: { name: string; path: string | null }[] };
     assert.match(report.backends.native!, /VISEMO_NATIVE=0/);
     assert.equal(report.backends.wasm, null);
-    assert.deepEqual(report.tools.map((t) => [t.name, t.path]), [['ffmpeg', null], ['chromium', null], ['redis-server', null]]);
+    assert.deepEqual(
+      report.tools.map((t) => [t.name, t.path]),
+      [
+        ['ffmpeg', null],
+        ['chromium', null],
+        ['redis-server', null],
+      ],
+    );
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

@@ -70,7 +70,8 @@ export async function doctorReport(): Promise<DoctorReport> {
     const why = userLine(err);
     tfjsBackends = { native: why, wasm: why, cpu: why };
   }
-  const chromium = process.env.VISEMO_CHROMIUM && existsSync(process.env.VISEMO_CHROMIUM) ? process.env.VISEMO_CHROMIUM : findOnPath(['chromium', 'chromium-browser']);
+  const chromium =
+    process.env.VISEMO_CHROMIUM && existsSync(process.env.VISEMO_CHROMIUM) ? process.env.VISEMO_CHROMIUM : findOnPath(['chromium', 'chromium-browser']);
   return {
     versions: { visemo: version, node: process.version, platform: `${process.platform} ${process.arch}`, tfjs: tf.version.tfjs },
     packageRoot: PACKAGE_ROOT,
@@ -80,7 +81,12 @@ export async function doctorReport(): Promise<DoctorReport> {
     tools: [
       { name: 'ffmpeg', path: findOnPath(['ffmpeg']), usedBy: 'videos in predict, prepare and the queue', install: 'apt-get install ffmpeg' },
       { name: 'chromium', path: chromium, usedBy: 'report screenshots and the browser tests', install: 'apt-get install chromium, or set VISEMO_CHROMIUM' },
-      { name: 'redis-server', path: findOnPath(['redis-server']), usedBy: "the job queue's server (visemo queue, visemo worker)", install: 'apt-get install redis-server' },
+      {
+        name: 'redis-server',
+        path: findOnPath(['redis-server']),
+        usedBy: "the job queue's server (visemo queue, visemo worker)",
+        install: 'apt-get install redis-server',
+      },
     ],
   };
 }

@@ -66,7 +66,10 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
       return name;
     }
     if (choice !== 'auto') {
-      throw new VisemoError(`the ${name} backend cannot run: ${why ?? `tfjs could not start it`}`, `run \`npx visemo doctor\` for what it needs, or choose --backend auto`);
+      throw new VisemoError(
+        `the ${name} backend cannot run: ${why ?? `tfjs could not start it`}`,
+        `run \`npx visemo doctor\` for what it needs, or choose --backend auto`,
+      );
     }
     // One line, once per process, whenever a backend asked for (or preferred by 'auto') is skipped.
     if (!opts.quiet && !warned.has(name)) {

@@ -43,15 +43,21 @@ export async function readModelArtifacts(dir: string, file: string, fix: { missi
   const json = await readJson<ModelJson>(path.join(dir, file), fix.missing);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const paths = json.weightsManifest.flatMap((g) => g.paths);
-  const buffers = await Promise.all(paths.map((p) => fs.readFile(path.join(dir, p)).catch((err: NodeJS.ErrnoException) => {
-    throw new VisemoError(`cannot read ${path.join(dir, p)}: ${err.code ?? err.message}`, `the model folder is incomplete: ${fix.damaged}`);
-  })));
+  const buffers = await Promise.all(
+    paths.map((p) =>
+      fs.readFile(path.join(dir, p)).catch((err: NodeJS.ErrnoException) => {
+        throw new VisemoError(`cannot read ${path.join(dir, p)}: ${err.code ?? err.message}`, `the model folder is incomplete: ${fix.damaged}`);
+      }),
+    ),
+  );
   const bytes = buffers.reduce((n, b) => n + b.byteLength, 0);
   // Checked here: tfjs would fail later with a shape error that names no file.
   if (bytes !== expectedWeightBytes(specs)) {
-    throw new VisemoError(`${path.join(dir, paths.join(', '))} holds ${bytes} bytes, ${file} describes ${expectedWeightBytes(specs)}`, `the model folder is damaged (a truncated copy?): ${fix.damaged}`);
+    throw new VisemoError(
+      `${path.join(dir, paths.join(', '))} holds ${bytes} bytes, ${file} describes ${expectedWeightBytes(specs)}`,
+      `the model folder is damaged (a truncated copy?): ${fix.damaged}`,
+    );
   }
   const weightData = concatBuffers(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer)).buffer as ArrayBuffer;
   return { modelTopology: json.modelTopology, weightSpecs: specs, weightData };
 }
-

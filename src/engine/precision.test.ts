@@ -26,9 +26,11 @@ const refusal = (c: PrecisionContext): string => {
 };
 
 test("'fp32' is fp32 on every CPU, backend and addon", () => {
-  for (const cpu of [epyc, avx512, spr]) for (const backend of ['native', 'wasm', 'cpu', 'onnx']) for (const addon of [[], ['fp32'], ['fp32', 'bf16']]) {
-    assert.equal(resolvePrecision('fp32', ctx(cpu, backend, addon)), 'fp32');
-  }
+  for (const cpu of [epyc, avx512, spr])
+    for (const backend of ['native', 'wasm', 'cpu', 'onnx'])
+      for (const addon of [[], ['fp32'], ['fp32', 'bf16']]) {
+        assert.equal(resolvePrecision('fp32', ctx(cpu, backend, addon)), 'fp32');
+      }
 });
 
 test("'auto' is bf16 only with a bf16 CPU, the native backend and an addon with bf16 kernels", () => {
@@ -47,7 +49,10 @@ test("'bf16' where it can run is bf16", () => {
 
 test("'bf16' on a CPU without it: one line naming the missing feature and the CPU, whatever the backend", () => {
   for (const backend of ['native', 'wasm']) {
-    assert.equal(refusal(ctx(epyc, backend, ['fp32', 'bf16'])), '--precision bf16 needs a CPU with avx512_bf16 or amx_bf16 (this AMD EPYC has neither) — use --precision fp32 or auto');
+    assert.equal(
+      refusal(ctx(epyc, backend, ['fp32', 'bf16'])),
+      '--precision bf16 needs a CPU with avx512_bf16 or amx_bf16 (this AMD EPYC has neither) — use --precision fp32 or auto',
+    );
   }
   assert.match(refusal(ctx(avx512, 'native', ['fp32'])), /needs a CPU with avx512_bf16 or amx_bf16 \(this Intel\(R\) Xeon\(R\) CPU @ 2\.80GHz has neither\)/);
   const unknown = parseCpuinfo('model name\t: Apple M2\n');
@@ -57,7 +62,10 @@ test("'bf16' on a CPU without it: one line naming the missing feature and the CP
 test("'bf16' on a bf16 CPU but another backend, or an addon without bf16 kernels: refused, naming which", () => {
   assert.match(refusal(ctx(spr, 'wasm', [])), /^--precision bf16 runs on the native backend only, not wasm — use --backend native/);
   assert.match(refusal(ctx(spr, 'onnx', [])), /not onnx/);
-  assert.match(refusal(ctx(spr, 'native', ['fp32'])), /^--precision bf16: this version of visemo's native addon has no bf16 kernels .* — use --precision fp32 or auto/);
+  assert.match(
+    refusal(ctx(spr, 'native', ['fp32'])),
+    /^--precision bf16: this version of visemo's native addon has no bf16 kernels .* — use --precision fp32 or auto/,
+  );
 });
 
 test("this machine: the addon of this version lists fp32 only, so 'auto' is fp32, and 'bf16' is refused with the reason that applies", () => {

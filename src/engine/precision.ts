@@ -40,7 +40,11 @@ export function resolvePrecision(choice: PrecisionChoice, ctx: PrecisionContext)
   const kernels = ctx.addon.includes('bf16');
   if (choice === 'auto') return cpu && native && kernels ? 'bf16' : 'fp32';
   if (!cpu) throw new VisemoError(`--precision bf16 needs a CPU with avx512_bf16 or amx_bf16 (${describeBf16(ctx.cpu)})`, 'use --precision fp32 or auto');
-  if (!native) throw new VisemoError(`--precision bf16 runs on the native backend only, not ${ctx.backend}`, 'use --backend native (built by npm run build:native), or --precision fp32 or auto');
+  if (!native)
+    throw new VisemoError(
+      `--precision bf16 runs on the native backend only, not ${ctx.backend}`,
+      'use --backend native (built by npm run build:native), or --precision fp32 or auto',
+    );
   if (!kernels) {
     throw new VisemoError(
       "--precision bf16: this version of visemo's native addon has no bf16 kernels (they await an AMX machine to be built and tested on)",

@@ -19,7 +19,9 @@ export function overCalled(g: Parameters<typeof mostOverPredicted>[0], classes: 
 export function formatBreakdown(b: BreakdownAudit, r: Pick<AuditResult, 'classes' | 'minGroup' | 'models'>): string {
   const out: string[] = [];
   const groups = b.models[0]?.groups ?? [];
-  out.push(`by ${b.name}: ${groups.length} group${groups.length === 1 ? '' : 's'}, ${b.n} images${b.ungrouped ? ` (${b.ungrouped} without a ${b.name} left out)` : ''}`);
+  out.push(
+    `by ${b.name}: ${groups.length} group${groups.length === 1 ? '' : 's'}, ${b.n} images${b.ungrouped ? ` (${b.ungrouped} without a ${b.name} left out)` : ''}`,
+  );
   for (const m of b.models) {
     out.push('', `${m.model}: accuracy ${accuracyText(m.overall)} over all ${m.overall.n}, macro F1 ${fixed(m.overall.macroF1)}`);
     out.push(
@@ -38,7 +40,11 @@ export function formatBreakdown(b: BreakdownAudit, r: Pick<AuditResult, 'classes
     // Many groups make many pairs (227 people: 1,596): then only the significant ones are listed here.
     const many = m.pairs.length > MAX_PAIRS_SHOWN;
     const shown = many ? m.pairs.filter((p) => p.significant) : m.pairs;
-    if (many) out.push('', `${m.pairs.length} pairs of groups: ${shown.length ? 'the significant ones below' : 'none significant'}; every pair is in audit.json (and the report's pairs CSV with -o).`);
+    if (many)
+      out.push(
+        '',
+        `${m.pairs.length} pairs of groups: ${shown.length ? 'the significant ones below' : 'none significant'}; every pair is in audit.json (and the report's pairs CSV with -o).`,
+      );
     if (shown.length > 0) {
       out.push(
         '',
@@ -52,7 +58,12 @@ export function formatBreakdown(b: BreakdownAudit, r: Pick<AuditResult, 'classes
   }
   if (b.models.length > 1) {
     out.push('', 'model × group accuracy (95% CI)');
-    out.push(formatTable(['group', 'n', ...b.models.map((m) => m.model)], groups.map((g, k) => [g.group, g.n, ...b.models.map((m) => formatWithInterval(m.groups[k]!.accuracy, m.groups[k]!.interval))])));
+    out.push(
+      formatTable(
+        ['group', 'n', ...b.models.map((m) => m.model)],
+        groups.map((g, k) => [g.group, g.n, ...b.models.map((m) => formatWithInterval(m.groups[k]!.accuracy, m.groups[k]!.interval))]),
+      ),
+    );
     out.push('', 'within each group, exact McNemar between models (b: only the first right, c: only the second; not corrected for the number of groups)');
     out.push(
       formatTable(

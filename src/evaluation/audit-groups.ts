@@ -9,10 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { VisemoError } from '../util/errors.js';
 
-export type GroupRule =
-  | { kind: 'dataset' }
-  | { kind: 'regex'; pattern: RegExp }
-  | { kind: 'csv'; file: string };
+export type GroupRule = { kind: 'dataset' } | { kind: 'regex'; pattern: RegExp } | { kind: 'csv'; file: string };
 
 /** An image to audit: where it is, its DATA folder (index into the DATA list) and its path inside it. */
 export interface GroupedItem {
@@ -32,24 +29,35 @@ export interface Breakdown {
   groups: (string | null)[];
 }
 
-export const GROUP_BY_HELP = "'dataset' (one group per DATA folder), a CSV file (first column the file, each other column an attribute), or a regular expression whose capture group, matched against each image's path inside its DATA folder, names its group";
+export const GROUP_BY_HELP =
+  "'dataset' (one group per DATA folder), a CSV file (first column the file, each other column an attribute), or a regular expression whose capture group, matched against each image's path inside its DATA folder, names its group";
 
 /** Reads `--group-by`: 'dataset', a .csv file, or else a regular expression with a capture group. */
 export async function parseGroupRule(rule: string): Promise<GroupRule> {
   if (rule === 'dataset') return { kind: 'dataset' };
   const stat = await fs.stat(rule).catch(() => null);
   if (stat?.isFile()) return { kind: 'csv', file: path.resolve(rule) };
-  if (/\.csv$/i.test(rule)) throw new VisemoError(`--group-by ${rule}: no such CSV file`, 'give the path of a CSV whose first column names the files, or a regular expression, or dataset');
+  if (/\.csv$/i.test(rule))
+    throw new VisemoError(
+      `--group-by ${rule}: no such CSV file`,
+      'give the path of a CSV whose first column names the files, or a regular expression, or dataset',
+    );
   let pattern: RegExp;
   try {
     pattern = new RegExp(rule);
   } catch (err) {
-    throw new VisemoError(`--group-by '${rule}' is not a valid regular expression (${(err as Error).message})`, "write it as JavaScript's RegExp reads it, e.g. '_[FM]-([A-Z]+)-'");
+    throw new VisemoError(
+      `--group-by '${rule}' is not a valid regular expression (${(err as Error).message})`,
+      "write it as JavaScript's RegExp reads it, e.g. '_[FM]-([A-Z]+)-'",
+    );
   }
   // An alternative that matches the empty string reveals how many groups the pattern has.
   const groups = new RegExp(`${rule}|`).exec('')!.length - 1;
   if (groups === 0) {
-    throw new VisemoError(`--group-by '${rule}' has no capture group, so it names no group`, "put the part of the path that names the group in parentheses, e.g. '_[FM]-([A-Z]+)-'");
+    throw new VisemoError(
+      `--group-by '${rule}' has no capture group, so it names no group`,
+      "put the part of the path that names the group in parentheses, e.g. '_[FM]-([A-Z]+)-'",
+    );
   }
   return { kind: 'regex', pattern };
 }
@@ -78,9 +86,15 @@ export async function assignGroups(rule: GroupRule, ruleText: string, items: Gro
   if (items.length > 0 && breakdowns.every((b) => b.groups.every((g) => g === null))) {
     const example = items[0]!.rel;
     if (rule.kind === 'regex') {
-      throw new VisemoError(`no image matched --group-by '${ruleText}' (${items.length} images, e.g. ${example})`, "the expression is matched against each image's path inside its DATA folder (class folder included); its first capture group names the group");
+      throw new VisemoError(
+        `no image matched --group-by '${ruleText}' (${items.length} images, e.g. ${example})`,
+        "the expression is matched against each image's path inside its DATA folder (class folder included); its first capture group names the group",
+      );
     }
-    throw new VisemoError(`${rule.kind === 'csv' ? rule.file : 'the rule'} gives a group to none of the ${items.length} images of ${dataArgs.join(', ')} (e.g. ${example})`, "name the images by their path relative to the CSV's folder or to a DATA folder, and fill the attribute columns");
+    throw new VisemoError(
+      `${rule.kind === 'csv' ? rule.file : 'the rule'} gives a group to none of the ${items.length} images of ${dataArgs.join(', ')} (e.g. ${example})`,
+      "name the images by their path relative to the CSV's folder or to a DATA folder, and fill the attribute columns",
+    );
   }
   return breakdowns;
 }
@@ -141,7 +155,10 @@ async function csvBreakdowns(file: string, items: GroupedItem[], dataArgs: strin
   const rows = parseCsv(await fs.readFile(file, 'utf8'));
   const header = rows[0]?.map((h) => h.trim()) ?? [];
   if (header.length < 2) {
-    throw new VisemoError(`${file} has ${header.length === 0 ? 'no header row' : 'no attribute column'}`, 'give a header row such as file,origin,gender, then one row per image: the file first, then its attributes');
+    throw new VisemoError(
+      `${file} has ${header.length === 0 ? 'no header row' : 'no attribute column'}`,
+      'give a header row such as file,origin,gender, then one row per image: the file first, then its attributes',
+    );
   }
   const byPath = new Map(items.map((it, i) => [it.path, i]));
   const roots = dataArgs.map((d) => path.resolve(d));
@@ -154,7 +171,19 @@ async function csvBreakdowns(file: string, items: GroupedItem[], dataArgs: strin
     const index = candidates.map((c) => byPath.get(c)).find((i) => i !== undefined);
     if (index === undefined) {
       // A file outside the DATA folders (another part of the same dataset) is fine; one that is nowhere is not.
-      if (!(await Promise.all(candidates.map((c) => fs.stat(c).then(() => true, () => false)))).some(Boolean)) missing.push(`${name} (line ${r + 1})`);
+      if (
+        !(
+          await Promise.all(
+            candidates.map((c) =>
+              fs.stat(c).then(
+                () => true,
+                () => false,
+              ),
+            ),
+          )
+        ).some(Boolean)
+      )
+        missing.push(`${name} (line ${r + 1})`);
       continue;
     }
     header.slice(1).forEach((_, c) => {

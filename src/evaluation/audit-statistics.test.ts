@@ -5,7 +5,8 @@ import { chiSquareSurvival, chiSquareTest, logGamma, proportionsHomogeneity } fr
 import { fisherExact } from './fisher.js';
 import { holmAdjust } from './holm.js';
 
-const close = (actual: number, expected: number, tol: number, what = '') => assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not ${expected} ± ${tol}`);
+const close = (actual: number, expected: number, tol: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not ${expected} ± ${tol}`);
 
 test('log Γ and the chi-square upper tail match the tables', () => {
   close(logGamma(1), 0, 1e-12);
@@ -70,7 +71,10 @@ test("Holm's step-down adjustment: the worked example", () => {
   // Adjusted (R's p.adjust 'holm'): 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, max(0.04, 0.06) = 0.06.
   const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.005]);
   [0.03, 0.06, 0.06, 0.02].forEach((p, i) => close(adjusted[i]!, p, 1e-12, `H${i + 1}`));
-  assert.deepEqual(adjusted.map((p) => p < 0.05), [true, false, false, true]);
+  assert.deepEqual(
+    adjusted.map((p) => p < 0.05),
+    [true, false, false, true],
+  );
   assert.deepEqual(holmAdjust([0.5, 0.9]), [1, 1], 'capped at 1');
   assert.deepEqual(holmAdjust([]), []);
 });

@@ -113,7 +113,13 @@ export function auditBreakdown(input: BreakdownInput): BreakdownAudit {
     const allCorrect = correctCount(all);
     const scores = names.map((g) => groupScore(g, members.get(g)!, truth, predicted, classes, minGroup));
     const tested = scores.filter((s) => s.tested);
-    const homogeneity = tested.length >= 2 ? proportionsHomogeneity(tested.map((s) => s.correct), tested.map((s) => s.n)) : null;
+    const homogeneity =
+      tested.length >= 2
+        ? proportionsHomogeneity(
+            tested.map((s) => s.correct),
+            tested.map((s) => s.n),
+          )
+        : null;
     const pairs = groupPairs(tested);
     const audit: ModelAudit = {
       model,
@@ -149,7 +155,11 @@ export function auditBreakdown(input: BreakdownInput): BreakdownAudit {
 }
 
 function groupScore(group: string, idx: number[], truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: string[], minGroup: number): GroupScore {
-  const m = computeMetrics(idx.map((i) => truth[i]!), idx.map((i) => predicted[i]!), classes);
+  const m = computeMetrics(
+    idx.map((i) => truth[i]!),
+    idx.map((i) => predicted[i]!),
+    classes,
+  );
   const correct = correctCount(m);
   const trueCounts = m.perClass.map((c) => c.support);
   // Macro F1 over the classes this group has: a class absent from a group says nothing about it.
@@ -177,7 +187,12 @@ export function groupPairs(tested: GroupScore[]): GroupPair[] {
     for (let j = i + 1; j < tested.length; j++) {
       const a = tested[i]!;
       const b = tested[j]!;
-      raw.push({ first: a.group, second: b.group, difference: newcombeDifference(a.correct, a.n, b.correct, b.n), p: fisherExact(a.correct, a.n, b.correct, b.n) });
+      raw.push({
+        first: a.group,
+        second: b.group,
+        difference: newcombeDifference(a.correct, a.n, b.correct, b.n),
+        p: fisherExact(a.correct, a.n, b.correct, b.n),
+      });
     }
   }
   const holm = holmAdjust(raw.map((r) => r.p));
@@ -197,13 +212,17 @@ export function describeGroups(a: ModelAudit, minGroup: number): string {
   const left = a.groups.filter((g) => !g.tested);
   const h = a.homogeneity;
   if (!h) {
-    parts.push(a.groups.length < 2 ? 'Only one group: nothing to compare it with.' : `Fewer than two groups have ${minGroup} images or more: no between-group test.`);
+    parts.push(
+      a.groups.length < 2 ? 'Only one group: nothing to compare it with.' : `Fewer than two groups have ${minGroup} images or more: no between-group test.`,
+    );
   } else if (h.df === 0) {
     parts.push(`Every tested group's faces are all right (or all wrong): no difference to test.`);
   } else {
     // Pearson's approximation is rough when expected counts fall under 5 (Cochran's rule): say so.
     const chi = `χ² = ${h.statistic.toFixed(2)}, ${h.df} df, ${pStatement(h.p)}${h.minExpected < 5 ? `; an expected count is ${h.minExpected.toFixed(1)}, under 5, so p is approximate` : ''}`;
-    parts.push(h.p < 0.05 ? `Accuracy differs between the groups beyond chance (${chi}).` : `No difference in accuracy between the groups beyond chance (${chi}).`);
+    parts.push(
+      h.p < 0.05 ? `Accuracy differs between the groups beyond chance (${chi}).` : `No difference in accuracy between the groups beyond chance (${chi}).`,
+    );
     const sig = a.pairs.filter((p) => p.significant);
     const family = `Fisher's exact test, Holm-corrected over ${a.pairs.length} pair${a.pairs.length === 1 ? '' : 's'}`;
     if (sig.length === 0) parts.push(`No gap between two groups is significant at 5 % (${family}).`);

@@ -42,17 +42,26 @@ export interface CalibrateResult {
 
 export async function calibrateRun(opts: CalibrateOptions): Promise<CalibrateResult> {
   const resolved = await resolveModel(opts.model);
-  if (resolved.bundled) throw new VisemoError(`${opts.model} is a bundled model, which calibrate does not change in place`, `copy its folder (${resolved.dir}) and calibrate the copy`);
+  if (resolved.bundled)
+    throw new VisemoError(
+      `${opts.model} is a bundled model, which calibrate does not change in place`,
+      `copy its folder (${resolved.dir}) and calibrate the copy`,
+    );
   const file = path.join(resolved.dir, RUN_FILES.metadata);
   const raw = await readJson<Record<string, unknown>>(file);
-  if (raw.calibration && !opts.force) throw new VisemoError(`${file} already has a calibration`, 'add --force to fit it again (the new fit starts from the uncalibrated model)');
+  if (raw.calibration && !opts.force)
+    throw new VisemoError(`${file} already has a calibration`, 'add --force to fit it again (the new fit starts from the uncalibrated model)');
 
   await useBackend(opts.backend ?? 'auto');
   const net = await loadEmotionNet(resolved.dir);
   const classes = net.metadata.classes;
   const folder = await scanImageFolder(opts.data);
   const items = folder.items.filter((it) => (folder.layout === 'split' ? it.split === 'val' : true) && classes.includes(it.label));
-  if (items.length === 0) throw new VisemoError(`${opts.data} has no ${folder.layout === 'split' ? 'val/ ' : ''}images of the model's classes (${classes.join(', ')})`, 'give validation face crops in class folders');
+  if (items.length === 0)
+    throw new VisemoError(
+      `${opts.data} has no ${folder.layout === 'split' ? 'val/ ' : ''}images of the model's classes (${classes.join(', ')})`,
+      'give validation face crops in class folders',
+    );
   const skipped: SkippedImage[] = [];
   const { set } = await decodeItems(items, classes, net.metadata.inputSize, {
     label: 'decoding',
@@ -87,7 +96,15 @@ export async function calibrateRun(opts: CalibrateOptions): Promise<CalibrateRes
   };
   const before = score(probs);
   const after = score(probs.map((p) => applyCalibration(p, calibration.offsets)));
-  const result = { file, classes, calibration, trueCounts: before.trueCounts, before: { accuracy: before.accuracy, predicted: before.predicted }, after: { accuracy: after.accuracy, predicted: after.predicted }, skipped };
+  const result = {
+    file,
+    classes,
+    calibration,
+    trueCounts: before.trueCounts,
+    before: { accuracy: before.accuracy, predicted: before.predicted },
+    after: { accuracy: after.accuracy, predicted: after.predicted },
+    skipped,
+  };
   await writeJsonAtomic(file, { ...raw, calibration });
   return result;
 }

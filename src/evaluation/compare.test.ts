@@ -33,7 +33,14 @@ test('paired tests: every two models once, counts and exact p from the predictio
   const b = truth.map((t, i) => (i < 5 || i >= 20 ? t : (t + 1) % 4)); // right on 0–4 and 20–39
   const c = [...a];
   const pairs = pairedTests(truth, [a, b, c]);
-  assert.deepEqual(pairs.map((t) => [t.first, t.second, t.b, t.c]), [[0, 1, 15, 20], [0, 2, 0, 0], [1, 2, 20, 15]]);
+  assert.deepEqual(
+    pairs.map((t) => [t.first, t.second, t.b, t.c]),
+    [
+      [0, 1, 15, 20],
+      [0, 2, 0, 0],
+      [1, 2, 20, 15],
+    ],
+  );
   // 15 vs 20 discordant: 2·P(X ≤ 15 | 35, ½) = 0.4996; identical models: p = 1.
   assert.ok(Math.abs(pairs[0]!.p - 0.49954) < 1e-4, String(pairs[0]!.p));
   assert.equal(pairs[1]!.p, 1);
@@ -48,12 +55,22 @@ test('a run and faceapi on the same CK+ images, classes and metrics', { skip }, 
   const r = await compareModels({ data, models: [run, 'faceapi'], limitPerClass: 8, backend: 'wasm' });
   assert.deepEqual(r.classes, PAPER);
   assert.equal(r.n, 6 * 8, 'contempt images are left out: only the six classes are scored');
-  assert.deepEqual(r.models.map((m) => m.model), [run, 'faceapi']);
-  assert.deepEqual(r.models.map((m) => m.inputSize), [24, 112]);
+  assert.deepEqual(
+    r.models.map((m) => m.model),
+    [run, 'faceapi'],
+  );
+  assert.deepEqual(
+    r.models.map((m) => m.inputSize),
+    [24, 112],
+  );
   for (const m of r.models) {
     assert.deepEqual(m.metrics.classes, PAPER);
     assert.equal(m.metrics.n, r.n);
-    assert.deepEqual(m.metrics.perClass.map((c) => c.support), new Array(6).fill(8), `${m.model}: the same images per class`);
+    assert.deepEqual(
+      m.metrics.perClass.map((c) => c.support),
+      new Array(6).fill(8),
+      `${m.model}: the same images per class`,
+    );
     assert.ok(m.msPerImage > 0);
   }
   assert.equal(r.models[0]!.modelClasses.length, 7);
@@ -101,13 +118,18 @@ test('visemo compare CLI: table, --json, --out; unknown models and classes are o
   assert.match(unknown.stderr, /model faceapi has no class contempt/);
 });
 
-test("compare --classes all scores every class folder of the data: seven with neutral for face-api and a seven-class run", { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+test('compare --classes all scores every class folder of the data: seven with neutral for face-api and a seven-class run', {
+  skip: hasShared ? false : 'needs ../shared/datasets/fer2013',
+}, async () => {
   const seven = [...PAPER.slice(0, 4), 'neutral', ...PAPER.slice(4)];
   const fer = await linkSubset(path.join(path.dirname(CKPLUS), 'fer2013', 'publictest'), seven, 4);
   const r = await compareModels({ data: fer, models: ['faceapi'], classes: 'all', backend: 'wasm' });
   assert.deepEqual(r.classes, seven);
   assert.equal(r.n, 28);
-  assert.deepEqual(r.models[0]!.metrics.perClass.map((c) => c.support), new Array(7).fill(4));
+  assert.deepEqual(
+    r.models[0]!.metrics.perClass.map((c) => c.support),
+    new Array(7).fill(4),
+  );
   // The CK+ run (six classes and contempt) knows no neutral: named, not scored as something else.
   await assert.rejects(compareModels({ data: fer, models: [run], classes: 'all', backend: 'wasm' }), /has no class neutral/);
 });

@@ -107,7 +107,12 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
 
   let contenders: Classifier[] = [];
   try {
-    contenders = await loadClassifiers(opts.models, classes, { tta: opts.tta === true, runtime }, 'compare on classes every model knows: --classes with a comma list');
+    contenders = await loadClassifiers(
+      opts.models,
+      classes,
+      { tta: opts.tta === true, runtime },
+      'compare on classes every model knows: --classes with a comma list',
+    );
     // Decode once per input size; an unreadable image is dropped for every model alike.
     const sizes = [...new Set(contenders.map((c) => c.inputSize))];
     const skipped: SkippedImage[] = [];
@@ -131,8 +136,19 @@ export async function compareModels(opts: CompareOptions): Promise<ComparisonRes
       const msPerImage = (performance.now() - t0) / set.labels.length;
       const predicted = probs.map((p) => restrictedArgmax(p, c.classes, classes));
       const metrics = computeMetrics(set.labels, predicted, classes);
-      log(`${c.name}: accuracy ${accuracyWithInterval(metrics)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`);
-      results.push({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, metrics, intervals: metricIntervals(metrics), msPerImage });
+      log(
+        `${c.name}: accuracy ${accuracyWithInterval(metrics)}, macro F1 ${fixed(metrics.macro.f1)} (${msPerImage.toFixed(1)} ms/image${c.runtime.startsWith('tfjs') ? '' : ` on ${c.runtime}`})`,
+      );
+      results.push({
+        model: c.name,
+        source: c.source,
+        modelClasses: c.classes,
+        inputSize: c.inputSize,
+        runtime: c.runtime,
+        metrics,
+        intervals: metricIntervals(metrics),
+        msPerImage,
+      });
       predictions.push(predicted);
       // Every size's set holds the same images in the same order (checked above).
       truth = set.labels;
@@ -173,10 +189,12 @@ export function describePairs(models: { model: string; metrics: Metrics }[], pai
   if (pairs.length === 0) return '';
   const name = (i: number) => models[i]!.model;
   const better = (t: PairedTest) => (t.b >= t.c ? [t.first, t.second] : [t.second, t.first]) as [number, number];
-  const sig = pairs.filter((t) => t.significant).map((t) => {
-    const [hi, lo] = better(t);
-    return `${name(hi)} beats ${name(lo)} (${pStatement(t.p)})`;
-  });
+  const sig = pairs
+    .filter((t) => t.significant)
+    .map((t) => {
+      const [hi, lo] = better(t);
+      return `${name(hi)} beats ${name(lo)} (${pStatement(t.p)})`;
+    });
   const not = pairs.filter((t) => !t.significant).map((t) => `${name(t.first)} and ${name(t.second)} (${pStatement(t.p)})`);
   const parts: string[] = [];
   if (sig.length) parts.push(`Significant at 5 %: ${sig.join('; ')}.`);
@@ -190,7 +208,12 @@ export function restrictedArgmax(probs: ArrayLike<number>, modelClasses: string[
 }
 
 /** The images to score: the test split of a train/val/test folder, else every image; optionally a per-class sample. */
-async function imagesToCompare(data: string, wanted: string[] | 'all', limit: number | undefined, seed: number): Promise<{ items: ImageItem[]; split?: 'test'; classes: string[]; unreadable: SkippedImage[] }> {
+async function imagesToCompare(
+  data: string,
+  wanted: string[] | 'all',
+  limit: number | undefined,
+  seed: number,
+): Promise<{ items: ImageItem[]; split?: 'test'; classes: string[]; unreadable: SkippedImage[] }> {
   const folder = await scanImageFolder(data, { classes: wanted === 'all' ? undefined : wanted });
   const classes = folder.classes;
   let items = folder.items;
@@ -203,7 +226,12 @@ async function imagesToCompare(data: string, wanted: string[] | 'all', limit: nu
   if (limit) {
     // The same seeded sample for every model (and every run of the same command).
     const rng = createRng(seed);
-    items = classes.flatMap((c) => shuffleInPlace(items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)), rng).slice(0, limit));
+    items = classes.flatMap((c) =>
+      shuffleInPlace(
+        items.filter((it) => it.label === c).sort((a, b) => (a.rel < b.rel ? -1 : 1)),
+        rng,
+      ).slice(0, limit),
+    );
   }
   return { items, split, classes, unreadable: folder.unreadable };
 }
@@ -213,7 +241,13 @@ export function formatComparison(r: ComparisonResult): string {
   const short = r.classes.map((c) => c.slice(0, 5));
   const table = formatTable(
     ['model', 'accuracy (95% CI)', 'macro F1', ...short.map((s) => `${s} R`), 'ms/img'],
-    r.models.map((m) => [m.model, accuracyWithInterval(m.metrics), fixed(m.metrics.macro.f1), ...m.metrics.perClass.map((c) => fixed(c.recall)), m.msPerImage.toFixed(1)]),
+    r.models.map((m) => [
+      m.model,
+      accuracyWithInterval(m.metrics),
+      fixed(m.metrics.macro.f1),
+      ...m.metrics.perClass.map((c) => fixed(c.recall)),
+      m.msPerImage.toFixed(1),
+    ]),
   );
   const recall = formatTable(
     ['recall (95% CI)', ...r.models.map((m) => m.model)],

@@ -44,13 +44,20 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<Metrics> {
 export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<EvaluationResult> {
   const runDir = path.resolve(opts.run);
   if (!(await hasModel(runDir))) {
-    throw new VisemoError(`${opts.run} is not a finished training run (no ${RUN_FILES.metadata} or ${RUN_FILES.model})`, 'give the --out folder of visemo train');
+    throw new VisemoError(
+      `${opts.run} is not a finished training run (no ${RUN_FILES.metadata} or ${RUN_FILES.model})`,
+      'give the --out folder of visemo train',
+    );
   }
   const meta = await readRunMetadata(runDir);
   await useBackend(opts.backend ?? 'auto');
   const unreadable: SkippedImage[] = [];
   const items = opts.data ? await itemsFromFolder(opts.data, opts.split, meta.classes, unreadable) : await itemsFromSplit(runDir, meta, opts.split);
-  if (items.length === 0) throw new VisemoError(`the ${opts.split} split of ${opts.data ?? opts.run} has no images`, 'evaluate another split (--split val|test) or another --data folder');
+  if (items.length === 0)
+    throw new VisemoError(
+      `the ${opts.split} split of ${opts.data ?? opts.run} has no images`,
+      'evaluate another split (--split val|test) or another --data folder',
+    );
 
   const skipped: SkippedImage[] = [];
   for (const u of unreadable) {
@@ -72,7 +79,15 @@ export async function evaluateRunDetailed(opts: EvaluateOptions): Promise<Evalua
   const predictions: Prediction[] = set.rels.map((rel, i) => [rel, set.labels[i]!, predicted[i]!]);
   const suffix = opts.tta ? '-tta' : '';
   const file = path.join(runDir, metricsFile(`${opts.data ? `${path.basename(path.resolve(opts.data))}-` : ''}${opts.split}${suffix}`));
-  await writeJsonAtomic(file, { ...metrics, split: opts.split, data: opts.data ? path.resolve(opts.data) : meta.dataset.path, skipped: skipped.length, tta: opts.tta === true, intervals: metricIntervals(metrics), predictions });
+  await writeJsonAtomic(file, {
+    ...metrics,
+    split: opts.split,
+    data: opts.data ? path.resolve(opts.data) : meta.dataset.path,
+    skipped: skipped.length,
+    tta: opts.tta === true,
+    intervals: metricIntervals(metrics),
+    predictions,
+  });
   return { metrics, skipped, predictions, file };
 }
 
@@ -91,6 +106,7 @@ async function itemsFromFolder(data: string, split: SplitName, classes: string[]
   const folder = await scanImageFolder(data);
   unreadable.push(...folder.unreadable);
   const known = folder.items.filter((it) => classes.includes(it.label));
-  if (known.length === 0) throw new VisemoError(`${data} has none of the run's classes (${classes.join(', ')})`, 'give a folder with matching class subfolders');
+  if (known.length === 0)
+    throw new VisemoError(`${data} has none of the run's classes (${classes.join(', ')})`, 'give a folder with matching class subfolders');
   return folder.layout === 'split' ? known.filter((it) => it.split === split) : known;
 }

@@ -9,7 +9,17 @@ import { logFactorial } from './mcnemar.js';
 /** log of the hypergeometric probability of the 2 × 2 table [[a, b], [c, d]] given its margins. */
 function logTableProbability(a: number, b: number, c: number, d: number): number {
   const n = a + b + c + d;
-  return logFactorial(a + b) + logFactorial(c + d) + logFactorial(a + c) + logFactorial(b + d) - logFactorial(n) - logFactorial(a) - logFactorial(b) - logFactorial(c) - logFactorial(d);
+  return (
+    logFactorial(a + b) +
+    logFactorial(c + d) +
+    logFactorial(a + c) +
+    logFactorial(b + d) -
+    logFactorial(n) -
+    logFactorial(a) -
+    logFactorial(b) -
+    logFactorial(c) -
+    logFactorial(d)
+  );
 }
 
 /**

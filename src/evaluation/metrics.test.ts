@@ -22,7 +22,10 @@ test('metrics equal a hand-computed case', () => {
   close(m.perClass[1]!.precision, 0.5);
   close(m.perClass[1]!.recall, 2 / 3);
   close(m.perClass[2]!.f1, 2 / 3);
-  assert.deepEqual(m.perClass.map((c) => c.support), [4, 3, 3]);
+  assert.deepEqual(
+    m.perClass.map((c) => c.support),
+    [4, 3, 3],
+  );
   close(m.macro.recall, (0.5 + 2 / 3 + 2 / 3) / 3);
   close(m.weighted.recall, (4 * 0.5 + 3 * (2 / 3) + 3 * (2 / 3)) / 10); // = accuracy
   close(m.weighted.recall, m.accuracy);

@@ -31,7 +31,11 @@ export function metricsFromConfusion(confusion: number[][], classes: string[]): 
   });
   const avg = (weight: (m: ClassMetrics) => number): Averages => {
     const total = perClass.reduce((a, m) => a + weight(m), 0);
-    const mean = (key: keyof Averages) => ratio(perClass.reduce((a, m) => a + m[key] * weight(m), 0), total);
+    const mean = (key: keyof Averages) =>
+      ratio(
+        perClass.reduce((a, m) => a + m[key] * weight(m), 0),
+        total,
+      );
     return { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') };
   };
   return { classes, n, accuracy: ratio(correct, n), perClass, macro: avg(() => 1), weighted: avg((m) => m.support), confusion };

@@ -109,17 +109,30 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
   const keep = found.map((_, i) => i).filter((i) => allBreakdowns.some((b) => b.groups[i] !== null));
   const items = keep.map((i) => found[i]!);
   const breakdowns: Breakdown[] = allBreakdowns.map((b) => ({ name: b.name, groups: keep.map((i) => b.groups[i]!) }));
-  log(`${items.length} images of ${classes.length} classes with a group (${found.length - items.length} without) in ${opts.data.join(', ')}; ${breakdowns.length === 1 ? `groups: ${breakdowns[0]!.name}` : `breakdowns: ${breakdowns.map((b) => b.name).join(', ')}`}`);
+  log(
+    `${items.length} images of ${classes.length} classes with a group (${found.length - items.length} without) in ${opts.data.join(', ')}; ${breakdowns.length === 1 ? `groups: ${breakdowns[0]!.name}` : `breakdowns: ${breakdowns.map((b) => b.name).join(', ')}`}`,
+  );
 
   const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
   const backend = await useBackend(tfjs, { quiet: true });
   let contenders: Classifier[] = [];
   try {
-    contenders = await loadClassifiers(opts.models, classes, { tta: opts.tta === true, runtime }, 'audit classes every model knows: --classes with a comma list (or paper)');
+    contenders = await loadClassifiers(
+      opts.models,
+      classes,
+      { tta: opts.tta === true, runtime },
+      'audit classes every model knows: --classes with a comma list (or paper)',
+    );
     const detector = opts.crops ? undefined : detectorFor(opts.detector ?? INFERENCE_DEFAULTS.detector, 'image');
-    const { sets, kept, skipped } = opts.crops ? await decodeCrops(items, classes, contenders) : await cutPhotoFaces(items, classes, contenders, detector!, opts.minFaceScore ?? INFERENCE_DEFAULTS.minFaceScore);
+    const { sets, kept, skipped } = opts.crops
+      ? await decodeCrops(items, classes, contenders)
+      : await cutPhotoFaces(items, classes, contenders, detector!, opts.minFaceScore ?? INFERENCE_DEFAULTS.minFaceScore);
     for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
-    if (kept.length === 0) throw new VisemoError(`none of the ${items.length} images could be scored`, opts.crops ? 'check the files named in the warnings above' : 'no face was found in any: if the images are face crops already, pass --crops');
+    if (kept.length === 0)
+      throw new VisemoError(
+        `none of the ${items.length} images could be scored`,
+        opts.crops ? 'check the files named in the warnings above' : 'no face was found in any: if the images are face crops already, pass --crops',
+      );
 
     const truth = kept.map((i) => classes.indexOf(items[i]!.label));
     const predicted: number[][] = [];
@@ -154,13 +167,25 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
       images: items.length,
       scored: kept.length,
       skipped,
-      models: contenders.map((c) => ({ model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, faceCut: opts.crops ? undefined : c.faceCut })),
+      models: contenders.map((c) => ({
+        model: c.name,
+        source: c.source,
+        modelClasses: c.classes,
+        inputSize: c.inputSize,
+        runtime: c.runtime,
+        faceCut: opts.crops ? undefined : c.faceCut,
+      })),
       breakdowns: audits,
       machine: { processor: os.cpus()[0]?.model ?? 'unknown processor', cores: os.cpus().length },
       seconds: (performance.now() - started) / 1000,
       createdAt: new Date().toISOString(),
     };
-    const predictions = kept.map((i, k) => ({ path: items[i]!.path, truth: items[i]!.label, groups: breakdowns.map((b) => b.groups[i]!), predicted: predicted.map((p) => classes[p[k]!]!) }));
+    const predictions = kept.map((i, k) => ({
+      path: items[i]!.path,
+      truth: items[i]!.label,
+      groups: breakdowns.map((b) => b.groups[i]!),
+      predicted: predicted.map((p) => classes[p[k]!]!),
+    }));
     return { result, predictions };
   } finally {
     for (const c of contenders) c.dispose();
@@ -185,7 +210,11 @@ async function findImages(data: string[], wanted: string[] | 'all'): Promise<{ i
   }
   if (wanted !== 'all') {
     const absent = wanted.filter((c) => !found.has(c));
-    if (absent.length > 0) throw new VisemoError(`class${absent.length > 1 ? 'es' : ''} ${absent.join(', ')} not found in ${data.join(', ')}`, `the folders have: ${[...found].sort().join(', ')}; adjust --classes`);
+    if (absent.length > 0)
+      throw new VisemoError(
+        `class${absent.length > 1 ? 'es' : ''} ${absent.join(', ')} not found in ${data.join(', ')}`,
+        `the folders have: ${[...found].sort().join(', ')}; adjust --classes`,
+      );
   }
   const classes = wanted === 'all' ? [...found].sort() : wanted;
   return { items: items.filter((it) => classes.includes(it.label)), classes };
@@ -199,7 +228,11 @@ function setKey(c: Classifier, crops: boolean): string {
 const asImageItem = (it: LabelledItem): ImageItem => ({ path: it.path, rel: it.rel, label: it.label, file: path.basename(it.path) });
 
 /** Face crops used as given, decoded at each model's input size; an unreadable one is dropped for every model. */
-async function decodeCrops(items: LabelledItem[], classes: string[], models: Classifier[]): Promise<{ sets: Map<string, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
+async function decodeCrops(
+  items: LabelledItem[],
+  classes: string[],
+  models: Classifier[],
+): Promise<{ sets: Map<string, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
   const { sets, kept, skipped } = await decodeAtSizes(items.map(asImageItem), classes, [...new Set(models.map((c) => c.inputSize))]);
   return { sets: new Map([...sets].map(([size, set]) => [String(size), set])), kept, skipped };
 }
@@ -209,7 +242,13 @@ async function decodeCrops(items: LabelledItem[], classes: string[], models: Cla
  * image's face (a face set has one person per photo), cut for each model as its training faces
  * were. A photo without a face is skipped for every model, so all score the same images.
  */
-async function cutPhotoFaces(items: LabelledItem[], classes: string[], models: Classifier[], detectorModel: DetectorModel, minScore: number): Promise<{ sets: Map<string, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
+async function cutPhotoFaces(
+  items: LabelledItem[],
+  classes: string[],
+  models: Classifier[],
+  detectorModel: DetectorModel,
+  minScore: number,
+): Promise<{ sets: Map<string, DecodedSet>; kept: number[]; skipped: SkippedImage[] }> {
   const detector = await loadFaceDetector({ model: detectorModel, minScore });
   const cuts = new Map<string, { cut: FaceCut; size: number }>();
   for (const c of models) cuts.set(setKey(c, false), { cut: c.faceCut, size: c.inputSize });

@@ -51,7 +51,10 @@ describe('visemo experiment on a ckplus48 subset', { skip }, () => {
 
   it('trains each size into DIR/size-N on one split and saves results.json', async () => {
     const results = await loadResults(dir);
-    assert.deepEqual(results.sizes.map((r) => r.size), [20, 24]);
+    assert.deepEqual(
+      results.sizes.map((r) => r.size),
+      [20, 24],
+    );
     const [a, b] = await Promise.all([20, 24].map((s) => readJson<SplitRecord>(path.join(dir, `size-${s}`, 'split.json'))));
     assert.deepEqual(a!.files, b!.files, 'same split for every size');
     for (const r of results.sizes) {
@@ -100,7 +103,10 @@ describe('visemo experiment on a ckplus48 subset', { skip }, () => {
   it('reads finished sizes back without training when run again', async () => {
     const again = await runExperiment(withRecipe({ epochs: 2 }));
     assert.deepEqual(again.reused, ['size-20', 'size-24']);
-    assert.deepEqual(again.results.sizes.map((r) => r.metrics), resumed.results.sizes.map((r) => r.metrics));
+    assert.deepEqual(
+      again.results.sizes.map((r) => r.metrics),
+      resumed.results.sizes.map((r) => r.metrics),
+    );
   });
 
   it('refuses to mix an experiment with other settings into DIR', async () => {
@@ -168,10 +174,14 @@ describe('visemo experiment --folds 3 --splits subject,random on a ckplus48 subs
       for (const f of r.folds!) assert.deepEqual(f.metrics.confusion, (await readJson<Metrics>(path.join(dir, f.runDir, 'metrics-test.json'))).confusion);
     }
     const html = await fs.readFile(path.join(dir, 'report.html'), 'utf8');
-    for (const id of ['folds-subject', 'folds-random', 'split-comparison', 'comparison-random', 'random-metrics-20']) assert.match(html, new RegExp(`<table id="${id}">`));
+    for (const id of ['folds-subject', 'folds-random', 'split-comparison', 'comparison-random', 'random-metrics-20'])
+      assert.match(html, new RegExp(`<table id="${id}">`));
     assert.match(html, /<figure id="fig-random-confusion-20-counts" class="chart"><svg/);
     const pooled = (await fs.readFile(path.join(dir, 'tables', 'random-confusion-20.csv'), 'utf8')).trim().split('\n').slice(1);
-    assert.deepEqual(pooled.map((l) => l.split(',').slice(1).map(Number)), results.otherSplits![0]!.sizes[0]!.metrics.confusion);
+    assert.deepEqual(
+      pooled.map((l) => l.split(',').slice(1).map(Number)),
+      results.otherSplits![0]!.sizes[0]!.metrics.confusion,
+    );
     assert.equal(cellValue(html, 'folds-subject', 0, 1), results.sizes[0]!.folds![0]!.metrics.accuracy);
   });
 
@@ -184,8 +194,14 @@ describe('visemo experiment --folds 3 --splits subject,random on a ckplus48 subs
     const other = await fs.mkdtemp(path.join(os.tmpdir(), 'visemo-experiment-cv-other-'));
     try {
       await fs.mkdir(path.join(other, 'subject', 'size-20'), { recursive: true });
-      await fs.cp(path.join(dir, 'random', 'size-20', 'fold-01'), path.join(other, 'subject', 'size-20', 'fold-01'), { recursive: true, preserveTimestamps: true });
-      await assert.rejects(runExperiment({ ...options(1), out: other }), (e: unknown) => e instanceof VisemoError && /holds a run of the random split \(fold 1 of 3\), not of the subject split/.test(e.message));
+      await fs.cp(path.join(dir, 'random', 'size-20', 'fold-01'), path.join(other, 'subject', 'size-20', 'fold-01'), {
+        recursive: true,
+        preserveTimestamps: true,
+      });
+      await assert.rejects(
+        runExperiment({ ...options(1), out: other }),
+        (e: unknown) => e instanceof VisemoError && /holds a run of the random split \(fold 1 of 3\), not of the subject split/.test(e.message),
+      );
     } finally {
       await fs.rm(other, { recursive: true, force: true });
     }

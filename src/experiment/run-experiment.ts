@@ -84,7 +84,10 @@ export async function runExperiment(opts: ExperimentOptions, hooks: ExperimentHo
   const dir = path.resolve(opts.out);
   // Checked before the folder exists: made inside the data, it would be read as a class of it.
   if (isInside(await realResolve(dir), await realResolve(opts.data))) {
-    throw new VisemoError(`--out ${opts.out} is inside the dataset ${opts.data}`, 'write the experiment somewhere else: its folders would be read as classes of the dataset');
+    throw new VisemoError(
+      `--out ${opts.out} is inside the dataset ${opts.data}`,
+      'write the experiment somewhere else: its folders would be read as classes of the dataset',
+    );
   }
   const created = !(await exists(dir));
   try {
@@ -136,7 +139,8 @@ async function startExperiment(opts: ExperimentOptions, log: (line: string) => v
   const { size: _size, ...recipe } = completeRecipe(opts.recipe ?? {});
   const { folds: _folds, ...dataRecipe } = completeDataRecipe(opts.dataset ?? {});
   const splits = opts.splits ?? [dataRecipe.split];
-  if (splits.length === 0 || new Set(splits).size !== splits.length) throw new VisemoError(`--splits must name each split mode once (got ${splits.join(',') || 'none'})`, 'e.g. --splits subject,random');
+  if (splits.length === 0 || new Set(splits).size !== splits.length)
+    throw new VisemoError(`--splits must name each split mode once (got ${splits.join(',') || 'none'})`, 'e.g. --splits subject,random');
   const k = opts.folds;
   if (k !== undefined && !(Number.isInteger(k) && k >= 2)) throw new VisemoError(`--folds ${k}: cross-validation needs at least 2 folds`, 'e.g. --folds 10');
   const backend = opts.backend ?? 'auto';
@@ -159,7 +163,12 @@ async function startExperiment(opts: ExperimentOptions, log: (line: string) => v
     format: 'visemo-experiment@1',
     dataset: data,
     settings,
-    machine: { processor: os.cpus()[0]?.model ?? 'unknown processor', cores: os.cpus().length, platform: `${os.platform()} ${os.arch()}`, node: process.version },
+    machine: {
+      processor: os.cpus()[0]?.model ?? 'unknown processor',
+      cores: os.cpus().length,
+      platform: `${os.platform()} ${os.arch()}`,
+      node: process.version,
+    },
     counts: {},
     sizes: [],
     createdAt: previous?.createdAt ?? now,
@@ -181,7 +190,13 @@ async function saveResults(exp: Experiment): Promise<void> {
 }
 
 /** One size of one split mode: its run, or each of its folds, then its line in the log. */
-async function runSize(exp: Experiment, part: SplitResults, si: number, size: number, reference: Map<number, { size: number; record: SplitRecord }>): Promise<void> {
+async function runSize(
+  exp: Experiment,
+  part: SplitResults,
+  si: number,
+  size: number,
+  reference: Map<number, { size: number; record: SplitRecord }>,
+): Promise<void> {
   const { k } = exp;
   const sizeRel = path.join(exp.splits.length > 1 ? part.split : '', sizeDirName(size));
   const tag = `[${exp.splits.length > 1 ? `${part.split} ` : ''}${si + 1}/${exp.sizes.length} ${size}×${size}]`;
@@ -229,7 +244,14 @@ async function runFold(exp: Experiment, part: SplitResults, size: number, fold: 
 }
 
 /** Refuses a run trained on other images than the first size's run of the same fold. */
-function checkSameSplit(exp: Experiment, reference: Map<number, { size: number; record: SplitRecord }>, size: number, fold: number, rel: string, record: SplitRecord): void {
+function checkSameSplit(
+  exp: Experiment,
+  reference: Map<number, { size: number; record: SplitRecord }>,
+  size: number,
+  fold: number,
+  rel: string,
+  record: SplitRecord,
+): void {
   const ref = reference.get(fold);
   if (!ref) reference.set(fold, { size, record });
   else if (JSON.stringify(record.files) !== JSON.stringify(ref.record.files)) {
@@ -298,7 +320,15 @@ async function trainAndTest(runDir: string, req: RunRequest): Promise<RunOutcome
 function sizeEntry(size: number, rel: string, runs: FoldOutcome[], crossValidated: boolean): SizeResult {
   const first = runs[0]!;
   if (!crossValidated) {
-    return { size, runDir: rel, metadata: first.metadata, history: first.history, metrics: first.metrics, predictions: first.predictions, summary: modelSummary(first.metadata) };
+    return {
+      size,
+      runDir: rel,
+      metadata: first.metadata,
+      history: first.history,
+      metrics: first.metrics,
+      predictions: first.predictions,
+      summary: modelSummary(first.metadata),
+    };
   }
   const classes = first.metrics.classes;
   const folds: FoldResult[] = runs.map((r) => ({ fold: r.fold, runDir: r.rel, history: r.history, metrics: r.metrics }));
@@ -330,7 +360,10 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
     }
   }
   if (differ.length > 0) {
-    throw new VisemoError(`${dir} holds an experiment with other settings (${differ.join('; ')})`, 'choose another --out, repeat the earlier options to resume, or pass --force to start over');
+    throw new VisemoError(
+      `${dir} holds an experiment with other settings (${differ.join('; ')})`,
+      'choose another --out, repeat the earlier options to resume, or pass --force to start over',
+    );
   }
   return prev;
 }

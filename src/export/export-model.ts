@@ -72,12 +72,23 @@ export async function exportModel(nameOrPath: string, out: string, opts: { forma
 }
 
 /** Both runtimes on the same random uint8 faces, each fed as visemo feeds it (NHWC tensors, NCHW arrays). */
-async function checkAgainstTfjs(model: tf.LayersModel, bytes: Uint8Array, meta: Pick<RunMetadata, 'inputSize' | 'channels' | 'normalisation'>): Promise<{ maxDiff: number; runtime: string }> {
+async function checkAgainstTfjs(
+  model: tf.LayersModel,
+  bytes: Uint8Array,
+  meta: Pick<RunMetadata, 'inputSize' | 'channels' | 'normalisation'>,
+): Promise<{ maxDiff: number; runtime: string }> {
   const { inputSize: s, channels, normalisation } = meta;
   const rng = createRng(7);
-  const set: DecodedSet = { size: s, pixels: Uint8Array.from({ length: CHECK_IMAGES * s * s }, () => Math.floor(rng() * 256)), labels: new Int32Array(CHECK_IMAGES), rels: [] };
+  const set: DecodedSet = {
+    size: s,
+    pixels: Uint8Array.from({ length: CHECK_IMAGES * s * s }, () => Math.floor(rng() * 256)),
+    labels: new Int32Array(CHECK_IMAGES),
+    rels: [],
+  };
   const idx = Array.from({ length: CHECK_IMAGES }, (_, i) => i);
-  const expected = tf.tidy(() => (model.predict(tf.tensor4d(batchArray(set, idx, normalisation, channels), [CHECK_IMAGES, s, s, channels])) as tf.Tensor).dataSync());
+  const expected = tf.tidy(() =>
+    (model.predict(tf.tensor4d(batchArray(set, idx, normalisation, channels), [CHECK_IMAGES, s, s, channels])) as tf.Tensor).dataSync(),
+  );
   const session = await openOnnxSession(bytes);
   try {
     const got = await session.run(batchArray(set, idx, normalisation, channels, 'nchw'), [CHECK_IMAGES, channels, s, s]);

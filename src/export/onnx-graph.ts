@@ -46,7 +46,13 @@ class Builder {
 
   node(op: string, name: string, extraInputs: string[] = [], attrs: Record<string, Attr> = {}): void {
     const output = `${name}/${op.toLowerCase()}`;
-    this.nodes.push({ opType: op, name: output, input: [this.current, ...extraInputs], output: [output], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    this.nodes.push({
+      opType: op,
+      name: output,
+      input: [this.current, ...extraInputs],
+      output: [output],
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
     this.current = output;
   }
 
@@ -89,8 +95,7 @@ function toOihw(k: Float32Array, kh: number, kw: number, cin: number, cout: numb
   const out = new Float32Array(k.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
-      for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + y) * kw + x] = k[((y * kw + x) * cin + i) * cout + o]!;
+      for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + y) * kw + x] = k[((y * kw + x) * cin + i) * cout + o]!;
   return out;
 }
 
@@ -102,7 +107,13 @@ export function tfPadding(padding: string, size: number, kernel: number, stride:
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function spatialAttrs(layer: string, c: { padding?: string; strides?: number[]; dataFormat?: string }, kernel: number[], [h, w]: number[], dilation = [1, 1]): Record<string, Attr> {
+function spatialAttrs(
+  layer: string,
+  c: { padding?: string; strides?: number[]; dataFormat?: string },
+  kernel: number[],
+  [h, w]: number[],
+  dilation = [1, 1],
+): Record<string, Attr> {
   if (c.dataFormat && c.dataFormat !== 'channelsLast') throw unsupported(layer, `data format ${c.dataFormat}`);
   if (c.padding !== 'same' && c.padding !== 'valid') throw unsupported(layer, `padding '${String(c.padding)}'`);
   const strides = c.strides ?? kernel;
@@ -202,9 +213,17 @@ const LAYER_NODES: Record<string, LayerNodes> = {
 
 /** The model's layers as ONNX nodes and initializers (opset 13). The model must be a plain chain of layers with one input. */
 export function graphOfModel(model: tf.LayersModel): GraphParts {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new VisemoError(`model ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs`, 'only single-input, single-output models can be exported');
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new VisemoError(
+      `model ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
+      'only single-input, single-output models can be exported',
+    );
   const inShape = model.inputs[0]!.shape;
-  if (inShape.length !== 4) throw new VisemoError(`model ${model.name} takes input of shape [${inShape.join(', ')}]`, 'only image models ([batch, height, width, channels]) can be exported');
+  if (inShape.length !== 4)
+    throw new VisemoError(
+      `model ${model.name} takes input of shape [${inShape.join(', ')}]`,
+      'only image models ([batch, height, width, channels]) can be exported',
+    );
   const [, height, width, channels] = inShape as [null, number, number, number];
   const g = new Builder([channels, height, width]);
   for (const layer of model.layers) {
@@ -216,7 +235,8 @@ export function graphOfModel(model: tf.LayersModel): GraphParts {
     if (!nodes) throw unsupported(layer.name, `layer type ${kind}`);
     nodes(g, layer, c, w);
   }
-  if (g.shape.length !== 1) throw new VisemoError(`model ${model.name} ends in a ${g.shape.length}-D output`, 'only classifiers (one vector per image) can be exported');
+  if (g.shape.length !== 1)
+    throw new VisemoError(`model ${model.name} ends in a ${g.shape.length}-D output`, 'only classifiers (one vector per image) can be exported');
   const last = g.nodes[g.nodes.length - 1];
   if (!last) throw new VisemoError(`model ${model.name} has no layers to export`);
   last.output = [OUTPUT_NAME];

@@ -72,10 +72,16 @@ test('tfPadding: TensorFlow "same" padding, the odd pixel at the end', () => {
 
 test('both architectures: onnxruntime-node gives tfjs probabilities (batch norm statistics included)', async () => {
   await useBackend('cpu', { quiet: true });
-  for (const [arch, size, channels, classes] of [['paper', 20, 3, 6], ['visemo', 16, 1, 7]] as const) {
+  for (const [arch, size, channels, classes] of [
+    ['paper', 20, 3, 6],
+    ['visemo', 16, 1, 7],
+  ] as const) {
     const model = buildModel({ arch, size, numClasses: classes, channels, seed: 5 });
     randomiseBatchNorm(model);
-    const r = await compareRuntimes(model, Array.from({ length: classes }, (_, i) => `c${i}`));
+    const r = await compareRuntimes(
+      model,
+      Array.from({ length: classes }, (_, i) => `c${i}`),
+    );
     model.dispose();
     assert.ok(r.maxDiff <= 1e-5, `${arch}: max |Δp| ${r.maxDiff}`);
     assert.ok(r.sameArgmax, `${arch}: argmax differs`);
@@ -141,11 +147,22 @@ test('a calibrated model states its class-prior offsets beside the graph', async
 test('a layer the exporter does not know is refused by name', async () => {
   await useBackend('cpu', { quiet: true });
   const model = tf.sequential({
-    layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'c1' }), tf.layers.averagePooling2d({ poolSize: 2, name: 'avg_pool' }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })],
+    layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'c1' }),
+      tf.layers.averagePooling2d({ poolSize: 2, name: 'avg_pool' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
   });
-  assert.throws(() => modelToOnnx(model, 'x', metaFor(model, ['a', 'b'])), (err: Error) => err instanceof VisemoError && /avg_pool.*AveragePooling2D/.test(err.message));
+  assert.throws(
+    () => modelToOnnx(model, 'x', metaFor(model, ['a', 'b'])),
+    (err: Error) => err instanceof VisemoError && /avg_pool.*AveragePooling2D/.test(err.message),
+  );
   const elu = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 2, activation: 'elu', name: 'd_elu' })] });
-  assert.throws(() => modelToOnnx(elu, 'x', metaFor(elu, ['a', 'b'])), (err: Error) => err instanceof VisemoError && /d_elu.*activation 'elu'/.test(err.message));
+  assert.throws(
+    () => modelToOnnx(elu, 'x', metaFor(elu, ['a', 'b'])),
+    (err: Error) => err instanceof VisemoError && /d_elu.*activation 'elu'/.test(err.message),
+  );
   model.dispose();
   elu.dispose();
 });

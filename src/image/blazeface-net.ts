@@ -49,7 +49,10 @@ let anchors: Float32Array | null = null;
 export function blazeFaceAnchors(): Float32Array {
   if (anchors) return anchors;
   const out: number[] = [];
-  for (const [stride, perCell] of [[16, 2], [32, 6]] as const) {
+  for (const [stride, perCell] of [
+    [16, 2],
+    [32, 6],
+  ] as const) {
     const cells = Math.ceil(BLAZEFACE_INPUT / stride);
     for (let y = 0; y < cells; y++) for (let x = 0; x < cells; x++) for (let n = 0; n < perCell; n++) out.push(stride * (x + 0.5), stride * (y + 0.5));
   }
@@ -68,7 +71,11 @@ export async function runBlazeFace(net: BlazeFaceNet, frame: tf.Tensor3D, opts: 
   const calibration = opts.calibration ?? SSD_LIKE;
   const side = Math.max(width, height);
   const [scores, boxes] = tf.tidy(() => {
-    const square = tf.pad(tf.cast(frame, 'float32'), [[0, side - height], [0, side - width], [0, 0]]);
+    const square = tf.pad(tf.cast(frame, 'float32'), [
+      [0, side - height],
+      [0, side - width],
+      [0, 0],
+    ]);
     const input = tf.sub(tf.div(tf.image.resizeBilinear(square, [BLAZEFACE_INPUT, BLAZEFACE_INPUT]), 127.5), 1).expandDims(0);
     // Four outputs: scores and boxes of the 512 fine anchors and of the 384 coarse ones.
     const res = (net.execute(input) as tf.Tensor[]).slice().sort((a, b) => a.size - b.size);

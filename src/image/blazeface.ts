@@ -25,7 +25,10 @@ let loading: Promise<BlazeFaceNet> | null = null;
 let net: BlazeFaceNet | null = null;
 
 async function loadNet(): Promise<BlazeFaceNet> {
-  const artifacts = await readModelArtifacts(humanModelDir(), 'blazeface.json', { missing: 'reinstall visemo\'s packages: npm ci', damaged: 'reinstall visemo\'s packages: npm ci' });
+  const artifacts = await readModelArtifacts(humanModelDir(), 'blazeface.json', {
+    missing: "reinstall visemo's packages: npm ci",
+    damaged: "reinstall visemo's packages: npm ci",
+  });
   net = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   return net;
 }

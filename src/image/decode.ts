@@ -14,7 +14,14 @@ export type ImageInput = string | Buffer | Uint8Array | ArrayBuffer | RawImage |
 
 export function isRawImage(x: unknown): x is RawImage {
   const r = x as RawImage;
-  return typeof r === 'object' && r !== null && r.data instanceof Uint8Array && typeof r.width === 'number' && typeof r.height === 'number' && typeof r.channels === 'number';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    r.data instanceof Uint8Array &&
+    typeof r.width === 'number' &&
+    typeof r.height === 'number' &&
+    typeof r.channels === 'number'
+  );
 }
 
 function isTensor(x: unknown): x is tf.Tensor3D {
@@ -60,7 +67,9 @@ export async function encodedImageSize(bytes: Buffer | string): Promise<{ width:
   // A vector image's pixel count bounds nothing: a 1 kB SVG filter chain renders for minutes.
   if (format !== undefined && VECTOR_FORMATS.has(format)) throw new VectorImageError(format);
   if (width * height > MAX_INPUT_PIXELS) {
-    throw new Error(`the image is ${width}×${height} (${(width * height / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`);
+    throw new Error(
+      `the image is ${width}×${height} (${((width * height) / 1e6).toFixed(0)} megapixels), over the ${MAX_INPUT_PIXELS / 1e6} visemo decodes: shrink it first`,
+    );
   }
   return { width, height, pixels: width * height };
 }
@@ -74,7 +83,12 @@ async function sharpOf(input: ImageInput): Promise<Sharp> {
     }
     return sharpRaw(input);
   }
-  const bytes = input instanceof ArrayBuffer ? Buffer.from(input) : input instanceof Uint8Array && !Buffer.isBuffer(input) ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input;
+  const bytes =
+    input instanceof ArrayBuffer
+      ? Buffer.from(input)
+      : input instanceof Uint8Array && !Buffer.isBuffer(input)
+        ? Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+        : input;
   await encodedImageSize(bytes);
   // failOn 'error': a truncated file is an error rather than a half-grey image. rotate(): turn
   // the pixels as the EXIF orientation says, so boxes and crops match the image viewers show.

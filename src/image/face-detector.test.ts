@@ -13,7 +13,11 @@ const CKPLUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..
 
 /** A 720x576 frame with a CK+ face scaled to `side` pixels at (left, top), on a flat background. */
 async function frameWithFace(left: number, top: number, side: number): Promise<RawImage> {
-  const face = await sharp(path.join(CKPLUS, 'happiness', 'S010_006_00000013.png')).resize(side, side).toColourspace('srgb').png().toBuffer();
+  const face = await sharp(path.join(CKPLUS, 'happiness', 'S010_006_00000013.png'))
+    .resize(side, side)
+    .toColourspace('srgb')
+    .png()
+    .toBuffer();
   const { data, info } = await sharp({ create: { width: 720, height: 576, channels: 3, background: { r: 90, g: 110, b: 130 } } })
     .composite([{ input: face, left, top }])
     .removeAlpha()
@@ -72,7 +76,10 @@ test('BlazeFace: its 896 anchors, and the face found where SSD finds it, at any 
   for (const k of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(mapped[k] - faces[0]!.box[k]) < 1e-3, k);
 
   // A tall frame (padded to a square, not squashed) and a gray one find the same face.
-  const { data, info } = await sharp(Buffer.from(frame.data), { raw: { width: 720, height: 576, channels: 3 } }).extract({ left: 300, top: 0, width: 400, height: 576 }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(frame.data), { raw: { width: 720, height: 576, channels: 3 } })
+    .extract({ left: 300, top: 0, width: 400, height: 576 })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const tall = await detectBlazeFaces({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
   assert.equal(tall.length, 1);
   assert.ok(overlap(tall[0]!.box, { ...placed, x: 80 }) > 0.5, JSON.stringify(tall[0]!.box));

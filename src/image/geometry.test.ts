@@ -14,7 +14,10 @@ test('clipBox keeps the part of a box inside the image', () => {
 test('centreSquare, roundBox and largestFace (of anything with a box)', () => {
   assert.deepEqual(centreSquare(7, 4), { x: 1, y: 0, width: 4, height: 4 });
   assert.deepEqual(roundBox({ x: 1.4, y: 2.6, width: 9.5, height: 3.2 }), { x: 1, y: 3, width: 10, height: 3 });
-  const faces = [{ box: { x: 0, y: 0, width: 10, height: 10 }, id: 'a' }, { box: { x: 5, y: 5, width: 20, height: 8 }, id: 'b' }];
+  const faces = [
+    { box: { x: 0, y: 0, width: 10, height: 10 }, id: 'a' },
+    { box: { x: 5, y: 5, width: 20, height: 8 }, id: 'b' },
+  ];
   assert.equal(largestFace(faces)?.id, 'b');
   assert.equal(largestFace([]), undefined);
 });

@@ -83,8 +83,14 @@ test("resizing is sharp's lanczos3 within the stated tolerance (crops and whole 
     for (const size of [48, 64, 100]) {
       const crop = diff((await cropFace(rgb, box, { margin: 0.2, size, gray: true })).data, resizeGray(grayCut(rgb, squareAround(box, 0.2)), size));
       const whole = diff(await decodeGray(rgb, size), resizeGray(toGrayPixels(rgb), size));
-      for (const [what, d] of [['crop', crop], ['whole image', whole]] as const) {
-        assert.ok(d.mean <= MAX_MEAN_RESIZE && d.p99 <= MAX_P99_RESIZE, `${name} ${what} at ${size}: differs from sharp's by ${d.mean.toFixed(2)} on average, ${d.p99} or less at 99% of pixels`);
+      for (const [what, d] of [
+        ['crop', crop],
+        ['whole image', whole],
+      ] as const) {
+        assert.ok(
+          d.mean <= MAX_MEAN_RESIZE && d.p99 <= MAX_P99_RESIZE,
+          `${name} ${what} at ${size}: differs from sharp's by ${d.mean.toFixed(2)} on average, ${d.p99} or less at 99% of pixels`,
+        );
       }
     }
   }
@@ -112,10 +118,11 @@ test('warpAffine samples bilinearly through the map, edge pixels beyond the fram
   const rgb = testCard(12, 10);
   // The identity map copies the image's top-left square.
   const same = warpAffine(rgb, [1, 0, 0, 0, 1, 0], 10);
-  for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) for (let c = 0; c < 3; c++) assert.equal(same.data[(y * 10 + x) * 3 + c], rgb.data[(y * 12 + x) * 3 + c]);
+  for (let y = 0; y < 10; y++)
+    for (let x = 0; x < 10; x++) for (let c = 0; c < 3; c++) assert.equal(same.data[(y * 10 + x) * 3 + c], rgb.data[(y * 12 + x) * 3 + c]);
   // Half a pixel to the right: the mean of two neighbours; far outside: the nearest corner.
   const half = warpAffine(rgb, [1, 0, 0.5, 0, 1, 0], 2);
   assert.equal(half.data[0], Math.round((rgb.data[0]! + rgb.data[3]!) / 2));
   const outside = warpAffine(rgb, [0, 0, -50, 0, 0, 99], 1);
-  assert.deepEqual(Array.from(outside.data), [...rgb.data.subarray((9 * 12) * 3, (9 * 12) * 3 + 3)]);
+  assert.deepEqual(Array.from(outside.data), [...rgb.data.subarray(9 * 12 * 3, 9 * 12 * 3 + 3)]);
 });

@@ -15,7 +15,20 @@ import type { RawImage } from './geometry.js';
 const execFileAsync = promisify(execFile);
 
 /** The file extensions read as videos, by `prepare` and `predict` alike. */
-export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set(['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.ogv', '.3gp']);
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.mp4',
+  '.m4v',
+  '.mov',
+  '.avi',
+  '.mkv',
+  '.webm',
+  '.mpg',
+  '.mpeg',
+  '.wmv',
+  '.flv',
+  '.ogv',
+  '.3gp',
+]);
 
 export function isVideoFile(name: string): boolean {
   return VIDEO_EXTENSIONS.has(path.extname(name).toLowerCase());
@@ -26,7 +39,8 @@ function ffmpegReason(stderr: string, code: number | string | null | undefined):
   return stderr.trim().split('\n').pop() || `exit ${code}`;
 }
 
-export const INSTALL_FFMPEG_HINT = 'install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), or put ffmpeg and ffprobe on the PATH';
+export const INSTALL_FFMPEG_HINT =
+  'install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), or put ffmpeg and ffprobe on the PATH';
 
 /** Throws a VisemoError saying how to install ffmpeg when ffmpeg or ffprobe cannot be run. */
 export async function requireFfmpeg(): Promise<void> {
@@ -60,9 +74,15 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   let stdout: string;
   try {
     ({ stdout } = await execFileAsync('ffprobe', [
-      '-v', 'error', '-select_streams', 'v:0',
-      '-show_entries', 'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration',
-      '-of', 'json', file,
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=duration',
+      '-of',
+      'json',
+      file,
     ]));
   } catch (err) {
     const e = err as Error & { stderr?: string; code?: number | string };
@@ -130,7 +150,25 @@ export function chooseFrames(info: VideoInfo, choice: FrameChoice): FramePick[] 
 export async function extractFrames(file: string, info: VideoInfo, picks: FramePick[]): Promise<{ pick: FramePick; image: RawImage }[]> {
   if (picks.length === 0) return [];
   const select = picks.map((p) => `eq(n\\,${p.index})`).join('+');
-  const args = ['-v', 'error', '-nostdin', '-i', file, '-an', '-vf', `select='${select}'`, '-vsync', 'passthrough', '-frames:v', String(picks.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-nostdin',
+    '-i',
+    file,
+    '-an',
+    '-vf',
+    `select='${select}'`,
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    String(picks.length),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
   const frameBytes = info.width * info.height * 3;
   const { chunks, stderr, code } = await new Promise<{ chunks: Buffer[]; stderr: string; code: number | null }>((resolve, reject) => {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -160,12 +198,33 @@ export async function extractFrames(file: string, info: VideoInfo, picks: FrameP
  * exact for any choice. A file that breaks off yields fewer frames; ffmpeg failing before any
  * frame throws. Stopping the iteration early stops ffmpeg.
  */
-export async function* streamFrames(file: string, info: VideoInfo, picks: FramePick[], opts: { ahead?: number } = {}): AsyncGenerator<{ pick: FramePick; image: RawImage }> {
+export async function* streamFrames(
+  file: string,
+  info: VideoInfo,
+  picks: FramePick[],
+  opts: { ahead?: number } = {},
+): AsyncGenerator<{ pick: FramePick; image: RawImage }> {
   if (picks.length === 0) return;
   const wanted = new Map(picks.map((p) => [p.index, p]));
   const last = picks[picks.length - 1]!.index;
   const ahead = Math.max(1, opts.ahead ?? 8);
-  const args = ['-v', 'error', '-nostdin', '-i', file, '-an', '-vsync', 'passthrough', '-frames:v', String(last + 1), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-nostdin',
+    '-i',
+    file,
+    '-an',
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    String(last + 1),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
   const frameBytes = info.width * info.height * 3;
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const queue: { pick: FramePick; image: RawImage }[] = [];
@@ -255,11 +314,29 @@ export class VideoWriter {
   ) {
     this.tmp = tempPathFor(file).replace(/\.tmp$/, '.tmp.mp4');
     const args = [
-      '-v', 'error', '-y',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0',
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-r',
+      String(fps),
+      '-i',
+      'pipe:0',
       // yuv420p (what players expect) needs even sizes.
-      '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2',
-      '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', this.tmp,
+      '-vf',
+      'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      this.tmp,
     ];
     this.child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.done = new Promise((resolve, reject) => {

@@ -40,9 +40,7 @@ export function overlaySvg(width: number, height: number, faces: RecognizedFace[
 
 /** The RGB image with the faces drawn on it, as a sharp pipeline ready to encode. */
 export function annotated(image: RawImage, faces: RecognizedFace[]): Sharp {
-  return sharpRaw(image).composite([
-    { input: Buffer.from(overlaySvg(image.width, image.height, faces)), left: 0, top: 0 },
-  ]);
+  return sharpRaw(image).composite([{ input: Buffer.from(overlaySvg(image.width, image.height, faces)), left: 0, top: 0 }]);
 }
 
 /** Output formats sharp writes; other inputs (bmp, ...) are annotated as PNG. */
@@ -61,17 +59,24 @@ export async function planAnnotatedCopies(inputs: string[], files: InputFile[], 
     const stat = await fs.stat(input).catch(() => null);
     const abs = await realResolve(input);
     if (stat?.isDirectory() ? isInside(out, abs) : out === abs) {
-      throw new VisemoError(`--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`, 'give --annotate a folder outside the inputs');
+      throw new VisemoError(
+        `--annotate ${dir} is ${out === abs ? '' : 'inside '}the input ${input}: its copies would ${stat?.isDirectory() ? 'join or replace the inputs' : 'replace it'}`,
+        'give --annotate a folder outside the inputs',
+      );
     }
     // An input inside the folder: its copy (same name) would replace it. Refused even with --force.
     if (stat && !stat.isDirectory() && isInside(abs, out)) {
-      throw new VisemoError(`the input ${input} lies inside --annotate ${dir}: its annotated copy would replace it`, 'give --annotate a folder outside the inputs (--force replaces earlier copies, never inputs)');
+      throw new VisemoError(
+        `the input ${input} lies inside --annotate ${dir}: its annotated copy would replace it`,
+        'give --annotate a folder outside the inputs (--force replaces earlier copies, never inputs)',
+      );
     }
   }
   const stat = await fs.stat(dir).catch(() => null);
   if (stat && !stat.isDirectory()) throw new VisemoError(`--annotate ${dir} is a file, not a folder`, 'give a folder for the annotated copies');
   const entries = await fs.readdir(dir).catch(() => [] as string[]);
-  if (entries.length > 0 && !force) throw new VisemoError(`--annotate ${dir} is not empty`, 'choose an empty or new folder, or pass --force to replace copies there');
+  if (entries.length > 0 && !force)
+    throw new VisemoError(`--annotate ${dir} is not empty`, 'choose an empty or new folder, or pass --force to replace copies there');
   const plan = new Map<string, string>();
   const taken = new Set<string>();
   for (const f of files) {
@@ -152,5 +157,9 @@ export function trackOverlaySvg(width: number, height: number, faces: TrackedFac
 /** The RGB frame with its tracked faces drawn on it (predict --annotate for videos). */
 export function annotatedTrackFrame(image: RawImage, faces: TrackedFace[], classes: string[]): Promise<RawImage> {
   if (faces.length === 0) return Promise.resolve(image);
-  return rawPixels(sharpRaw(image).composite([{ input: Buffer.from(trackOverlaySvg(image.width, image.height, faces, classes)), left: 0, top: 0 }]).removeAlpha());
+  return rawPixels(
+    sharpRaw(image)
+      .composite([{ input: Buffer.from(trackOverlaySvg(image.width, image.height, faces, classes)), left: 0, top: 0 }])
+      .removeAlpha(),
+  );
 }

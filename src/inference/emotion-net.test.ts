@@ -53,7 +53,12 @@ test('batchArray: NCHW holds the NHWC values, channel planes apart', () => {
   const nhwc = batchArray(set, [1, 0], norm, 3);
   const nchw = batchArray(set, [1, 0], norm, 3, 'nchw');
   const px = SIZE * SIZE;
-  for (const [b, p, c] of [[0, 0, 0], [0, 5, 2], [1, px - 1, 1]] as const) assert.equal(nchw[b * 3 * px + c * px + p], nhwc[(b * px + p) * 3 + c]);
+  for (const [b, p, c] of [
+    [0, 0, 0],
+    [0, 5, 2],
+    [1, px - 1, 1],
+  ] as const)
+    assert.equal(nchw[b * 3 * px + c * px + p], nhwc[(b * px + p) * 3 + c]);
   assert.ok(Math.abs(nhwc[0]! - (set.pixels[px]! / 255 - 0.4) / 0.2) < 1e-6, 'image 1 first, normalised');
 });
 

@@ -74,7 +74,14 @@ async function loadRawNet(nameOrPath: string | undefined, runtime: ModelRuntime)
 }
 
 /** predictSet (src/model/predict-set.ts) on an ONNX session of the exported graph: the same batches, in NCHW. */
-export async function predictSetOnnx(session: OnnxSession, set: DecodedSet, norm: Normalisation, channels: 1 | 3, batch = 128, tta = false): Promise<Float32Array[]> {
+export async function predictSetOnnx(
+  session: OnnxSession,
+  set: DecodedSet,
+  norm: Normalisation,
+  channels: 1 | 3,
+  batch = 128,
+  tta = false,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < set.labels.length; i += batch) {
     const idx = Array.from({ length: Math.min(batch, set.labels.length - i) }, (_, k) => i + k);

@@ -11,7 +11,11 @@ const boxText = (f: RecognizedFace) => `${f.box.x},${f.box.y} ${f.box.width}x${f
 
 /** JSON with probabilities rounded to 4 decimals (plenty, and readable). */
 export function formatJson(report: PredictReport): string {
-  return JSON.stringify(report, (key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? round(value, key === 'time' ? 3 : 4) : value), 2);
+  return JSON.stringify(
+    report,
+    (key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? round(value, key === 'time' ? 3 : 4) : value),
+    2,
+  );
 }
 
 function faceRow(file: string, frame: string, i: number, f: RecognizedFace, classes: string[]): (string | number)[] {
@@ -32,9 +36,17 @@ export function formatTextTable(report: PredictReport): string {
       r.faces.forEach((f, i) => rows.push(faceRow(r.file, '', i, f, classes)));
     }
     const whole = images.filter((r) => r.faces.some((f) => f.cut === 'whole-image')).length;
-    if (whole > 0) notes.push(`${whole} image${whole === 1 ? '' : 's'} with no face found but shaped like a face crop: the whole image was taken as the face (box = the image; give --crops for crops, or crop photos less tightly)`);
+    if (whole > 0)
+      notes.push(
+        `${whole} image${whole === 1 ? '' : 's'} with no face found but shaped like a face crop: the whole image was taken as the face (box = the image; give --crops for crops, or crop photos less tightly)`,
+      );
     // The frame column only matters for videos: images print without it.
-    blocks.push(formatTable([header[0]!, ...header.slice(2)], rows.map((row) => [row[0]!, ...row.slice(2)])));
+    blocks.push(
+      formatTable(
+        [header[0]!, ...header.slice(2)],
+        rows.map((row) => [row[0]!, ...row.slice(2)]),
+      ),
+    );
   }
   for (const v of report.results.filter((r): r is VideoResult => r.kind === 'video')) {
     const rows: (string | number)[][] = [];
@@ -60,8 +72,14 @@ export function videoSummaryText(v: VideoResult): string {
     .sort((a, b) => b[1] - a[1])
     .map(([c, x]) => `${c} ${pct(x, 0)}`)
     .join(', ');
-  const tracks = v.tracks.map((t) => `  face ${t.track}: ${t.seconds.toFixed(1)} s from ${t.firstTime.toFixed(2)} s, dominant ${t.dominant} (${pct(t.shares[t.dominant] ?? 0, 0)}), ${t.segments.length} segment${t.segments.length === 1 ? '' : 's'}`);
-  return [`${v.file}: ${s.framesWithFaces}/${s.frames} frames with a face, ${v.tracks.length} track${v.tracks.length === 1 ? '' : 's'}; ${s.dominant ? `dominant emotion ${s.dominant} (${shares})` : 'no face in any frame'}`, ...tracks].join('\n');
+  const tracks = v.tracks.map(
+    (t) =>
+      `  face ${t.track}: ${t.seconds.toFixed(1)} s from ${t.firstTime.toFixed(2)} s, dominant ${t.dominant} (${pct(t.shares[t.dominant] ?? 0, 0)}), ${t.segments.length} segment${t.segments.length === 1 ? '' : 's'}`,
+  );
+  return [
+    `${v.file}: ${s.framesWithFaces}/${s.frames} frames with a face, ${v.tracks.length} track${v.tracks.length === 1 ? '' : 's'}; ${s.dominant ? `dominant emotion ${s.dominant} (${shares})` : 'no face in any frame'}`,
+    ...tracks,
+  ].join('\n');
 }
 
 const csvCell = (v: string | number) => {
@@ -72,12 +90,31 @@ const csvCell = (v: string | number) => {
 /** One row per face (and one per image or frame without a face, its face fields empty); `cut` says how the face was cut (RecognizedFace.cut). */
 export function formatCsv(report: PredictReport): string {
   const classes = report.model.classes;
-  const lines = [['file', 'kind', 'time', 'face', 'x', 'y', 'width', 'height', 'face_score', 'emotion', 'confidence', ...classes.map((c) => `p_${c}`), 'error', 'cut'].join(',')];
+  const lines = [
+    ['file', 'kind', 'time', 'face', 'x', 'y', 'width', 'height', 'face_score', 'emotion', 'confidence', ...classes.map((c) => `p_${c}`), 'error', 'cut'].join(
+      ',',
+    ),
+  ];
   const push = (cells: (string | number)[]) => lines.push(cells.map(csvCell).join(','));
   const faces = (file: string, kind: string, time: string, list: RecognizedFace[]) => {
     if (list.length === 0) push([file, kind, time, 0, '', '', '', '', '', '', '', ...classes.map(() => ''), '', '']);
     list.forEach((f, i) =>
-      push([file, kind, time, 'track' in f ? (f as { track: number }).track : i + 1, f.box.x, f.box.y, f.box.width, f.box.height, round(f.faceScore), f.emotion, round(f.confidence), ...classes.map((c) => round(f.scores[c] ?? 0)), '', f.cut ?? (kind === 'video' ? 'detected' : '')]),
+      push([
+        file,
+        kind,
+        time,
+        'track' in f ? (f as { track: number }).track : i + 1,
+        f.box.x,
+        f.box.y,
+        f.box.width,
+        f.box.height,
+        round(f.faceScore),
+        f.emotion,
+        round(f.confidence),
+        ...classes.map((c) => round(f.scores[c] ?? 0)),
+        '',
+        f.cut ?? (kind === 'video' ? 'detected' : ''),
+      ]),
     );
   };
   for (const r of report.results) {

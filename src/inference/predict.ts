@@ -90,7 +90,16 @@ export interface PredictStats {
 
 export interface PredictReport {
   /** The model that ran, and what ran it: `backend` 'native', 'wasm', 'cpu' or 'onnx'; `runtimeLabel` in words ('tfjs native'). */
-  model: { name: string; dir: string; classes: string[]; inputSize: number; faceCut: FaceCut; runtime: ModelRuntime; backend: InferenceBackendName; runtimeLabel: string };
+  model: {
+    name: string;
+    dir: string;
+    classes: string[];
+    inputSize: number;
+    faceCut: FaceCut;
+    runtime: ModelRuntime;
+    backend: InferenceBackendName;
+    runtimeLabel: string;
+  };
   results: InputResult[];
   stats: PredictStats;
 }
@@ -151,7 +160,16 @@ export async function runPredict(inputs: string[], opts: PredictOptions = {}): P
     facesPerSecond: seconds > 0 ? faces / seconds : 0,
     modelFacesPerSecond: classifySeconds > 0 ? faces / classifySeconds : 0,
   };
-  const model = { name: recognizer.modelName, dir: recognizer.modelDir, classes: recognizer.classes, inputSize: recognizer.inputSize, faceCut: recognizer.faceCut, runtime: recognizer.runtime, backend: recognizer.modelBackend, runtimeLabel: recognizer.runtimeLabel };
+  const model = {
+    name: recognizer.modelName,
+    dir: recognizer.modelDir,
+    classes: recognizer.classes,
+    inputSize: recognizer.inputSize,
+    faceCut: recognizer.faceCut,
+    runtime: recognizer.runtime,
+    backend: recognizer.modelBackend,
+    runtimeLabel: recognizer.runtimeLabel,
+  };
   if (!opts.recognizer) recognizer.dispose();
   return { model, results: results.sort(byInputOrder(inputs)), stats };
 }
@@ -175,7 +193,10 @@ async function predictImages(recognizer: EmotionRecognizer, files: InputFile[], 
       out.push({ kind: 'error', file: file.path, reason: `not a readable image (${firstLine(err)})` });
     }
   }
-  const faces = await recognizer.recognizeMany(decoded.map((d) => d.image), { detect: !crops });
+  const faces = await recognizer.recognizeMany(
+    decoded.map((d) => d.image),
+    { detect: !crops },
+  );
   for (let k = 0; k < decoded.length; k++) {
     const { file, image } = decoded[k]!;
     const result: ImageResult = { kind: 'image', file: file.path, width: image.width, height: image.height, faces: faces[k]! };

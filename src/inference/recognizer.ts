@@ -4,13 +4,28 @@
  * margin, or aligned by landmarks; monochrome, at the model's input size) and classifies all faces
  * of a call in one batch.
  */
-import { inferenceBackends, useBackend, type BackendName, type InferenceBackendChoice, type InferenceBackendName, type ModelRuntime } from '../engine/backend.js';
+import {
+  inferenceBackends,
+  useBackend,
+  type BackendName,
+  type InferenceBackendChoice,
+  type InferenceBackendName,
+  type ModelRuntime,
+} from '../engine/backend.js';
 import type { DecodedSet } from '../data/decoded-set.js';
 import type { RunMetadata } from '../model/run-folder.js';
 import { loadEmotionNet, type EmotionNet } from './emotion-net.js';
 import { cropFace } from '../image/crop.js';
 import { decodeGray, toRgb, type ImageInput } from '../image/decode.js';
-import { detectorFor, disposeFaceApiNets, loadFaceDetector, type DetectorChoice, type DetectorModel, type FaceDetection, type FaceDetector } from '../image/face-detector.js';
+import {
+  detectorFor,
+  disposeFaceApiNets,
+  loadFaceDetector,
+  type DetectorChoice,
+  type DetectorModel,
+  type FaceDetection,
+  type FaceDetector,
+} from '../image/face-detector.js';
 import { cropPixels, roundBox, type FaceBox, type RawImage } from '../image/geometry.js';
 import { rawPixels, sharpRaw } from '../image/raw.js';
 import { alignFaces } from '../align/align-image.js';
@@ -42,7 +57,6 @@ export interface RecognizerOptions {
   /** Test-time augmentation: average each face's scores with its mirror image's (twice the model work). */
   tta?: boolean;
 }
-
 
 export interface RecognizeOptions {
   /**
@@ -210,7 +224,12 @@ export class EmotionRecognizer {
         await whole(i, 'whole-image', rgb);
         continue;
       }
-      crops.push(...(await this.cutFaces(rgb, faces.map((f) => f.box))));
+      crops.push(
+        ...(await this.cutFaces(
+          rgb,
+          faces.map((f) => f.box),
+        )),
+      );
       for (const face of faces) found.push({ image: i, box: roundBox(face.box), faceScore: face.score, cut: 'detected' });
     }
     const t0 = performance.now();
@@ -264,7 +283,13 @@ export class EmotionRecognizer {
 
 /** Monochrome size×size faces in these detector boxes, cut as `cut` says (the recogniser's, and audit's for each model). */
 export async function cutFacesAs(rgb: RawImage, boxes: FaceBox[], cut: FaceCut, size: number): Promise<Uint8Array[]> {
-  if (cut.method === 'landmarks') return (await alignFaces(boxes.map((box) => ({ image: rgb, box })), { size })).map((a) => a.pixels);
+  if (cut.method === 'landmarks')
+    return (
+      await alignFaces(
+        boxes.map((box) => ({ image: rgb, box })),
+        { size },
+      )
+    ).map((a) => a.pixels);
   return Promise.all(boxes.map(async (box) => (await cropFace(rgb, box, { margin: cut.margin, size, gray: true })).data));
 }
 

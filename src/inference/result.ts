@@ -53,14 +53,27 @@ export interface FaceTrack {
  */
 export function buildResult(classes: readonly string[], box: FaceBox, faceScore: number, probs: ArrayLike<number>): RecognizedFace;
 export function buildResult(classes: readonly string[], box: FaceBox, faceScore: number, probs: ArrayLike<number>, track: FaceTrack): TrackedFace;
-export function buildResult(classes: readonly string[], box: FaceBox, faceScore: number, probs: ArrayLike<number>, track?: FaceTrack): RecognizedFace | TrackedFace {
+export function buildResult(
+  classes: readonly string[],
+  box: FaceBox,
+  faceScore: number,
+  probs: ArrayLike<number>,
+  track?: FaceTrack,
+): RecognizedFace | TrackedFace {
   if (probs.length !== classes.length) throw new RangeError(`${probs.length} probabilities for ${classes.length} classes`);
   const best = argmax(probs);
   const face: RecognizedFace = { box, faceScore, emotion: classAt(classes, best), confidence: valueAt(probs, best), scores: byClass(classes, probs) };
   if (!track) return face;
   if (track.smoothed.length !== classes.length) throw new RangeError(`${track.smoothed.length} smoothed probabilities for ${classes.length} classes`);
   const top = argmax(track.smoothed);
-  return { ...face, track: track.track, source: track.source, smoothed: byClass(classes, track.smoothed), label: classAt(classes, top), labelConfidence: valueAt(track.smoothed, top) };
+  return {
+    ...face,
+    track: track.track,
+    source: track.source,
+    smoothed: byClass(classes, track.smoothed),
+    label: classAt(classes, top),
+    labelConfidence: valueAt(track.smoothed, top),
+  };
 }
 
 function byClass(classes: readonly string[], p: ArrayLike<number>): Record<string, number> {

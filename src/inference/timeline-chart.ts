@@ -16,7 +16,13 @@ export function timelineSpec(title: string, timeline: TrackedFrame[], classes: s
     }
   }
   const tracks = [...new Set(timeline.flatMap((fr) => fr.faces.map((f) => f.track)))].sort((a, b) => a - b).map((t) => `face ${t}`);
-  const colour = { field: 'emotion', type: 'nominal' as const, title: 'emotion', scale: { domain: classes, range: classes.map(colourFor) }, legend: { symbolOpacity: 1 } };
+  const colour = {
+    field: 'emotion',
+    type: 'nominal' as const,
+    title: 'emotion',
+    scale: { domain: classes, range: classes.map(colourFor) },
+    legend: { symbolOpacity: 1 },
+  };
   const x = { field: 'time', type: 'quantitative' as const, title: 'time (s)' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -27,8 +33,14 @@ export function timelineSpec(title: string, timeline: TrackedFrame[], classes: s
       width: 640,
       height: 120,
       layer: [
-        { mark: { type: 'point', size: 6, opacity: 0.25, filled: true }, encoding: { x, y: { field: 'raw', type: 'quantitative', title: 'probability', scale: { domain: [0, 1] } }, color: colour } },
-        { mark: { type: 'line', strokeWidth: 1.6 }, encoding: { x, y: { field: 'smoothed', type: 'quantitative', title: 'probability', scale: { domain: [0, 1] } }, color: colour } },
+        {
+          mark: { type: 'point', size: 6, opacity: 0.25, filled: true },
+          encoding: { x, y: { field: 'raw', type: 'quantitative', title: 'probability', scale: { domain: [0, 1] } }, color: colour },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 1.6 },
+          encoding: { x, y: { field: 'smoothed', type: 'quantitative', title: 'probability', scale: { domain: [0, 1] } }, color: colour },
+        },
       ],
     },
     config: CHART_CONFIG,

@@ -146,7 +146,10 @@ async function trackFrame(run: AnalysisRun, pick: FramePick, image: RawImage): P
   timing.detectMs += detectMs;
   timing.trackMs += stepMs - detectMs;
   t0 = performance.now();
-  const crops = await recognizer.cutFaces(image, faces.map((f) => f.box));
+  const crops = await recognizer.cutFaces(
+    image,
+    faces.map((f) => f.box),
+  );
   timing.classifyMs += performance.now() - t0;
   run.smoothers.keepOnly(follower.tracker.kept.map((t) => t.id));
   return { time: pick.time, index: pick.index, image, faces, crops };

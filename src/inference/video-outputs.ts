@@ -18,7 +18,13 @@ export const SUMMARY_FORMAT = 'visemo-video-summary@1';
 
 export function videoOutputPaths(dir: string, name: string): VideoOutputFiles {
   const base = path.join(dir, name);
-  return { timelineJson: `${base}.timeline.json`, timelineCsv: `${base}.timeline.csv`, summary: `${base}.summary.json`, chartSvg: `${base}.timeline.svg`, chartPng: `${base}.timeline.png` };
+  return {
+    timelineJson: `${base}.timeline.json`,
+    timelineCsv: `${base}.timeline.csv`,
+    summary: `${base}.summary.json`,
+    chartSvg: `${base}.timeline.svg`,
+    chartPng: `${base}.timeline.png`,
+  };
 }
 
 /** Refuses, before any work, to replace an existing output unless `force`. */
@@ -37,14 +43,46 @@ const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 /** One row per face per frame; a frame without a face gets one row with empty face fields. */
 export function timelineCsv(a: VideoAnalysis): string {
   const c = a.classes;
-  const header = ['time', 'frame', 'track', 'x', 'y', 'width', 'height', 'face_score', 'source', 'label', 'label_p', 'raw_emotion', 'raw_p', ...c.map((k) => `raw_${k}`), ...c.map((k) => `smooth_${k}`)];
+  const header = [
+    'time',
+    'frame',
+    'track',
+    'x',
+    'y',
+    'width',
+    'height',
+    'face_score',
+    'source',
+    'label',
+    'label_p',
+    'raw_emotion',
+    'raw_p',
+    ...c.map((k) => `raw_${k}`),
+    ...c.map((k) => `smooth_${k}`),
+  ];
   const lines = [header.join(',')];
   for (const frame of a.timeline) {
     const t = frame.time.toFixed(3);
     if (frame.faces.length === 0) lines.push([t, frame.index, ...header.slice(2).map(() => '')].join(','));
     for (const f of frame.faces) {
       lines.push(
-        [t, frame.index, f.track, f.box.x, f.box.y, f.box.width, f.box.height, r4(f.faceScore), f.source, f.label, r4(f.labelConfidence), f.emotion, r4(f.confidence), ...c.map((k) => r4(f.scores[k] ?? 0)), ...c.map((k) => r4(f.smoothed[k] ?? 0))].join(','),
+        [
+          t,
+          frame.index,
+          f.track,
+          f.box.x,
+          f.box.y,
+          f.box.width,
+          f.box.height,
+          r4(f.faceScore),
+          f.source,
+          f.label,
+          r4(f.labelConfidence),
+          f.emotion,
+          r4(f.confidence),
+          ...c.map((k) => r4(f.scores[k] ?? 0)),
+          ...c.map((k) => r4(f.smoothed[k] ?? 0)),
+        ].join(','),
       );
     }
   }
@@ -64,7 +102,12 @@ export function summaryJson(a: VideoAnalysis, model: string) {
     sampledFps: a.sampledFps,
     smoothSeconds: a.tracking.smoothSeconds,
     frames: a.timeline.length,
-    tracks: a.tracks.map((t) => ({ ...t, seconds: r3(t.seconds), shares: Object.fromEntries(Object.entries(t.shares).map(([k, v]) => [k, r4(v)])), segments: t.segments.map((s) => ({ ...s, start: r3(s.start), end: r3(s.end) })) })),
+    tracks: a.tracks.map((t) => ({
+      ...t,
+      seconds: r3(t.seconds),
+      shares: Object.fromEntries(Object.entries(t.shares).map(([k, v]) => [k, r4(v)])),
+      segments: t.segments.map((s) => ({ ...s, start: r3(s.start), end: r3(s.end) })),
+    })),
     overall: a.summary,
     timing: a.timing,
   };
@@ -76,7 +119,9 @@ export async function writeVideoOutputs(a: VideoAnalysis, files: VideoOutputFile
   await writeFileAtomic(files.timelineJson, JSON.stringify({ format: TIMELINE_FORMAT, model, ...rest }, round) + '\n');
   await writeFileAtomic(files.timelineCsv, timelineCsv(a));
   await writeJsonAtomic(files.summary, summaryJson(a, model));
-  const svg = await renderSvg(timelineSpec(`${path.basename(a.file)}: emotions over time (smoothed ${a.tracking.smoothSeconds} s; dots: raw)`, a.timeline, a.classes));
+  const svg = await renderSvg(
+    timelineSpec(`${path.basename(a.file)}: emotions over time (smoothed ${a.tracking.smoothSeconds} s; dots: raw)`, a.timeline, a.classes),
+  );
   await writeFileAtomic(files.chartSvg, svg);
   await writeFileAtomic(files.chartPng, await svgToPng(svg));
 }

@@ -77,4 +77,3 @@ export interface VideoAnalysis {
   /** The timeline, summary and chart files, when written. */
   outputs?: VideoOutputFiles;
 }
-

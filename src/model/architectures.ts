@@ -7,7 +7,6 @@ import type { tf } from '../engine/tf.js';
 import { buildPaperCnn, MIN_INPUT_SIZE } from './paper-cnn.js';
 import { buildVisemoNet, VISEMO_NET_FILTERS, VISEMO_NET_MIN_SIZE } from './visemo-net.js';
 
-
 export interface ArchArgs {
   arch: Arch;
   size: number;
@@ -21,7 +20,13 @@ export interface ArchArgs {
 const BUILDERS: Record<Arch, (a: ArchArgs) => tf.LayersModel> = {
   paper: (a) => buildPaperCnn({ size: a.size, numClasses: a.numClasses, channels: a.channels, seed: a.seed }),
   visemo: (a) =>
-    buildVisemoNet({ size: a.size, numClasses: a.numClasses, channels: a.channels, seed: a.seed, filters: VISEMO_NET_FILTERS.map((f) => Math.round(f * (a.width ?? 1))) }),
+    buildVisemoNet({
+      size: a.size,
+      numClasses: a.numClasses,
+      channels: a.channels,
+      seed: a.seed,
+      filters: VISEMO_NET_FILTERS.map((f) => Math.round(f * (a.width ?? 1))),
+    }),
 };
 
 /** The smallest input size each architecture can take. */
@@ -35,6 +40,7 @@ export function isArch(name: string): name is Arch {
 export function buildModel(args: ArchArgs): tf.LayersModel {
   if (!isArch(args.arch)) throw new Error(`unknown architecture '${String(args.arch)}' (use ${ARCHITECTURES.join(' or ')})`);
   const width = args.width ?? 1;
-  if (!(width > 0) || (args.arch === 'paper' && width !== 1)) throw new Error(`width ${width} is not possible for the ${args.arch} architecture (the paper's net has one width; the visemo net takes a factor above 0)`);
+  if (!(width > 0) || (args.arch === 'paper' && width !== 1))
+    throw new Error(`width ${width} is not possible for the ${args.arch} architecture (the paper's net has one width; the visemo net takes a factor above 0)`);
   return BUILDERS[args.arch](args);
 }

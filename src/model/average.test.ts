@@ -29,7 +29,20 @@ async function writeRun(seed: number, classes = CLASSES): Promise<string> {
     faceCut: { method: 'box', margin: 0 },
     split: { mode: 'random', seed },
     dataset: { path: '/nowhere', fingerprint: 'f', images: { train: 1, val: 0, test: 0 } },
-    training: { epochs: 1, batchSize: 1, optimizer: 'adam', learningRate: 1e-3, loss: 'categoricalCrossentropy', seed, backend: 'cpu', precision: 'fp32', lrSchedule: 'constant', augment: 'none', labelSmoothing: 0, classWeights: 'none' },
+    training: {
+      epochs: 1,
+      batchSize: 1,
+      optimizer: 'adam',
+      learningRate: 1e-3,
+      loss: 'categoricalCrossentropy',
+      seed,
+      backend: 'cpu',
+      precision: 'fp32',
+      lrSchedule: 'constant',
+      augment: 'none',
+      labelSmoothing: 0,
+      classWeights: 'none',
+    },
     versions: {},
     commandLine: `visemo train --seed ${seed}`,
     createdAt: new Date(0).toISOString(),
@@ -74,7 +87,10 @@ test('average: every weight tensor of the result is the mean of the ingredients,
   const loaded = await loadEmotionModel(out);
   const meta = loaded.metadata as RunMetadata & { averagedFrom: { dir: string; commandLine: string }[] };
   assert.deepEqual(meta.classes, CLASSES);
-  assert.deepEqual(meta.averagedFrom.map((a) => a.dir), dirs.map((d) => path.resolve(d)));
+  assert.deepEqual(
+    meta.averagedFrom.map((a) => a.dir),
+    dirs.map((d) => path.resolve(d)),
+  );
   assert.equal(meta.averagedFrom[1]!.commandLine, 'visemo train --seed 2');
   const y = tf.tidy(() => (loaded.model.predict(tf.zeros([1, 16, 16, 1])) as tf.Tensor).shape);
   assert.deepEqual(y, [1, 3]);

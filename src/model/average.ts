@@ -39,7 +39,8 @@ async function readIngredient(dir: string): Promise<Ingredient> {
   const metadata = await readRunMetadata(dir);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const bad = specs.find((s) => s.dtype !== 'float32' || s.quantization !== undefined);
-  if (bad) throw new VisemoError(`${path.join(dir, RUN_FILES.model)}: weight ${bad.name} is not plain float32`, 'only unquantised float32 models can be averaged');
+  if (bad)
+    throw new VisemoError(`${path.join(dir, RUN_FILES.model)}: weight ${bad.name} is not plain float32`, 'only unquantised float32 models can be averaged');
   const files = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(dir, p)));
   const buffers = await Promise.all(
     files.map((f) =>
@@ -52,7 +53,10 @@ async function readIngredient(dir: string): Promise<Ingredient> {
   // Every spec is float32 here (checked above): four bytes a weight.
   const expected = expectedWeightBytes(specs) / 4;
   if (bytes.byteLength !== expected * 4) {
-    throw new VisemoError(`${dir}: ${RUN_FILES.weights} holds ${bytes.byteLength} bytes, ${RUN_FILES.model} describes ${expected * 4}`, 'the folder is damaged: train it again');
+    throw new VisemoError(
+      `${dir}: ${RUN_FILES.weights} holds ${bytes.byteLength} bytes, ${RUN_FILES.model} describes ${expected * 4}`,
+      'the folder is damaged: train it again',
+    );
   }
   // Copy into an aligned buffer: a Buffer from readFile may start at any byte offset.
   const weights = new Float32Array(expected);
@@ -65,14 +69,16 @@ function mismatch(a: Ingredient, b: Ingredient): string | null {
   for (const key of ['arch', 'inputSize', 'channels'] as const) {
     if (a.metadata[key] !== b.metadata[key]) return `${key} ${String(b.metadata[key])} where ${a.dir} has ${String(a.metadata[key])}`;
   }
-  if (a.metadata.classes.join(',') !== b.metadata.classes.join(',')) return `classes ${b.metadata.classes.join(',')} where ${a.dir} has ${a.metadata.classes.join(',')}`;
+  if (a.metadata.classes.join(',') !== b.metadata.classes.join(','))
+    return `classes ${b.metadata.classes.join(',')} where ${a.dir} has ${a.metadata.classes.join(',')}`;
   // The mean and std feed the input: models that normalise differently see different numbers.
   if (JSON.stringify(a.metadata.normalisation) !== JSON.stringify(b.metadata.normalisation)) return `another input normalisation than ${a.dir}`;
   const sa = a.modelJson.weightsManifest.flatMap((g) => g.weights);
   const sb = b.modelJson.weightsManifest.flatMap((g) => g.weights);
   if (sa.length !== sb.length) return `${sb.length} weight tensors where ${a.dir} has ${sa.length}`;
   for (let i = 0; i < sa.length; i++) {
-    if (sa[i]!.shape.join('x') !== sb[i]!.shape.join('x')) return `weight ${sb[i]!.name} of shape ${sb[i]!.shape.join('x')} where ${a.dir} has ${sa[i]!.shape.join('x')}`;
+    if (sa[i]!.shape.join('x') !== sb[i]!.shape.join('x'))
+      return `weight ${sb[i]!.name} of shape ${sb[i]!.shape.join('x')} where ${a.dir} has ${sa[i]!.shape.join('x')}`;
   }
   return null;
 }
@@ -105,7 +111,11 @@ export async function averageModels(dirs: string[], out: string, options: Averag
   const first = ingredients[0]!;
   for (const other of ingredients.slice(1)) {
     const why = mismatch(first, other);
-    if (why) throw new VisemoError(`cannot average ${other.dir} with ${first.dir}: it has ${why}`, 'average only models of one architecture, classes, input and normalisation');
+    if (why)
+      throw new VisemoError(
+        `cannot average ${other.dir} with ${first.dir}: it has ${why}`,
+        'average only models of one architecture, classes, input and normalisation',
+      );
   }
   const weights = meanOf(ingredients.map((i) => i.weights));
   const metadata: RunMetadata & { averagedFrom: { dir: string; commandLine: string; createdAt: string }[] } = {

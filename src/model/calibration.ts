@@ -32,7 +32,12 @@ export function applyCalibration(probs: ArrayLike<number>, offsets: readonly num
  * the labels, by gradient descent on the convex loss (k parameters: a few hundred
  * full passes converge far below the noise of any validation set).
  */
-export function fitClassOffsets(probs: readonly ArrayLike<number>[], labels: ArrayLike<number>, numClasses: number, opts: { balanced: boolean; iterations?: number } = { balanced: true }): number[] {
+export function fitClassOffsets(
+  probs: readonly ArrayLike<number>[],
+  labels: ArrayLike<number>,
+  numClasses: number,
+  opts: { balanced: boolean; iterations?: number } = { balanced: true },
+): number[] {
   const n = probs.length;
   if (n === 0) throw new Error('no images to fit the calibration on');
   const counts = new Array<number>(numClasses).fill(0);

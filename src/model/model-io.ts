@@ -12,8 +12,6 @@ import { concatBuffers, readModelArtifacts } from '../engine/model-artifacts.js'
 import { readRunMetadata, resolveModel, type ResolvedModel, type RunMetadata } from './run-folder.js';
 import { RUN_FILES } from './run-files.js';
 
-
-
 /** Writes weights first and model.json last, so a folder with a model.json always has its weights. */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(
@@ -55,8 +53,10 @@ export function checkModelAgainstMetadata(model: tf.LayersModel, meta: Pick<RunM
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];
   const differ: string[] = [];
-  if (output.length !== 2 || output[1] !== meta.classes.length) differ.push(`${meta.classes.length} classes (${meta.classes.join(', ')}), the graph ${output[1] ?? '?'} outputs`);
-  if (input.length !== 4 || input[1] !== meta.inputSize || input[2] !== meta.inputSize) differ.push(`input size ${meta.inputSize}, the graph ${input[1] ?? '?'}×${input[2] ?? '?'}`);
+  if (output.length !== 2 || output[1] !== meta.classes.length)
+    differ.push(`${meta.classes.length} classes (${meta.classes.join(', ')}), the graph ${output[1] ?? '?'} outputs`);
+  if (input.length !== 4 || input[1] !== meta.inputSize || input[2] !== meta.inputSize)
+    differ.push(`input size ${meta.inputSize}, the graph ${input[1] ?? '?'}×${input[2] ?? '?'}`);
   if (input.length === 4 && input[3] !== meta.channels) differ.push(`${meta.channels} channel${meta.channels === 1 ? '' : 's'}, the graph ${input[3] ?? '?'}`);
   if (differ.length > 0) {
     throw new VisemoError(

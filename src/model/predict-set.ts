@@ -7,7 +7,14 @@ import type { RunMetadata } from './run-folder.js';
  * Class probabilities for every image of `set`, in batches, as one [n, classes] array. With `tta`
  * (test-time augmentation) each image's probabilities are the mean over it and its mirror image.
  */
-export function predictSet(model: tf.LayersModel, set: DecodedSet, norm: RunMetadata['normalisation'], channels: 1 | 3, batch = 128, tta = false): Float32Array[] {
+export function predictSet(
+  model: tf.LayersModel,
+  set: DecodedSet,
+  norm: RunMetadata['normalisation'],
+  channels: 1 | 3,
+  batch = 128,
+  tta = false,
+): Float32Array[] {
   const out: Float32Array[] = [];
   for (let i = 0; i < set.labels.length; i += batch) {
     const idx = Array.from({ length: Math.min(batch, set.labels.length - i) }, (_, k) => i + k);

@@ -85,14 +85,19 @@ export async function readRunMetadata(dir: string): Promise<RunMetadata> {
   const file = path.join(dir, RUN_FILES.metadata);
   const meta = await readJson<RunMetadata>(file, HOW_TO_GET);
   const bad =
-    !meta || typeof meta !== 'object' ? 'is not an object'
-    : !Array.isArray(meta.classes) || meta.classes.length < 2 ? 'lacks its classes'
-    : !(Number.isInteger(meta.inputSize) && meta.inputSize > 0) ? 'lacks its input size'
-    : meta.channels !== 1 && meta.channels !== 3 ? `has channels ${String(meta.channels)} (1 or 3)`
-    : !meta.normalisation?.mean?.length || meta.normalisation.mean.length !== meta.normalisation.std?.length ? 'lacks its normalisation'
-    : meta.calibration && !(meta.calibration.offsets?.length === meta.classes.length && meta.calibration.offsets.every(Number.isFinite))
-      ? `has a calibration that is not one finite offset per class (${meta.classes.length})`
-    : null;
+    !meta || typeof meta !== 'object'
+      ? 'is not an object'
+      : !Array.isArray(meta.classes) || meta.classes.length < 2
+        ? 'lacks its classes'
+        : !(Number.isInteger(meta.inputSize) && meta.inputSize > 0)
+          ? 'lacks its input size'
+          : meta.channels !== 1 && meta.channels !== 3
+            ? `has channels ${String(meta.channels)} (1 or 3)`
+            : !meta.normalisation?.mean?.length || meta.normalisation.mean.length !== meta.normalisation.std?.length
+              ? 'lacks its normalisation'
+              : meta.calibration && !(meta.calibration.offsets?.length === meta.classes.length && meta.calibration.offsets.every(Number.isFinite))
+                ? `has a calibration that is not one finite offset per class (${meta.classes.length})`
+                : null;
   if (bad) throw new VisemoError(`${file} ${bad}`, 'give a run folder written by visemo train');
   const { arch = 'paper', training = {} as Partial<TrainingRecord> } = meta as Partial<RunMetadata>;
   const recipe = completeRecipe({ ...training, arch, size: meta.inputSize, channels: meta.channels });
@@ -131,7 +136,16 @@ export async function hasModel(dir: string): Promise<boolean> {
 }
 
 /** Files a run writes at its top level; --force removes these and nothing else. */
-const OWNED = [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.metadata, RUN_FILES.history, RUN_FILES.historyCsv, RUN_FILES.split, metricsFile('test'), metricsFile('val')];
+const OWNED = [
+  RUN_FILES.model,
+  RUN_FILES.weights,
+  RUN_FILES.metadata,
+  RUN_FILES.history,
+  RUN_FILES.historyCsv,
+  RUN_FILES.split,
+  metricsFile('test'),
+  metricsFile('val'),
+];
 
 /** Refuses a fresh run in `dir` when it would overwrite something without --force; changes nothing. */
 export async function checkRunDirFree(dir: string, force: boolean): Promise<void> {
@@ -139,7 +153,9 @@ export async function checkRunDirFree(dir: string, force: boolean): Promise<void
   if ((state === 'run' || state === 'other') && !force) {
     throw new VisemoError(
       `output folder ${dir} already exists and is not empty`,
-      state === 'run' ? 'pass --resume to continue that run, --force to replace it, or choose another --out' : 'choose another --out (or --force to write into it)',
+      state === 'run'
+        ? 'pass --resume to continue that run, --force to replace it, or choose another --out'
+        : 'choose another --out (or --force to write into it)',
     );
   }
 }
@@ -158,7 +174,10 @@ export async function claimRunDir(dir: string, force: boolean): Promise<void> {
     await fs.rm(path.join(dir, `${RUN_FILES.checkpoint}.old`), { recursive: true, force: true });
   }
   await fs.mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new VisemoError(`cannot make the run folder ${dir} (${err.code ?? err.message})`, err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a file stands where a folder of that path should be: choose another --out' : 'choose another --out');
+    throw new VisemoError(
+      `cannot make the run folder ${dir} (${err.code ?? err.message})`,
+      err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a file stands where a folder of that path should be: choose another --out' : 'choose another --out',
+    );
   });
 }
 
@@ -200,9 +219,7 @@ export interface ResolvedModel {
 }
 
 const HOW_TO_GET =
-  'train one with `visemo train DATASET --out DIR` and pass --model DIR, or name a bundled model (' +
-  Object.keys(BUNDLED_MODELS).join(', ') +
-  ')';
+  'train one with `visemo train DATASET --out DIR` and pass --model DIR, or name a bundled model (' + Object.keys(BUNDLED_MODELS).join(', ') + ')';
 
 /**
  * undefined → the default bundled model; a bundled name → models/<dir>; anything else → a run

@@ -34,7 +34,11 @@ const shape = (s: (number | null)[]) => `(${s.map((d) => (d === null ? 'None' : 
 
 export function formatSummary(s: ModelSummary, title = 'Model: "sequential"'): string {
   const widths = [34, 28, 12];
-  const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('').trimEnd();
+  const row = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('')
+      .trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b));
   const lines = [title, rule('_'), row(['Layer (type)', 'Output Shape', 'Param #']), rule('=')];
   s.layers.forEach((l, i) => {

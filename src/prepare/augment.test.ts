@@ -6,15 +6,29 @@ import { addNoise, encodePng, grayCrop, parseAugment, planAugmentations, rotated
 
 /** Orientation of the bright mass in degrees, clockwise from horizontal (image y points down). */
 export function orientation(img: RawImage): number {
-  let m = 0, mx = 0, my = 0;
+  let m = 0,
+    mx = 0,
+    my = 0;
   const at = (x: number, y: number) => img.data[y * img.width + x]!;
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) { const v = at(x, y); m += v; mx += v * x; my += v * y; }
-  const cx = mx / m, cy = my / m;
-  let mu20 = 0, mu02 = 0, mu11 = 0;
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
-    const v = at(x, y);
-    mu20 += v * (x - cx) ** 2; mu02 += v * (y - cy) ** 2; mu11 += v * (x - cx) * (y - cy);
-  }
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const v = at(x, y);
+      m += v;
+      mx += v * x;
+      my += v * y;
+    }
+  const cx = mx / m,
+    cy = my / m;
+  let mu20 = 0,
+    mu02 = 0,
+    mu11 = 0;
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const v = at(x, y);
+      mu20 += v * (x - cx) ** 2;
+      mu02 += v * (y - cy) ** 2;
+      mu11 += v * (x - cx) * (y - cy);
+    }
   return (0.5 * Math.atan2(2 * mu11, mu20 - mu02) * 180) / Math.PI;
 }
 

@@ -28,7 +28,10 @@ export function parseAugment(option: string): AugmentSpec {
     if (key === 'rotate' && Number.isFinite(n) && n >= 0 && n <= 180) spec.rotate = n;
     else if (key === 'noise' && Number.isFinite(n) && n >= 0 && n <= 1) spec.noise = n;
     else {
-      throw new VisemoError(`--augment '${option}': cannot read '${part}'`, "use e.g. 'rotate=15,noise=0.05' (degrees 0–180, noise std 0–1 on 0–1 pixels), or 'none'");
+      throw new VisemoError(
+        `--augment '${option}': cannot read '${part}'`,
+        "use e.g. 'rotate=15,noise=0.05' (degrees 0–180, noise std 0–1 on 0–1 pixels), or 'none'",
+      );
     }
   }
   return spec;
@@ -68,7 +71,11 @@ export async function grayCrop(source: RawImage, square: FaceBox, size: number):
 export async function rotatedGrayCrop(source: RawImage, square: FaceBox, size: number, degrees: number): Promise<RawImage> {
   const wideSize = Math.ceil(size * Math.SQRT2) + 2;
   const wide = await cropFace(source, square, { margin: (Math.SQRT2 - 1) / 2 + 1 / size, size: wideSize, gray: true });
-  const rotated = await rawPixels(sharpRaw(wide).rotate(degrees, { background: { r: 0, g: 0, b: 0 } }).grayscale());
+  const rotated = await rawPixels(
+    sharpRaw(wide)
+      .rotate(degrees, { background: { r: 0, g: 0, b: 0 } })
+      .grayscale(),
+  );
   return rawPixels(
     sharpRaw(rotated)
       .extract({

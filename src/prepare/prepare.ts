@@ -77,7 +77,10 @@ const FAILED_DIR = 'failed';
 
 /** The options that decide the output, with the source's unit list hashed in: any change means a different dataset. */
 function optionSet(opts: PrepareOptions, kind: SourceKind, units: SourceUnit[]): Record<string, unknown> {
-  const listing = hashHex(units.map((u) => `${u.id}\t${u.label}\t${u.subject ?? ''}\t${u.split ?? ''}\n`), 16);
+  const listing = hashHex(
+    units.map((u) => `${u.id}\t${u.label}\t${u.subject ?? ''}\t${u.split ?? ''}\n`),
+    16,
+  );
   return {
     kind,
     classes: opts.classes ?? 'all',
@@ -161,7 +164,10 @@ function splitUnits(units: SourceUnit[], mode: SplitMode, seed: number): SplitNa
       );
     }
   }
-  return assignSplits(units.map((u) => ({ label: u.label, subject: u.subject, group: u.id })), { mode, seed });
+  return assignSplits(
+    units.map((u) => ({ label: u.label, subject: u.subject, group: u.id })),
+    { mode, seed },
+  );
 }
 
 export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
@@ -171,7 +177,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
   const tasks = unitTasks(scan.units, splitUnits(scan.units, opts.split, opts.seed), done, stems, opts.augmentAll);
 
   const results = new Map([...done].filter(([, r]) => r.ok));
-  const failed: PrepareSummary['failed'] = [...done.values()].filter((r) => !r.ok).map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
+  const failed: PrepareSummary['failed'] = [...done.values()]
+    .filter((r) => !r.ok)
+    .map((r) => ({ source: r.id, error: `${r.error ?? 'unknown error'} (in an earlier run; --retry-failed to try again)` }));
   const failedBefore = failed.length;
   // Named as failures of this run (exit 1), never lost: a re-run finds them again until renamed.
   for (const u of scan.unreadable) failed.push({ source: u.path, error: u.reason });
@@ -202,7 +210,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareSummary> {
 }
 
 /** Checks the folders, scans the source and opens the output (refusing, resuming or, under --force, clearing it). */
-async function startPrepare(opts: PrepareOptions): Promise<{ out: string; source: string; scan: SourceScan; options: Record<string, unknown>; done: Map<string, UnitResult> }> {
+async function startPrepare(
+  opts: PrepareOptions,
+): Promise<{ out: string; source: string; scan: SourceScan; options: Record<string, unknown>; done: Map<string, UnitResult> }> {
   const out = path.resolve(opts.out);
   const source = path.resolve(opts.source);
   // Through links too: a linked source path must not hide that the output is inside it.
@@ -303,9 +313,19 @@ export function formatSummary(s: PrepareSummary, out: string): string {
     `${unit} read: ${s.units - s.resumed - s.failedEarlier} this run (${s.processed} ok, ${s.failed.length - s.failedEarlier} failed)` +
       (s.resumed ? `, ${s.resumed} finished earlier` : '') +
       (s.failedEarlier ? `, ${s.failedEarlier} failed earlier and skipped (--retry-failed to try them again)` : ''),
-    `frames: ${s.frames}, faces found: ${s.faces}` + (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') + `, no face: ${s.noFace}` + (s.unaligned ? `, unaligned (landmarks failed, box kept): ${s.unaligned}` : ''),
+    `frames: ${s.frames}, faces found: ${s.faces}` +
+      (s.frames ? ` (${((100 * s.faces) / s.frames).toFixed(1)}%)` : '') +
+      `, no face: ${s.noFace}` +
+      (s.unaligned ? `, unaligned (landmarks failed, box kept): ${s.unaligned}` : ''),
     `images: ${s.images} in ${out} (${s.imagesWritten} written this run)`,
-    ...SPLIT_NAMES.map((sp) => `  ${sp.padEnd(5)} ${Object.entries(s.perSplit[sp]).map(([c, n]) => `${c} ${n}`).join(', ') || '-'}`),
+    ...SPLIT_NAMES.map(
+      (sp) =>
+        `  ${sp.padEnd(5)} ${
+          Object.entries(s.perSplit[sp])
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ') || '-'
+        }`,
+    ),
     `time: ${s.seconds.toFixed(1)} s, ${s.framesPerSecond} frames/s`,
   ];
   for (const f of s.failed) lines.push(`failed: ${f.source}: ${f.error}`);

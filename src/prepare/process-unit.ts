@@ -67,7 +67,10 @@ export interface UnitTask {
 
 /** A file-name stem from a source id: 'subject 1/anger/s1_an_1.avi' → 'subject_1_anger_s1_an_1'. */
 export function slug(id: string): string {
-  return id.replace(/\.[^./]+$/, '').replace(/[^A-Za-z0-9+-]+/g, '_').replace(/^_+|_+$/g, '');
+  return id
+    .replace(/\.[^./]+$/, '')
+    .replace(/[^A-Za-z0-9+-]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /**
@@ -159,7 +162,9 @@ export async function processUnit(task: UnitTask, opts: ProcessOptions, outRoot:
       for (const { aug, suffix } of planAugmentations(opts.augment, opts.seed, src.stem)) {
         // An aligned face is turned by cutting its square at another angle: real pixels in every corner.
         const rotate = async (degrees: number) =>
-          aligned ? grayRaw(await cutAligned(src.image, { ...aligned.square, angle: aligned.square.angle - degrees }, opts.size), opts.size) : rotatedGrayCrop(src.image, square, opts.size, degrees);
+          aligned
+            ? grayRaw(await cutAligned(src.image, { ...aligned.square, angle: aligned.square.angle - degrees }, opts.size), opts.size)
+            : rotatedGrayCrop(src.image, square, opts.size, degrees);
         const copy = aug.type === 'rotate' ? await rotate(aug.degrees) : addNoise(base, aug.std, (opts.seed ^ hashString(`${src.stem}/noise`)) >>> 0);
         const file = `${src.stem}_${suffix}.png`;
         await writeFileAtomic(path.join(dir, file), await encodePng(copy));

@@ -23,7 +23,10 @@ test('a videos source takes every extension predict reads as a video (.wmv, .flv
     for (const n of names) await fs.writeFile(path.join(root, 'happy', n), '');
     const scan = await scanSource(root);
     assert.equal(scan.kind, 'videos');
-    assert.deepEqual(scan.units.map((u) => u.id), names.map((n) => `happy/${n}`));
+    assert.deepEqual(
+      scan.units.map((u) => u.id),
+      names.map((n) => `happy/${n}`),
+    );
     assert.deepEqual(scan.unparsed, []);
   } finally {
     await fs.rm(root, { recursive: true, force: true });

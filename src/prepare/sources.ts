@@ -140,7 +140,10 @@ export async function scanSource(rootArg: string, opts: ScanSourceOptions = {}):
     }
   }
   if (units.length === 0) {
-    throw new VisemoError(`no ${kind === 'images' ? 'images' : 'videos'} found in ${rootArg} (read as ${kind})`, 'check the folder, or name the kind with --source enterface|videos|images');
+    throw new VisemoError(
+      `no ${kind === 'images' ? 'images' : 'videos'} found in ${rootArg} (read as ${kind})`,
+      'check the folder, or name the kind with --source enterface|videos|images',
+    );
   }
   // walk() went through the whole tree: its list covers the images source's folders too.
   return { kind, root, units, unparsed, unreadable };

@@ -51,7 +51,14 @@ export class PredictAnalyser implements Analyser {
   }
 
   private async load(s: AnalysisSettings): Promise<EmotionRecognizer> {
-    const r = await EmotionRecognizer.load({ model: s.model, backend: this.opts.backend, detector: s.detector, minFaceScore: s.minFaceScore, margin: s.margin ?? undefined, tta: s.tta });
+    const r = await EmotionRecognizer.load({
+      model: s.model,
+      backend: this.opts.backend,
+      detector: s.detector,
+      minFaceScore: s.minFaceScore,
+      margin: s.margin ?? undefined,
+      tta: s.tta,
+    });
     this.all.push(r);
     return r;
   }

@@ -25,16 +25,62 @@ function fakeAnalyser(opts: { bad?: string; delayMs?: number } = {}): Analyser &
       calls.push(file);
       await new Promise((r) => setTimeout(r, opts.delayMs ?? 0));
       const scores = { happiness: 0.8, sadness: 0.2 };
-      const face = { box: { x: 1, y: 2, width: 30, height: 30 }, faceScore: 0.9, emotion: 'happiness', confidence: 0.8, scores, track: 1, source: 'detect' as const, smoothed: scores, label: 'happiness', labelConfidence: 0.8 };
+      const face = {
+        box: { x: 1, y: 2, width: 30, height: 30 },
+        faceScore: 0.9,
+        emotion: 'happiness',
+        confidence: 0.8,
+        scores,
+        track: 1,
+        source: 'detect' as const,
+        smoothed: scores,
+        label: 'happiness',
+        labelConfidence: 0.8,
+      };
       const timing = { decodeMs: 1, detectMs: 1, trackMs: 1, classifyMs: 1, annotateMs: 0, totalMs: 4, fps: 500, detectedFrames: 1 };
       const result: InputResult =
         file === opts.bad
           ? { kind: 'error', file, reason: 'not a readable video (ffprobe cannot read it)' }
-          : { kind: 'video', file, width: 64, height: 48, videoFps: 25, sampledFps: 2, classes: ['happiness', 'sadness'], detector: 'blazeface', tracking: { ...TRACKING_DEFAULTS }, timeline: [{ time: 0, index: 0, faces: [face] }, { time: 0.5, index: 12, faces: [] }], tracks: [], summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' }, timing };
+          : {
+              kind: 'video',
+              file,
+              width: 64,
+              height: 48,
+              videoFps: 25,
+              sampledFps: 2,
+              classes: ['happiness', 'sadness'],
+              detector: 'blazeface',
+              tracking: { ...TRACKING_DEFAULTS },
+              timeline: [
+                { time: 0, index: 0, faces: [face] },
+                { time: 0.5, index: 12, faces: [] },
+              ],
+              tracks: [],
+              summary: { frames: 2, framesWithFaces: 1, shares: { happiness: 1, sadness: 0 }, dominant: 'happiness' },
+              timing,
+            };
       const report: PredictReport = {
-        model: { name: 'fake', dir: '/models/fake', classes: ['happiness', 'sadness'], inputSize: 48, faceCut: { method: 'box', margin: 0.1 }, runtime: 'tfjs', backend: 'wasm', runtimeLabel: 'tfjs wasm' },
+        model: {
+          name: 'fake',
+          dir: '/models/fake',
+          classes: ['happiness', 'sadness'],
+          inputSize: 48,
+          faceCut: { method: 'box', margin: 0.1 },
+          runtime: 'tfjs',
+          backend: 'wasm',
+          runtimeLabel: 'tfjs wasm',
+        },
         results: [result],
-        stats: { images: 0, videos: 1, frames: 2, faces: 1, failed: result.kind === 'error' ? 1 : 0, seconds: 0.1, facesPerSecond: 10, modelFacesPerSecond: 100 },
+        stats: {
+          images: 0,
+          videos: 1,
+          frames: 2,
+          faces: 1,
+          failed: result.kind === 'error' ? 1 : 0,
+          seconds: 0.1,
+          facesPerSecond: 10,
+          modelFacesPerSecond: 100,
+        },
       };
       return report;
     },
@@ -51,7 +97,7 @@ async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-test('a job stores predict\'s JSON under ROOT/<sha256>/<model key>; run again, it completes from the stored result', async () => {
+test("a job stores predict's JSON under ROOT/<sha256>/<model key>; run again, it completes from the stored result", async () => {
   const dir = tempDir();
   const video = path.join(dir, 'a.mp4');
   await fs.writeFile(video, 'pretend video bytes');
@@ -101,8 +147,13 @@ test('a video predict cannot read fails the job with a reason naming the file, a
   const bad = path.join(dir, 'broken.mp4');
   await fs.writeFile(bad, 'garbage');
   const root = path.join(dir, 'out');
-  await assert.rejects(processVideoJob({ file: bad, settings: SETTINGS }, root, fakeAnalyser({ bad })), (err: Error) => err.message === `${bad}: not a readable video (ffprobe cannot read it)`);
-  await assert.rejects(processVideoJob({ file: path.join(dir, 'gone.mp4'), settings: SETTINGS }, root, fakeAnalyser()), (err: Error) => err.message.startsWith(`${path.join(dir, 'gone.mp4')}: cannot read it`));
+  await assert.rejects(
+    processVideoJob({ file: bad, settings: SETTINGS }, root, fakeAnalyser({ bad })),
+    (err: Error) => err.message === `${bad}: not a readable video (ffprobe cannot read it)`,
+  );
+  await assert.rejects(processVideoJob({ file: path.join(dir, 'gone.mp4'), settings: SETTINGS }, root, fakeAnalyser()), (err: Error) =>
+    err.message.startsWith(`${path.join(dir, 'gone.mp4')}: cannot read it`),
+  );
   assert.equal(await fs.readdir(root).catch(() => 'absent'), 'absent');
 });
 
@@ -110,14 +161,26 @@ test('job ids change with the file, its size, time and the settings; nothing els
   const id = videoJobId('/v/a.mp4', 10, 1000, SETTINGS);
   assert.equal(videoJobId('/v/a.mp4', 10, 1000, { ...SETTINGS }), id);
   assert.match(id, /^video-[0-9a-f]{32}$/);
-  for (const other of [videoJobId('/v/b.mp4', 10, 1000, SETTINGS), videoJobId('/v/a.mp4', 11, 1000, SETTINGS), videoJobId('/v/a.mp4', 10, 2000, SETTINGS), videoJobId('/v/a.mp4', 10, 1000, { ...SETTINGS, tta: true })]) {
+  for (const other of [
+    videoJobId('/v/b.mp4', 10, 1000, SETTINGS),
+    videoJobId('/v/a.mp4', 11, 1000, SETTINGS),
+    videoJobId('/v/a.mp4', 10, 2000, SETTINGS),
+    videoJobId('/v/a.mp4', 10, 1000, { ...SETTINGS, tta: true }),
+  ]) {
     assert.notEqual(other, id);
   }
 });
 
 test('redis URLs: parsed with defaults, refused with a reason, shown without the password', () => {
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6390'), { host: '127.0.0.1', port: 6390, db: 0, tls: false });
-  assert.deepEqual(parseRedisUrl('rediss://u:p%40ss@queue.example/3'), { host: 'queue.example', port: 6379, username: 'u', password: 'p@ss', db: 3, tls: true });
+  assert.deepEqual(parseRedisUrl('rediss://u:p%40ss@queue.example/3'), {
+    host: 'queue.example',
+    port: 6379,
+    username: 'u',
+    password: 'p@ss',
+    db: 3,
+    tls: true,
+  });
   assert.throws(() => parseRedisUrl('localhost:6379'), /not a redis:\/\/ or rediss:\/\/ URL|not a URL/);
   assert.throws(() => parseRedisUrl('http://host'), /not a redis:\/\/ or rediss:\/\/ URL/);
   assert.throws(() => parseRedisUrl('redis://host/x'), /database number/);
@@ -125,7 +188,11 @@ test('redis URLs: parsed with defaults, refused with a reason, shown without the
 });
 
 test('throughput counts every finished job over the span from the first start to the last finish', () => {
-  const job = (processedOn: number, finishedOn: number, frames: number, stored = false) => ({ processedOn, finishedOn, returnvalue: { frames, stored, seconds: (finishedOn - processedOn) / 1000 } as never });
+  const job = (processedOn: number, finishedOn: number, frames: number, stored = false) => ({
+    processedOn,
+    finishedOn,
+    returnvalue: { frames, stored, seconds: (finishedOn - processedOn) / 1000 } as never,
+  });
   const t = throughputOf([job(0, 10_000, 50), job(5_000, 20_000, 70), job(20_000, 20_010, 0, true)])!;
   assert.deepEqual([t.jobs, t.stored, t.frames, t.seconds], [3, 1, 120, 20.01]);
   assert.ok(Math.abs(t.videosPerMinute - (60 * 3) / 20.01) < 1e-9);

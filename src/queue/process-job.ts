@@ -35,7 +35,16 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   const modelKey = await analyser.modelKey(settings);
   const dir = resultDirFor(root, sha256, modelKey);
   const done = (stored: boolean, frames: number, faces: number, model: string, backend: string): VideoJobResult => ({
-    file, sha256, resultDir: dir, stored, frames, faces, seconds: (performance.now() - start) / 1000, worker, model, backend,
+    file,
+    sha256,
+    resultDir: dir,
+    stored,
+    frames,
+    faces,
+    seconds: (performance.now() - start) / 1000,
+    worker,
+    model,
+    backend,
   });
 
   const existing = await readStoredResult(dir);
@@ -47,8 +56,18 @@ export async function processVideoJob(data: VideoJobData, root: string, analyser
   if (result.kind === 'error') throw new Error(`${file}: ${result.reason}`);
   const frames = result.kind === 'video' ? result.timeline.length : 1;
   const record: JobRecord = {
-    file, sha256, bytes: stat.size, modelKey, settings, worker, backend: report.model.backend,
-    startedAt, finishedAt: new Date().toISOString(), seconds: (performance.now() - start) / 1000, frames, faces: report.stats.faces,
+    file,
+    sha256,
+    bytes: stat.size,
+    modelKey,
+    settings,
+    worker,
+    backend: report.model.backend,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    seconds: (performance.now() - start) / 1000,
+    frames,
+    faces: report.stats.faces,
   };
   const written = await storeResult(dir, formatReport(report, 'json'), record);
   return done(!written, frames, report.stats.faces, report.model.name, report.model.backend);

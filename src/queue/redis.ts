@@ -27,7 +27,16 @@ export function connectionOptions(url: string, opts: { failFast: boolean }): Con
     // enableReadyCheck and disableClientInfo: no start-up commands that ioredis waits on (and
     // retries on every reconnect); openQueue's first command tells, within commandTimeout,
     // whether the server answers.
-    ...(opts.failFast ? { connectTimeout: REDIS_TIMEOUT_MS, commandTimeout: REDIS_TIMEOUT_MS, enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: (times: number) => (times > 2 ? null : 300) } : {}),
+    ...(opts.failFast
+      ? {
+          connectTimeout: REDIS_TIMEOUT_MS,
+          commandTimeout: REDIS_TIMEOUT_MS,
+          enableReadyCheck: false,
+          disableClientInfo: true,
+          maxRetriesPerRequest: 1,
+          retryStrategy: (times: number) => (times > 2 ? null : 300),
+        }
+      : {}),
   };
 }
 
@@ -72,7 +81,11 @@ export async function openQueue(url: string, name: string): Promise<Queue> {
   } catch (err) {
     await abandon(queue);
     const line = firstLine(err);
-    if (/DB index/i.test(line)) throw new VisemoError(`Redis at ${redactRedisUrl(url)} has no database ${db} (${line})`, 'give a database the server has (0 to 15 by default), e.g. redis://HOST:PORT/0');
+    if (/DB index/i.test(line))
+      throw new VisemoError(
+        `Redis at ${redactRedisUrl(url)} has no database ${db} (${line})`,
+        'give a database the server has (0 to 15 by default), e.g. redis://HOST:PORT/0',
+      );
     throw new VisemoError(`cannot reach Redis at ${redactRedisUrl(url)} (${line})`, HOW_TO_REACH);
   }
   return queue;
@@ -101,5 +114,8 @@ export async function closeQuietly(queue: Queue): Promise<void> {
 /** An error of a Redis command (a timeout, a dropped connection) as a VisemoError naming the server. */
 export function redisFailure(url: string, err: unknown): Error {
   if (err instanceof VisemoError) return err;
-  return new VisemoError(`Redis at ${redactRedisUrl(url)} stopped answering (${firstLine(err)})`, 'check that the server is up and reachable, then run the command again');
+  return new VisemoError(
+    `Redis at ${redactRedisUrl(url)} stopped answering (${firstLine(err)})`,
+    'check that the server is up and reachable, then run the command again',
+  );
 }

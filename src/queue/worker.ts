@@ -83,7 +83,11 @@ function reportEvents(worker: Worker<VideoJobData, VideoJobResult>, log: (line: 
       summary.computed++;
       summary.frames += r.frames;
     }
-    log(r.stored ? `stored ${r.file}: result already in ${r.resultDir}` : `done   ${r.file}: ${r.frames} frames, ${r.faces} faces in ${r.seconds.toFixed(1)} s -> ${r.resultDir}`);
+    log(
+      r.stored
+        ? `stored ${r.file}: result already in ${r.resultDir}`
+        : `done   ${r.file}: ${r.frames} frames, ${r.faces} faces in ${r.seconds.toFixed(1)} s -> ${r.resultDir}`,
+    );
   });
   worker.on('failed', (job, err) => {
     summary.failedAttempts++;

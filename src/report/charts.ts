@@ -175,7 +175,13 @@ export function intervalSpec(title: string, points: IntervalPoint[], xs: string[
         transform: [{ filter: 'isValid(datum.lower)' }],
         mark: { type: 'errorbar', ticks: true },
         encoding: {
-          y: { field: 'lower', type: 'quantitative', title: 'accuracy (95 % interval)', scale: { domain: [Math.max(0, Math.floor(lowest * 10) / 10 - 0.05), 1] }, axis: { format: '%' } },
+          y: {
+            field: 'lower',
+            type: 'quantitative',
+            title: 'accuracy (95 % interval)',
+            scale: { domain: [Math.max(0, Math.floor(lowest * 10) / 10 - 0.05), 1] },
+            axis: { format: '%' },
+          },
           y2: { field: 'upper' },
         },
       },
@@ -196,7 +202,15 @@ export function intervalSpec(title: string, points: IntervalPoint[], xs: string[
  * value printed in each cell; missing cells (a group without faces of a class) stay blank.
  * The audit's recall per class by group.
  */
-export function shareHeatmapSpec(title: string, cells: { row: string; column: string; value: number }[], rows: string[], columns: string[], rowTitle: string, columnTitle: string, legend: string): TopLevelSpec {
+export function shareHeatmapSpec(
+  title: string,
+  cells: { row: string; column: string; value: number }[],
+  rows: string[],
+  columns: string[],
+  rowTitle: string,
+  columnTitle: string,
+  legend: string,
+): TopLevelSpec {
   const cell = Math.max(34, Math.min(56, 480 / Math.max(1, columns.length)));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -213,7 +227,11 @@ export function shareHeatmapSpec(title: string, cells: { row: string; column: st
         mark: { type: 'rect' },
         encoding: {
           color: { field: 'value', type: 'quantitative', title: legend, scale: { scheme: 'blues', domain: [0, 1] } },
-          tooltip: [{ field: 'row', type: 'nominal', title: rowTitle }, { field: 'column', type: 'nominal', title: columnTitle }, { field: 'label', type: 'nominal', title: legend }],
+          tooltip: [
+            { field: 'row', type: 'nominal', title: rowTitle },
+            { field: 'column', type: 'nominal', title: columnTitle },
+            { field: 'label', type: 'nominal', title: legend },
+          ],
         },
       },
       {

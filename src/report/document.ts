@@ -12,14 +12,7 @@ import { accuracyInterval, foldSummary, formatMeanSd, splitDifference, splitPart
 import type { SplitMode } from '../config/recipe.js';
 import { duration, integer, isGpuBackend, ratio, seconds, sizeLabel } from './format.js';
 import { pct } from '../util/table.js';
-import {
-  PAPER_CITATION,
-  PAPER_DATASET,
-  PAPER_FIG4,
-  PAPER_SPLIT,
-  PAPER_TABLE1,
-  paperForSize,
-} from './paper-reference.js';
+import { PAPER_CITATION, PAPER_DATASET, PAPER_FIG4, PAPER_SPLIT, PAPER_TABLE1, paperForSize } from './paper-reference.js';
 import { SPLITS, type ExperimentResults, type SizeResult, type SplitResults } from './types.js';
 
 /** A table cell: the text shown, and the exact number behind it (for CSV and data-value). */
@@ -131,8 +124,20 @@ function overview(results: ExperimentResults): Section {
       paragraph(
         `Reproduction of ${PAPER_CITATION}: the paper's CNN trained at input sizes ${s.sizes.map(sizeLabel).join(', ')} ` +
           (s.folds
-            ? `on the same ${s.folds} cross-validation folds with the same seed, each fold's model evaluated on its own test fold${results.otherSplits ? `, once per split mode (${splitParts(results).map((p) => p.split).join(', ')})` : ''}.`
-            : `on the same split with the same seed, each evaluated on the test split${results.otherSplits ? `, once per split mode (${splitParts(results).map((p) => p.split).join(', ')})` : ''}.`),
+            ? `on the same ${s.folds} cross-validation folds with the same seed, each fold's model evaluated on its own test fold${
+                results.otherSplits
+                  ? `, once per split mode (${splitParts(results)
+                      .map((p) => p.split)
+                      .join(', ')})`
+                  : ''
+              }.`
+            : `on the same split with the same seed, each evaluated on the test split${
+                results.otherSplits
+                  ? `, once per split mode (${splitParts(results)
+                      .map((p) => p.split)
+                      .join(', ')})`
+                  : ''
+              }.`),
       ),
       tableBlock({
         id: 'settings',
@@ -141,7 +146,11 @@ function overview(results: ExperimentResults): Section {
         rows: [
           [text('Dataset'), text(results.dataset), text(PAPER_DATASET)],
           [text('Classes'), text(`${classes.length}: ${classes.join(', ')}`), text('6: anger, disgust, fear, happiness, sadness, surprise')],
-          ...splitParts(results).map((part, i) => [text(i === 0 ? 'Split' : `Split (${part.split}, side by side)`), text(splitDescription(results, part.split)), text(PAPER_SPLIT)]),
+          ...splitParts(results).map((part, i) => [
+            text(i === 0 ? 'Split' : `Split (${part.split}, side by side)`),
+            text(splitDescription(results, part.split)),
+            text(PAPER_SPLIT),
+          ]),
           [text('Epochs'), text(String(s.epochs)), NONE],
           [text('Batch size'), text(String(s.batchSize)), NONE],
           [text('Learning rate'), text(String(s.learningRate)), NONE],
@@ -168,7 +177,7 @@ function comparisonTable(results: ExperimentResults, part: SplitResults, primary
       text(sizeLabel(r.size)),
       accuracyCell(r),
       p ? num(p.testAccuracy.value / 100, pct) : NONE,
-      p ? num((test * 100 - p.testAccuracy.value), (d) => `${d >= 0 ? '+' : ''}${d.toFixed(2)} pp`) : NONE,
+      p ? num(test * 100 - p.testAccuracy.value, (d) => `${d >= 0 ? '+' : ''}${d.toFixed(2)} pp`) : NONE,
       maybe(keptTrainAccuracy(r), pct),
       p ? num(p.trainAccuracy.value / 100, pct) : NONE,
       cv ? NONE : best ? { text: `${pct(best.valAcc)} (epoch ${best.epoch})`, value: best.valAcc } : NONE,
@@ -199,10 +208,12 @@ function comparisonTable(results: ExperimentResults, part: SplitResults, primary
 
 /** Which of this experiment's accuracies can stand beside the paper's, and why. */
 export function paperComparability(results: ExperimentResults): string {
-  if (results.sizes[0]?.metadata.split.mode === 'given') return "The dataset's own split decides whether people appear on both sides; check that before setting these numbers beside the paper's.";
+  if (results.sizes[0]?.metadata.split.mode === 'given')
+    return "The dataset's own split decides whether people appear on both sides; check that before setting these numbers beside the paper's.";
   const modes = splitParts(results).map((p) => p.split);
-  const data = 'though not in data (this dataset, not its eNTERFACE\'05 frames)';
-  const leak = "frames were split at random, so frames of one person — on CK+ the three frames of one sequence, on eNTERFACE'05 the frames of one video — fall on both sides";
+  const data = "though not in data (this dataset, not its eNTERFACE'05 frames)";
+  const leak =
+    "frames were split at random, so frames of one person — on CK+ the three frames of one sequence, on eNTERFACE'05 the frames of one video — fall on both sides";
   if (modes.includes('random') && modes.includes('subject')) {
     return (
       `Comparable with the paper's 90.75 % / 87 % / 72.39 %: the random-split accuracies, which follow its procedure (${leak}), ${data}. ` +
@@ -210,7 +221,8 @@ export function paperComparability(results: ExperimentResults): string {
       'Their difference, below, is how much the leak inflates accuracy on these images.'
     );
   }
-  if (modes.includes('random')) return `These random-split accuracies follow the paper's procedure (${leak}) and are comparable with its 90.75 % / 87 % / 72.39 % in protocol, ${data}.`;
+  if (modes.includes('random'))
+    return `These random-split accuracies follow the paper's procedure (${leak}) and are comparable with its 90.75 % / 87 % / 72.39 % in protocol, ${data}.`;
   return (
     "None of these accuracies is comparable with the paper's 90.75 % / 87 % / 72.39 % in protocol: the paper split frames at random, so one person's frames were on both sides, " +
     'while here no person is. Ours answer the harder question; --splits subject,random measures the difference on the same data.'
@@ -240,11 +252,18 @@ async function comparison(results: ExperimentResults): Promise<Section> {
       paragraph(paperComparability(results)),
       paragraph(
         'Test figures are those of the model training kept: the epoch with the best validation accuracy. ' +
-          "The paper does not say which epoch it tested; its train accuracies are quoted from Section 2. " +
+          'The paper does not say which epoch it tested; its train accuracies are quoted from Section 2. ' +
           'Intervals are 95 % Wilson score intervals over the test images; they treat images as independent, and frames of one person are not, so they understate the uncertainty somewhat.',
       ),
       ...parts.map((part, i) => tableBlock(comparisonTable(results, part, i === 0))),
-      { kind: 'figure', figure: { id: 'accuracy-intervals', caption: 'Test accuracy per input size with 95 % Wilson intervals (error bars), and the paper\'s values', svg: chart } },
+      {
+        kind: 'figure',
+        figure: {
+          id: 'accuracy-intervals',
+          caption: "Test accuracy per input size with 95 % Wilson intervals (error bars), and the paper's values",
+          svg: chart,
+        },
+      },
     ],
   };
 }
@@ -292,8 +311,19 @@ async function crossValidation(results: ExperimentResults): Promise<Section | un
         return { x: String(f.fold), series: sizeLabel(r.size), value: f.metrics.accuracy, lower: ci.lower, upper: ci.upper };
       }),
     );
-    const svg = await renderSvg(intervalSpec(`${part.split} split: test accuracy per fold with 95 % intervals`, points, folds.map(String), part.sizes.map((r) => sizeLabel(r.size)), 'fold'));
-    blocks.push({ kind: 'figure', figure: { id: `folds-${part.split}`, caption: `${part.split} split: test accuracy of each fold with its 95 % Wilson interval, per input size`, svg } });
+    const svg = await renderSvg(
+      intervalSpec(
+        `${part.split} split: test accuracy per fold with 95 % intervals`,
+        points,
+        folds.map(String),
+        part.sizes.map((r) => sizeLabel(r.size)),
+        'fold',
+      ),
+    );
+    blocks.push({
+      kind: 'figure',
+      figure: { id: `folds-${part.split}`, caption: `${part.split} split: test accuracy of each fold with its 95 % Wilson interval, per input size`, svg },
+    });
   }
   return { id: 'cross-validation', title: `Cross-validation — ${k} folds`, blocks };
 }
@@ -318,7 +348,13 @@ async function splitComparison(results: ExperimentResults): Promise<Section | un
       d.paired ? { text: `${d.paired.b} / ${d.paired.c}`, value: d.paired.b - d.paired.c } : NONE,
       d.paired ? num(d.paired.p, formatP) : NONE,
     ]);
-    const sig = d.paired ? (d.paired.p < 0.05 ? `significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})` : `not significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})`) : d.difference.lower > 0 || d.difference.upper < 0 ? 'its interval excludes 0' : 'its interval includes 0';
+    const sig = d.paired
+      ? d.paired.p < 0.05
+        ? `significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})`
+        : `not significant at 5 % (exact McNemar, ${pStatement(d.paired.p)})`
+      : d.difference.lower > 0 || d.difference.upper < 0
+        ? 'its interval excludes 0'
+        : 'its interval includes 0';
     sentences.push(`at ${sizeLabel(r.size)} the random split scores ${formatDifference(d.difference)} against the subject-independent one, ${sig}`);
   }
   const paired = rows.some((row) => row[4] !== NONE);
@@ -335,7 +371,9 @@ async function splitComparison(results: ExperimentResults): Promise<Section | un
         "Difference: random minus subject-independent accuracy in percentage points, with Newcombe's hybrid score interval (which treats the two test sets as independent; " +
           (paired ? 'here both cover every image, so it is conservative' : 'they are different images here') +
           ').' +
-          (paired ? ' b / c: images only the random-split model / only the subject-split model got right; the exact McNemar test asks whether b and c differ by more than chance.' : ''),
+          (paired
+            ? ' b / c: images only the random-split model / only the subject-split model got right; the exact McNemar test asks whether b and c differ by more than chance.'
+            : ''),
       ),
       tableBlock({
         id: 'split-comparison',
@@ -353,19 +391,17 @@ function table1(results: ExperimentResults): Section {
   const rows = classes.map((c) => {
     const n = results.counts[c]!;
     const total = SPLITS.reduce((a, s) => a + (n[s] ?? 0), 0);
-    return [
-      text(c),
-      ...SPLITS.map((s) => maybe(n[s], integer)),
-      num(total, integer),
-      ...SPLITS.map((s) => maybe(paper[c]?.[s], integer)),
-    ];
+    return [text(c), ...SPLITS.map((s) => maybe(n[s], integer)), num(total, integer), ...SPLITS.map((s) => maybe(paper[c]?.[s], integer))];
   });
   const sum = (s: (typeof SPLITS)[number]) => classes.reduce((a, c) => a + (results.counts[c]![s] ?? 0), 0);
   const paperSum = (s: (typeof SPLITS)[number]) => Object.values(paper).reduce((a, n) => a + n[s], 0);
   rows.push([
     text('total'),
     ...SPLITS.map((s) => num(sum(s), integer)),
-    num(SPLITS.reduce((a, s) => a + sum(s), 0), integer),
+    num(
+      SPLITS.reduce((a, s) => a + sum(s), 0),
+      integer,
+    ),
     ...SPLITS.map((s) => num(paperSum(s), integer)),
   ]);
   return {
@@ -526,17 +562,19 @@ async function curves(results: ExperimentResults): Promise<Section> {
     blocks.push({ kind: 'figure', figure: { id: `curves-${r.size}`, caption, svg: await renderSvg(curvesSpec(caption, r.history)) } });
   }
   const historyRows = results.sizes.flatMap((r) =>
-    (r.folds ?? [{ fold: 0, history: r.history }]).flatMap(({ fold, history }) => history.epochs.map((e) => [
-      num(r.size, String),
-      ...(results.settings.folds ? [num(fold, String)] : []),
-      num(e.epoch, String),
-      num(e.loss, ratio),
-      num(e.acc, ratio),
-      num(e.valLoss, ratio),
-      num(e.valAcc, ratio),
-      num(e.seconds, seconds),
-      num(e.msPerStep, (x) => x.toFixed(1)),
-    ])),
+    (r.folds ?? [{ fold: 0, history: r.history }]).flatMap(({ fold, history }) =>
+      history.epochs.map((e) => [
+        num(r.size, String),
+        ...(results.settings.folds ? [num(fold, String)] : []),
+        num(e.epoch, String),
+        num(e.loss, ratio),
+        num(e.acc, ratio),
+        num(e.valLoss, ratio),
+        num(e.valAcc, ratio),
+        num(e.seconds, seconds),
+        num(e.msPerStep, (x) => x.toFixed(1)),
+      ]),
+    ),
   );
   blocks.push(
     tableBlock({
@@ -562,34 +600,44 @@ const partId = (results: ExperimentResults, part: SplitResults, id: string) => (
 
 async function confusion(results: ExperimentResults): Promise<Section> {
   const blocks: Block[] = [];
-  for (const part of splitParts(results)) for (const r of part.sizes) {
-    const p = paperForSize(r.size);
-    const ref = p ? ` (paper: ${p.confusionFigure})` : '';
-    const { classes, confusion: m } = r.metrics;
-    const where = testName(results, part);
-    for (const normalised of [false, true]) {
-      const kind = normalised ? 'row-normalised (recall on the diagonal)' : 'counts';
-      const caption = `${sizeLabel(r.size)}: confusion matrix on ${where}, ${kind}${ref}`;
-      const title = `${sizeLabel(r.size)}${results.otherSplits ? ` ${part.split} split` : ''}${results.settings.folds ? ', folds pooled' : ' test split'}: ${normalised ? 'row-normalised' : 'counts'}`;
-      blocks.push({
-        kind: 'figure',
-        figure: { id: partId(results, part, `confusion-${r.size}-${normalised ? 'normalised' : 'counts'}`), caption, svg: await renderSvg(confusionSpec(title, classes, m, normalised)) },
-      });
+  for (const part of splitParts(results))
+    for (const r of part.sizes) {
+      const p = paperForSize(r.size);
+      const ref = p ? ` (paper: ${p.confusionFigure})` : '';
+      const { classes, confusion: m } = r.metrics;
+      const where = testName(results, part);
+      for (const normalised of [false, true]) {
+        const kind = normalised ? 'row-normalised (recall on the diagonal)' : 'counts';
+        const caption = `${sizeLabel(r.size)}: confusion matrix on ${where}, ${kind}${ref}`;
+        const title = `${sizeLabel(r.size)}${results.otherSplits ? ` ${part.split} split` : ''}${results.settings.folds ? ', folds pooled' : ' test split'}: ${normalised ? 'row-normalised' : 'counts'}`;
+        blocks.push({
+          kind: 'figure',
+          figure: {
+            id: partId(results, part, `confusion-${r.size}-${normalised ? 'normalised' : 'counts'}`),
+            caption,
+            svg: await renderSvg(confusionSpec(title, classes, m, normalised)),
+          },
+        });
+      }
+      blocks.push(
+        tableBlock({
+          id: partId(results, part, `confusion-${r.size}`),
+          caption: `${sizeLabel(r.size)}: confusion matrix on ${where} (rows true, columns predicted)`,
+          columns: ['true \\ predicted', ...classes],
+          rows: m.map((row, t) => [text(classes[t]!), ...row.map((n) => num(n, integer))]),
+          csvOnly: true,
+        }),
+      );
     }
-    blocks.push(
-      tableBlock({
-        id: partId(results, part, `confusion-${r.size}`),
-        caption: `${sizeLabel(r.size)}: confusion matrix on ${where} (rows true, columns predicted)`,
-        columns: ['true \\ predicted', ...classes],
-        rows: m.map((row, t) => [text(classes[t]!), ...row.map((n) => num(n, integer))]),
-        csvOnly: true,
-      }),
-    );
-  }
   return {
     id: 'confusion',
     title: 'Figs. 6, 8, 10 — confusion matrices',
-    blocks: [paragraph(`Rows are the true class, columns the predicted class; ${results.settings.folds ? `every image once, from the fold that tested it (${results.settings.folds} folds pooled)` : 'the test split of each size'}.`), ...blocks],
+    blocks: [
+      paragraph(
+        `Rows are the true class, columns the predicted class; ${results.settings.folds ? `every image once, from the fold that tested it (${results.settings.folds} folds pooled)` : 'the test split of each size'}.`,
+      ),
+      ...blocks,
+    ],
   };
 }
 
@@ -600,37 +648,38 @@ function perClass(results: ExperimentResults): Section {
         'Precision and recall carry 95 % Wilson intervals: precision over the images predicted as the class, recall over the images of the class.',
     ),
   ];
-  for (const part of splitParts(results)) for (const r of part.sizes) {
-    const p = paperForSize(r.size)?.perClass;
-    const ci = metricIntervals(r.metrics);
-    const rows = r.metrics.perClass.map((c, i) => [
-      text(c.class),
-      { text: formatWithInterval(c.precision, ci.perClass[i]!.precision), value: c.precision },
-      { text: formatWithInterval(c.recall, ci.perClass[i]!.recall), value: c.recall },
-      num(c.f1, ratio),
-      num(c.support, integer),
-      maybe(p?.value[c.class]?.precision, (x) => x.toFixed(2)),
-      maybe(p?.value[c.class]?.recall, (x) => x.toFixed(2)),
-    ]);
-    const avg = (name: string, a: { precision: number; recall: number; f1: number }) => [
-      text(name),
-      num(a.precision, ratio),
-      num(a.recall, ratio),
-      num(a.f1, ratio),
-      num(r.metrics.n, integer),
-      NONE,
-      NONE,
-    ];
-    rows.push(avg('macro average', r.metrics.macro), avg('weighted average', r.metrics.weighted));
-    blocks.push(
-      tableBlock({
-        id: partId(results, part, `metrics-${r.size}`),
-        caption: `${sizeLabel(r.size)}: precision, recall, F1 and support per class on ${testName(results, part)}` + (p ? ` (paper: ${p.source})` : ''),
-        columns: ['Class', 'Precision (95 % CI)', 'Recall (95 % CI)', 'F1', 'Support', 'Paper precision', 'Paper recall'],
-        rows,
-      }),
-    );
-  }
+  for (const part of splitParts(results))
+    for (const r of part.sizes) {
+      const p = paperForSize(r.size)?.perClass;
+      const ci = metricIntervals(r.metrics);
+      const rows = r.metrics.perClass.map((c, i) => [
+        text(c.class),
+        { text: formatWithInterval(c.precision, ci.perClass[i]!.precision), value: c.precision },
+        { text: formatWithInterval(c.recall, ci.perClass[i]!.recall), value: c.recall },
+        num(c.f1, ratio),
+        num(c.support, integer),
+        maybe(p?.value[c.class]?.precision, (x) => x.toFixed(2)),
+        maybe(p?.value[c.class]?.recall, (x) => x.toFixed(2)),
+      ]);
+      const avg = (name: string, a: { precision: number; recall: number; f1: number }) => [
+        text(name),
+        num(a.precision, ratio),
+        num(a.recall, ratio),
+        num(a.f1, ratio),
+        num(r.metrics.n, integer),
+        NONE,
+        NONE,
+      ];
+      rows.push(avg('macro average', r.metrics.macro), avg('weighted average', r.metrics.weighted));
+      blocks.push(
+        tableBlock({
+          id: partId(results, part, `metrics-${r.size}`),
+          caption: `${sizeLabel(r.size)}: precision, recall, F1 and support per class on ${testName(results, part)}` + (p ? ` (paper: ${p.source})` : ''),
+          columns: ['Class', 'Precision (95 % CI)', 'Recall (95 % CI)', 'F1', 'Support', 'Paper precision', 'Paper recall'],
+          rows,
+        }),
+      );
+    }
   return { id: 'per-class', title: 'Tables 3 and 4 — precision and recall per class', blocks };
 }
 

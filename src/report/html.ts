@@ -37,7 +37,8 @@ export function renderHtml(doc: ReportDocument): string {
     for (const b of s.blocks) {
       if (b.kind === 'paragraph') parts.push(`<p>${escapeHtml(b.text)}</p>`);
       else if (b.kind === 'table' && !b.table.csvOnly) parts.push(htmlTable(b.table));
-      else if (b.kind === 'table') parts.push(`<p class="csv">${escapeHtml(b.table.caption)}: <a href="tables/${b.table.id}.csv">tables/${b.table.id}.csv</a></p>`);
+      else if (b.kind === 'table')
+        parts.push(`<p class="csv">${escapeHtml(b.table.caption)}: <a href="tables/${b.table.id}.csv">tables/${b.table.id}.csv</a></p>`);
       else if (b.kind === 'figure')
         parts.push(`<figure id="fig-${b.figure.id}" class="chart">${b.figure.svg}<figcaption>${escapeHtml(b.figure.caption)}</figcaption></figure>`);
       else parts.push(`<pre>${escapeHtml(b.text)}</pre>`);

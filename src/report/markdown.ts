@@ -21,7 +21,8 @@ export function renderMarkdown(doc: ReportDocument): string {
       if (b.kind === 'paragraph') out.push(b.text, '');
       else if (b.kind === 'table' && !b.table.csvOnly) out.push(markdownTable(b.table), '');
       else if (b.kind === 'table') out.push(`${b.table.caption}: [tables/${b.table.id}.csv](tables/${b.table.id}.csv)`, '');
-      else if (b.kind === 'figure') out.push(`![${escapeCell(b.figure.caption)}](figures/${b.figure.id}.png)`, '', `*${b.figure.caption}* ([SVG](figures/${b.figure.id}.svg))`, '');
+      else if (b.kind === 'figure')
+        out.push(`![${escapeCell(b.figure.caption)}](figures/${b.figure.id}.png)`, '', `*${b.figure.caption}* ([SVG](figures/${b.figure.id}.svg))`, '');
       else out.push('```text', b.text, '```', '');
     }
   }

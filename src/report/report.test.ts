@@ -44,7 +44,10 @@ function markdownRow(md: string, caption: string, first: string): string[] {
     .split('\n')
     .find((l) => l.startsWith(`| ${first} |`));
   assert.ok(line, `row ${first} under "${caption}"`);
-  return line.split('|').slice(1, -1).map((s) => s.trim());
+  return line
+    .split('|')
+    .slice(1, -1)
+    .map((s) => s.trim());
 }
 
 describe('report rendering', () => {
@@ -136,20 +139,32 @@ describe('report rendering', () => {
       for (const n of r.metrics.confusion.flat()) assert.ok(texts.includes(String(n)), `count ${n} drawn`);
       for (const c of r.metrics.classes) assert.ok(texts.includes(c), `class ${c} labelled`);
       const csv = (await fs.readFile(path.join(dir, 'tables', `confusion-${r.size}.csv`), 'utf8')).trim().split('\n');
-      assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(1).map(Number)), r.metrics.confusion);
+      assert.deepEqual(
+        csv.slice(1).map((l) => l.split(',').slice(1).map(Number)),
+        r.metrics.confusion,
+      );
     }
   });
 
   it('gives Table 1 counts, Fig. 4 statistics, parameters and seconds per epoch from the results', () => {
     const t1 = htmlTableRows(html, 'table1-counts');
     const anger = results.counts.anger!;
-    assert.deepEqual(t1[0]!.slice(1, 4).map((c) => c.value), [anger.train, anger.val, anger.test]);
-    assert.deepEqual(t1[0]!.slice(5).map((c) => c.value), [1896, 237, 237]);
+    assert.deepEqual(
+      t1[0]!.slice(1, 4).map((c) => c.value),
+      [anger.train, anger.val, anger.test],
+    );
+    assert.deepEqual(
+      t1[0]!.slice(5).map((c) => c.value),
+      [1896, 237, 237],
+    );
     const f4 = htmlTableRows(html, 'fig4-normalisation');
     assert.equal(f4[0]![2]!.value, results.sizes[0]!.metadata.normalisation.mean[0]);
     assert.equal(f4[0]![4]!.value, 0.21988911368700648);
     const f3 = htmlTableRows(html, 'fig3-parameters');
-    assert.deepEqual(f3.map((r) => r[1]!.value), results.sizes.map((r) => r.summary.total));
+    assert.deepEqual(
+      f3.map((r) => r[1]!.value),
+      results.sizes.map((r) => r.summary.total),
+    );
     // Six classes and three channels: the parameter counts are the paper's.
     assert.equal(f3[0]![1]!.value, 1_274_694);
     assert.equal(f3[1]![1]!.value, 226_118);
@@ -218,11 +233,17 @@ describe('report of a cross-validated experiment on two splits', () => {
   });
 
   it('pools the folds into one confusion matrix and per-class table per size and split', async () => {
-    for (const [prefix, sizes] of [['', results.sizes], ['random-', results.otherSplits![0]!.sizes]] as const) {
+    for (const [prefix, sizes] of [
+      ['', results.sizes],
+      ['random-', results.otherSplits![0]!.sizes],
+    ] as const) {
       for (const r of sizes) {
         assert.deepEqual(r.metrics.confusion, sumConfusions(r.folds!.map((f) => f.metrics.confusion)));
         const csv = (await fs.readFile(path.join(dir, 'tables', `${prefix}confusion-${r.size}.csv`), 'utf8')).trim().split('\n');
-        assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(1).map(Number)), r.metrics.confusion);
+        assert.deepEqual(
+          csv.slice(1).map((l) => l.split(',').slice(1).map(Number)),
+          r.metrics.confusion,
+        );
         assert.equal(htmlTableRows(html, `${prefix}metrics-${r.size}`)[0]![2]!.value, r.metrics.perClass[0]!.recall);
       }
     }
@@ -239,7 +260,11 @@ describe('report of a cross-validated experiment on two splits', () => {
       assert.equal(rows[i]![2]!.text, accuracyText(s.metrics));
       assert.equal(rows[i]![3]!.text, formatDifference(d));
       const byRel = new Map(s.predictions!.map((p) => [p[0], p[2]]));
-      const t = mcnemarFromPredictions(r.predictions!.map((p) => p[1]), r.predictions!.map((p) => p[2]), r.predictions!.map((p) => byRel.get(p[0])!));
+      const t = mcnemarFromPredictions(
+        r.predictions!.map((p) => p[1]),
+        r.predictions!.map((p) => p[2]),
+        r.predictions!.map((p) => byRel.get(p[0])!),
+      );
       assert.equal(rows[i]![4]!.text, `${t.b} / ${t.c}`);
       assert.equal(rows[i]![5]!.value, t.p);
     });

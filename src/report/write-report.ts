@@ -62,7 +62,10 @@ export async function loadResults(dir: string): Promise<ExperimentResults> {
     throw new VisemoError(`${file} is not valid JSON (${(err as Error).message})`, 're-run `visemo experiment` with the same --out to rewrite it');
   }
   if (results?.format !== 'visemo-experiment@1' || !Array.isArray(results.sizes)) {
-    throw new VisemoError(`${file} is not a visemo experiment's results (format ${String(results?.format)})`, 'give the directory `visemo experiment --out` wrote');
+    throw new VisemoError(
+      `${file} is not a visemo experiment's results (format ${String(results?.format)})`,
+      'give the directory `visemo experiment --out` wrote',
+    );
   }
   if (results.sizes.length === 0) {
     throw new VisemoError(`${file} has no finished input size yet`, 'let `visemo experiment` finish at least one size (re-run it to resume)');

@@ -19,7 +19,10 @@ describe('Admission', () => {
     const a = new Admission({ maxPending: 2, pixelBudget: 100 });
     const leave1 = a.enter();
     a.enter();
-    assert.throws(() => a.enter(), (err: Error) => err instanceof BusyError && /busy: 2 recognition requests are in progress/.test(err.message));
+    assert.throws(
+      () => a.enter(),
+      (err: Error) => err instanceof BusyError && /busy: 2 recognition requests are in progress/.test(err.message),
+    );
     leave1();
     leave1(); // twice counts once
     assert.equal(a.inProgress, 1);

@@ -28,7 +28,8 @@ export class Admission {
   peakPixels = 0;
 
   constructor(readonly limits: AdmissionLimits) {
-    for (const [name, v] of Object.entries(limits)) if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name} must be a whole number of at least 1, got ${v}`);
+    for (const [name, v] of Object.entries(limits))
+      if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name} must be a whole number of at least 1, got ${v}`);
   }
 
   /** Requests in progress now. */

@@ -24,7 +24,13 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 }
 
 /** A file that resolveInside found (null: 404), read whole up to `maxBytes`; HEAD gets the headers only. */
-export async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string | null, maxBytes: number, headers: Record<string, string> = {}): Promise<void> {
+export async function sendFile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  file: string | null,
+  maxBytes: number,
+  headers: Record<string, string> = {},
+): Promise<void> {
   if (!file) throw new HttpError(404, `not found: ${req.url}`);
   // resolveInside found a regular file; read it so that a pipe swapped in since cannot block a thread.
   const body = await readRegularFile(file, maxBytes);
@@ -35,14 +41,18 @@ export async function sendFile(req: http.IncomingMessage, res: http.ServerRespon
 /** Reads a request body, refusing more than `limit` bytes with 413 (by header first, else while reading) and a body slower than `timeoutMs` with 408. */
 export async function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  const tooLarge = () => new HttpError(413, `upload too large: the limit is ${limit} bytes`, 'send a smaller image, or start the server with a larger --max-upload');
+  const tooLarge = () =>
+    new HttpError(413, `upload too large: the limit is ${limit} bytes`, 'send a smaller image, or start the server with a larger --max-upload');
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   // Node's own requestTimeout is checked only every 30 s and not for every stalled body: a timer of our own.
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(408, `the request body did not arrive within ${timeoutMs / 1000} s`, 'send the whole image in one request')), timeoutMs);
+    timer = setTimeout(
+      () => reject(new HttpError(408, `the request body did not arrive within ${timeoutMs / 1000} s`, 'send the whole image in one request')),
+      timeoutMs,
+    );
   });
   try {
     const read = (async () => {

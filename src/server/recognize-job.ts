@@ -40,7 +40,9 @@ export class RecognizerCache {
   get(dir: string): Promise<EmotionRecognizer> {
     let r = this.byDir.get(dir);
     if (!r) {
-      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) => EmotionRecognizer.load({ model: dir, detector: this.detector, backend: this.backend }));
+      r = import('../inference/recognizer.js').then(({ EmotionRecognizer }) =>
+        EmotionRecognizer.load({ model: dir, detector: this.detector, backend: this.backend }),
+      );
       // A model that failed to load is tried again by the next request, not remembered broken.
       r.catch(() => this.byDir.delete(dir));
       this.byDir.set(dir, r);

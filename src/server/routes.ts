@@ -22,7 +22,8 @@ const MODEL_FILES = new Set<string>([RUN_FILES.model, RUN_FILES.weights, RUN_FIL
 
 // The page needs WebAssembly (tfjs wasm backend) and blob: URLs (uploaded videos and images).
 // Threaded wasm starts its workers from blob: URLs.
-const PAGE_CSP = "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
 
 /** One request as a handler sees it: `match` holds a pattern route's captures. */
 interface RouteCall {
@@ -48,7 +49,8 @@ const served = (c: RouteCall, file: string | null, headers?: Record<string, stri
 
 async function recognizeRoute(c: RouteCall): Promise<void> {
   const type = c.req.headers['content-type'] ?? '';
-  if (!/^(image\/|application\/octet-stream)/.test(type)) throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
+  if (!/^(image\/|application\/octet-stream)/.test(type))
+    throw new HttpError(415, `unsupported content type '${type || 'none'}'`, 'send the image file as the body with Content-Type image/jpeg, image/png, ...');
   // Refused before the body is read: rendering a vector image is not bounded by its pixel count.
   if (/^image\/svg/i.test(type)) throw new HttpError(415, `vector images (${type.split(';')[0]}) are not accepted`, ACCEPTED_IMAGES);
   const outcome = await recognize(c.ctx, c.req, c.url.searchParams.get('model'));
@@ -87,9 +89,14 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: /^\/face-models\/(.*)$/s,
-    handle: async (c) => served(c, /^(ssd_mobilenetv1|tiny_face_detector|face_landmark_68)_model/.test(rest(c)) ? await resolveInside(faceApiModelDir(), rest(c)) : null),
+    handle: async (c) =>
+      served(c, /^(ssd_mobilenetv1|tiny_face_detector|face_landmark_68)_model/.test(rest(c)) ? await resolveInside(faceApiModelDir(), rest(c)) : null),
   },
-  { method: 'GET', path: /^\/human-models\/(.*)$/s, handle: async (c) => served(c, /^blazeface\.(json|bin)$/.test(rest(c)) ? await resolveInside(humanModelDir(), rest(c)) : null) },
+  {
+    method: 'GET',
+    path: /^\/human-models\/(.*)$/s,
+    handle: async (c) => served(c, /^blazeface\.(json|bin)$/.test(rest(c)) ? await resolveInside(humanModelDir(), rest(c)) : null),
+  },
   { method: 'GET', path: /^\/models\/([^/]+)\/([^/]+)$/, handle: bundledModelFile },
   { method: 'GET', path: /^\/runs\/(.*)$/s, handle: async (c) => served(c, await resolveInside(c.ctx.runsDir, rest(c))) },
 ];
@@ -102,7 +109,8 @@ function matchPath(route: Route, p: string): RegExpExecArray | null | false {
 /** Host and path checks every request passes before its route. */
 function checkRequest(ctx: ServerContext, req: http.IncomingMessage, p: string): void {
   // DNS rebinding: a page elsewhere that resolves its own name to this address must not reach the API.
-  if (!hostAllowed(req.headers.host, ctx.host)) throw new HttpError(421, `Host '${req.headers.host ?? ''}' is not this server`, `open http://${displayHost(ctx.host)}:${ctx.port()}/`);
+  if (!hostAllowed(req.headers.host, ctx.host))
+    throw new HttpError(421, `Host '${req.headers.host ?? ''}' is not this server`, `open http://${displayHost(ctx.host)}:${ctx.port()}/`);
   // Routes decode their parts; a malformed escape (%E0%A4%A) is the client's error, not a 500.
   try {
     decodeURIComponent(p);

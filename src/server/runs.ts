@@ -41,7 +41,10 @@ async function describe(root: string, id: string): Promise<RunEntry | null> {
 export async function listRuns(root: string): Promise<RunEntry[]> {
   const out: RunEntry[] = [];
   const subdirs = async (dir: string) =>
-    (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    (await fs.readdir(dir, { withFileTypes: true }).catch(() => []))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   for (const a of await subdirs(root)) {
     const top = await describe(root, a);
     if (top) out.push(top);

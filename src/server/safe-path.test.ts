@@ -19,7 +19,21 @@ test('resolveInside: files under the root only; traversal, dotfiles, NUL, backsl
   assert.equal(await resolveInside(root, 'run/report.html'), path.join(real, 'run', 'report.html'));
   assert.equal(await resolveInside(root, 'run/figures/a%20b.png'), path.join(real, 'run', 'figures', 'a b.png'));
   assert.equal(await resolveInside(root, 'run/alias.html'), path.join(real, 'run', 'report.html'), 'a link that stays inside is followed');
-  for (const bad of ['', 'run', '../etc/passwd', 'run/../../etc/passwd', '%2e%2e/etc/passwd', 'run/%2E%2E/%2E%2E/x', '.secret', 'run/./report.html', 'run\\report.html', 'run/report.html%00', '%E0%A4%A', 'run/leak.txt', 'run/missing.html']) {
+  for (const bad of [
+    '',
+    'run',
+    '../etc/passwd',
+    'run/../../etc/passwd',
+    '%2e%2e/etc/passwd',
+    'run/%2E%2E/%2E%2E/x',
+    '.secret',
+    'run/./report.html',
+    'run\\report.html',
+    'run/report.html%00',
+    '%E0%A4%A',
+    'run/leak.txt',
+    'run/missing.html',
+  ]) {
     assert.equal(await resolveInside(root, bad), null, `'${bad}' was let through`);
   }
 });

@@ -101,7 +101,11 @@ function recognitionPool(opts: ServerOptions, workers: number): WorkerPool<Recog
   return new WorkerPool<RecognizeJob, RecognizeOutcome>({
     size: workers,
     script: new URL(`./recognize-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url),
-    workerData: { detector: opts.detector ?? INFERENCE_DEFAULTS.detector, backend: opts.backend ?? INFERENCE_DEFAULTS.backend, threads: threadsPerWorker(workers) } satisfies RecognizeWorkerData,
+    workerData: {
+      detector: opts.detector ?? INFERENCE_DEFAULTS.detector,
+      backend: opts.backend ?? INFERENCE_DEFAULTS.backend,
+      threads: threadsPerWorker(workers),
+    } satisfies RecognizeWorkerData,
     onWorkerExit: (slot, reason) => opts.log?.(`recognition worker ${slot + 1} stopped (${reason}); started a new one`),
   });
 }
@@ -128,7 +132,9 @@ function httpServer(ctx: ServerContext, log: ServerOptions['log']): http.Server 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new VisemoError(`port ${port} on ${host} is already in use`, 'pass another --port, or --port 0 for any free one') : err),
+      reject(
+        err.code === 'EADDRINUSE' ? new VisemoError(`port ${port} on ${host} is already in use`, 'pass another --port, or --port 0 for any free one') : err,
+      ),
     );
     server.listen(port, host, () => resolve());
   });

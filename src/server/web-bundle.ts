@@ -72,8 +72,10 @@ async function loadEsbuild(): Promise<Esbuild | null> {
  */
 export async function bundleWebPage(outDir: string, opts: { copyStatic?: boolean; recordInputs?: boolean; esbuild?: Esbuild } = {}): Promise<string> {
   const esbuild = opts.esbuild ?? (await loadEsbuild());
-  if (!esbuild) throw new VisemoError('esbuild is not installed: it bundles the web page', 'run `npm install` in the visemo clone (esbuild is a development dependency)');
-  if (!existsSync(path.join(WEB_SOURCE_DIR, 'app.ts'))) throw new VisemoError(`the page's sources are not here (${WEB_SOURCE_DIR})`, 'bundle the page from a clone of visemo');
+  if (!esbuild)
+    throw new VisemoError('esbuild is not installed: it bundles the web page', 'run `npm install` in the visemo clone (esbuild is a development dependency)');
+  if (!existsSync(path.join(WEB_SOURCE_DIR, 'app.ts')))
+    throw new VisemoError(`the page's sources are not here (${WEB_SOURCE_DIR})`, 'bundle the page from a clone of visemo');
   await fs.mkdir(outDir, { recursive: true });
   const out = path.join(outDir, BUNDLE_FILE);
   const tmp = `${out}.${process.pid}.tmp.js`;
@@ -128,6 +130,10 @@ export async function webPage(): Promise<WebPage> {
     styleCss: path.join(PACKED_WEB_DIR, 'style.css'),
   };
   const missing = Object.values(page).filter((f) => !existsSync(f));
-  if (missing.length) throw new VisemoError(`this visemo package lacks its web page (${missing.map((f) => path.relative(PACKAGE_ROOT, f)).join(', ')})`, 'reinstall visemo: `npm pack` bundles the page into dist/web/');
+  if (missing.length)
+    throw new VisemoError(
+      `this visemo package lacks its web page (${missing.map((f) => path.relative(PACKAGE_ROOT, f)).join(', ')})`,
+      'reinstall visemo: `npm pack` bundles the page into dist/web/',
+    );
   return page;
 }

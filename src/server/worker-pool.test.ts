@@ -47,7 +47,10 @@ describe('WorkerPool', () => {
     try {
       await pool.ready();
       const before = await Promise.all([pool.run({ kind: 'echo', value: 1 }), pool.run({ kind: 'echo', value: 2 })]);
-      await assert.rejects(pool.run({ kind: 'crash' }), (err: Error) => err instanceof WorkerStoppedError && /worker crashed on purpose.*replaced/.test(err.message));
+      await assert.rejects(
+        pool.run({ kind: 'crash' }),
+        (err: Error) => err instanceof WorkerStoppedError && /worker crashed on purpose.*replaced/.test(err.message),
+      );
       await assert.rejects(pool.run({ kind: 'exit' }), /exit code 3/);
       assert.equal(exits.length, 2, exits.join('; '));
       // Still two workers, and new threads among them.
@@ -59,7 +62,10 @@ describe('WorkerPool', () => {
       Atomics.notify(flag, 0);
       const threads = new Set([(await held).threadId, after.threadId]);
       assert.equal(threads.size, 2);
-      assert.ok([...threads].some((t) => !before.some((b) => b.threadId === t)), 'a crashed worker was replaced by a new thread');
+      assert.ok(
+        [...threads].some((t) => !before.some((b) => b.threadId === t)),
+        'a crashed worker was replaced by a new thread',
+      );
     } finally {
       await pool.close();
     }

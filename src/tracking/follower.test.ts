@@ -14,13 +14,15 @@ function scene(faces: (t: number) => FaceBox[]) {
     },
     async detectIn(w) {
       calls.window++;
-      return faces(t)
-        .filter((b) => {
-          const c = centre(b);
-          return c.x >= w.x && c.x < w.x + w.width && c.y >= w.y && c.y < w.y + w.height;
-        })
-        // The window detector's boxes: 30% larger and 10 px lower than the truth.
-        .map((b) => ({ box: { x: b.x - 0.15 * b.width, y: b.y - 0.15 * b.height + 10, width: 1.3 * b.width, height: 1.3 * b.height }, score: 0.8 }));
+      return (
+        faces(t)
+          .filter((b) => {
+            const c = centre(b);
+            return c.x >= w.x && c.x < w.x + w.width && c.y >= w.y && c.y < w.y + w.height;
+          })
+          // The window detector's boxes: 30% larger and 10 px lower than the truth.
+          .map((b) => ({ box: { x: b.x - 0.15 * b.width, y: b.y - 0.15 * b.height + 10, width: 1.3 * b.width, height: 1.3 * b.height }, score: 0.8 }))
+      );
     },
   });
   return { calls, at };
@@ -41,9 +43,12 @@ test('the full detector runs every k-th frame; in between faces are followed in 
     assert.equal(faces[0]!.source, i % 5 === 0 ? 'detect' : 'follow');
     for (const f of faces) {
       // Which true face it is: the nearest.
-      const k = truth(t).map((b) => Math.hypot(centre(b).x - centre(f.box).x, centre(b).y - centre(f.box).y)).reduce((best, d, j, all) => (d < all[best]! ? j : best), 0);
+      const k = truth(t)
+        .map((b) => Math.hypot(centre(b).x - centre(f.box).x, centre(b).y - centre(f.box).y))
+        .reduce((best, d, j, all) => (d < all[best]! ? j : best), 0);
       const b = truth(t)[k]!;
-      for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(f.box[key] - b[key]) < 1e-6, `frame ${i} face ${k} ${key}: ${f.box[key]} vs ${b[key]}`);
+      for (const key of ['x', 'y', 'width', 'height'] as const)
+        assert.ok(Math.abs(f.box[key] - b[key]) < 1e-6, `frame ${i} face ${k} ${key}: ${f.box[key]} vs ${b[key]}`);
       if (!ids.has(k)) ids.set(k, f.track);
       assert.equal(f.track, ids.get(k), `face ${k} changed id at frame ${i}`);
     }
@@ -65,7 +70,8 @@ test('with followEvery 2, faces are looked for on every other frame between dete
     sources.push(f!.source);
     // Exact once the speed is known (from the first window detection on frame 2); frame 1 stays where frame 0 was.
     const tolerance = i === 1 ? 10 : 1e-6;
-    for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(f!.box[key] - truth(t)[0]![key]) <= tolerance, `frame ${i} ${key}: ${f!.box[key]}`);
+    for (const key of ['x', 'y', 'width', 'height'] as const)
+      assert.ok(Math.abs(f!.box[key] - truth(t)[0]![key]) <= tolerance, `frame ${i} ${key}: ${f!.box[key]}`);
     assert.equal(f!.track, 1);
   }
   assert.deepEqual(sources.slice(0, 6), ['detect', 'coast', 'follow', 'coast', 'follow', 'coast']);
@@ -75,7 +81,10 @@ test('with followEvery 2, faces are looked for on every other frame between dete
 
 test('a face that leaves is dropped at once, and one that appears waits for the next full detection', async () => {
   const present = (t: number) => t < 0.3 || t >= 0.6;
-  const s = scene((t) => [...(present(t) ? [{ x: 300, y: 200, width: 100, height: 100 }] : []), ...(t >= 0.1 ? [{ x: 50, y: 50, width: 90, height: 90 }] : [])]);
+  const s = scene((t) => [
+    ...(present(t) ? [{ x: 300, y: 200, width: 100, height: 100 }] : []),
+    ...(t >= 0.1 ? [{ x: 50, y: 50, width: 90, height: 90 }] : []),
+  ]);
   const follower = new FaceFollower(640, 480, { detectEvery: 5, lostTimeout: 1 });
   const seen: number[][] = [];
   for (let i = 0; i < 20; i++) seen.push((await follower.step(i / 20, s.at(i / 20))).map((f) => f.track).sort());

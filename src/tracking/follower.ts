@@ -41,8 +41,10 @@ export class FaceFollower {
     config: Partial<TrackingConfig> = {},
   ) {
     this.config = { ...TRACKING_DEFAULTS, ...config };
-    if (!(Number.isInteger(this.config.detectEvery) && this.config.detectEvery >= 1)) throw new RangeError(`detectEvery must be a whole number of at least 1, got ${this.config.detectEvery}`);
-    if (!(Number.isInteger(this.config.followEvery) && this.config.followEvery >= 1)) throw new RangeError(`followEvery must be a whole number of at least 1, got ${this.config.followEvery}`);
+    if (!(Number.isInteger(this.config.detectEvery) && this.config.detectEvery >= 1))
+      throw new RangeError(`detectEvery must be a whole number of at least 1, got ${this.config.detectEvery}`);
+    if (!(Number.isInteger(this.config.followEvery) && this.config.followEvery >= 1))
+      throw new RangeError(`followEvery must be a whole number of at least 1, got ${this.config.followEvery}`);
     if (!(this.config.windowScale >= 1)) throw new RangeError(`windowScale must be at least 1, got ${this.config.windowScale}`);
     this.tracker = new FaceTracker(this.config);
   }
@@ -72,7 +74,9 @@ export class FaceFollower {
       // Where the window detector draws each face just found, to map its later boxes onto the full detector's.
       for (const track of seen) {
         const window = searchWindow(track.box, this.config.windowScale, this.width, this.height);
-        const same = (await detectors.detectIn(window)).filter((d) => iou(d.box, track.box) > 0.3).sort((a, b) => iou(b.box, track.box) - iou(a.box, track.box))[0];
+        const same = (await detectors.detectIn(window))
+          .filter((d) => iou(d.box, track.box) > 0.3)
+          .sort((a, b) => iou(b.box, track.box) - iou(a.box, track.box))[0];
         if (same) this.tracker.calibrate(track, same.box);
       }
       return seen.map((t) => face(t, 'detect'));

@@ -27,8 +27,20 @@ test('the subject is the track that fills the video, not the largest face of eac
 
 test('frames far apart keep one track, and a video without faces keeps none', () => {
   // Two seconds between samples (prepare's frames per video spread over a long clip).
-  const frames: FrameFaces[] = [0, 2, 4, 6].map((time, i) => ({ time, faces: [{ box: box(200 + 20 * i, 100, 180), score: 0.8 }, ...(i === 0 ? [{ box: box(10, 10, 200), score: 0.9 }] : [])] }));
-  assert.deepEqual(mainTrackFaces(frames).map((d) => d?.box.x), [200, 220, 240, 260]);
-  assert.deepEqual(mainTrackFaces([{ time: 0, faces: [] }, { time: 1, faces: [] }]), [null, null]);
+  const frames: FrameFaces[] = [0, 2, 4, 6].map((time, i) => ({
+    time,
+    faces: [{ box: box(200 + 20 * i, 100, 180), score: 0.8 }, ...(i === 0 ? [{ box: box(10, 10, 200), score: 0.9 }] : [])],
+  }));
+  assert.deepEqual(
+    mainTrackFaces(frames).map((d) => d?.box.x),
+    [200, 220, 240, 260],
+  );
+  assert.deepEqual(
+    mainTrackFaces([
+      { time: 0, faces: [] },
+      { time: 1, faces: [] },
+    ]),
+    [null, null],
+  );
   assert.deepEqual(mainTrackFaces([]), []);
 });

@@ -20,7 +20,10 @@ test('smoothing follows a step with the time constant, at any frame rate', () =>
 test('0 turns smoothing off; a long gap forgets the past; time must not go back', () => {
   const off = new ScoreSmoother(0);
   off.update(0, [1, 0]);
-  assert.deepEqual([...off.update(0.04, [0.2, 0.8])].map((x) => Math.round(x * 10) / 10), [0.2, 0.8]);
+  assert.deepEqual(
+    [...off.update(0.04, [0.2, 0.8])].map((x) => Math.round(x * 10) / 10),
+    [0.2, 0.8],
+  );
   const s = new ScoreSmoother(0.5);
   s.update(0, [1, 0]);
   close(s.update(10, [0, 1])[1]!, 1, 1e-6);
@@ -60,7 +63,11 @@ test('a track summary: shares, dominant emotion, and segments that a gap ends', 
   close(s.seconds, 1.2);
   assert.deepEqual(
     s.segments.map((g) => [g.emotion, Math.round(g.start * 10) / 10, Math.round(g.end * 10) / 10, g.frames]),
-    [['anger', 0, 0.4, 2], ['happiness', 0.4, 1.0, 3], ['happiness', 2.0, 2.2, 1]],
+    [
+      ['anger', 0, 0.4, 2],
+      ['happiness', 0.4, 1.0, 3],
+      ['happiness', 2.0, 2.2, 1],
+    ],
   );
   assert.throws(() => summariseTrack(1, [], ['a'], 0.2), /no frames/);
 });

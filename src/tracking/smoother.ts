@@ -9,7 +9,8 @@ export class ScoreSmoother {
   private time = -Infinity;
 
   constructor(readonly seconds: number) {
-    if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new RangeError(`the smoothing time constant must be a number of seconds of at least 0, got ${seconds}`);
+    if (!(seconds >= 0) || !Number.isFinite(seconds))
+      throw new RangeError(`the smoothing time constant must be a number of seconds of at least 0, got ${seconds}`);
   }
 
   /** Adds the scores seen at `time` (seconds, not decreasing) and returns the smoothed scores. */

@@ -54,7 +54,16 @@ export function summariseTrack(track: number, labels: LabelAt[], classes: string
     }
     prevTime = l.time;
   }
-  return { track, frames: labels.length, seconds: labels.length * interval, firstTime: labels[0]!.time, lastTime: labels[labels.length - 1]!.time, shares, dominant, segments };
+  return {
+    track,
+    frames: labels.length,
+    seconds: labels.length * interval,
+    firstTime: labels[0]!.time,
+    lastTime: labels[labels.length - 1]!.time,
+    shares,
+    dominant,
+    segments,
+  };
 }
 
 /** How often the label changes between consecutive frames of a track (flicker). */

@@ -11,7 +11,10 @@ const det = (cx: number, cy: number, side = 100, score = 0.9): Detection => ({ b
 function run(frames: { person: string; d: Detection }[][], tracker = new FaceTracker()): Map<string, number[]> {
   const ids = new Map<string, number[]>();
   frames.forEach((faces, i) => {
-    const seen = tracker.update(i / FPS, faces.map((f) => f.d));
+    const seen = tracker.update(
+      i / FPS,
+      faces.map((f) => f.d),
+    );
     faces.forEach((f, k) => {
       const list = ids.get(f.person) ?? [];
       list.push(seen[k]!.id);
@@ -87,6 +90,13 @@ test('box helpers: windows stay inside the frame, calibration maps one detector 
   // The same calibration on the face moved 50 px gives the SSD box moved 50 px.
   const moved = applyCalibration({ ...tiny, x: tiny.x + 50 }, cal);
   assert.ok(Math.abs(moved.x - (ssd.x + 50)) < 1e-9);
-  const kept = suppressDuplicates([{ box: box(100, 100), score: 0.6 }, { box: box(104, 102), score: 0.9 }, { box: box(400, 100), score: 0.5 }]);
-  assert.deepEqual(kept.map((k) => k.score), [0.9, 0.5]);
+  const kept = suppressDuplicates([
+    { box: box(100, 100), score: 0.6 },
+    { box: box(104, 102), score: 0.9 },
+    { box: box(400, 100), score: 0.5 },
+  ]);
+  assert.deepEqual(
+    kept.map((k) => k.score),
+    [0.9, 0.5],
+  );
 });

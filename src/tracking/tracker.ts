@@ -49,7 +49,8 @@ export class FaceTracker {
 
   constructor(opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...TRACKING_DEFAULTS, ...opts };
-    for (const [k, v] of Object.entries(this.opts)) if (!(typeof v === 'number' && v >= 0)) throw new RangeError(`tracker option ${k} must be a number of at least 0, got ${v}`);
+    for (const [k, v] of Object.entries(this.opts))
+      if (!(typeof v === 'number' && v >= 0)) throw new RangeError(`tracker option ${k} must be a number of at least 0, got ${v}`);
   }
 
   /** Tracks seen in the latest frame. */
@@ -112,7 +113,19 @@ export class FaceTracker {
         this.move(track, det, time);
         seen.push(track);
       } else if (opts.spawn !== false) {
-        const born: Track = { id: this.nextId++, box: det.box, score: det.score, firstSeen: time, lastSeen: time, hits: 1, measuredBox: det.box, measuredAt: time, vx: 0, vy: 0, calibration: { ...IDENTITY_CALIBRATION } };
+        const born: Track = {
+          id: this.nextId++,
+          box: det.box,
+          score: det.score,
+          firstSeen: time,
+          lastSeen: time,
+          hits: 1,
+          measuredBox: det.box,
+          measuredAt: time,
+          vx: 0,
+          vy: 0,
+          calibration: { ...IDENTITY_CALIBRATION },
+        };
         this.tracks.push(born);
         seen.push(born);
       }

@@ -24,7 +24,10 @@ export async function replaceCheckpoint(runDir: string, write: (tmpDir: string) 
 export async function findCheckpoint(runDir: string): Promise<string | null> {
   for (const name of [RUN_FILES.checkpoint, `${RUN_FILES.checkpoint}.old`]) {
     const dir = path.join(runDir, name);
-    const ok = await fs.access(path.join(dir, RUN_FILES.checkpointState)).then(() => true, () => false);
+    const ok = await fs.access(path.join(dir, RUN_FILES.checkpointState)).then(
+      () => true,
+      () => false,
+    );
     if (ok) return dir;
   }
   return null;

@@ -21,7 +21,13 @@ async function maskAt(model: tf.LayersModel, step: number): Promise<number[]> {
 
 for (const backend of ['cpu', 'native'] as const) {
   test(`a seeded Dropout layer draws a fresh mask at every step and the same mask for the same step (${backend})`, async (t) => {
-    if (!(await useBackend(backend, { quiet: true }).then(() => true, () => false))) return t.skip(`${backend} backend unavailable`);
+    if (
+      !(await useBackend(backend, { quiet: true }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return t.skip(`${backend} backend unavailable`);
     const model = seededDropoutModel();
     const a = await maskAt(model, 0);
     const b = await maskAt(model, 1);

@@ -21,7 +21,9 @@ export function stepSeed(seed: number, step: number): number {
 
 /** Runs one training step with every seeded Dropout layer of `model` on its per-step seed. */
 export async function withStepDropout<T>(model: tf.LayersModel, step: number, run: () => Promise<T>): Promise<T> {
-  const layers = model.layers.filter((l) => l.getClassName() === 'Dropout' && typeof (l as unknown as SeededLayer).seed === 'number') as unknown as SeededLayer[];
+  const layers = model.layers.filter(
+    (l) => l.getClassName() === 'Dropout' && typeof (l as unknown as SeededLayer).seed === 'number',
+  ) as unknown as SeededLayer[];
   const own = layers.map((l) => l.seed!);
   layers.forEach((l, i) => (l.seed = stepSeed(own[i]!, step)));
   try {

@@ -13,7 +13,10 @@ test('--init from a six-class model: every layer copied, classifier columns matc
     const size = arch === 'visemo' ? 16 : 20;
     const start = buildModel({ arch, size, numClasses: 6, channels: 1, seed: 1 });
     const model = buildModel({ arch, size, numClasses: 7, channels: 1, seed: 2 });
-    const freshHead = model.layers.at(-1)!.getWeights().map((w) => w.arraySync() as number[][] | number[]);
+    const freshHead = model.layers
+      .at(-1)!
+      .getWeights()
+      .map((w) => w.arraySync() as number[][] | number[]);
     const report = initWeightsFrom(model, start, six, seven);
     assert.deepEqual(report.fresh, ['neutral']);
     assert.deepEqual(report.copied, six);
@@ -22,16 +25,30 @@ test('--init from a six-class model: every layer copied, classifier columns matc
       const a = start.layers[i]!.getWeights();
       layer.getWeights().forEach((w, j) => assert.deepEqual(w.dataSync(), a[j]!.dataSync(), `${arch} ${layer.name} weight ${j}`));
     });
-    const [kStart, bStart] = start.layers.at(-1)!.getWeights().map((w) => w.arraySync()) as [number[][], number[]];
-    const [kNew, bNew] = model.layers.at(-1)!.getWeights().map((w) => w.arraySync()) as [number[][], number[]];
+    const [kStart, bStart] = start.layers
+      .at(-1)!
+      .getWeights()
+      .map((w) => w.arraySync()) as [number[][], number[]];
+    const [kNew, bNew] = model.layers
+      .at(-1)!
+      .getWeights()
+      .map((w) => w.arraySync()) as [number[][], number[]];
     seven.forEach((c, k) => {
       const s = six.indexOf(c);
       const col = kNew.map((row) => row[k]);
       if (s >= 0) {
-        assert.deepEqual(col, kStart.map((row) => row[s]), `${arch} ${c} kernel column`);
+        assert.deepEqual(
+          col,
+          kStart.map((row) => row[s]),
+          `${arch} ${c} kernel column`,
+        );
         assert.equal(bNew[k], bStart[s]);
       } else {
-        assert.deepEqual(col, (freshHead[0] as number[][]).map((row) => row[k]), 'neutral keeps its fresh initialisation');
+        assert.deepEqual(
+          col,
+          (freshHead[0] as number[][]).map((row) => row[k]),
+          'neutral keeps its fresh initialisation',
+        );
         assert.equal(bNew[k], (freshHead[1] as number[])[k]);
       }
     });
@@ -44,7 +61,10 @@ test('--init refuses a model whose layers do not match', async () => {
   await useBackend('cpu', { quiet: true });
   const start = buildModel({ arch: 'visemo', size: 16, numClasses: 6, channels: 3 });
   const model = buildModel({ arch: 'visemo', size: 16, numClasses: 6, channels: 1 });
-  assert.throws(() => initWeightsFrom(model, start, ['a', 'b', 'c', 'd', 'e', 'f'], ['a', 'b', 'c', 'd', 'e', 'f']), /stage1_conv1: weight 0 is 3x3x3x32 in the start model, 3x3x1x32 here/);
+  assert.throws(
+    () => initWeightsFrom(model, start, ['a', 'b', 'c', 'd', 'e', 'f'], ['a', 'b', 'c', 'd', 'e', 'f']),
+    /stage1_conv1: weight 0 is 3x3x3x32 in the start model, 3x3x1x32 here/,
+  );
   start.dispose();
   model.dispose();
 });
@@ -59,7 +79,10 @@ test('--init into a wider visemo net keeps what the narrow one computes, and its
     layer.setWeights(layer.getWeights().map((w, j) => tf.randomUniform(w.shape, j === 3 ? 0.5 : -1, 1.5, 'float32', 10 + j)));
   }
   const wide = buildModel({ arch: 'visemo', size: 16, numClasses: 7, channels: 1, seed: 2, width: 1.5 });
-  assert.deepEqual(wide.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => (l.getWeights()[0]!.shape as number[])[3]), [48, 48, 96, 96, 192, 192, 288, 288]);
+  assert.deepEqual(
+    wide.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => (l.getWeights()[0]!.shape as number[])[3]),
+    [48, 48, 96, 96, 192, 192, 288, 288],
+  );
   initWeightsFrom(wide, start, classes, seven, 3);
   const x = tf.randomUniform([4, 16, 16, 1], -2, 2, 'float32', 5);
   const before = start.predict(x) as tf.Tensor;

@@ -39,7 +39,8 @@ export function initWeightsFrom(model: tf.LayersModel, start: tf.LayersModel, st
     const disposeWidened = () => from.weights.forEach((w, j) => w !== startWeights[j] && w.dispose());
     if (i < last) {
       from.weights.forEach((w, j) => {
-        if (w.shape.join('x') !== own[j]!.shape.join('x')) throw new Error(`layer ${layer.name}: weight ${j} is ${startWeights[j]!.shape.join('x')} in the start model, ${own[j]!.shape.join('x')} here`);
+        if (w.shape.join('x') !== own[j]!.shape.join('x'))
+          throw new Error(`layer ${layer.name}: weight ${j} is ${startWeights[j]!.shape.join('x')} in the start model, ${own[j]!.shape.join('x')} here`);
       });
       layer.setWeights(from.weights);
       disposeWidened();

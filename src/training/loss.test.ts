@@ -15,12 +15,21 @@ test('class weights: balanced n/(k·n_c), sqrt its root, none all 1', () => {
 
 test('label smoothing moves ε of the mass evenly; the weighted loss scales each example by its class weight', async () => {
   await useBackend('cpu', { quiet: true });
-  const y = tf.tensor2d([[1, 0, 0, 0], [0, 0, 1, 0]]);
+  const y = tf.tensor2d([
+    [1, 0, 0, 0],
+    [0, 0, 1, 0],
+  ]);
   // Smoothing is part of the batch targets (teacher.ts's mixTargets, with no teacher here).
-  assert.deepEqual(Array.from(mixTargets(Int32Array.from([0, 2]), 4, 0.2, null, [0, 1])).map((v) => Number(v.toFixed(6))), [0.85, 0.05, 0.05, 0.05, 0.05, 0.05, 0.85, 0.05]);
+  assert.deepEqual(
+    Array.from(mixTargets(Int32Array.from([0, 2]), 4, 0.2, null, [0, 1])).map((v) => Number(v.toFixed(6))),
+    [0.85, 0.05, 0.05, 0.05, 0.05, 0.05, 0.85, 0.05],
+  );
   assert.deepEqual(Array.from(mixTargets(Int32Array.from([0, 2]), 4, 0, null, [0, 1])), Array.from(y.dataSync()));
 
-  const p = tf.tensor2d([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]]);
+  const p = tf.tensor2d([
+    [0.7, 0.1, 0.1, 0.1],
+    [0.25, 0.25, 0.25, 0.25],
+  ]);
   const w = tf.tensor1d([2, 1, 3, 1]);
   const loss = Array.from(weightedCrossentropy(w)(y, p).dataSync());
   assert.ok(Math.abs(loss[0]! - 2 * -Math.log(0.7)) < 1e-5, `${loss}`);

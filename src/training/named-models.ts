@@ -9,7 +9,10 @@ import { readRunMetadata, resolveModel, type RunMetadata } from '../model/run-fo
 import { VisemoError } from '../util/errors.js';
 
 /** The --init model's metadata, checked against the run it starts: a mismatch names the field and the fix. */
-export async function readInitModel(dir: string, want: { arch: Arch; size: number; channels: 1 | 3; width: number }): Promise<{ dir: string; metadata: RunMetadata }> {
+export async function readInitModel(
+  dir: string,
+  want: { arch: Arch; size: number; channels: 1 | 3; width: number },
+): Promise<{ dir: string; metadata: RunMetadata }> {
   let abs: string;
   try {
     abs = (await resolveModel(dir)).dir;
@@ -25,7 +28,8 @@ export async function readInitModel(dir: string, want: { arch: Arch; size: numbe
   }
   // A wider net starts from a narrower one with each filter copied (init-weights.ts); narrowing would lose filters.
   const startWidth = metadata.training.width ?? 1;
-  if (want.width < startWidth) throw new VisemoError(`--init ${dir} has width ${startWidth}, wider than this run's ${want.width}`, `train with --width ${startWidth} or more`);
+  if (want.width < startWidth)
+    throw new VisemoError(`--init ${dir} has width ${startWidth}, wider than this run's ${want.width}`, `train with --width ${startWidth} or more`);
   return { dir: abs, metadata };
 }
 

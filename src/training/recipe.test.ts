@@ -18,7 +18,13 @@ test('visemo arch with augmentation, label smoothing, class weights and a cosine
   const data = await linkSubset(CKPLUS, [...PAPER_CLASSES], 15);
   const out = path.join(tempDir(), 'run');
   const base = { size: 16, seed: 3, batchSize: 16, learningRate: 2e-3, channels: 1 as const };
-  const recipe = { arch: 'visemo' as const, augment: formatTrainAugment(DEFAULT_AUGMENT), labelSmoothing: 0.1, classWeights: 'balanced' as const, lrSchedule: 'cosine' as const };
+  const recipe = {
+    arch: 'visemo' as const,
+    augment: formatTrainAugment(DEFAULT_AUGMENT),
+    labelSmoothing: 0.1,
+    classWeights: 'balanced' as const,
+    lrSchedule: 'cosine' as const,
+  };
   const first = await trainRun({ data, out, backend: 'wasm', recipe: { ...base, ...recipe, epochs: 2 } });
   const meta = first.metadata;
   assert.equal(meta.arch, 'visemo');
@@ -35,7 +41,10 @@ test('visemo arch with augmentation, label smoothing, class weights and a cosine
   // stretches over the new epoch count.
   const resumed = await trainRun({ data, out, backend: 'wasm', recipe: { ...base, epochs: 3 }, resume: true });
   const history = JSON.parse(await fs.readFile(path.join(out, 'history.json'), 'utf8')) as History;
-  assert.deepEqual(history.epochs.map((e) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    history.epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   assert.equal(history.epochs[0]!.learningRate, 2e-3);
   assert.ok(Math.abs(history.epochs[2]!.learningRate! - 2e-3 * COSINE_FLOOR) < 1e-12, `last rate ${history.epochs[2]!.learningRate}`);
   const saved = JSON.parse(await fs.readFile(path.join(out, 'metadata.json'), 'utf8')) as RunMetadata;
@@ -57,7 +66,12 @@ test('the same seed trains identically; augmentation and label smoothing each ch
   const data = await linkSubset(CKPLUS, ['happiness', 'surprise', 'anger'], 12);
   const firstLoss = async (extra: { augment?: TrainAugment; labelSmoothing?: number }) => {
     const augment = extra.augment ? formatTrainAugment(extra.augment) : undefined;
-    const r = await trainRun({ data, out: path.join(tempDir(), 'run'), backend: 'wasm', recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', labelSmoothing: extra.labelSmoothing, augment } });
+    const r = await trainRun({
+      data,
+      out: path.join(tempDir(), 'run'),
+      backend: 'wasm',
+      recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', labelSmoothing: extra.labelSmoothing, augment },
+    });
     return r.history.epochs[0]!.loss;
   };
   const plain = await firstLoss({});
@@ -73,7 +87,12 @@ test('class weights enter the loss on unbalanced data', { skip }, async () => {
   const data = await linkSubset(CKPLUS, ['happiness'], 20);
   await linkSubset(CKPLUS, ['surprise', 'anger'], 5, data);
   const run = (classWeights: 'none' | 'balanced') =>
-    trainRun({ data, out: path.join(tempDir(), 'run'), backend: 'wasm', recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', classWeights } });
+    trainRun({
+      data,
+      out: path.join(tempDir(), 'run'),
+      backend: 'wasm',
+      recipe: { size: 16, seed: 5, epochs: 1, batchSize: 8, learningRate: 1e-3, channels: 1, arch: 'visemo', classWeights },
+    });
   const plain = await run('none');
   const weighted = await run('balanced');
   const w = weighted.metadata.training.classWeightValues!;
@@ -84,10 +103,36 @@ test('class weights enter the loss on unbalanced data', { skip }, async () => {
 test('train CLI: --arch, --augment, --label-smoothing, --class-weights, --lr-schedule; bad values are one-line errors', { skip }, async () => {
   const data = await linkSubset(CKPLUS, ['happiness', 'surprise'], 10);
   const out = path.join(tempDir(), 'run');
-  const r = runCli(['train', data, '--arch', 'visemo', '--size', '16', '--channels', '1', '--epochs', '1', '--augment', 'rotate=10,flip', '--label-smoothing', '0.05', '--class-weights', 'sqrt', '--lr-schedule', 'step', '--backend', 'wasm', '--out', out]);
+  const r = runCli([
+    'train',
+    data,
+    '--arch',
+    'visemo',
+    '--size',
+    '16',
+    '--channels',
+    '1',
+    '--epochs',
+    '1',
+    '--augment',
+    'rotate=10,flip',
+    '--label-smoothing',
+    '0.05',
+    '--class-weights',
+    'sqrt',
+    '--lr-schedule',
+    'step',
+    '--backend',
+    'wasm',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const meta = JSON.parse(await fs.readFile(path.join(out, 'metadata.json'), 'utf8')) as RunMetadata;
-  assert.deepEqual([meta.arch, meta.training.augment, meta.training.labelSmoothing, meta.training.classWeights, meta.training.lrSchedule], ['visemo', 'rotate=10,flip', 0.05, 'sqrt', 'step']);
+  assert.deepEqual(
+    [meta.arch, meta.training.augment, meta.training.labelSmoothing, meta.training.classWeights, meta.training.lrSchedule],
+    ['visemo', 'rotate=10,flip', 0.05, 'sqrt', 'step'],
+  );
   for (const [args, re] of [
     [['--arch', 'resnet'], /argument 'resnet' is invalid/],
     [['--augment', 'blur=1'], /--augment 'blur=1': cannot read 'blur=1'/],
@@ -107,7 +152,19 @@ test('--init starts from another model: its weights and normalisation; a mismatc
   const base = { size: 16, seed: 5, epochs: 1, batchSize: 8, channels: 1 as const, arch: 'visemo' as const };
   const run = (data: string, out: string, learningRate: number, extra: { seed?: number; size?: number; init?: string; width?: number } = {}, hooks = {}) =>
     trainRun(
-      { data, out, backend: 'wasm', init: extra.init, recipe: { ...base, learningRate, width: extra.width, ...(extra.seed === undefined ? {} : { seed: extra.seed }), ...(extra.size ? { size: extra.size } : {}) } },
+      {
+        data,
+        out,
+        backend: 'wasm',
+        init: extra.init,
+        recipe: {
+          ...base,
+          learningRate,
+          width: extra.width,
+          ...(extra.seed === undefined ? {} : { seed: extra.seed }),
+          ...(extra.size ? { size: extra.size } : {}),
+        },
+      },
       hooks,
     );
   const first = await run(await linkSubset(CKPLUS, classes, 10), path.join(tempDir(), 'first'), 1e-3);
@@ -154,21 +211,38 @@ test('--init starts from another model: its weights and normalisation; a mismatc
     assert.equal(e.hint, 'train with --width 1.5 or more');
     return true;
   });
-  await assert.rejects(run(other, path.join(tempDir(), 'bad'), 1e-3, { init: tempDir() }), /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/);
+  await assert.rejects(
+    run(other, path.join(tempDir(), 'bad'), 1e-3, { init: tempDir() }),
+    /--init: cannot use model folder .* has no model\.json, weights\.bin, metadata\.json/,
+  );
   // A bundled model by name: the paper's CNN is 50×50×3, so this 16×16 visemo run is refused, naming the arch.
   const bad = path.join(tempDir(), 'bad');
   await assert.rejects(run(other, bad, 1e-3, { init: 'paper' }), /--init paper has arch paper, this run visemo/);
   assert.equal(existsSync(bad), false, 'a refused run leaves no output folder behind');
 });
 
-test('distillation: a seven-class run starts from the six-class bundled model, learns from face-api and visemo, and resumes with the same teachers', { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+test('distillation: a seven-class run starts from the six-class bundled model, learns from face-api and visemo, and resumes with the same teachers', {
+  skip: hasShared ? false : 'needs ../shared/datasets/fer2013',
+}, async () => {
   const seven = [...PAPER_CLASSES.slice(0, 4), 'neutral', ...PAPER_CLASSES.slice(4)];
   const data = await linkSubset(FER_TRAIN, seven, 8);
   const out = path.join(tempDir(), 'run');
   const cacheDir = tempDir();
   const logs: string[] = [];
-  const recipe = { size: 48, seed: 11, batchSize: 16, learningRate: 1e-4, channels: 1 as const, arch: 'visemo' as const, epochs: 1, teacher: { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 } };
-  const first = await trainRun({ data, out, backend: 'wasm', recipe, dataset: { fractions: { val: 0.15, test: 0 } }, init: 'visemo', cacheDir }, { log: (l) => logs.push(l) });
+  const recipe = {
+    size: 48,
+    seed: 11,
+    batchSize: 16,
+    learningRate: 1e-4,
+    channels: 1 as const,
+    arch: 'visemo' as const,
+    epochs: 1,
+    teacher: { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 },
+  };
+  const first = await trainRun(
+    { data, out, backend: 'wasm', recipe, dataset: { fractions: { val: 0.15, test: 0 } }, init: 'visemo', cacheDir },
+    { log: (l) => logs.push(l) },
+  );
   assert.deepEqual(first.metadata.classes, seven);
   assert.deepEqual(first.metadata.training.teacher, { models: ['faceapi', 'visemo'], weight: 0.6, temperature: 2 });
   assert.match(logs.join('\n'), /new classes start fresh: neutral/);
@@ -184,17 +258,38 @@ test('distillation: a seven-class run starts from the six-class bundled model, l
   loaded.model.dispose();
 });
 
-test('distillation on faces without labels: --unlabeled images learn from the teacher alone, and need one', { skip: hasShared ? false : 'needs ../shared/datasets/fer2013' }, async () => {
+test('distillation on faces without labels: --unlabeled images learn from the teacher alone, and need one', {
+  skip: hasShared ? false : 'needs ../shared/datasets/fer2013',
+}, async () => {
   const data = await linkSubset(FER_TRAIN, ['happiness', 'sadness'], 6);
   const unlabeledDir = await linkSubset(FER_TRAIN, ['surprise', 'neutral'], 4);
   const cacheDir = tempDir();
   const recipe = { size: 48, seed: 2, batchSize: 8, learningRate: 1e-4, channels: 1 as const, arch: 'visemo' as const, epochs: 1 };
   const run = (out: string, withTeacher: boolean) =>
-    trainRun({ data, out, backend: 'wasm', cacheDir, init: 'visemo', recipe: { ...recipe, teacher: withTeacher ? { models: ['faceapi'], weight: 0.5, temperature: 1 } : undefined }, dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir } });
+    trainRun({
+      data,
+      out,
+      backend: 'wasm',
+      cacheDir,
+      init: 'visemo',
+      recipe: { ...recipe, teacher: withTeacher ? { models: ['faceapi'], weight: 0.5, temperature: 1 } : undefined },
+      dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir },
+    });
   await assert.rejects(run(path.join(tempDir(), 'no-teacher'), false), /--unlabeled images need a teacher/);
   const logs: string[] = [];
   const out = path.join(tempDir(), 'run');
-  const r = await trainRun({ data, out, backend: 'wasm', cacheDir, init: 'visemo', recipe: { ...recipe, teacher: { models: ['faceapi'], weight: 0.5, temperature: 1 } }, dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir } }, { log: (l) => logs.push(l) });
+  const r = await trainRun(
+    {
+      data,
+      out,
+      backend: 'wasm',
+      cacheDir,
+      init: 'visemo',
+      recipe: { ...recipe, teacher: { models: ['faceapi'], weight: 0.5, temperature: 1 } },
+      dataset: { fractions: { val: 0, test: 0 }, unlabeled: unlabeledDir },
+    },
+    { log: (l) => logs.push(l) },
+  );
   assert.deepEqual(r.metadata.dataset.unlabeled, { path: path.resolve(unlabeledDir), images: 8 });
   assert.equal(r.metadata.dataset.images.train, 12);
   // The teacher scored the 12 labeled and the 8 unlabeled faces; class weights count labeled images only.

@@ -33,7 +33,19 @@ export async function checkResumable(runDir: string, previous: RunMetadata, save
   const was = canonical(recipeOfRun(previous));
   const asked: Partial<TrainRecipe> = opts.recipe ?? {};
   const now = canonical(completeRecipe(asked));
-  const flags: Record<string, string> = { arch: '--arch', size: '--size', channels: '--channels', width: '--width', batchSize: '--batch', learningRate: '--lr', lrSchedule: '--lr-schedule', seed: '--seed', augment: '--augment', labelSmoothing: '--label-smoothing', classWeights: '--class-weights' };
+  const flags: Record<string, string> = {
+    arch: '--arch',
+    size: '--size',
+    channels: '--channels',
+    width: '--width',
+    batchSize: '--batch',
+    learningRate: '--lr',
+    lrSchedule: '--lr-schedule',
+    seed: '--seed',
+    augment: '--augment',
+    labelSmoothing: '--label-smoothing',
+    classWeights: '--class-weights',
+  };
   for (const [key, flag] of Object.entries(flags) as [keyof TrainRecipe, string][]) {
     if (asked[key] !== undefined) compare(flag, was[key] ?? (key === 'width' ? 1 : undefined), now[key] ?? (key === 'width' ? 1 : undefined));
   }
@@ -51,8 +63,13 @@ export async function checkResumable(runDir: string, previous: RunMetadata, save
   }
   compare('--limit-per-class', saved.limitPerClass, dataNow.limitPerClass);
   compare('--folds/--fold', saved.folds, dataNow.folds);
-  compare('--unlabeled', saved.unlabeled ? await realResolve(saved.unlabeled) : undefined, dataNow.unlabeled ? await realResolve(dataNow.unlabeled) : undefined);
-  if (opts.init !== undefined) compare('--init', previous.training.initFrom, (await resolveModel(opts.init).catch(() => ({ dir: path.resolve(opts.init!) }))).dir);
+  compare(
+    '--unlabeled',
+    saved.unlabeled ? await realResolve(saved.unlabeled) : undefined,
+    dataNow.unlabeled ? await realResolve(dataNow.unlabeled) : undefined,
+  );
+  if (opts.init !== undefined)
+    compare('--init', previous.training.initFrom, (await resolveModel(opts.init).catch(() => ({ dir: path.resolve(opts.init!) }))).dir);
   if (differ.length > 0) {
     throw new VisemoError(
       `--resume: ${runDir} was started with other data or options: ${differ.join('; ')}`,

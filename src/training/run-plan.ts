@@ -35,19 +35,27 @@ export async function planRun(opts: TrainOptions, log: Log): Promise<RunPlan> {
   // A resumed run keeps its data, recipe and split; only the epochs may grow.
   const previous = resuming ? await readRunMetadata(runDir) : undefined;
   if (resuming) await removeTempFiles(runDir);
-  const recipe = previous ? { ...recipeOfRun(previous), epochs: Math.max(opts.recipe?.epochs ?? 0, previous.training.epochs) } : completeRecipe(opts.recipe ?? {});
+  const recipe = previous
+    ? { ...recipeOfRun(previous), epochs: Math.max(opts.recipe?.epochs ?? 0, previous.training.epochs) }
+    : completeRecipe(opts.recipe ?? {});
   const data = previous
     ? { ...(await readSplitRecipe(runDir)), unlabeled: previous.dataset.unlabeled?.path, data: previous.dataset.path }
     : { ...completeDataRecipe(opts.dataset ?? {}), data: opts.data };
   if (previous) await checkResumable(runDir, previous, data, opts);
   const augment = checkRecipe(recipe, data);
   if (isInside(await realResolve(runDir), await realResolve(data.data))) {
-    throw new VisemoError(`--out ${opts.out} is inside the dataset ${data.data}`, 'write the run somewhere else: its files would be read as images of the dataset (a class named after the run)');
+    throw new VisemoError(
+      `--out ${opts.out} is inside the dataset ${data.data}`,
+      'write the run somewhere else: its files would be read as images of the dataset (a class named after the run)',
+    );
   }
   if (!resuming) await checkRunDirFree(runDir, opts.force === true);
   const precisionChoice = opts.precision ?? 'auto';
   if (previous && precisionChoice !== 'auto' && precisionChoice !== previous.training.precision) {
-    throw new VisemoError(`--precision ${precisionChoice} differs from ${previous.training.precision}, the precision run ${runDir} was trained in`, `leave --precision out (or give ${previous.training.precision}) to resume it, or start a new run (another --out, or --force)`);
+    throw new VisemoError(
+      `--precision ${precisionChoice} differs from ${previous.training.precision}, the precision run ${runDir} was trained in`,
+      `leave --precision out (or give ${previous.training.precision}) to resume it, or start a new run (another --out, or --force)`,
+    );
   }
 
   const backendChoice = opts.backend ?? 'auto';

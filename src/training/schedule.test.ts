@@ -12,9 +12,15 @@ test('constant, cosine and step schedules over 10 epochs', () => {
   const cos = rates('cosine');
   assert.equal(cos[0], 1e-3);
   assert.ok(close(cos[9]!, 1e-3 * COSINE_FLOOR));
-  assert.ok(cos.every((r, i) => i === 0 || r < cos[i - 1]!), `not decreasing: ${cos}`);
+  assert.ok(
+    cos.every((r, i) => i === 0 || r < cos[i - 1]!),
+    `not decreasing: ${cos}`,
+  );
   assert.ok(close(cos[4]! + cos[5]!, 1e-3 * (1 + COSINE_FLOOR)), 'symmetric about the middle');
-  assert.deepEqual(rates('step').map((r) => Number(r.toPrecision(6))), [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4, 1e-5, 1e-5, 1e-5]);
+  assert.deepEqual(
+    rates('step').map((r) => Number(r.toPrecision(6))),
+    [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4, 1e-5, 1e-5, 1e-5],
+  );
   assert.equal(learningRateAt('cosine', 0.01, 1, 1), 0.01);
   assert.throws(() => learningRateAt('cosine', 0.01, 11, 10), /outside 1..10/);
   assert.throws(() => parseLrSchedule('linear'), /--lr-schedule 'linear' is not a schedule/);

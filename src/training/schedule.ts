@@ -7,7 +7,6 @@ import type { tf } from '../engine/tf.js';
 import { LR_SCHEDULES, type LrSchedule } from '../config/recipe.js';
 import { VisemoError } from '../util/errors.js';
 
-
 /** Cosine decays to this share of the initial rate by the last epoch. */
 export const COSINE_FLOOR = 0.01;
 /** Step decay: the rate is multiplied by STEP_FACTOR at each third of the epochs. */

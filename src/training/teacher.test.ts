@@ -37,7 +37,11 @@ test('targets mix smoothed labels with the teacher; an unlabeled image learns fr
 test('teacher probabilities are computed once per image and read back from the cache', async () => {
   await useBackend('cpu', { quiet: true });
   const data = tempDir();
-  for (const [c, k] of [['happiness', 1], ['sadness', 2], ['neutral', 3]] as const) {
+  for (const [c, k] of [
+    ['happiness', 1],
+    ['sadness', 2],
+    ['neutral', 3],
+  ] as const) {
     for (let i = 0; i < 2; i++) await writeGrayPng(path.join(data, c, `${i}.png`), 48, 48, (x, y) => (x * k + y * (i + 1) * 3) % 256);
   }
   const { items } = await scanImageFolder(data);
@@ -57,7 +61,10 @@ test('teacher probabilities are computed once per image and read back from the c
     const row = first.subarray(i * 3, i * 3 + 3);
     assert.ok(Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-5, 'each row is a distribution');
   }
-  assert.ok(lines.some((l) => /teacher faceapi: 6 of 6 images to score/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /teacher faceapi: 6 of 6 images to score/.test(l)),
+    lines.join('\n'),
+  );
   const files = await fs.readdir(cacheDir);
   assert.equal(files.length, 2, files.join(','));
   // A second run scores nothing; a value planted in the cache comes back, so the cache is what is read.
@@ -66,8 +73,16 @@ test('teacher probabilities are computed once per image and read back from the c
   for (const h of Object.keys(cache.probs)) cache.probs[h] = [0, 0, 0, 0, 0, 0, 1]; // all surprise (face-api's last)
   await fs.writeFile(faceFile, JSON.stringify(cache));
   lines.length = 0;
-  const again = await teacherTargets(items, ['happiness', 'surprise'], { models: ['faceapi'], weight: 0.5, temperature: 1 }, { cacheDir, log: (l) => lines.push(l) });
-  assert.ok(lines.every((l) => /cached/.test(l)), lines.join('\n'));
+  const again = await teacherTargets(
+    items,
+    ['happiness', 'surprise'],
+    { models: ['faceapi'], weight: 0.5, temperature: 1 },
+    { cacheDir, log: (l) => lines.push(l) },
+  );
+  assert.ok(
+    lines.every((l) => /cached/.test(l)),
+    lines.join('\n'),
+  );
   close(again.subarray(0, 2), [0, 1], 1e-4);
 });
 

@@ -27,7 +27,6 @@ import { VisemoError } from '../util/errors.js';
 import { hashHex } from '../util/hash.js';
 import { startProgress } from '../util/progress.js';
 
-
 /** Where teacher probabilities are cached: VISEMO_CACHE_DIR, else ~/.cache/visemo. */
 export function defaultCacheDir(): string {
   return path.join(process.env.VISEMO_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'visemo'), 'teachers');
@@ -89,7 +88,11 @@ export async function teacherTargets(
   }
   const out = new Float32Array(items.length * classes.length);
   for (let i = 0; i < items.length; i++) {
-    const row = combineTeachers(perTeacher.map((t) => ({ classes: t.classes, probs: t.probs[i]! })), classes, spec.temperature);
+    const row = combineTeachers(
+      perTeacher.map((t) => ({ classes: t.classes, probs: t.probs[i]! })),
+      classes,
+      spec.temperature,
+    );
     out.set(row, i * classes.length);
   }
   return out;
@@ -111,7 +114,10 @@ export function combineTeachers(teachers: { classes: string[]; probs: ArrayLike<
   const complete = folded.filter((f) => f.every((v) => v !== null)) as number[][];
   if (complete.length === 0) {
     const missing = classes.filter((_, k) => folded.every((f) => f[k] === null));
-    throw new VisemoError(`no teacher knows every class of this run (${missing.join(', ') || 'each lacks some'})`, `add a teacher that does, such as ${FACEAPI_MODEL}`);
+    throw new VisemoError(
+      `no teacher knows every class of this run (${missing.join(', ') || 'each lacks some'})`,
+      `add a teacher that does, such as ${FACEAPI_MODEL}`,
+    );
   }
   const mean = classes.map((_, k) => complete.reduce((a, f) => a + f[k]!, 0) / complete.length);
   const out = new Float32Array(classes.length);
@@ -176,7 +182,12 @@ async function classifyInChunks(c: Classifier, set: DecodedSet, name: string): P
   const out: Float32Array[] = [];
   for (let i = 0; i < n; i += CHUNK) {
     const m = Math.min(CHUNK, n - i);
-    const chunk: DecodedSet = { size: set.size, pixels: set.pixels.subarray(i * px, (i + m) * px), labels: set.labels.subarray(i, i + m), rels: set.rels.slice(i, i + m) };
+    const chunk: DecodedSet = {
+      size: set.size,
+      pixels: set.pixels.subarray(i * px, (i + m) * px),
+      labels: set.labels.subarray(i, i + m),
+      rels: set.rels.slice(i, i + m),
+    };
     out.push(...(await c.classify(chunk)));
     bar.update(i + m);
   }

@@ -47,7 +47,10 @@ function diverged(ctx: EpochContext, loss: number, where: string): VisemoError {
 export async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: DecodedSet, ctx: EpochContext): Promise<EpochRecord> {
   // Seeded per epoch, so a resumed run sees the same order an uninterrupted one would.
   const { batchSize, seed, epochs, channels } = ctx.recipe;
-  const order = shuffleInPlace(Array.from({ length: train.labels.length }, (_, i) => i), createRng(seed * 1000 + ctx.epoch));
+  const order = shuffleInPlace(
+    Array.from({ length: train.labels.length }, (_, i) => i),
+    createRng(seed * 1000 + ctx.epoch),
+  );
   const steps = Math.ceil(order.length / batchSize);
   const bar = startProgress(steps, `epoch ${ctx.epoch}/${epochs}`, 'loss {loss} acc {acc}');
   let lossSum = 0;
@@ -59,7 +62,14 @@ export async function trainEpoch(model: tf.LayersModel, train: DecodedSet, val: 
   const start = performance.now();
   for (let s = 0; s < steps; s++) {
     const idx = order.slice(s * batchSize, (s + 1) * batchSize);
-    const x = augment ? batchInput(augmentBatch(train, idx, augment, augRng), idx.map((_, k) => k), ctx.norm, channels) : batchInput(train, idx, ctx.norm, channels);
+    const x = augment
+      ? batchInput(
+          augmentBatch(train, idx, augment, augRng),
+          idx.map((_, k) => k),
+          ctx.norm,
+          channels,
+        )
+      : batchInput(train, idx, ctx.norm, channels);
     const y = tf.tensor2d(mixTargets(train.labels, ctx.numClasses, ctx.labelSmoothing, ctx.teacher, idx, ctx.labelRows), [idx.length, ctx.numClasses]);
     const step = (ctx.epoch - 1) * steps + s;
     const [loss, acc] = (await withStepDropout(model, step, () => model.trainOnBatch(x, y))) as number[];

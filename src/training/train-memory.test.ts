@@ -19,6 +19,9 @@ test('trainRun leaves no tensors behind: after a run, after its resume, after a 
   assert.equal(tf.memory().numTensors, before, 'tensors left by a run');
   await trainRun({ data, out, backend: 'wasm', recipe: { ...recipe, epochs: 3 }, resume: true });
   assert.equal(tf.memory().numTensors, before, 'tensors left by a resumed run');
-  await assert.rejects(trainRun({ data, out: path.join(tempDir(), 'nan'), backend: 'wasm', recipe: { ...recipe, epochs: 1, learningRate: 1e9 } }), /training diverged at epoch 1/);
+  await assert.rejects(
+    trainRun({ data, out: path.join(tempDir(), 'nan'), backend: 'wasm', recipe: { ...recipe, epochs: 1, learningRate: 1e9 } }),
+    /training diverged at epoch 1/,
+  );
   assert.equal(tf.memory().numTensors, before, 'tensors left by a diverged run');
 });

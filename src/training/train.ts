@@ -111,7 +111,13 @@ async function restoreTrainer(t: Trainer, plan: RunPlan, classes: string[], meta
 }
 
 /** Trains from the epoch after `state`'s to the recipe's last, keeping the best model and a checkpoint after each. */
-async function runEpochs(t: Trainer, state: CheckpointState, run: { plan: RunPlan; data: TrainingData; targets: TrainingTargets; metadata: RunMetadata }, hooks: TrainHooks, log: Log): Promise<void> {
+async function runEpochs(
+  t: Trainer,
+  state: CheckpointState,
+  run: { plan: RunPlan; data: TrainingData; targets: TrainingTargets; metadata: RunMetadata },
+  hooks: TrainHooks,
+  log: Log,
+): Promise<void> {
   const { plan, data, targets, metadata } = run;
   const { recipe, augment, runDir } = plan;
   const { train, val, classes } = data;
@@ -125,7 +131,17 @@ async function runEpochs(t: Trainer, state: CheckpointState, run: { plan: RunPla
   for (let epoch = state.epoch + 1; epoch <= recipe.epochs; epoch++) {
     const learningRate = learningRateAt(recipe.lrSchedule, recipe.learningRate, epoch, recipe.epochs);
     setLearningRate(t.optimizer, learningRate);
-    const record = await trainEpoch(t.model, train, val, { recipe, augment, norm: metadata.normalisation, epoch, numClasses: classes.length, learningRate, kept: state.epoch, runDir, ...epochTargets });
+    const record = await trainEpoch(t.model, train, val, {
+      recipe,
+      augment,
+      norm: metadata.normalisation,
+      epoch,
+      numClasses: classes.length,
+      learningRate,
+      kept: state.epoch,
+      runDir,
+      ...epochTargets,
+    });
     if (recipe.lrSchedule !== 'constant') record.learningRate = learningRate;
     state.history.epochs.push(record);
     hooks.onEpoch?.(record);

@@ -41,14 +41,20 @@ export async function loadTrainingData(plan: RunPlan, opts: TrainOptions, log: L
   const teacher = recipe.teacher ? { ...recipe.teacher, models: await Promise.all(recipe.teacher.models.map(resolveTeacher)) } : undefined;
   if (initFrom && initFrom.metadata.dataset?.fingerprint === dataset.fingerprint && initFrom.metadata.training.seed === seed) {
     // Shuffles and augmentations are seeded by (seed, epoch): a second cycle would replay the first.
-    log(`warning: --init ${opts.init} was trained on these same images with seed ${seed}; this run replays its shuffles and augmentations epoch by epoch: give another --seed for fresh ones`);
+    log(
+      `warning: --init ${opts.init} was trained on these same images with seed ${seed}; this run replays its shuffles and augmentations epoch by epoch: give another --seed for fresh ones`,
+    );
   }
   const sets = await decodeSplits(plan, dataset, log);
   return { dataset, classes: dataset.folder.classes, initFrom, teacher, ...sets };
 }
 
 /** Decodes the train, unlabeled and validation images; refuses a run with no readable training image. */
-async function decodeSplits(plan: RunPlan, dataset: PreparedDataset, log: Log): Promise<Pick<TrainingData, 'labeled' | 'unlabeled' | 'unlabeledItems' | 'train' | 'val' | 'skipped'>> {
+async function decodeSplits(
+  plan: RunPlan,
+  dataset: PreparedDataset,
+  log: Log,
+): Promise<Pick<TrainingData, 'labeled' | 'unlabeled' | 'unlabeledItems' | 'train' | 'val' | 'skipped'>> {
   const { data, previous, runDir } = plan;
   const { size } = plan.recipe;
   const classes = dataset.folder.classes;

@@ -41,7 +41,12 @@ async function teacherProbabilities(plan: RunPlan, data: TrainingData, opts: Tra
   // an image is scored once and read back from the cache.
   const backendFor = (name: string) => useBackend(name === FACEAPI_MODEL ? 'wasm' : plan.backendChoice, { quiet: true });
   const byRel = new Map([...dataset.splits.train, ...unlabeledItems].map((it) => [it.rel, it]));
-  const probs = await teacherTargets(train.rels.map((r) => byRel.get(r)!), classes, teacher, { cacheDir: opts.cacheDir, log, backendFor });
+  const probs = await teacherTargets(
+    train.rels.map((r) => byRel.get(r)!),
+    classes,
+    teacher,
+    { cacheDir: opts.cacheDir, log, backendFor },
+  );
   await useBackend(plan.backendChoice, { quiet: true });
   return probs;
 }

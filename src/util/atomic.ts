@@ -99,7 +99,8 @@ export async function checkOutputFile(file: string, format: string, force: boole
   if (stat.isDirectory()) throw new VisemoError(`${file} is a folder`, 'give a file name for the output, e.g. ' + path.join(file, 'out.json'));
   if (force) return;
   const existing = await readJsonIfPresent<Record<string, unknown>>(file);
-  if (existing?.format !== format) throw new VisemoError(`${file} exists and was not written by this command`, 'choose another --out, or pass --force to replace it');
+  if (existing?.format !== format)
+    throw new VisemoError(`${file} exists and was not written by this command`, 'choose another --out, or pass --force to replace it');
   const differ = Object.entries(same).filter(([k, v]) => JSON.stringify(existing[k]) !== JSON.stringify(v));
   if (differ.length > 0) {
     const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));

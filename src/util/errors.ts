@@ -14,7 +14,10 @@ export function userLine(err: unknown): string {
 }
 
 export class VisemoError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'VisemoError';
   }

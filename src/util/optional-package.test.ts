@@ -19,13 +19,17 @@ test("the loader's missing-package error is recognised for that package only", a
 
 test('importOptional names the package to install, and passes other failures on', async () => {
   // A visemo module that imports bullmq fails as this does when bullmq is not installed.
-  const missing = () => import(ABSENT).catch((e: NodeJS.ErrnoException) => Promise.reject(Object.assign(new Error(e.message.replace(ABSENT, 'bullmq')), { code: e.code })));
+  const missing = () =>
+    import(ABSENT).catch((e: NodeJS.ErrnoException) => Promise.reject(Object.assign(new Error(e.message.replace(ABSENT, 'bullmq')), { code: e.code })));
   await assert.rejects(importOptional('bullmq', missing), (err: unknown) => {
     assert.ok(err instanceof VisemoError);
     assert.equal(err.toLine(), "bullmq is not installed: 'visemo queue' and 'visemo worker' need it — install it beside visemo: npm install bullmq");
     return true;
   });
-  await assert.rejects(importOptional('onnxruntime-node', () => Promise.reject(new Error('broken native library'))), /^Error: broken native library$/);
+  await assert.rejects(
+    importOptional('onnxruntime-node', () => Promise.reject(new Error('broken native library'))),
+    /^Error: broken native library$/,
+  );
   assert.equal(await importOptional('bullmq', async () => 42), 42);
 });
 

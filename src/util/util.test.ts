@@ -25,7 +25,7 @@ test('atomic writes leave the whole file or the old one, and no temporary file b
   assert.equal(await exists(path.join(dir, 'nope')), false);
 });
 
-test('a folder written atomically appears whole; a second writer leaves the first one\'s and gets false', async () => {
+test("a folder written atomically appears whole; a second writer leaves the first one's and gets false", async () => {
   const dir = tempDir();
   const target = path.join(dir, 'key', 'result');
   assert.equal(await writeDirAtomic(target, { 'a.json': '{"n": 1}', 'b.txt': 'one' }), true);
@@ -40,7 +40,10 @@ test('the one JSON reader names the file and says what to do; optional files rea
   const dir = tempDir();
   const bad = path.join(dir, 'bad.json');
   await fs.writeFile(bad, '{ not json');
-  await assert.rejects(readJson(bad, 'write it again'), (e: unknown) => e instanceof VisemoError && e.message.startsWith(`cannot read ${bad}: `) && e.hint === 'write it again');
+  await assert.rejects(
+    readJson(bad, 'write it again'),
+    (e: unknown) => e instanceof VisemoError && e.message.startsWith(`cannot read ${bad}: `) && e.hint === 'write it again',
+  );
   await assert.rejects(readJson(path.join(dir, 'missing.json')), (e: unknown) => e instanceof VisemoError && /ENOENT/.test(e.message));
   assert.equal(await readJsonIfPresent(path.join(dir, 'missing.json')), undefined);
   assert.equal(await readJsonIfPresent(bad), undefined);
@@ -68,7 +71,16 @@ test('argmax, percent and tables', () => {
   assert.equal(pct(0.90625), '90.63%');
   assert.equal(pct(0.896, 1), '89.6%');
   assert.equal(fixed(0.12345), '0.123');
-  assert.equal(formatTable(['model', 'acc'], [['a', '1.0'], ['long', '10.0']]), 'model   acc\n-----  ----\na       1.0\nlong   10.0');
+  assert.equal(
+    formatTable(
+      ['model', 'acc'],
+      [
+        ['a', '1.0'],
+        ['long', '10.0'],
+      ],
+    ),
+    'model   acc\n-----  ----\na       1.0\nlong   10.0',
+  );
 });
 
 test('seeded randomness repeats exactly for a seed and differs across seeds', () => {

@@ -27,23 +27,24 @@ export function registerAlign(program: Command): void {
       'visemo train ~/data/fer2013-aligned --arch visemo --size 48 --channels 1 --out runs/aligned',
     ],
   }).action(
-      action(async (src: string, o: { out: string; size: number; force?: boolean; json?: boolean }) => {
-        let progress: Progress | null = null;
-        const summary = await alignFolder({
-          src,
-          out: o.out,
-          size: o.size,
-          force: o.force,
-          onProgress: (done, total) => {
-            progress ??= startProgress(total, 'aligning');
-            progress.update(done);
-          },
-        });
-        (progress as Progress | null)?.stop();
-        process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatAlignSummary(summary)) + '\n');
-        // Unreadable images are listed in the summary on stdout; fallbacks were written, not skipped.
-        if (summary.unreadable > 0) process.stderr.write(`visemo: ${summary.unreadable} unreadable image${summary.unreadable === 1 ? '' : 's'} skipped (listed above)\n`);
-        return skippedExit(summary.unreadable);
-      }),
-    );
+    action(async (src: string, o: { out: string; size: number; force?: boolean; json?: boolean }) => {
+      let progress: Progress | null = null;
+      const summary = await alignFolder({
+        src,
+        out: o.out,
+        size: o.size,
+        force: o.force,
+        onProgress: (done, total) => {
+          progress ??= startProgress(total, 'aligning');
+          progress.update(done);
+        },
+      });
+      (progress as Progress | null)?.stop();
+      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatAlignSummary(summary)) + '\n');
+      // Unreadable images are listed in the summary on stdout; fallbacks were written, not skipped.
+      if (summary.unreadable > 0)
+        process.stderr.write(`visemo: ${summary.unreadable} unreadable image${summary.unreadable === 1 ? '' : 's'} skipped (listed above)\n`);
+      return skippedExit(summary.unreadable);
+    }),
+  );
 }

@@ -30,7 +30,9 @@ interface AuditCliOptions {
 export function registerAudit(program: Command): void {
   const cmd = program
     .command('audit')
-    .description('does a model work as well for every group of people? accuracy, macro F1 and recall per group with 95 % intervals, a chi-square test and every two groups compared (Holm-corrected), McNemar between models per group, and a report with charts')
+    .description(
+      'does a model work as well for every group of people? accuracy, macro F1 and recall per group with 95 % intervals, a chi-square test and every two groups compared (Holm-corrected), McNemar between models per group, and a report with charts',
+    )
     .argument('<data...>', 'folders of images, one subfolder per class (a train/val/test folder: its test/ split)')
     .requiredOption('--models <list>', MODELS_HELP)
     .requiredOption('--group-by <rule>', GROUP_BY_HELP)
@@ -48,8 +50,8 @@ export function registerAudit(program: Command): void {
   addHelpFooter(cmd, {
     note:
       'Each image gets a group from --group-by: a regular expression is matched against its path inside its DATA folder (class folder included) and its first capture group names the group; ' +
-      'a CSV names each file (relative to the CSV\'s folder or to a DATA folder) in its first column and gives one breakdown per other column; dataset makes each DATA folder a group. ' +
-      'Images without a group are left out. Intervals are 95 % Wilson (differences: Newcombe); pairs of groups are compared with Fisher\'s exact test, Holm-corrected.',
+      "a CSV names each file (relative to the CSV's folder or to a DATA folder) in its first column and gives one breakdown per other column; dataset makes each DATA folder a group. " +
+      "Images without a group are left out. Intervals are 95 % Wilson (differences: Newcombe); pairs of groups are compared with Fisher's exact test, Holm-corrected.",
     examples: [
       "visemo audit faces/ --models visemo7,faceapi --group-by '_[FM]-([A-Z]+)-' -o audit-origin",
       'visemo audit ../shared/datasets/cfee/basic --models visemo7 --group-by people.csv -o audit-cfee',
@@ -58,7 +60,10 @@ export function registerAudit(program: Command): void {
   }).action(
     action(async (data: string[], o: AuditCliOptions) => {
       const log = (line: string) => process.stderr.write(line + '\n');
-      const models = o.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+      const models = o.models
+        .split(',')
+        .map((m) => m.trim())
+        .filter((m) => m.length > 0);
       const out = o.out ? path.resolve(o.out) : undefined;
       if (out) await checkAuditOutput(out, o.force);
       const { result, predictions } = await runAudit({
@@ -77,7 +82,9 @@ export function registerAudit(program: Command): void {
       const written = out ? await writeAuditReport(out, result, predictions) : undefined;
       if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(formatAudit(result) + '\n');
-      const groups = result.breakdowns.map((b) => `${b.models[0]?.groups.length ?? 0} group${b.models[0]?.groups.length === 1 ? '' : 's'} by ${b.name}`).join(', ');
+      const groups = result.breakdowns
+        .map((b) => `${b.models[0]?.groups.length ?? 0} group${b.models[0]?.groups.length === 1 ? '' : 's'} by ${b.name}`)
+        .join(', ');
       const shown = (file: string) => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
       log(
         `audited ${result.scored} images in ${groups} with ${models.length} model${models.length === 1 ? '' : 's'} in ${result.seconds.toFixed(1)} s` +

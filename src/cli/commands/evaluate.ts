@@ -17,8 +17,15 @@ export function registerEvaluate(program: Command): void {
     .addOption(backendOption())
     .option('--tta', TTA_HELP)
     .option('--json', 'print the metrics as JSON');
-  addHelpFooter(cmd, { exit: EXIT_STATUS_SKIPPING, examples: ['visemo evaluate runs/ck50', 'visemo evaluate runs/ck50 --data ../shared/datasets/fer2013/publictest --tta'] }).action(
-      action(async (run: string, o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean }) => {
+  addHelpFooter(cmd, {
+    exit: EXIT_STATUS_SKIPPING,
+    examples: ['visemo evaluate runs/ck50', 'visemo evaluate runs/ck50 --data ../shared/datasets/fer2013/publictest --tta'],
+  }).action(
+    action(
+      async (
+        run: string,
+        o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean },
+      ) => {
         const log = (line: string) => process.stderr.write(line + '\n');
         const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, tta: o.tta, log });
         if (o.json) process.stdout.write(JSON.stringify({ ...metrics, intervals: metricIntervals(metrics) }, null, 2) + '\n');
@@ -27,6 +34,7 @@ export function registerEvaluate(program: Command): void {
           process.stdout.write(`${skipped.length ? `${skipped.length} unreadable images skipped; ` : ''}written ${path.relative(process.cwd(), file)}\n`);
         }
         return skippedExit(skipped.length);
-      }),
-    );
+      },
+    ),
+  );
 }

@@ -35,12 +35,21 @@ function sizeList(value: string): number[] {
 export function registerExperiment(program: Command): void {
   const cmd = program
     .command('experiment')
-    .description("the paper's experiment: train and test the CNN at several input sizes on one split (or k folds, or several split modes side by side), and write a report with its tables, figures and intervals")
+    .description(
+      "the paper's experiment: train and test the CNN at several input sizes on one split (or k folds, or several split modes side by side), and write a report with its tables, figures and intervals",
+    )
     .argument('<dataset>', 'image folder: <class>/*.png|jpg|…, or train|val|test/<class>/*')
     .requiredOption('-o, --out <dir>', 'experiment folder: size-<N>/ runs, results.json, report.html, report.md, figures/, tables/')
-    .addOption(new Option('--sizes <list>', 'input sizes to compare, comma-separated (paper: 100,50,20)').argParser(sizeList).default([100, 50, 20], '100,50,20'));
+    .addOption(
+      new Option('--sizes <list>', 'input sizes to compare, comma-separated (paper: 100,50,20)').argParser(sizeList).default([100, 50, 20], '100,50,20'),
+    );
   addTrainingOptions(cmd)
-    .addOption(new Option('--splits <list>', "train every size on each of these split modes, side by side ('subject,random': the subject-independent split against the paper's leaky per-image one); the first is the report's main one; replaces --split").argParser(splitModeList))
+    .addOption(
+      new Option(
+        '--splits <list>',
+        "train every size on each of these split modes, side by side ('subject,random': the subject-independent split against the paper's leaky per-image one); the first is the report's main one; replaces --split",
+      ).argParser(splitModeList),
+    )
     .option('--force', 'retrain every size, replacing earlier runs in --out');
   addHelpFooter(cmd, {
     note:
@@ -107,7 +116,17 @@ function resultTables(parts: SplitResults[], cv: boolean): string[] {
         duration(totalTrainingSeconds(r)),
       ];
     });
-    const header = ['size', cv ? 'test acc, folds pooled (95% CI)' : 'test acc (95% CI)', ...(cv ? ['fold mean ± sd'] : []), 'paper', 'train acc', 'paper', 's/epoch', 'paper CPU/GPU', 'training'];
+    const header = [
+      'size',
+      cv ? 'test acc, folds pooled (95% CI)' : 'test acc (95% CI)',
+      ...(cv ? ['fold mean ± sd'] : []),
+      'paper',
+      'train acc',
+      'paper',
+      's/epoch',
+      'paper CPU/GPU',
+      'training',
+    ];
     return (parts.length > 1 ? `${part.split} split\n` : '') + formatTable(header, rows);
   });
 }
@@ -121,7 +140,9 @@ function splitDifferences(parts: SplitResults[]): string[] {
     const s = subject!.sizes.find((x) => x.size === r.size);
     if (!s) continue;
     const d = splitDifference(r, s);
-    diffs.push(`random − subject at ${sizeLabel(r.size)}: ${formatDifference(d.difference)}${d.paired ? `, exact McNemar ${pStatement(d.paired.p)} on the same ${d.paired.images} images` : ''}`);
+    diffs.push(
+      `random − subject at ${sizeLabel(r.size)}: ${formatDifference(d.difference)}${d.paired ? `, exact McNemar ${pStatement(d.paired.p)} on the same ${d.paired.images} images` : ''}`,
+    );
   }
   return diffs;
 }

@@ -8,7 +8,9 @@ import { addHelpFooter } from '../help.js';
 export function registerExport(program: Command): void {
   const cmd = program
     .command('export')
-    .description('write a model as an ONNX file for other runtimes (onnxruntime in Python, C++, C#, the browser), its preprocessing and classes in the metadata')
+    .description(
+      'write a model as an ONNX file for other runtimes (onnxruntime in Python, C++, C#, the browser), its preprocessing and classes in the metadata',
+    )
     .argument('<model>', `a bundled model name (${Object.keys(BUNDLED_MODELS).join(', ')}) or a run folder written by visemo train`)
     .requiredOption('-o, --out <file>', 'the file to write, e.g. model.onnx (refused if it exists, unless --force)')
     .addOption(new Option('--format <format>', 'file format: ONNX, opset 13').choices([...EXPORT_FORMATS]).default('onnx'))

@@ -26,9 +26,7 @@ function settingsFrom(o: VideoAnalysisCliOptions): AnalysisSettings {
 }
 
 export function registerQueue(program: Command): void {
-  const queue = program
-    .command('queue')
-    .description('a job queue (BullMQ on Redis) for video corpora: add videos, see how far the workers are');
+  const queue = program.command('queue').description('a job queue (BullMQ on Redis) for video corpora: add videos, see how far the workers are');
   addHelpFooter(queue, {
     note: 'Start workers with `visemo worker`, on as many machines as you like, against the same Redis.',
     examples: ['visemo queue add videos/ --redis redis://queue-host:6379', 'visemo queue status --redis redis://queue-host:6379'],
@@ -102,7 +100,8 @@ export function formatStatus(s: QueueStatus): string {
   }
   if (s.failed.length > 0) {
     lines.push('failed (latest first):');
-    for (const f of s.failed) lines.push(`  ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`} (${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`);
+    for (const f of s.failed)
+      lines.push(`  ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`} (${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`);
   }
   return lines.join('\n') + '\n';
 }

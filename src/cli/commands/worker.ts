@@ -12,14 +12,27 @@ type WorkerCliOptions = Omit<WorkerOptions, 'untilEmpty'> & { untilEmpty?: boole
 export function registerWorker(program: Command): void {
   const cmd = program
     .command('worker')
-    .description('take video jobs from the queue (visemo queue add) and write each result under --out, keyed by the video\'s content and the model')
+    .description("take video jobs from the queue (visemo queue add) and write each result under --out, keyed by the video's content and the model")
     .addOption(redisOption())
     .addOption(queueNameOption())
-    .requiredOption('-o, --out <root>', 'results root: ROOT/<sha256 of the video>/<model key>/result.json (and job.json); share it between machines or merge the folders later')
-    .option('--concurrency <n>', 'jobs this worker runs at once, each in a child process of its own (about one core each)', intOption('--concurrency', 1, 64), 1)
+    .requiredOption(
+      '-o, --out <root>',
+      'results root: ROOT/<sha256 of the video>/<model key>/result.json (and job.json); share it between machines or merge the folders later',
+    )
+    .option(
+      '--concurrency <n>',
+      'jobs this worker runs at once, each in a child process of its own (about one core each)',
+      intOption('--concurrency', 1, 64),
+      1,
+    )
     .addOption(backendOption(INFERENCE_DEFAULTS.backend, "compute backend, as predict's: 'auto' takes the fastest available (native oneDNN, else wasm)"))
     .option('--batch <n>', 'video frames whose faces go through the model together', intOption('--batch', 1), 16)
-    .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long counts as stalled (killed worker) and is retried', intOption('--lock-duration', 1000), 30000)
+    .option(
+      '--lock-duration <ms>',
+      'a job whose worker stops renewing its lock this long counts as stalled (killed worker) and is retried',
+      intOption('--lock-duration', 1000),
+      30000,
+    )
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', intOption('--stalled-interval', 500), 30000)
     .option('--max-stalled <n>', 'times a job may stall and be retried before it fails', intOption('--max-stalled', 0), 1)
     .option('--until-empty', 'stop once no job is waiting, delayed or active (batch runs); otherwise run until SIGINT/SIGTERM');

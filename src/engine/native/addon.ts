@@ -38,10 +38,48 @@ export interface NativeAddon {
   /** x times a dropout mask drawn from `seed` (never stored: the same call on dy is the gradient). */
   dropout(x: Float32Array, out: Float32Array, rate: number, seed: number): boolean;
   reluGradBias(dy: Float32Array, y: Float32Array, g: Float32Array, dbias: Float32Array, channels: number): boolean;
-  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, channels: number, epsilon: number): boolean;
-  batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, channels: number, epsilon: number): boolean;
-  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number): boolean;
-  adam(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outW: Float32Array, outM: Float32Array, outV: Float32Array, hyper: Float32Array): boolean;
+  batchNormTrain(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): boolean;
+  batchNormApply(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    y: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): boolean;
+  batchNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): boolean;
+  adam(
+    w: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    outW: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    hyper: Float32Array,
+  ): boolean;
   /**
    * The compute precisions the addon has kernels for. Absent from this version, which computes in
    * fp32 only: an addon built with bf16 kernels exports it and lists 'bf16' (see addonPrecisions).

@@ -16,7 +16,11 @@ const skip = (await registerNativeBackend()) ?? false;
 const SHAPE = [4, 32, 32, 4]; // 16,384 floats: pooled
 /** The buffer behind a tensor, looked up without reading it (a read would take it out of the pool). */
 const bufferOf = (t: tf.Tensor) => ((tf.backend() as NativeBackend).data.get(t.dataId)!.values as Float32Array).buffer;
-const ramp = () => tf.tensor(Float32Array.from({ length: 16384 }, (_, i) => (i % 97) - 48), SHAPE);
+const ramp = () =>
+  tf.tensor(
+    Float32Array.from({ length: 16384 }, (_, i) => (i % 97) - 48),
+    SHAPE,
+  );
 
 describe('native backend buffer pool', { skip }, () => {
   before(async () => {
@@ -60,8 +64,11 @@ describe('native backend buffer pool', { skip }, () => {
     const buffer = bufferOf(a);
     a.dispose();
     const b = tf.neg(x);
-    assert.notEqual(bufferOf(b), buffer, "the buffer was recycled while a view of it was alive");
-    assert.deepEqual(view.dataSync(), Float32Array.from({ length: 8192 }, (_, i) => Math.max(0, (i % 97) - 48)));
+    assert.notEqual(bufferOf(b), buffer, 'the buffer was recycled while a view of it was alive');
+    assert.deepEqual(
+      view.dataSync(),
+      Float32Array.from({ length: 8192 }, (_, i) => Math.max(0, (i % 97) - 48)),
+    );
     tf.dispose([x, b, view]);
   });
 
@@ -73,7 +80,9 @@ describe('native backend buffer pool', { skip }, () => {
     x.dispose();
   });
 
-  test('a lower limit lets free buffers go until they fit; training raises it to a step of activations', { skip: process.env.VISEMO_BUFFER_POOL_MB ? 'VISEMO_BUFFER_POOL_MB fixes the limit' : false }, async () => {
+  test('a lower limit lets free buffers go until they fit; training raises it to a step of activations', {
+    skip: process.env.VISEMO_BUFFER_POOL_MB ? 'VISEMO_BUFFER_POOL_MB fixes the limit' : false,
+  }, async () => {
     const x = ramp();
     const outs = [tf.relu(x), tf.neg(x), tf.abs(x)];
     tf.dispose(outs);

@@ -15,20 +15,43 @@ type Shape4 = [number, number, number, number];
 function convParams(c: Conv2DInfo): Packed<'ConvParams'> {
   const p = c.padInfo;
   return packConvParams({
-    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels,
-    filterHeight: c.filterHeight, filterWidth: c.filterWidth, outChannels: c.outChannels,
-    outHeight: c.outHeight, outWidth: c.outWidth,
-    strideHeight: c.strideHeight, strideWidth: c.strideWidth, dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth,
-    padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+    batch: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    inChannels: c.inChannels,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    outChannels: c.outChannels,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    dilationHeight: c.dilationHeight,
+    dilationWidth: c.dilationWidth,
+    padTop: p.top,
+    padLeft: p.left,
+    padBottom: p.bottom,
+    padRight: p.right,
   });
 }
 
 function poolParams(c: Conv2DInfo): Packed<'PoolParams'> {
   const p = c.padInfo;
   return packPoolParams({
-    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, channels: c.inChannels,
-    outHeight: c.outHeight, outWidth: c.outWidth, filterHeight: c.filterHeight, filterWidth: c.filterWidth,
-    strideHeight: c.strideHeight, strideWidth: c.strideWidth, padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+    batch: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    channels: c.inChannels,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    padTop: p.top,
+    padLeft: p.left,
+    padBottom: p.bottom,
+    padRight: p.right,
   });
 }
 
@@ -38,11 +61,27 @@ function channelsLast(dataFormat: unknown): boolean {
 
 export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs, fused: boolean): TensorInfo | null {
   const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
-  const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string };
+  const a = attrs as {
+    strides: number | [number, number];
+    pad: Pad;
+    dataFormat: string;
+    dilations: number | [number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    activation?: string;
+  };
   if (!x || !filter || !channelsLast(a.dataFormat) || preluActivationWeights) return null;
   const activation = fused ? (a.activation ?? 'linear') : 'linear';
   if (activation !== 'linear' && activation !== 'relu') return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const xv = b.f32(x);
   const wv = b.f32(filter);
   const bv = bias ? b.f32(bias) : null;
@@ -55,9 +94,24 @@ export function conv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }:
 /** tfjs' DepthwiseConv2dNative: filter [KH, KW, C, multiplier], NHWC, no bias or activation. */
 export function depthwiseConv2d(native: NativeAddon, b: NativeBackend, { inputs, attrs }: KernelArgs): TensorInfo | null {
   const { x, filter } = required(inputs, 'x', 'filter');
-  const a = attrs as { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const a = attrs as {
+    strides: number | [number, number];
+    pad: Pad;
+    dataFormat?: string;
+    dilations: number | [number, number];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
   if (x.shape.length !== 4 || !channelsLast(a.dataFormat)) return null;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+    'channelsLast',
+  );
   const xv = b.f32(x);
   const wv = b.f32(filter);
   if (!xv || !wv) return null;
@@ -110,7 +164,8 @@ function convGradient(native: NativeAddon, b: NativeBackend, { inputs, attrs }: 
   if (!first || !second) return null;
   const outShape = of === 'input' ? xShape : wShape;
   const out = uninitialized(tf.util.sizeFromShape(outShape));
-  const ok = of === 'input' ? native.conv2dBackwardData(first, second, out, convParams(info)) : native.conv2dBackwardFilter(first, second, out, convParams(info));
+  const ok =
+    of === 'input' ? native.conv2dBackwardData(first, second, out, convParams(info)) : native.conv2dBackwardFilter(first, second, out, convParams(info));
   return ok ? b.makeTensorInfo([...outShape], 'float32', out) : null;
 }
 

@@ -38,7 +38,8 @@ export function binary(native: NativeAddon, b: NativeBackend, { inputs }: Kernel
   const ok =
     pa !== null && pb !== null && !(pa > 1 && pb > 1 && pa !== pb)
       ? native.binary(op, av, pa, bv, pb, out)
-      : outShape.length <= 8 && native.binaryBroadcast(op, av, broadcastStrides(A.shape, outShape), bv, broadcastStrides(B.shape, outShape), out, Int32Array.from(outShape));
+      : outShape.length <= 8 &&
+        native.binaryBroadcast(op, av, broadcastStrides(A.shape, outShape), bv, broadcastStrides(B.shape, outShape), out, Int32Array.from(outShape));
   return ok ? b.makeTensorInfo(outShape, 'float32', out) : null;
 }
 

@@ -47,7 +47,11 @@ export function tile(_native: NativeAddon, b: NativeBackend, { inputs, attrs }: 
   const out = uninitialized(src.length * reps.reduce((p, r) => p * r, 1));
   out.set(src);
   for (let filled = src.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
-  return b.makeTensorInfo(x.shape.map((d, i) => d * reps[i]!), 'float32', out);
+  return b.makeTensorInfo(
+    x.shape.map((d, i) => d * reps[i]!),
+    'float32',
+    out,
+  );
 }
 
 /**

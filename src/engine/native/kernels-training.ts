@@ -31,7 +31,8 @@ export function reluGradBias(native: NativeAddon, b: NativeBackend, { inputs }: 
   const C = y.shape[y.shape.length - 1] ?? 1;
   const g = uninitialized(yv?.length ?? 0);
   const dbias = new Float32Array(C);
-  if (!dyv || !yv || !native.reluGradBias(dyv, yv, g, dbias, C)) throw new Error(`${RELU_GRAD_BIAS_KERNEL}: unsupported inputs ${dy.dtype}[${dy.shape}] ${y.dtype}[${y.shape}]`);
+  if (!dyv || !yv || !native.reluGradBias(dyv, yv, g, dbias, C))
+    throw new Error(`${RELU_GRAD_BIAS_KERNEL}: unsupported inputs ${dy.dtype}[${dy.shape}] ${y.dtype}[${y.shape}]`);
   return [b.makeTensorInfo([...y.shape], 'float32', g), b.makeTensorInfo([C], 'float32', dbias)];
 }
 

@@ -30,7 +30,12 @@ interface Input {
 const input = (shape: number[], lo?: number, hi?: number): Input => ({ shape, values: randomValues(shape, lo, hi) });
 
 /** Runs one kernel on a backend with fresh tensors made from the same values. */
-async function runOn(backend: 'native' | 'cpu', kernel: string, inputs: Record<string, Input>, attrs: object): Promise<{ shape: number[]; values: Float32Array }> {
+async function runOn(
+  backend: 'native' | 'cpu',
+  kernel: string,
+  inputs: Record<string, Input>,
+  attrs: object,
+): Promise<{ shape: number[]; values: Float32Array }> {
   await useBackend(backend, { quiet: true });
   const tensors: Record<string, tf.Tensor> = {};
   for (const [name, t] of Object.entries(inputs)) tensors[name] = tf.tensor(t.values, t.shape, 'float32');
@@ -59,7 +64,10 @@ async function check(kernel: string, inputs: Record<string, Input>, attrs: objec
   assert.equal(fallbackCounts().get(kernel) ?? 0, before, `${kernel} fell back to the CPU kernel for ${JSON.stringify(attrs)}`);
   const reference = await runOn('cpu', kernel, inputs, attrs);
   assert.deepEqual(native.shape, reference.shape, `${kernel} output shape`);
-  assert.ok(reference.values.some((v) => v !== 0), `${kernel}: reference output is all zeros, the case tests nothing`);
+  assert.ok(
+    reference.values.some((v) => v !== 0),
+    `${kernel}: reference output is all zeros, the case tests nothing`,
+  );
   const err = relativeError(native.values, reference.values);
   assert.ok(err < TOLERANCE, `${kernel} ${JSON.stringify(attrs)}: relative error ${err.toExponential(2)}`);
   return err;
@@ -77,7 +85,18 @@ const CONV_CASES: ConvCase[] = [
   { x: [3, 10, 7, 5], filter: [5, 3, 5, 4], strides: 2, pad: 'valid', dilations: 1 },
   { x: [1, 12, 11, 4], filter: [3, 3, 4, 6], strides: [2, 1], pad: 'same', dilations: 1 },
   { x: [2, 8, 8, 6], filter: [1, 1, 6, 16], strides: 1, pad: 'valid', dilations: 1 },
-  { x: [2, 7, 9, 2], filter: [3, 2, 2, 5], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dilations: 1 },
+  {
+    x: [2, 7, 9, 2],
+    filter: [3, 2, 2, 5],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+    dilations: 1,
+  },
   { x: [4, 6, 6, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'same', dilations: 1 },
 ];
 
@@ -104,15 +123,35 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
 
   test('Conv2DBackpropInput', async () => {
     for (const c of CONV_CASES) {
-      const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
-      await check('Conv2DBackpropInput', { dy: input(info.outShape), filter: input(c.filter) }, { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' });
+      const info = tf.backend_util.computeConv2DInfo(
+        c.x as [number, number, number, number],
+        c.filter as [number, number, number, number],
+        c.strides,
+        1,
+        c.pad,
+      );
+      await check(
+        'Conv2DBackpropInput',
+        { dy: input(info.outShape), filter: input(c.filter) },
+        { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' },
+      );
     }
   });
 
   test('Conv2DBackpropFilter', async () => {
     for (const c of CONV_CASES) {
-      const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
-      await check('Conv2DBackpropFilter', { x: input(c.x), dy: input(info.outShape) }, { filterShape: c.filter, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' });
+      const info = tf.backend_util.computeConv2DInfo(
+        c.x as [number, number, number, number],
+        c.filter as [number, number, number, number],
+        c.strides,
+        1,
+        c.pad,
+      );
+      await check(
+        'Conv2DBackpropFilter',
+        { x: input(c.x), dy: input(info.outShape) },
+        { filterShape: c.filter, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' },
+      );
     }
   });
 
@@ -121,23 +160,87 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
       { x: [1, 16, 16, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same' },
       { x: [1, 17, 15, 64], filter: [3, 3, 64, 1], strides: 2, pad: 'same' },
       { x: [2, 9, 9, 6], filter: [3, 3, 6, 2], strides: 1, pad: 'valid' },
-      { x: [1, 12, 10, 5], filter: [5, 3, 5, 1], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+      {
+        x: [1, 12, 10, 5],
+        filter: [5, 3, 5, 1],
+        strides: [2, 1],
+        pad: [
+          [0, 0],
+          [1, 2],
+          [0, 1],
+          [0, 0],
+        ],
+      },
     ] as const;
-    for (const c of cases) await check('DepthwiseConv2dNative', { x: input([...c.x]), filter: input([...c.filter]) }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 });
+    for (const c of cases)
+      await check(
+        'DepthwiseConv2dNative',
+        { x: input([...c.x]), filter: input([...c.filter]) },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 },
+      );
   });
 
   test('ResizeBilinear up and down, with alignCorners and halfPixelCenters', async () => {
-    for (const [alignCorners, halfPixelCenters] of [[false, false], [true, false], [false, true]]) {
+    for (const [alignCorners, halfPixelCenters] of [
+      [false, false],
+      [true, false],
+      [false, true],
+    ]) {
       await check('ResizeBilinear', { images: input([1, 40, 64, 3], 0, 255) }, { size: [51, 51], alignCorners, halfPixelCenters });
       await check('ResizeBilinear', { images: input([2, 7, 5, 4]) }, { size: [16, 13], alignCorners, halfPixelCenters });
     }
   });
 
   test('PadV2 over ranks 1 to 4, with a constant', async () => {
-    await check('PadV2', { x: input([1, 207, 207, 16]) }, { paddings: [[0, 0], [0, 2], [0, 2], [0, 0]], constantValue: 0 });
-    await check('PadV2', { x: input([400, 64, 3]) }, { paddings: [[0, 240], [0, 0], [0, 0]], constantValue: 0 });
-    await check('PadV2', { x: input([1, 8, 8, 24]) }, { paddings: [[0, 0], [0, 0], [0, 0], [0, 24]], constantValue: 0 });
-    await check('PadV2', { x: input([5, 7]) }, { paddings: [[1, 2], [3, 0]], constantValue: 0.5 });
+    await check(
+      'PadV2',
+      { x: input([1, 207, 207, 16]) },
+      {
+        paddings: [
+          [0, 0],
+          [0, 2],
+          [0, 2],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
+    await check(
+      'PadV2',
+      { x: input([400, 64, 3]) },
+      {
+        paddings: [
+          [0, 240],
+          [0, 0],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
+    await check(
+      'PadV2',
+      { x: input([1, 8, 8, 24]) },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, 24],
+        ],
+        constantValue: 0,
+      },
+    );
+    await check(
+      'PadV2',
+      { x: input([5, 7]) },
+      {
+        paddings: [
+          [1, 2],
+          [3, 0],
+        ],
+        constantValue: 0.5,
+      },
+    );
     await check('PadV2', { x: input([9]) }, { paddings: [[4, 1]], constantValue: -2 });
   });
 
@@ -153,8 +256,16 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
   test('a float32 tensor cast from int32 (sharing its int buffer) still runs natively', async () => {
     await useBackend('native', { quiet: true });
     const before = fallbackCounts().get('PadV2') ?? 0;
-    const ints = tf.tensor3d(Int32Array.from({ length: 2 * 3 * 3 }, (_, i) => i * 7), [2, 3, 3], 'int32');
-    const padded = tf.pad(tf.cast(ints, 'float32'), [[0, 1], [0, 0], [0, 0]]);
+    const ints = tf.tensor3d(
+      Int32Array.from({ length: 2 * 3 * 3 }, (_, i) => i * 7),
+      [2, 3, 3],
+      'int32',
+    );
+    const padded = tf.pad(tf.cast(ints, 'float32'), [
+      [0, 1],
+      [0, 0],
+      [0, 0],
+    ]);
     assert.equal(fallbackCounts().get('PadV2') ?? 0, before, 'PadV2 fell back to the CPU kernel');
     assert.deepEqual([...(await padded.data())], [...Array.from({ length: 18 }, (_, i) => i * 7), ...new Array<number>(9).fill(0)]);
     tf.dispose([ints, padded]);
@@ -169,7 +280,12 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
   });
 
   test('BatchMatMul with transposes, batches and a broadcast batch', async () => {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const a = ta ? [7, 5] : [5, 7];
       const b = tb ? [3, 7] : [7, 3];
       await check('BatchMatMul', { a: input(a), b: input(b) }, { transposeA: ta, transposeB: tb });
@@ -180,8 +296,16 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
   });
 
   test('_FusedMatMul with bias and relu', async () => {
-    await check('_FusedMatMul', { a: input([1, 32, 300]), b: input([1, 300, 64]), bias: input([64]) }, { transposeA: false, transposeB: false, activation: 'relu' });
-    await check('_FusedMatMul', { a: input([1, 300, 9]), b: input([1, 17, 300]), bias: input([17]) }, { transposeA: true, transposeB: true, activation: 'linear' });
+    await check(
+      '_FusedMatMul',
+      { a: input([1, 32, 300]), b: input([1, 300, 64]), bias: input([64]) },
+      { transposeA: false, transposeB: false, activation: 'relu' },
+    );
+    await check(
+      '_FusedMatMul',
+      { a: input([1, 300, 9]), b: input([1, 17, 300]), bias: input([17]) },
+      { transposeA: true, transposeB: true, activation: 'linear' },
+    );
   });
 
   const POOLS = [
@@ -216,13 +340,22 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
 
   test('binary element-wise ops: same shape, scalar and bias broadcasts', async () => {
     const shapes: [number[], number[]][] = [
-      [[4, 5, 6], [4, 5, 6]],
+      [
+        [4, 5, 6],
+        [4, 5, 6],
+      ],
       [[300, 400], []],
       [[], [7, 3]],
       [[2, 5, 5, 8], [8]],
       [[8], [3, 4, 8]],
-      [[3, 4, 8], [4, 8]],
-      [[64, 32, 32], [64, 32, 32]],
+      [
+        [3, 4, 8],
+        [4, 8],
+      ],
+      [
+        [64, 32, 32],
+        [64, 32, 32],
+      ],
     ];
     for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum']) {
       for (const [sa, sb] of shapes) {
@@ -234,12 +367,30 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
 
   test('binary element-wise ops with any other broadcast (global pooling gradients, outer products)', async () => {
     const shapes: [number[], number[]][] = [
-      [[32, 1, 1, 192], [32, 3, 3, 192]],
-      [[4, 6, 6, 8], [4, 1, 1, 8]],
-      [[3, 1], [1, 5]],
-      [[2, 1, 4], [3, 1]],
-      [[5, 1, 7], [5, 6, 1]],
-      [[40, 1, 30, 1], [1, 50, 1, 20]],
+      [
+        [32, 1, 1, 192],
+        [32, 3, 3, 192],
+      ],
+      [
+        [4, 6, 6, 8],
+        [4, 1, 1, 8],
+      ],
+      [
+        [3, 1],
+        [1, 5],
+      ],
+      [
+        [2, 1, 4],
+        [3, 1],
+      ],
+      [
+        [5, 1, 7],
+        [5, 6, 1],
+      ],
+      [
+        [40, 1, 30, 1],
+        [1, 50, 1, 20],
+      ],
     ];
     for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'Maximum', 'Minimum']) {
       for (const [sa, sb] of shapes) await check(kernel, { a: input(sa), b: kernel === 'RealDiv' ? input(sb, 0.5, 2) : input(sb) }, {});
@@ -279,11 +430,23 @@ describe('native backend kernels match the CPU backend', { skip }, () => {
 
   test('Tile that repeats the whole input ([1,1,1,C] → [N,H,W,C] in batch norm gradients)', async () => {
     const cases: [number[], number[]][] = [
-      [[1, 1, 1, 64], [32, 12, 12, 1]],
-      [[1, 5], [7, 1]],
-      [[1, 1, 3], [2, 5, 1]],
+      [
+        [1, 1, 1, 64],
+        [32, 12, 12, 1],
+      ],
+      [
+        [1, 5],
+        [7, 1],
+      ],
+      [
+        [1, 1, 3],
+        [2, 5, 1],
+      ],
       [[4], [3]],
-      [[5, 4], [3, 1]],
+      [
+        [5, 4],
+        [3, 1],
+      ],
     ];
     for (const [shape, reps] of cases) await check('Tile', { x: input(shape) }, { reps });
   });
@@ -316,7 +479,13 @@ describe('native convolutions and their gradients on blocked activation layouts 
         const oc = c.filter[3]!; // HWIO: the output channels
         const base = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
         await check('FusedConv2D', { x: input(c.x), filter: input(c.filter), bias: input([oc]) }, { ...base, dilations: c.dilations, activation: 'relu' });
-        const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], c.filter as [number, number, number, number], c.strides, 1, c.pad);
+        const info = tf.backend_util.computeConv2DInfo(
+          c.x as [number, number, number, number],
+          c.filter as [number, number, number, number],
+          c.strides,
+          1,
+          c.pad,
+        );
         await check('Conv2DBackpropInput', { dy: input(info.outShape), filter: input(c.filter) }, { ...base, inputShape: c.x });
         await check('Conv2DBackpropFilter', { x: input(c.x), dy: input(info.outShape) }, { ...base, filterShape: c.filter });
       }
@@ -345,7 +514,7 @@ describe('fused training kernels of the native backend', { skip }, () => {
     const native = await grad('native');
     const reference = await grad('cpu');
     assert.ok(native.kernels.includes(RELU_GRAD_KERNEL), `native relu gradient ran ${native.kernels.join(', ')}`);
-    assert.ok(!reference.kernels.includes(RELU_GRAD_KERNEL), 'the cpu backend keeps tfjs\' own relu gradient');
+    assert.ok(!reference.kernels.includes(RELU_GRAD_KERNEL), "the cpu backend keeps tfjs' own relu gradient");
     assert.deepEqual(native.values, reference.values);
   });
 
@@ -372,7 +541,7 @@ describe('fused training kernels of the native backend', { skip }, () => {
     const native = await train('native');
     const reference = await train('cpu');
     assert.ok(native.kernels.has(ADAM_KERNEL), 'the native backend used the fused Adam kernel');
-    assert.ok(!reference.kernels.has(ADAM_KERNEL), 'the cpu backend kept tfjs\' own Adam');
+    assert.ok(!reference.kernels.has(ADAM_KERNEL), "the cpu backend kept tfjs' own Adam");
     native.values.forEach((v, i) => {
       const err = relativeError(v, reference.values[i]!); // both trained the same variables
       assert.ok(err < TOLERANCE, `variable ${i}: relative error ${err.toExponential(2)}`);
@@ -386,20 +555,31 @@ describe('fused training kernels of the native backend', { skip }, () => {
     // The path training takes: the Dropout layer calls tfjs-core's dropout at call time.
     const drop = (seed?: number) => tf.layers.dropout({ rate, seed }).apply(x, { training: true }) as tf.Tensor;
     const { kernels } = await tf.profile(() => drop(42));
-    assert.ok(kernels.some((k) => k.name === DROPOUT_KERNEL), `native dropout kernel ran: ${kernels.map((k) => k.name).join(', ')}`);
+    assert.ok(
+      kernels.some((k) => k.name === DROPOUT_KERNEL),
+      `native dropout kernel ran: ${kernels.map((k) => k.name).join(', ')}`,
+    );
     const a = await drop(42).data();
     const b = await drop(42).data();
     const c = await drop().data();
     const kept = Math.fround(1 / Math.fround(1 - rate));
-    assert.ok(a.every((v) => v === 0 || v === kept), 'every value is dropped or scaled by 1/keep');
+    assert.ok(
+      a.every((v) => v === 0 || v === kept),
+      'every value is dropped or scaled by 1/keep',
+    );
     const keptShare = a.filter((v) => v !== 0).length / a.length;
     assert.ok(Math.abs(keptShare - (1 - rate)) < 0.01, `kept share ${keptShare}`);
     assert.deepEqual(a, b, 'a seed repeats its mask, as in tfjs');
     // The gradient draws the same mask again: d/dx sum(dropout(x) * r) = mask * r (x is ones, so a is the mask).
     const r = tf.randomUniform([200, 500], 0.5, 1.5, 'float32', 3);
-    const dx = await tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.layers.dropout({ rate, seed: 42 }).apply(t, { training: true }) as tf.Tensor, r)))(x).data();
+    const dx = await tf
+      .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.layers.dropout({ rate, seed: 42 }).apply(t, { training: true }) as tf.Tensor, r)))(x)
+      .data();
     const rv = await r.data();
-    assert.ok(dx.every((v, i) => v === Math.fround(a[i]! * rv[i]!)), 'the gradient is the same mask times dy');
+    assert.ok(
+      dx.every((v, i) => v === Math.fround(a[i]! * rv[i]!)),
+      'the gradient is the same mask times dy',
+    );
     r.dispose();
     assert.notDeepEqual(a, c, 'without a seed the mask changes');
     // Rows of the mask are not copies of each other (the hash covers every index).
@@ -460,7 +640,12 @@ describe('native batch normalisation and fused gradients match tfjs', { skip }, 
 
   test(`${BATCH_NORM_TRAIN_KERNEL} and ${BATCH_NORM_GRAD_KERNEL}: the BatchNormalization layer's training step`, async () => {
     // Channel means well away from zero against their spread, as after a relu, and a large batch.
-    for (const [shape, offset] of [[[4, 6, 5, 8], 0], [[32, 12, 12, 64], 3], [[16, 10], -2], [[2, 3, 3, 192], 0.5]] as [number[], number][]) {
+    for (const [shape, offset] of [
+      [[4, 6, 5, 8], 0],
+      [[32, 12, 12, 64], 3],
+      [[16, 10], -2],
+      [[2, 3, 3, 192], 0.5],
+    ] as [number[], number][]) {
       const C = shape[shape.length - 1]!;
       const data = {
         x: randomValues(shape, offset - 1, offset + 1),
@@ -473,17 +658,23 @@ describe('native batch normalisation and fused gradients match tfjs', { skip }, 
       const native = await batchNormLayerStep('native', shape, data);
       const reference = await batchNormLayerStep('cpu', shape, data);
       assert.ok(native.kernels.includes(BATCH_NORM_TRAIN_KERNEL) && native.kernels.includes(BATCH_NORM_GRAD_KERNEL), `native ran ${native.kernels.join(', ')}`);
-      assert.ok(!native.kernels.includes('Mean') && !native.kernels.includes('FusedBatchNorm'), `native ran tfjs' batch norm too: ${native.kernels.join(', ')}`);
-      assert.ok(!reference.kernels.includes(BATCH_NORM_TRAIN_KERNEL), 'the cpu backend keeps tfjs-layers\' own batch norm');
+      assert.ok(
+        !native.kernels.includes('Mean') && !native.kernels.includes('FusedBatchNorm'),
+        `native ran tfjs' batch norm too: ${native.kernels.join(', ')}`,
+      );
+      assert.ok(!reference.kernels.includes(BATCH_NORM_TRAIN_KERNEL), "the cpu backend keeps tfjs-layers' own batch norm");
       for (const key of ['y', 'dx', 'dgamma', 'dbeta', 'movingMean', 'movingVar'] as const) {
-        assert.ok(reference[key].some((v) => v !== 0), `${key}: reference all zeros`);
+        assert.ok(
+          reference[key].some((v) => v !== 0),
+          `${key}: reference all zeros`,
+        );
         const err = relativeError(native[key], reference[key]);
         assert.ok(err < TOLERANCE, `${key} of [${shape}]: relative error ${err.toExponential(2)}`);
       }
     }
   });
 
-  test('a batch norm over another axis than the last is left to tfjs-layers\' own code', async () => {
+  test("a batch norm over another axis than the last is left to tfjs-layers' own code", async () => {
     const x = input([4, 3, 5]);
     const run = async (backend: 'native' | 'cpu') => {
       await useBackend(backend, { quiet: true });

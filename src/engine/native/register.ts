@@ -90,7 +90,9 @@ function noteFallback(name: string, args: KernelArgs, fallback: tf.KernelFunc | 
   if (!fallback) throw new Error(`${name}: no CPU kernel to hand these inputs to`);
   fallbacks.set(name, (fallbacks.get(name) ?? 0) + 1);
   if (process.env.VISEMO_DEBUG) {
-    const shapes = Object.values(args.inputs).map((t) => `${t?.dtype}[${t?.shape.join(',')}]`).join(' ');
+    const shapes = Object.values(args.inputs)
+      .map((t) => `${t?.dtype}[${t?.shape.join(',')}]`)
+      .join(' ');
     const key = `${name} ${shapes} ${JSON.stringify(args.attrs)}`;
     if (!reportedFallbacks.has(key)) process.stderr.write(`visemo native: ${key} runs on the CPU kernel\n`);
     reportedFallbacks.add(key);

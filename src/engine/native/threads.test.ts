@@ -30,15 +30,21 @@ function startWorker(seed: number, go: Int32Array, rounds: number): { ready: Pro
   const w = new Worker(boot, { eval: true, workerData: { seed, go, rounds }, env: { ...process.env, VISEMO_THREADS: '1' } });
   const errored = new Promise<never>((_, reject) => w.once('error', reject));
   const ready = Promise.race([new Promise<void>((resolve) => w.once('message', () => resolve())), errored]);
-  const done = ready.then(() => Promise.race([new Promise<number[]>((resolve) => w.once('message', (m: number[]) => void w.terminate().then(() => resolve(m)))), errored]));
+  const done = ready.then(() =>
+    Promise.race([new Promise<number[]>((resolve) => w.once('message', (m: number[]) => void w.terminate().then(() => resolve(m)))), errored]),
+  );
   return { ready, done };
 }
 
 function matches(got: number[], expected: number[]): boolean {
-  return got.length > 0 && expected.length > 0 && got.every((v, i) => {
-    const e = expected[i % expected.length]!; // expected is not empty
-    return Math.abs(v - e) <= 1e-5 * Math.abs(e);
-  });
+  return (
+    got.length > 0 &&
+    expected.length > 0 &&
+    got.every((v, i) => {
+      const e = expected[i % expected.length]!; // expected is not empty
+      return Math.abs(v - e) <= 1e-5 * Math.abs(e);
+    })
+  );
 }
 
 test('native convolutions in two worker threads at once match the main thread', { skip, timeout: 120_000 }, async () => {
@@ -61,8 +67,23 @@ test('after setThreads a convolution runs on a primitive built for the new threa
   const restore = addon.info().threads;
   // One 3x3 convolution, 8->16 channels on 10x10 (a shape no other test of this file uses).
   const params = packConvParams({
-    batch: 2, inHeight: 10, inWidth: 10, inChannels: 8, filterHeight: 3, filterWidth: 3, outChannels: 16, outHeight: 10, outWidth: 10,
-    strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+    batch: 2,
+    inHeight: 10,
+    inWidth: 10,
+    inChannels: 8,
+    filterHeight: 3,
+    filterWidth: 3,
+    outChannels: 16,
+    outHeight: 10,
+    outWidth: 10,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 1,
+    padLeft: 1,
+    padBottom: 1,
+    padRight: 1,
   });
   const x = new Float32Array(2 * 10 * 10 * 8).fill(0.5);
   const w = new Float32Array(9 * 8 * 16).fill(0.25);

@@ -83,7 +83,11 @@ function patchAdam(): void {
         const m = first.variable;
         const v = second.variable;
         // VisemoAdam's three outputs (kernels-training.ts adam).
-        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, m, v, g: gradient }, { hyper } as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, m, v, g: gradient }, { hyper } as unknown as tf.NamedAttrMap) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
         m.assign(m2);
         v.assign(v2);
         value.assign(w2);
@@ -149,13 +153,19 @@ function patchFusedConv2d(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter, y] = savedTensors(saved, 3, 'FusedConv2D');
-      const { strides, pad, dimRoundingMode, activation } = attrs as unknown as { strides: [number, number]; pad: Pad; dimRoundingMode?: string; activation: string };
+      const { strides, pad, dimRoundingMode, activation } = attrs as unknown as {
+        strides: [number, number];
+        pad: Pad;
+        dimRoundingMode?: string;
+        activation: string;
+      };
       if (activation !== 'relu' && activation !== 'linear') throw new Error(`no native gradient for FusedConv2D with ${activation}`);
       const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode } as unknown as tf.NamedAttrMap;
       // relu'(pre-activation) is step(y): y > 0 exactly where the pre-activation is > 0; the bias
       // gradient (g summed per channel) comes out of the same pass. Made here, not in the
       // closures: the engine runs each closure in its own scope.
-      const [g, dbias] = activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD_BIAS_KERNEL, { dy: dy as tf.Tensor, y }) as [tf.Tensor, tf.Tensor]) : [dy as tf.Tensor, null];
+      const [g, dbias] =
+        activation === 'relu' ? (tf.engine().runKernel(RELU_GRAD_BIAS_KERNEL, { dy: dy as tf.Tensor, y }) as [tf.Tensor, tf.Tensor]) : [dy as tf.Tensor, null];
       return {
         // Evaluated only when x needs a gradient: not for the first layer, whose x is the data.
         x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { ...conv, inputShape: x.shape }) as tf.Tensor,
@@ -178,9 +188,16 @@ function patchFusedConv2d(): void {
       preluActivationWeights == null &&
       dataFormat === 'NHWC' &&
       (Array.isArray(dilations) ? dilations.every((d) => d === 1) : dilations === 1) &&
-      x instanceof tf.Tensor && x.rank === 4 && x.dtype === 'float32' &&
-      filter instanceof tf.Tensor && filter.rank === 4 && filter.dtype === 'float32' &&
-      bias instanceof tf.Tensor && bias.rank === 1 && bias.size === filter.shape[3] && bias.dtype === 'float32';
+      x instanceof tf.Tensor &&
+      x.rank === 4 &&
+      x.dtype === 'float32' &&
+      filter instanceof tf.Tensor &&
+      filter.rank === 4 &&
+      filter.dtype === 'float32' &&
+      bias instanceof tf.Tensor &&
+      bias.rank === 1 &&
+      bias.size === filter.shape[3] &&
+      bias.dtype === 'float32';
     if (!eligible) return original(args);
     const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode, activation: 'relu' } as unknown as tf.NamedAttrMap;
     return tf.engine().runKernel('FusedConv2D', { x, filter, bias }, attrs) as tf.Tensor;
@@ -239,16 +256,22 @@ function patchBatchNormalization(): void {
       fusedBatchNorm &&
       tf.getBackend() === NATIVE_BACKEND &&
       kwargs?.training === true &&
-      x instanceof tf.Tensor && x.dtype === 'float32' && x.rank >= 2 &&
+      x instanceof tf.Tensor &&
+      x.dtype === 'float32' &&
+      x.rank >= 2 &&
       (this.axis === -1 || this.axis === x.rank - 1) &&
-      this.center && this.scale;
+      this.center &&
+      this.scale;
     if (!eligible) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const attrs = { epsilon: this.epsilon } as unknown as tf.NamedAttrMap;
       const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN_KERNEL, { x, gamma: this.gamma.read(), beta: this.beta.read() }, attrs) as tf.Tensor[];
       // The layer's doMovingAverage: moving -= (moving - batch) * (1 - momentum).
       const decay = 1 - this.momentum;
-      for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      for (const [variable, value] of [
+        [this.movingMean, mean],
+        [this.movingVariance, variance],
+      ] as const) {
         tf.tidy(() => {
           const orig = variable.read();
           variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value!), decay)));

@@ -38,7 +38,11 @@ async function asTraining<T>(body: () => Promise<T>): Promise<T> {
 }
 
 /** Losses of STEPS training steps, and the kernels the first step ran. */
-async function lossCurve(backend: 'native' | 'wasm' | 'cpu', dropout: number, arch: 'paper' | 'visemo' = 'paper'): Promise<{ losses: number[]; kernels: Set<string> }> {
+async function lossCurve(
+  backend: 'native' | 'wasm' | 'cpu',
+  dropout: number,
+  arch: 'paper' | 'visemo' = 'paper',
+): Promise<{ losses: number[]; kernels: Set<string> }> {
   await useBackend(backend, { quiet: true });
   const rng = createRng(7);
   const size = arch === 'paper' ? SIZE : 16;
@@ -46,7 +50,9 @@ async function lossCurve(backend: 'native' | 'wasm' | 'cpu', dropout: number, ar
   const pixels = Float32Array.from({ length: BATCH * size * size * channels }, () => rng());
   const labels = Int32Array.from({ length: BATCH }, (_, i) => i % CLASSES);
   const model =
-    arch === 'paper' ? buildPaperCnn({ size, numClasses: CLASSES, seed: 11, dropout }) : buildVisemoNet({ size, numClasses: CLASSES, channels: 1, seed: 11, dropout });
+    arch === 'paper'
+      ? buildPaperCnn({ size, numClasses: CLASSES, seed: 11, dropout })
+      : buildVisemoNet({ size, numClasses: CLASSES, channels: 1, seed: 11, dropout });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const x = tf.tensor4d(pixels, [BATCH, size, size, channels]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES);
@@ -70,7 +76,9 @@ test('training the paper CNN gives the same loss curve on native and wasm', { sk
   const { losses: native, kernels } = await lossCurve('native', 0);
   for (const k of ['FusedConv2D', RELU_GRAD_BIAS_KERNEL, ADAM_KERNEL]) assert.ok(kernels.has(k), `the native step ran ${k}: ${[...kernels].join(', ')}`);
   assert.ok(!kernels.has('Conv2D'), 'conv + bias + relu stay one fused kernel while training');
-  const convFallbacks = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad'].map((k) => fallbackCounts().get(k) ?? 0);
+  const convFallbacks = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad'].map(
+    (k) => fallbackCounts().get(k) ?? 0,
+  );
   assert.deepEqual(convFallbacks, [0, 0, 0, 0, 0, 0], 'convolution and pooling kernels must all run natively');
   const { losses: reference } = await lossCurve('wasm', 0);
   assert.ok(native[STEPS - 1]! < native[0]! * 0.95, `loss should fall over ${STEPS} steps: ${native.join(', ')}`);
@@ -88,7 +96,7 @@ test('set up as visemo train runs it (blocked layouts), the paper CNN gives the 
   assert.ok(gap < 1e-4, `native ${native.join(', ')} vs wasm ${reference.join(', ')}: relative gap ${gap.toExponential(2)}`);
 });
 
-test('with the paper\'s dropout (native masks differ from tfjs\' own) the curves stay close', { skip: unavailable ?? false }, async () => {
+test("with the paper's dropout (native masks differ from tfjs' own) the curves stay close", { skip: unavailable ?? false }, async () => {
   const { losses: native, kernels } = await lossCurve('native', 0.1);
   assert.ok(kernels.has(DROPOUT_KERNEL), 'the native step ran dropout natively');
   const { losses: reference } = await lossCurve('wasm', 0.1);
@@ -101,14 +109,18 @@ test('with the paper\'s dropout (native masks differ from tfjs\' own) the curves
 // the same backend, whose kernels kernels.test.ts compares with the CPU backend's one by one: the
 // CPU backend itself needs minutes for these steps on a busy machine, and wasm's curve drifts
 // from both after the first step. the test below checks one step's gradients against the CPU backend.
-test('training the visemo net with the fused batch norm gives the same loss curve as with tfjs\' own', { skip: unavailable ?? false }, async () => {
+test("training the visemo net with the fused batch norm gives the same loss curve as with tfjs' own", { skip: unavailable ?? false }, async () => {
   const { losses: fused, kernels } = await lossCurve('native', 0, 'visemo');
-  for (const k of [BATCH_NORM_TRAIN_KERNEL, BATCH_NORM_GRAD_KERNEL, RELU_GRAD_BIAS_KERNEL]) assert.ok(kernels.has(k), `the native step ran ${k}: ${[...kernels].join(', ')}`);
+  for (const k of [BATCH_NORM_TRAIN_KERNEL, BATCH_NORM_GRAD_KERNEL, RELU_GRAD_BIAS_KERNEL])
+    assert.ok(kernels.has(k), `the native step ran ${k}: ${[...kernels].join(', ')}`);
   for (const k of ['FusedBatchNorm', 'SquaredDifference', 'Tile']) assert.ok(!kernels.has(k), `the native step still ran tfjs' ${k}`);
   setFusedBatchNorm(false);
   try {
     const { losses: reference, kernels: refKernels } = await lossCurve('native', 0, 'visemo');
-    assert.ok(refKernels.has('FusedBatchNorm') && !refKernels.has(BATCH_NORM_TRAIN_KERNEL), `the reference ran tfjs-layers' batch norm: ${[...refKernels].join(', ')}`);
+    assert.ok(
+      refKernels.has('FusedBatchNorm') && !refKernels.has(BATCH_NORM_TRAIN_KERNEL),
+      `the reference ran tfjs-layers' batch norm: ${[...refKernels].join(', ')}`,
+    );
     assert.ok(fused[STEPS - 1]! < fused[0]! * 0.95, `loss should fall over ${STEPS} steps: ${fused.join(', ')}`);
     // The loss falls a hundredfold in one step here, so the gap is measured against the curve's
     // scale (its first loss): relative to 0.02 the last digits of float32 rounding are 1e-4.
@@ -124,8 +136,17 @@ async function visemoGradients(backend: 'native' | 'cpu'): Promise<{ loss: numbe
   await useBackend(backend, { quiet: true });
   const rng = createRng(5);
   const [batch, size] = [4, 16];
-  const x = tf.tensor4d(Float32Array.from({ length: batch * size * size }, () => rng()), [batch, size, size, 1]);
-  const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % CLASSES), 'int32'), CLASSES);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: batch * size * size }, () => rng()),
+    [batch, size, size, 1],
+  );
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Int32Array.from({ length: batch }, (_, i) => i % CLASSES),
+      'int32',
+    ),
+    CLASSES,
+  );
   const model = buildVisemoNet({ size, numClasses: CLASSES, channels: 1, seed: 3, dropout: 0 });
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const f = () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
@@ -153,7 +174,7 @@ function assertGradientsMatch(grads: Float32Array[], reference: Float32Array[]):
   });
 }
 
-test('one visemo-net step: every gradient on native matches the CPU backend\'s', { skip: unavailable ?? false }, async () => {
+test("one visemo-net step: every gradient on native matches the CPU backend's", { skip: unavailable ?? false }, async () => {
   const native = await visemoGradients('native');
   // Its gradient is the one registered for this kernel: VisemoBatchNormGrad.
   assert.ok(native.kernels.has(BATCH_NORM_TRAIN_KERNEL), `native ran ${[...native.kernels].join(', ')}`);
@@ -163,7 +184,7 @@ test('one visemo-net step: every gradient on native matches the CPU backend\'s',
   assertGradientsMatch(native.grads, reference.grads);
 });
 
-test('set up as visemo train runs it (blocked layouts), every visemo-net gradient matches the CPU backend\'s', { skip: unavailable ?? false }, async () => {
+test("set up as visemo train runs it (blocked layouts), every visemo-net gradient matches the CPU backend's", { skip: unavailable ?? false }, async () => {
   const native = await asTraining(() => visemoGradients('native'));
   const reference = await visemoGradients('cpu');
   assertGradientsMatch(native.grads, reference.grads);

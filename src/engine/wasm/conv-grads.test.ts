@@ -40,7 +40,14 @@ function randomValues(size: number, seed: number): Float32Array {
 
 function outputShape(c: GradCase): Shape4 {
   const info = tf.backend_util.computeConv2DInfo(
-    c.x, c.filter, c.strides, 1, c.pad, c.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(c.dataFormat ?? 'NHWC'),
+    c.x,
+    c.filter,
+    c.strides,
+    1,
+    c.pad,
+    c.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(c.dataFormat ?? 'NHWC'),
   );
   return info.outShape;
 }
@@ -107,7 +114,17 @@ const FAST_CASES: GradCase[] = [
   { x: [1, 8, 9, 2], filter: [5, 5, 2, 3], strides: [2, 1], pad: 'valid' },
   { x: [2, 11, 6, 7], filter: [3, 3, 7, 4], strides: [1, 2], pad: 'same' },
   // explicit and numeric paddings the rewrite can express
-  { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], strides: 1, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  {
+    x: [2, 7, 7, 3],
+    filter: [3, 3, 3, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 7, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
   { x: [2, 8, 8, 3], filter: [3, 3, 3, 2], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
 ];
@@ -128,7 +145,17 @@ test('cases outside the rewrite fall back to the CPU kernels and still agree', a
     { x: [2, 3, 7, 6], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dataFormat: 'NCHW' },
     { x: [2, 4, 8, 9], filter: [3, 3, 4, 2], strides: 2, pad: 'valid', dataFormat: 'NCHW' },
     // padding larger than the kernel: the input gradient would need negative padding
-    { x: [1, 6, 6, 2], filter: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [4, 1], [0, 3], [0, 0]] },
+    {
+      x: [1, 6, 6, 2],
+      filter: [3, 3, 2, 3],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [4, 1],
+        [0, 3],
+        [0, 0],
+      ],
+    },
   ];
   const before = conv2DGradientCalls.cpuFallback;
   for (const [i, c] of cases.entries()) {
@@ -181,7 +208,10 @@ test('the paper CNN trains on wasm: trainOnBatch loss decreases', async () => {
   const numClasses = 6;
   const model = buildPaperCnn({ size, numClasses, seed: 3 });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
-  const xs = tf.tensor4d(randomValues(batch * size * size * 3, 11).map((v) => (v + 1) / 2), [batch, size, size, 3]);
+  const xs = tf.tensor4d(
+    randomValues(batch * size * size * 3, 11).map((v) => (v + 1) / 2),
+    [batch, size, size, 3],
+  );
   const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 0, 1], 'int32'), numClasses);
   const losses: number[] = [];
   for (let step = 0; step < 6; step++) losses.push((await model.trainOnBatch(xs, ys)) as number);
@@ -199,13 +229,24 @@ test('no tensors or heap memory leak across repeated gradient steps', async () =
   const w = tf.variable(tf.tensor4d(randomValues(5 * 5 * 3 * 8, 22), [5, 5, 3, 8]));
   const step = () =>
     tf.tidy(() => {
-      const loss = () => tf.conv2d(tf.conv2d(x, w, 2, 'same'), w.transpose([0, 1, 3, 2]), 1, 'valid').square().mean() as tf.Scalar;
+      const loss = () =>
+        tf
+          .conv2d(tf.conv2d(x, w, 2, 'same'), w.transpose([0, 1, 3, 2]), 1, 'valid')
+          .square()
+          .mean() as tf.Scalar;
       const { grads } = tf.variableGrads(loss);
       w.assign(w.sub(grads[w.name]!.mul(1e-3)));
       // the NCHW fallback path too
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x.transpose([0, 3, 1, 2]), dy: tf.ones([4, 8, 8, 8]) }, {
-        strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [5, 5, 3, 8],
-      });
+      tf.engine().runKernel(
+        tf.Conv2DBackpropFilter,
+        { x: x.transpose([0, 3, 1, 2]), dy: tf.ones([4, 8, 8, 8]) },
+        {
+          strides: 1,
+          pad: 'valid',
+          dataFormat: 'NCHW',
+          filterShape: [5, 5, 3, 8],
+        },
+      );
     });
   for (let i = 0; i < 3; i++) step(); // warm-up: lazily created tensors, heap growth to the working size
   const start = { tensors: tf.memory().numTensors, dataIds: backend.numDataIds(), cpuIds: cpu.numDataIds(), heap: backend.wasm.HEAPU8.length };

@@ -46,13 +46,16 @@ function convGeometry(
   attrs: tf.Conv2DBackpropFilterAttrs | tf.Conv2DBackpropInputAttrs,
 ): ConvInfo {
   const { strides, pad, dataFormat, dimRoundingMode } = attrs;
-  return tf.backend_util.computeConv2DInfo(
-    xShape, filterShape, strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
 }
 
 function explicitPad(top: number, bottom: number, left: number, right: number): ExplicitPadding {
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** Whether the XNNPACK rewrite applies; otherwise the reference CPU kernel runs. */
@@ -90,15 +93,21 @@ function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend
     temps.push(xT);
     const dyT = runWasmKernel(tf.Transpose, backend, { x: dy }, { perm: [1, 2, 0, 3] }); // [Ho, Wo, N, co]
     temps.push(dyT);
-    const conv = runWasmKernel(tf.Conv2D, backend, { x: xT, filter: dyT }, {
-      strides: 1,
-      dilations: [strideHeight, strideWidth],
-      pad: explicitPad(top, bottom, left, right),
-      dataFormat: 'NHWC',
-    }); // [ci, oh ≥ kh, ow ≥ kw, co]
+    const conv = runWasmKernel(
+      tf.Conv2D,
+      backend,
+      { x: xT, filter: dyT },
+      {
+        strides: 1,
+        dilations: [strideHeight, strideWidth],
+        pad: explicitPad(top, bottom, left, right),
+        dataFormat: 'NHWC',
+      },
+    ); // [ci, oh ≥ kh, ow ≥ kw, co]
     temps.push(conv);
     const [, oh, ow] = conv.shape;
-    if (oh === undefined || ow === undefined || oh < filterHeight || ow < filterWidth) throw new Error(`Conv2DBackpropFilter: internal shape ${conv.shape} smaller than the filter`);
+    if (oh === undefined || ow === undefined || oh < filterHeight || ow < filterWidth)
+      throw new Error(`Conv2DBackpropFilter: internal shape ${conv.shape} smaller than the filter`);
 
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     const src = heapF32(backend, conv);
@@ -152,12 +161,17 @@ function conv2DBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend:
     temps.push(flipped);
     flipAndSwapChannels(heapF32(backend, filter), heapF32(backend, flipped), info);
 
-    const dx = runWasmKernel(tf.Conv2D, backend, { x: dyIn, filter: flipped }, {
-      strides: 1,
-      dilations: 1,
-      pad: explicitPad(top, bottom, left, right),
-      dataFormat: 'NHWC',
-    });
+    const dx = runWasmKernel(
+      tf.Conv2D,
+      backend,
+      { x: dyIn, filter: flipped },
+      {
+        strides: 1,
+        dilations: 1,
+        pad: explicitPad(top, bottom, left, right),
+        dataFormat: 'NHWC',
+      },
+    );
     if (dx.shape.some((d, i) => d !== attrs.inputShape[i])) {
       backend.disposeData(dx.dataId);
       throw new Error(`Conv2DBackpropInput: internal shape ${dx.shape} differs from the input shape ${attrs.inputShape}`);

@@ -37,7 +37,8 @@ import { TrackSmoothers } from '../../tracking/smoother.js';
 type Face = RecognizedFace | TrackedFace;
 const isTracked = (f: Face): f is TrackedFace => 'track' in f;
 /** What a face card and its box show: the smoothed label and scores of a tracked face, else the face's own. */
-const shown = (f: Face) => (isTracked(f) ? { label: f.label, confidence: f.labelConfidence, scores: f.smoothed } : { label: f.emotion, confidence: f.confidence, scores: f.scores });
+const shown = (f: Face) =>
+  isTracked(f) ? { label: f.label, confidence: f.labelConfidence, scores: f.smoothed } : { label: f.emotion, confidence: f.confidence, scores: f.scores };
 
 /** Seconds of label history the live timeline strip of each face shows. */
 const STRIP_SECONDS = 10;
@@ -127,7 +128,10 @@ let modelInfo: ModelInfo | null = null;
 let norm: Normalisation | null = null;
 /** The model's class-prior offsets (visemo calibrate), applied as in Node; null when it has none. */
 let calibrationOffsets: number[] | null = null;
-let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({ minConfidence: INFERENCE_DEFAULTS.minFaceScore, maxResults: INFERENCE_DEFAULTS.maxFaces });
+let detectorOptions: faceapi.SsdMobilenetv1Options | faceapi.TinyFaceDetectorOptions = new faceapi.SsdMobilenetv1Options({
+  minConfidence: INFERENCE_DEFAULTS.minFaceScore,
+  maxResults: INFERENCE_DEFAULTS.maxFaces,
+});
 let blazeFace: BlazeFaceNet | null = null;
 
 /** The detector for still pictures and for live video frames under the chosen name (as `visemo predict --detector`). */
@@ -151,7 +155,8 @@ async function useDetector(name: DetectorChoice): Promise<void> {
 
 /** Every face in a frame by the detector for live video, as { box, score } clipped to the frame. */
 async function detectVideoFrame(frame: tf.Tensor3D, width: number, height: number): Promise<{ box: FaceBox; score: number }[]> {
-  const found = detectorOn('video') === 'blazeface' && blazeFace ? await runBlazeFace(blazeFace, frame) : await faceapi.detectAllFaces(frame as never, detectorOptions);
+  const found =
+    detectorOn('video') === 'blazeface' && blazeFace ? await runBlazeFace(blazeFace, frame) : await faceapi.detectAllFaces(frame as never, detectorOptions);
   return found.map((d) => boxOf(d, width, height)).filter((d) => d.box.width > 0 && d.box.height > 0);
 }
 
@@ -160,7 +165,10 @@ const windowOptions = new faceapi.TinyFaceDetectorOptions({ inputSize: TRACKING_
 
 async function loadModel(info: ModelInfo): Promise<void> {
   setStatus(`loading model ${info.label}…`);
-  const [loaded, meta] = await Promise.all([tf.loadLayersModel(`${info.url}${RUN_FILES.model}`), getJson<{ normalisation: Normalisation; calibration?: Calibration }>(`${info.url}${RUN_FILES.metadata}`)]);
+  const [loaded, meta] = await Promise.all([
+    tf.loadLayersModel(`${info.url}${RUN_FILES.model}`),
+    getJson<{ normalisation: Normalisation; calibration?: Calibration }>(`${info.url}${RUN_FILES.metadata}`),
+  ]);
   // Aligned models need face-api's 68-point landmark net as well (served with the detectors).
   if (info.faceCut.method === 'landmarks' && !faceapi.nets.faceLandmark68Net.isLoaded) await faceapi.nets.faceLandmark68Net.loadFromUri('/face-models');
   model?.dispose();
@@ -226,7 +234,10 @@ async function recognise(source: HTMLVideoElement | HTMLImageElement | HTMLCanva
     const n = norm;
     const aligned = info.faceCut.method === 'landmarks';
     const found = aligned
-      ? (await faceapi.detectAllFaces(frame as never, detectorOptions).withFaceLandmarks()).map((r) => ({ detection: r.detection, landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }))
+      ? (await faceapi.detectAllFaces(frame as never, detectorOptions).withFaceLandmarks()).map((r) => ({
+          detection: r.detection,
+          landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })),
+        }))
       : detectorOn('image') === 'blazeface' && blazeFace
         ? (await runBlazeFace(blazeFace, frame)).map((detection) => ({ detection, landmarks: null }))
         : (await faceapi.detectAllFaces(frame as never, detectorOptions)).map((detection) => ({ detection, landmarks: null }));
@@ -271,14 +282,17 @@ async function recogniseTracked(source: HTMLVideoElement, time: number): Promise
   const frame = tf.browser.fromPixels(source);
   try {
     const [height, width] = frame.shape;
-    if (!follower || follower.width !== width || follower.height !== height) // A live source's time is wall time: a budget in seconds would make a slow page detect ever more often, so frames count here.
-    follower = new FaceFollower(width, height, { detectSeconds: Infinity });
+    if (!follower || follower.width !== width || follower.height !== height)
+      // A live source's time is wall time: a budget in seconds would make a slow page detect ever more often, so frames count here.
+      follower = new FaceFollower(width, height, { detectSeconds: Infinity });
     const detectors: FrameDetectors = {
       detectAll: () => detectVideoFrame(frame, width, height),
       detectIn: async (w) => {
         const crop = tf.slice(frame, [w.y, w.x, 0], [w.height, w.width, 3]);
         try {
-          return (await faceapi.detectAllFaces(crop as never, windowOptions)).map((d) => boxOf(d, width, height, w.x, w.y)).filter((d) => d.box.width > 0 && d.box.height > 0);
+          return (await faceapi.detectAllFaces(crop as never, windowOptions))
+            .map((d) => boxOf(d, width, height, w.x, w.y))
+            .filter((d) => d.box.width > 0 && d.box.height > 0);
         } finally {
           crop.dispose();
         }
@@ -374,7 +388,6 @@ function draw(source: CanvasImageSource, width: number, height: number, faces: F
   c.hidden = false;
   els.drop.hidden = true;
 }
-
 
 function showFaces(faces: Face[]): void {
   state.faces = faces;
@@ -541,7 +554,14 @@ function showRuns(runs: RunEntry[], runsDir: string): void {
   const body = document.createElement('tbody');
   for (const r of runs) {
     const tr = document.createElement('tr');
-    const cells = [r.id, r.classes?.length ? String(r.classes.length) : '', r.inputSize ? `${r.inputSize}²` : '', r.bestValAcc !== undefined ? pct(r.bestValAcc, 1) : '', r.testAcc !== undefined ? pct(r.testAcc, 1) : '', r.createdAt?.slice(0, 16).replace('T', ' ') ?? ''];
+    const cells = [
+      r.id,
+      r.classes?.length ? String(r.classes.length) : '',
+      r.inputSize ? `${r.inputSize}²` : '',
+      r.bestValAcc !== undefined ? pct(r.bestValAcc, 1) : '',
+      r.testAcc !== undefined ? pct(r.testAcc, 1) : '',
+      r.createdAt?.slice(0, 16).replace('T', ' ') ?? '',
+    ];
     for (const c of cells) {
       const td = document.createElement('td');
       td.textContent = c;
