@@ -47,6 +47,7 @@ const BATCHES = [1, 16, 64] as const;
  * Times `call` on batches of random cache images, `opts.warmup` untimed calls then `opts.steps`
  * timed ones per batch size; what `call` returns to dispose is disposed after the clock stops.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a call may return its outputs (disposed here) or nothing.
 async function timeBatches(opts: Pick<Options, 'warmup' | 'steps'>, call: (idx: number[]) => Promise<tf.Tensor[] | void>): Promise<PredictTimes> {
   const rng = createRng(2);
   const result: PredictTimes = { batch1: [], batch16: [], batch64: [] };

@@ -91,7 +91,7 @@ interface Benchmark {
   name: string;
   description: string;
   options?: (cmd: Command) => Command;
-  // Each kind's options are its own; commander hands them over untyped.
+  // biome-ignore lint/suspicious/noExplicitAny: each kind's options are its own; commander hands them over untyped.
   run(o: any, out: string): Promise<void>;
 }
 

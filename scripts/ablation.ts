@@ -44,7 +44,7 @@ for (const set of TEST_SETS) {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 rows.push([`mean of the ${TEST_SETS.length} sets (7 classes; CK+ 6)`, ...columns.map((m) => pct(mean(headline.get(m)!)))]);
 const header = ['test set', ...box.map((m) => `${path.basename(m)} (box)`), ...aligned.map((m) => `${path.basename(m)} (aligned)`), 'faceapi'];
-const md = ['| ' + header.join(' | ') + ' |', '|---|' + columns.map(() => '---|').join(''), ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-await writeFileAtomic(path.join(out, 'ablation.md'), md + '\n');
+const md = [`| ${header.join(' | ')} |`, `|---|${columns.map(() => '---|').join('')}`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+await writeFileAtomic(path.join(out, 'ablation.md'), `${md}\n`);
 console.log(formatTable(header, rows));
 console.log(`\nwritten ${out}/*.json and ablation.md`);

@@ -208,7 +208,7 @@ for (const m of cfeeTrain) {
   for (const n of linkNames(faceItem(m), CFEE_COPIES)) csv.push(`train/${m.label}/${n},${row}`);
   compounds++;
 }
-await writeFileAtomic(path.join(mix, SOFT_TARGETS_FILE), csv.join('\n') + '\n');
+await writeFileAtomic(path.join(mix, SOFT_TARGETS_FILE), `${csv.join('\n')}\n`);
 
 const count = (side: string) => [...cfeeSide.values()].filter((s) => s === side).length;
 console.log(

@@ -21,7 +21,7 @@ async function dataset(classes: string[], perClass: number, root = tempDir('vise
 
 /** A file whose name is not valid UTF-8: `\xff\xfe bad.png` (latin-1 bytes from another system). */
 async function writeNonUtf8Png(dir: string): Promise<void> {
-  const name = Buffer.concat([Buffer.from(dir + '/'), Buffer.from([0xff, 0xfe]), Buffer.from(' bad.png')]);
+  const name = Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff, 0xfe]), Buffer.from(' bad.png')]);
   await fs.writeFile(
     name,
     await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })

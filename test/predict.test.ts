@@ -202,7 +202,7 @@ describe('predict', { skip }, () => {
     assert.deepEqual(Object.keys(failed).sort(), ['empty', 'in/broken.png', 'in/notes.txt', 'missing.jpg']);
     assert.match(failed['in/notes.txt']!, /not an image or video/);
     assert.match(failed['in/broken.png']!, /not a readable image/);
-    assert.match(failed['empty']!, /no images or videos/);
+    assert.match(failed.empty!, /no images or videos/);
     assert.match(failed['missing.jpg']!, /does not exist/);
     assert.equal(seen.length, report.results.length);
 

@@ -58,7 +58,7 @@ test('a folder of videos per class: frames, faces found, subject from the file n
         '10',
         '-pix_fmt',
         'yuv420p',
-        path.join(src, cls, path.basename(face, '.png') + '.mp4'),
+        path.join(src, cls, `${path.basename(face, '.png')}.mp4`),
       ]);
     }
   }

@@ -11,7 +11,7 @@ test('train reads a dataset soft-targets.csv, records it, and refuses to resume 
   const data = await linkSubset(CKPLUS, CLASSES, 12);
   const files = (await fs.readdir(path.join(data, 'happiness'))).sort().slice(0, 4);
   // Four happy faces taught as half happy, half surprised.
-  await fs.writeFile(path.join(data, 'soft-targets.csv'), ['file,happiness,sadness,surprise', ...files.map((f) => `happiness/${f},1,0,1`)].join('\n') + '\n');
+  await fs.writeFile(path.join(data, 'soft-targets.csv'), `${['file,happiness,sadness,surprise', ...files.map((f) => `happiness/${f},1,0,1`)].join('\n')}\n`);
   const out = path.join(tempDir(), 'run');
   const r = runCli(['train', data, '--size', '16', '--epochs', '1', '--split', 'random', '--test-fraction', '0', '--out', out]);
   assert.equal(r.code, 0, r.stderr);

@@ -93,7 +93,7 @@ export interface AlignFolderSummary {
 
 /** Output names: the source's relative path as .png; a clash (a.jpg beside a.png) keeps the old extension too. */
 function outputNames(items: ImageItem[]): string[] {
-  const plain = items.map((it) => it.rel.replace(/\.[^./]+$/, '') + '.png');
+  const plain = items.map((it) => `${it.rel.replace(/\.[^./]+$/, '')}.png`);
   const count = new Map<string, number>();
   for (const p of plain) count.set(p, (count.get(p) ?? 0) + 1);
   return items.map((it, i) => (count.get(plain[i]!)! > 1 ? `${it.rel}.png` : plain[i]!));
@@ -298,7 +298,7 @@ function round2(x: number): number {
 export function formatAlignSummary(s: AlignFolderSummary, maxListed = 20): string {
   const written = s.aligned + s.fallback;
   const lines = [
-    `images: ${s.images} in ${s.src}` + (s.resumed ? ` (${s.resumed} written by an earlier run, kept)` : ''),
+    `images: ${s.images} in ${s.src}${s.resumed ? ` (${s.resumed} written by an earlier run, kept)` : ''}`,
     `aligned: ${s.aligned}, fallbacks (written unaligned): ${s.fallback}, unreadable (not written): ${s.unreadable}`,
     `written: ${written} images of ${s.size}x${s.size} in ${s.out}; outcomes and angles in ${s.manifest}`,
     `time: ${s.seconds.toFixed(1)} s`,

@@ -4,6 +4,7 @@ import { VisemoError } from '../util/errors.js';
  * Wraps a command's action: a VisemoError becomes one line on stderr and exit code 2,
  * anything else a short message (stack with VISEMO_DEBUG=1) and exit code 1.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: an action may return nothing (exit 0) or its exit code.
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {

@@ -114,5 +114,5 @@ export function formatDoctor(r: DoctorReport): string {
   else lines.push(`  ${CPU_FLAGS.map((f) => `${f} ${yesNo(r.cpu.flags[f])}`).join(', ')}`);
   lines.push('programs:');
   for (const t of r.tools) lines.push(`  ${t.name.padEnd(13)}${t.path ?? `not found (for ${t.usedBy}: ${t.install})`}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

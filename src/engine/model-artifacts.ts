@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { tf } from './tf.js';
+import type { tf } from './tf.js';
 import { readJson } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
 

@@ -17,7 +17,7 @@ import { FACEAPI_MODEL, loadClassifiers, type Classifier } from '../inference/cl
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { argmax } from '../util/argmax.js';
 import { VisemoError } from '../util/errors.js';
-import { fixed, formatTable, pct } from '../util/table.js';
+import { fixed, formatTable } from '../util/table.js';
 import { computeMetrics } from './metrics.js';
 import { formatWithInterval } from './intervals.js';
 import { formatP, mcnemarFromPredictions, pStatement } from './mcnemar.js';

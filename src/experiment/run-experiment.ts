@@ -350,7 +350,7 @@ async function previousResults(dir: string, data: string, settings: ExperimentSe
   const file = path.join(dir, RESULTS_FILE);
   if (!(await exists(file))) return undefined;
   const prev = await readJson<ExperimentResults>(file).catch(() => undefined);
-  if (!prev || prev.format !== 'visemo-experiment@1') return undefined;
+  if (prev?.format !== 'visemo-experiment@1') return undefined;
   const differ: string[] = [];
   if (prev.dataset !== data) differ.push(`dataset ${prev.dataset} vs ${data}`);
   const keys = new Set([...Object.keys(prev.settings), ...Object.keys(settings)].filter((k) => !FREE_SETTINGS.has(k)));

@@ -80,7 +80,7 @@ export async function planAnnotatedCopies(inputs: string[], files: InputFile[], 
   const plan = new Map<string, string>();
   const taken = new Set<string>();
   for (const f of files) {
-    const base = f.kind === 'video' ? f.rel.replace(/\.[^./\\]+$/, '') + '.annotated.mp4' : annotatedName(f.rel);
+    const base = f.kind === 'video' ? `${f.rel.replace(/\.[^./\\]+$/, '')}.annotated.mp4` : annotatedName(f.rel);
     const { dir: sub, name, ext } = path.parse(base);
     let candidate = base;
     for (let k = 2; taken.has(candidate.toLowerCase()); k++) candidate = path.join(sub, `${name}-${k}${ext}`);
@@ -92,7 +92,7 @@ export async function planAnnotatedCopies(inputs: string[], files: InputFile[], 
 
 export function annotatedName(rel: string): string {
   const ext = path.extname(rel).toLowerCase();
-  return KEEP_FORMAT[ext] ? rel : rel.slice(0, rel.length - path.extname(rel).length) + '.png';
+  return KEEP_FORMAT[ext] ? rel : `${rel.slice(0, rel.length - path.extname(rel).length)}.png`;
 }
 
 /** Writes the annotated copy of an image atomically. */

@@ -122,13 +122,13 @@ export function formatCsv(report: PredictReport): string {
     else if (r.kind === 'video') for (const frame of r.timeline) faces(r.file, 'video', frame.time.toFixed(3), frame.faces);
     else push([r.file, 'error', '', '', '', '', '', '', '', '', '', ...classes.map(() => ''), r.reason, '']);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatReport(report: PredictReport, format: PredictFormat): string {
-  if (format === 'json') return formatJson(report) + '\n';
+  if (format === 'json') return `${formatJson(report)}\n`;
   if (format === 'csv') return formatCsv(report);
-  return formatTextTable(report) + '\n';
+  return `${formatTextTable(report)}\n`;
 }
 
 /** The closing line: counts and throughput. */

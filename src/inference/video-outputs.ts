@@ -86,7 +86,7 @@ export function timelineCsv(a: VideoAnalysis): string {
       );
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The summary file's content: per track, and over the video. */
@@ -116,7 +116,7 @@ export function summaryJson(a: VideoAnalysis, model: string) {
 export async function writeVideoOutputs(a: VideoAnalysis, files: VideoOutputFiles, model: string): Promise<void> {
   const round = (key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? (key === 'time' ? r3(v) : r4(v)) : v);
   const { outputs: _outputs, ...rest } = a;
-  await writeFileAtomic(files.timelineJson, JSON.stringify({ format: TIMELINE_FORMAT, model, ...rest }, round) + '\n');
+  await writeFileAtomic(files.timelineJson, `${JSON.stringify({ format: TIMELINE_FORMAT, model, ...rest }, round)}\n`);
   await writeFileAtomic(files.timelineCsv, timelineCsv(a));
   await writeJsonAtomic(files.summary, summaryJson(a, model));
   const svg = await renderSvg(

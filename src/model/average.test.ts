@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { useBackend } from '../engine/backend.js';
 import { tf } from '../engine/tf.js';
-import { type RunMetadata } from './run-folder.js';
+import type { RunMetadata } from './run-folder.js';
 import { runCli, tempDir } from '../../test/helpers.js';
 import { buildModel } from './architectures.js';
 import { averageModels, meanOf } from './average.js';

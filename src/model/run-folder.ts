@@ -218,8 +218,7 @@ export interface ResolvedModel {
   bundled: boolean;
 }
 
-const HOW_TO_GET =
-  'train one with `visemo train DATASET --out DIR` and pass --model DIR, or name a bundled model (' + Object.keys(BUNDLED_MODELS).join(', ') + ')';
+const HOW_TO_GET = `train one with \`visemo train DATASET --out DIR\` and pass --model DIR, or name a bundled model (${Object.keys(BUNDLED_MODELS).join(', ')})`;
 
 /**
  * undefined → the default bundled model; a bundled name → models/<dir>; anything else → a run

@@ -41,7 +41,7 @@ export async function readStoredResult(dir: string): Promise<JobRecord | undefin
 /** Stores a finished result; false when another job stored this one first (that one is kept). */
 export async function storeResult(dir: string, resultJson: string, record: JobRecord): Promise<boolean> {
   await removeAbandonedTemps(path.dirname(dir));
-  return writeDirAtomic(dir, { [RESULT_FILE]: resultJson, [JOB_FILE]: JSON.stringify(record, null, 2) + '\n' });
+  return writeDirAtomic(dir, { [RESULT_FILE]: resultJson, [JOB_FILE]: `${JSON.stringify(record, null, 2)}\n` });
 }
 
 /** Writing a result takes milliseconds: a temporary folder older than this belongs to a killed worker. */

@@ -77,7 +77,7 @@ function reportEvents(worker: Worker<VideoJobData, VideoJobResult>, log: (line: 
     const stalled = job.stalledCounter ? `, after ${job.stalledCounter} stalled run${job.stalledCounter > 1 ? 's' : ''}` : '';
     log(`start  ${job.data.file} (job ${job.id}, attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}${stalled})`);
   });
-  worker.on('completed', (job, r) => {
+  worker.on('completed', (_job, r) => {
     if (r.stored) summary.stored++;
     else {
       summary.computed++;

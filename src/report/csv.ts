@@ -10,5 +10,5 @@ export function tableToCsv(table: Table): string {
   for (const row of table.rows) {
     lines.push(row.map((c) => (c.value !== undefined ? String(c.value) : c.text === '—' ? '' : field(c.text))).join(','));
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -674,7 +674,7 @@ function perClass(results: ExperimentResults): Section {
       blocks.push(
         tableBlock({
           id: partId(results, part, `metrics-${r.size}`),
-          caption: `${sizeLabel(r.size)}: precision, recall, F1 and support per class on ${testName(results, part)}` + (p ? ` (paper: ${p.source})` : ''),
+          caption: `${sizeLabel(r.size)}: precision, recall, F1 and support per class on ${testName(results, part)}${p ? ` (paper: ${p.source})` : ''}`,
           columns: ['Class', 'Precision (95 % CI)', 'Recall (95 % CI)', 'F1', 'Support', 'Paper precision', 'Paper recall'],
           rows,
         }),

@@ -11,7 +11,6 @@ import type { Metrics } from '../evaluation/types.js';
 import { VisemoError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ratio, integer } from './format.js';
-import { pct } from '../util/table.js';
 import { PAPER_SIZES } from './paper-reference.js';
 import type { ExperimentResults } from './types.js';
 import { loadResults, writeReport, type WrittenReport } from './write-report.js';

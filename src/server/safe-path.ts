@@ -22,7 +22,7 @@ export async function resolveInside(root: string, relUrlPath: string): Promise<s
   if (!file.startsWith(base + path.sep)) return null;
   // A link inside the folder may still point elsewhere: compare real paths.
   const [realBase, realFile] = await Promise.all([fs.realpath(base).catch(() => null), fs.realpath(file).catch(() => null)]);
-  if (!realBase || !realFile || !realFile.startsWith(realBase + path.sep)) return null;
+  if (!realBase || !realFile?.startsWith(realBase + path.sep)) return null;
   const stat = await fs.stat(realFile).catch(() => null);
   return stat?.isFile() ? realFile : null;
 }

@@ -149,8 +149,8 @@ export function warp(src: Uint8Array, size: number, out: Float32Array, t: Affine
     for (let x = 0; x < size; x++) {
       let sx = t.a * x + t.b * y + t.c;
       let sy = t.d * x + t.e * y + t.f;
-      sx = sx < 0 ? 0 : sx > max ? max : sx;
-      sy = sy < 0 ? 0 : sy > max ? max : sy;
+      sx = Math.min(max, Math.max(0, sx));
+      sy = Math.min(max, Math.max(0, sy));
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const x1 = x0 < max ? x0 + 1 : max;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { PAPER_CLASSES } from '../data/classes.js';
 import { evaluateRunDetailed } from '../evaluation/evaluate.js';
-import { type History, type RunMetadata } from '../model/run-folder.js';
+import type { History, RunMetadata } from '../model/run-folder.js';
 import { loadEmotionModel } from '../model/model-io.js';
 import { CKPLUS, FER_TRAIN, hasShared, linkSubset, runCli, tempDir } from '../../test/helpers.js';
 import { DEFAULT_AUGMENT, formatTrainAugment, type TrainAugment } from './augment.js';

@@ -49,7 +49,7 @@ export async function writeDirAtomic(dir: string, files: Record<string, string |
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** The largest JSON file read (256 MB): far beyond any file visemo writes, well within what a string holds. */
@@ -96,7 +96,7 @@ export async function readJsonIfPresent<T>(file: string): Promise<T | undefined>
 export async function checkOutputFile(file: string, format: string, force: boolean | undefined, same: Record<string, unknown>): Promise<void> {
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) return;
-  if (stat.isDirectory()) throw new VisemoError(`${file} is a folder`, 'give a file name for the output, e.g. ' + path.join(file, 'out.json'));
+  if (stat.isDirectory()) throw new VisemoError(`${file} is a folder`, `give a file name for the output, e.g. ${path.join(file, 'out.json')}`);
   if (force) return;
   const existing = await readJsonIfPresent<Record<string, unknown>>(file);
   if (existing?.format !== format)

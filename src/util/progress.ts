@@ -14,7 +14,7 @@ export function startProgress(total: number, label: string, format = ''): Progre
   if (!wanted || total <= 0) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}${format ? ' ' + format : ''}`,
+      format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}${format ? ` ${format}` : ''}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,

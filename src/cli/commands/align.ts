@@ -40,7 +40,7 @@ export function registerAlign(program: Command): void {
         },
       });
       (progress as Progress | null)?.stop();
-      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatAlignSummary(summary)) + '\n');
+      process.stdout.write(`${o.json ? JSON.stringify(summary, null, 2) : formatAlignSummary(summary)}\n`);
       // Unreadable images are listed in the summary on stdout; fallbacks were written, not skipped.
       if (summary.unreadable > 0)
         process.stderr.write(`visemo: ${summary.unreadable} unreadable image${summary.unreadable === 1 ? '' : 's'} skipped (listed above)\n`);

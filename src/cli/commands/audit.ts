@@ -59,7 +59,7 @@ export function registerAudit(program: Command): void {
     ],
   }).action(
     action(async (data: string[], o: AuditCliOptions) => {
-      const log = (line: string) => process.stderr.write(line + '\n');
+      const log = (line: string) => process.stderr.write(`${line}\n`);
       const models = o.models
         .split(',')
         .map((m) => m.trim())
@@ -80,8 +80,8 @@ export function registerAudit(program: Command): void {
         log,
       });
       const written = out ? await writeAuditReport(out, result, predictions) : undefined;
-      if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-      else process.stdout.write(formatAudit(result) + '\n');
+      if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(`${formatAudit(result)}\n`);
       const groups = result.breakdowns
         .map((b) => `${b.models[0]?.groups.length ?? 0} group${b.models[0]?.groups.length === 1 ? '' : 's'} by ${b.name}`)
         .join(', ');

@@ -27,10 +27,10 @@ export function registerCalibrate(program: Command): void {
         balanced: !o.unbalanced,
         force: o.force,
         backend: o.backend,
-        log: (l) => process.stderr.write(l + '\n'),
+        log: (l) => process.stderr.write(`${l}\n`),
       });
       const rows = r.classes.map((c, k) => [c, r.trueCounts[k]!, r.before.predicted[k]!, r.after.predicted[k]!, r.calibration.offsets[k]!.toFixed(3)]);
-      process.stdout.write(formatTable(['class', 'true', 'predicted before', 'predicted after', 'offset'], rows) + '\n\n');
+      process.stdout.write(`${formatTable(['class', 'true', 'predicted before', 'predicted after', 'offset'], rows)}\n\n`);
       process.stdout.write(
         `accuracy on these ${r.calibration.fittedOn.images} images: ${pct(r.before.accuracy)} before, ${pct(r.after.accuracy)} after (${r.calibration.method} fit; they were used to fit it, so score elsewhere)\n` +
           `${r.skipped.length ? `${r.skipped.length} unreadable images skipped; ` : ''}written ${r.file}\n`,

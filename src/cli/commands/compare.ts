@@ -52,7 +52,7 @@ export function registerCompare(program: Command): void {
   });
   cmd.action(
     action(async (dataset: string, o: CompareCliOptions) => {
-      const log = (line: string) => process.stderr.write(line + '\n');
+      const log = (line: string) => process.stderr.write(`${line}\n`);
       const models = o.models
         .split(',')
         .map((m) => m.trim())
@@ -69,8 +69,8 @@ export function registerCompare(program: Command): void {
         log,
       });
       if (o.out) await writeJsonAtomic(path.resolve(o.out), result);
-      if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-      else process.stdout.write(formatComparison(result) + (o.out ? `\n\nwritten ${o.out}` : '') + '\n');
+      if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(`${formatComparison(result) + (o.out ? `\n\nwritten ${o.out}` : '')}\n`);
       return skippedExit(result.skipped.length);
     }),
   );

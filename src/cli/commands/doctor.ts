@@ -16,7 +16,7 @@ export function registerDoctor(program: Command): void {
     action(async (o: { json?: boolean }) => {
       const { doctorReport, formatDoctor } = await import('../../doctor/doctor.js');
       const report = await doctorReport();
-      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
       return 0;
     }),
   );

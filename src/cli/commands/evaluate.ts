@@ -26,11 +26,11 @@ export function registerEvaluate(program: Command): void {
         run: string,
         o: { split: 'test' | 'val' | 'train'; data?: string; backend: 'auto' | 'native' | 'wasm' | 'cpu'; json?: boolean; tta?: boolean },
       ) => {
-        const log = (line: string) => process.stderr.write(line + '\n');
+        const log = (line: string) => process.stderr.write(`${line}\n`);
         const { metrics, skipped, file } = await evaluateRunDetailed({ run, split: o.split, data: o.data, backend: o.backend, tta: o.tta, log });
-        if (o.json) process.stdout.write(JSON.stringify({ ...metrics, intervals: metricIntervals(metrics) }, null, 2) + '\n');
+        if (o.json) process.stdout.write(`${JSON.stringify({ ...metrics, intervals: metricIntervals(metrics) }, null, 2)}\n`);
         else {
-          process.stdout.write(formatMetrics(metrics) + '\n\n');
+          process.stdout.write(`${formatMetrics(metrics)}\n\n`);
           process.stdout.write(`${skipped.length ? `${skipped.length} unreadable images skipped; ` : ''}written ${path.relative(process.cwd(), file)}\n`);
         }
         return skippedExit(skipped.length);

@@ -65,7 +65,7 @@ export function registerExperiment(program: Command): void {
 }
 
 async function experimentCommand(dataset: string, o: ExperimentCliOptions): Promise<number> {
-  const log = (line: string) => process.stderr.write(line + '\n');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
   const { results, report, skipped } = await runExperiment(
     {
@@ -93,7 +93,7 @@ async function experimentCommand(dataset: string, o: ExperimentCliOptions): Prom
     `split     ${parts.map((p) => p.split).join(' and ') || split?.mode || o.split}${cv ? `, ${results.settings.folds}-fold cross-validation` : ''} (seed ${o.seed}); backend ${[...new Set(results.sizes.map((r) => r.metadata.training.backend))].join(', ')} on ${results.machine.processor}`,
     `report    ${path.relative(process.cwd(), report.html)} (also ${path.basename(report.markdown)}, results.json, figures/, tables/); ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
   if (skipped > 0) process.stderr.write(`visemo: ${skipped} unreadable image${skipped === 1 ? '' : 's'} skipped by the trainings and tests (named above)\n`);
   return skippedExit(skipped);
 }

@@ -100,7 +100,7 @@ export function registerPrepare(program: Command): void {
         force: o.force,
         retryFailed: o.retryFailed,
       });
-      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, o.out)) + '\n');
+      process.stdout.write(`${o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary, o.out)}\n`);
       // Failed units are named in the summary; a re-run skips them unless --retry-failed.
       return skippedExit(summary.failed.length);
     }),

@@ -54,7 +54,7 @@ export function registerQueue(program: Command): void {
       const { addVideoJobs } = await importOptional('bullmq', () => import('../../queue/queue-client.js'));
       const r = await addVideoJobs(inputs, { redis: o.redis, queue: o.queue, settings: settingsFrom(o), attempts: o.attempts, backoffMs: o.backoff });
       for (const p of r.problems) process.stderr.write(`visemo: skipped ${p.path}: ${p.reason}\n`);
-      if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
         process.stdout.write(
           `queued ${r.added.length} video${r.added.length === 1 ? '' : 's'} on ${o.queue} at ${redactRedisUrl(o.redis)}` +
@@ -78,7 +78,7 @@ export function registerQueue(program: Command): void {
     action(async (o: { redis: string; queue: string; json?: boolean }) => {
       const { queueStatus } = await importOptional('bullmq', () => import('../../queue/queue-client.js'));
       const s = await queueStatus(o);
-      process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+      process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
     }),
   );
 }
@@ -103,5 +103,5 @@ export function formatStatus(s: QueueStatus): string {
     for (const f of s.failed)
       lines.push(`  ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`} (${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

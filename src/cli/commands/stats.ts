@@ -39,7 +39,7 @@ export function registerStats(program: Command): void {
       (progress as ReturnType<typeof startProgress> | null)?.stop();
       await writeJsonAtomic(file, stats);
       const skippedLine = stats.skipped.length ? `\n${stats.skipped.length} unreadable image${stats.skipped.length > 1 ? 's' : ''} skipped (named above)` : '';
-      process.stdout.write((o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}${skippedLine}`) + '\n');
+      process.stdout.write(`${o.json ? JSON.stringify(stats, null, 2) : `${formatStats(stats)}\nwritten to ${file}${skippedLine}`}\n`);
       return skippedExit(stats.skipped.length);
     }),
   );

@@ -24,7 +24,7 @@ export function registerSummary(program: Command): void {
       await useBackend('cpu', { quiet: true });
       const model = buildModel({ arch: opts.arch, size: opts.size, numClasses: opts.numClasses, channels: opts.channels === '1' ? 1 : 3 });
       const s = summarise(model);
-      process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s, `Model: "${s.model}" (${opts.size}x${opts.size})`) + '\n');
+      process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSummary(s, `Model: "${s.model}" (${opts.size}x${opts.size})`)}\n`);
       model.dispose();
     }),
   );

@@ -49,7 +49,7 @@ export function registerTrain(program: Command): void {
           `train --folds ${o.folds} needs --fold i, the fold to test on`,
           `add --fold 1 (… ${o.folds}), or run experiment --folds ${o.folds} to train every fold`,
         );
-      const log = (line: string) => process.stdout.write(line + '\n');
+      const log = (line: string) => process.stdout.write(`${line}\n`);
       const started = performance.now();
       // A resumed run keeps its own options: only those typed on this command line are checked against it.
       if (o.resume) for (const key of Object.keys(o)) if (cmd.getOptionValueSource(key) === 'default') delete (o as unknown as Record<string, unknown>)[key];

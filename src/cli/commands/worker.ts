@@ -60,7 +60,7 @@ export function registerWorker(program: Command): void {
         untilEmpty: o.untilEmpty === true,
         log: (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
       });
-      process.stderr.write(workerSummaryLine(summary) + '\n');
+      process.stderr.write(`${workerSummaryLine(summary)}\n`);
     }),
   );
 }

@@ -64,7 +64,10 @@ function patchAdam(): void {
   const proto = tf.AdamOptimizer.prototype;
   const original = proto.applyGradients;
   proto.applyGradients = function applyGradients(this: tf.AdamOptimizer, variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (tf.getBackend() !== NATIVE_BACKEND) return original.call(this, variableGradients);
+    if (tf.getBackend() !== NATIVE_BACKEND) {
+      original.call(this, variableGradients);
+      return;
+    }
     const self = this as unknown as AdamInternals;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     // The same float32 bias corrections tfjs computes with sub(1, accBeta).
