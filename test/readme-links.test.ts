@@ -132,3 +132,29 @@ test('the link and anchor readers follow GitHub: code is not a link, anchors dro
   assert.deepEqual(linkTargets(text), ['docs/a.md#x', 'fig.png']);
   assert.deepEqual([...headingAnchors(text)], ['the-papers-experiment-visemo-experiment', 'results', 'results-1']);
 });
+
+/** The paths the README's Layout section names at the start of its block's lines (`src/config`, `models/`, …). */
+function layoutPaths(readme: string): string[] {
+  const section = readme.slice(readme.indexOf('## Layout'));
+  const block = /```\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, "README.md's Layout section has a code block");
+  return block[1]!
+    .split('\n')
+    .map((line) => /^(\S+)/.exec(line)?.[1])
+    .filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\/$/, ''));
+}
+
+test("the README's Layout names every folder of src/ and every top-level folder it lists exists", () => {
+  const named = layoutPaths(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+  const srcFolders = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => `src/${e.name}`);
+  const missing = srcFolders.filter((f) => !named.includes(f));
+  assert.deepEqual(missing, [], `folders of src/ missing from the README's Layout: ${missing.join(', ')}`);
+  const absent = named.filter((p) => !existsSync(path.join(ROOT, p)));
+  assert.deepEqual(absent, [], `the README's Layout names paths that do not exist: ${absent.join(', ')}`);
+  const entries = readdirSync(path.join(ROOT, 'src')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const unnamed = entries.filter((f) => !readFileSync(path.join(ROOT, 'README.md'), 'utf8').includes(`src/${f}`));
+  assert.deepEqual(unnamed, [], `entry files of src/ the README's Layout does not name: ${unnamed.join(', ')}`);
+});
