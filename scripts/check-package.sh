@@ -33,6 +33,9 @@ step "tarball $(basename "$TARBALL"): $bytes bytes ($(( (bytes + 524288) / 10485
 unwanted=$(grep -E '\.test\.|\.map$|\.fixture\.|^package/(test|bench|\.ci|src)/' "$WORK/files.txt" || true)
 [[ -z $unwanted ]] || fail "the tarball ships files users do not need: $(echo "$unwanted" | head -5 | tr '\n' ' ')"
 grep -qx 'package/dist/web/app.js' "$WORK/files.txt" || fail "the tarball lacks the bundled page dist/web/app.js"
+for f in LICENSE README.md docs/README.md dist/train.js dist/server.d.ts; do
+  grep -qx "package/$f" "$WORK/files.txt" || fail "the tarball lacks $f"
+done
 
 # An image to recognise: a face-sized grey gradient made with the clone's sharp (no face is fine:
 # predict still runs the detector and names its backend and model).
