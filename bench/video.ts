@@ -131,77 +131,57 @@ async function faceApiPipeline(file: string, detector: 'ssd' | 'tiny'): Promise<
   return { frames, faces, ms: performance.now() - t0 };
 }
 
-export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
-  if (!existsSync(SFEW)) {
-    console.log(`video: the shared faces (${SFEW}) are not there, skipped`);
-    return;
-  }
-  await useBackend('wasm', { quiet: true });
-  const loadAtStart = os.loadavg();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'visemo-bench-video-'));
-  const rows: Row[] = [];
-  const profiles: Record<string, Record<string, number>> = {};
-  try {
-    const faces = pickFaces();
-    const videos = [
-      { name: '1 face', file: path.join(dir, 'one.mp4'), faces: faces.slice(0, 1) },
-      { name: '3 faces', file: path.join(dir, 'three.mp4'), faces },
-    ];
-    for (const v of videos) await makeVideo(v.file, v.faces, opts.seconds);
-    // visemo as it runs by default (BlazeFace on video frames), and with SSD as the full-frame detector.
-    const recognizers = {
-      blazeface: await EmotionRecognizer.load({ backend: 'wasm' }),
-      ssd: await EmotionRecognizer.load({ backend: 'wasm', detector: 'ssd' }),
-    };
-    for (const v of videos) {
-      for (const [detector, recognizer] of Object.entries(recognizers)) {
-        // Warm-up (model and detector loading, kernel set-up) on a short analysis, untimed.
-        await analyseVideo(recognizer, v.file, { fps: 2, tracking: { detectEvery: opts.detectEvery } });
-        const a = await analyseVideo(recognizer, v.file, { tracking: { detectEvery: opts.detectEvery } });
-        const t = a.timing;
-        const faceCount = a.timeline.reduce((n, f) => n + f.faces.length, 0);
-        const name = `visemo, ${detector === 'ssd' ? 'SSD' : 'BlazeFace'} every ${opts.detectEvery}`;
-        rows.push({
-          video: v.name,
-          pipeline: name,
-          frames: a.timeline.length,
-          seconds: t.totalMs / 1000,
-          fps: t.fps,
-          facesPerFrame: faceCount / a.timeline.length,
-        });
-        const other = t.totalMs - t.decodeMs - t.detectMs - t.trackMs - t.classifyMs;
-        profiles[`${v.name}, ${name}`] = {
-          decode: t.decodeMs,
-          detect: t.detectMs,
-          track: t.trackMs,
-          classify: t.classifyMs,
-          other,
-          total: t.totalMs,
-          tracks: a.tracks.length,
-          detectedFrames: t.detectedFrames,
-        };
-        console.log(`${v.name}: ${name}: ${t.fps.toFixed(2)} fps, ${a.tracks.length} tracks`);
-      }
-      if (opts.faceapi) {
-        for (const detector of ['ssd', 'tiny'] as const) {
-          const r = await faceApiPipeline(v.file, detector);
-          rows.push({
-            video: v.name,
-            pipeline: `face-api.js ${detector === 'ssd' ? 'SSD' : 'tiny 416'} + expressions`,
-            frames: r.frames,
-            seconds: r.ms / 1000,
-            fps: r.frames / (r.ms / 1000),
-            facesPerFrame: r.faces / r.frames,
-          });
-          console.log(`${v.name}: face-api.js ${detector} ${(r.frames / (r.ms / 1000)).toFixed(2)} fps`);
-        }
-      }
-    }
-    for (const r of Object.values(recognizers)) r.dispose();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+interface Clip {
+  name: string;
+  file: string;
+  faces: string[];
+}
 
+/** visemo's tracked analysis of one clip with one recogniser: its row, and where its time went. */
+async function timeVisemo(
+  recognizer: EmotionRecognizer,
+  detector: string,
+  v: Clip,
+  detectEvery: number,
+): Promise<{ row: Row; profile: Record<string, number> }> {
+  // Warm-up (model and detector loading, kernel set-up) on a short analysis, untimed.
+  await analyseVideo(recognizer, v.file, { fps: 2, tracking: { detectEvery } });
+  const a = await analyseVideo(recognizer, v.file, { tracking: { detectEvery } });
+  const t = a.timing;
+  const faceCount = a.timeline.reduce((n, f) => n + f.faces.length, 0);
+  const name = `visemo, ${detector === 'ssd' ? 'SSD' : 'BlazeFace'} every ${detectEvery}`;
+  const row = { video: v.name, pipeline: name, frames: a.timeline.length, seconds: t.totalMs / 1000, fps: t.fps, facesPerFrame: faceCount / a.timeline.length };
+  const other = t.totalMs - t.decodeMs - t.detectMs - t.trackMs - t.classifyMs;
+  const profile = {
+    decode: t.decodeMs,
+    detect: t.detectMs,
+    track: t.trackMs,
+    classify: t.classifyMs,
+    other,
+    total: t.totalMs,
+    tracks: a.tracks.length,
+    detectedFrames: t.detectedFrames,
+  };
+  console.log(`${v.name}: ${name}: ${t.fps.toFixed(2)} fps, ${a.tracks.length} tracks`);
+  return { row, profile };
+}
+
+/** face-api.js's pipeline on one clip with one detector, as a row. */
+async function timeFaceApi(v: Clip, detector: 'ssd' | 'tiny'): Promise<Row> {
+  const r = await faceApiPipeline(v.file, detector);
+  console.log(`${v.name}: face-api.js ${detector} ${(r.frames / (r.ms / 1000)).toFixed(2)} fps`);
+  return {
+    video: v.name,
+    pipeline: `face-api.js ${detector === 'ssd' ? 'SSD' : 'tiny 416'} + expressions`,
+    frames: r.frames,
+    seconds: r.ms / 1000,
+    fps: r.frames / (r.ms / 1000),
+    facesPerFrame: r.faces / r.frames,
+  };
+}
+
+/** The table (fps set against face-api.js SSD's on the same clip), visemo's profiles, the JSON, and the load average. */
+async function reportVideo(opts: VideoBenchOptions, rows: Row[], profiles: Record<string, Record<string, number>>, loadAtStart: number[]): Promise<void> {
   console.log(`\nvideo    pipeline                             frames  seconds     fps  faces/frame  vs face-api SSD`);
   for (const r of rows) {
     const ref = rows.find((x) => x.video === r.video && x.pipeline.startsWith('face-api.js SSD'));
@@ -229,4 +209,40 @@ export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')} at the end\nwritten ${opts.out}`,
   );
+}
+
+export async function benchVideo(opts: VideoBenchOptions): Promise<void> {
+  if (!existsSync(SFEW)) {
+    console.log(`video: the shared faces (${SFEW}) are not there, skipped`);
+    return;
+  }
+  await useBackend('wasm', { quiet: true });
+  const loadAtStart = os.loadavg();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'visemo-bench-video-'));
+  const rows: Row[] = [];
+  const profiles: Record<string, Record<string, number>> = {};
+  // visemo as it runs by default (BlazeFace on video frames), and with SSD as the full-frame detector.
+  const recognizers: Partial<Record<'blazeface' | 'ssd', EmotionRecognizer>> = {};
+  try {
+    const faces = pickFaces();
+    const videos: Clip[] = [
+      { name: '1 face', file: path.join(dir, 'one.mp4'), faces: faces.slice(0, 1) },
+      { name: '3 faces', file: path.join(dir, 'three.mp4'), faces },
+    ];
+    for (const v of videos) await makeVideo(v.file, v.faces, opts.seconds);
+    recognizers.blazeface = await EmotionRecognizer.load({ backend: 'wasm' });
+    recognizers.ssd = await EmotionRecognizer.load({ backend: 'wasm', detector: 'ssd' });
+    for (const v of videos) {
+      for (const [detector, recognizer] of Object.entries(recognizers)) {
+        const { row, profile } = await timeVisemo(recognizer, detector, v, opts.detectEvery);
+        rows.push(row);
+        profiles[`${v.name}, ${row.pipeline}`] = profile;
+      }
+      if (opts.faceapi) for (const detector of ['ssd', 'tiny'] as const) rows.push(await timeFaceApi(v, detector));
+    }
+  } finally {
+    for (const r of Object.values(recognizers)) r.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await reportVideo(opts, rows, profiles, loadAtStart);
 }
