@@ -18,7 +18,7 @@ import { cutFacesAs, detectScaled } from '../inference/recognizer.js';
 import { firstLine, VisemoError } from '../util/errors.js';
 import { INFERENCE_DEFAULTS } from '../config/inference.js';
 import { startProgress } from '../util/progress.js';
-import { assignGroups, describeRule, parseGroupRule, type Breakdown, type GroupedItem } from './audit-groups.js';
+import { assignGroups, describeRule, parseGroupRule, type Breakdown, type GroupedItem, type GroupRule } from './audit-groups.js';
 import { auditBreakdown, DEFAULT_MIN_GROUP, type BreakdownAudit } from './audit.js';
 import { restrictedArgmax } from './compare.js';
 
@@ -102,16 +102,7 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
   if (opts.data.length === 0) throw new VisemoError('no DATA folder given', 'give one or more folders of images, one subfolder per class');
   if (opts.models.length === 0) throw new VisemoError('--models names no model', `give a comma list, e.g. --models visemo7,${FACEAPI_MODEL}`);
   const minGroup = opts.minGroup ?? DEFAULT_MIN_GROUP;
-  // The rule first: a bad one fails before any image is read or model loaded.
-  const rule = await parseGroupRule(opts.groupBy);
-  const { items: found, classes } = await findImages(opts.data, opts.classes ?? 'all');
-  const allBreakdowns = await assignGroups(rule, opts.groupBy, found, opts.data);
-  const keep = found.map((_, i) => i).filter((i) => allBreakdowns.some((b) => b.groups[i] !== null));
-  const items = keep.map((i) => found[i]!);
-  const breakdowns: Breakdown[] = allBreakdowns.map((b) => ({ name: b.name, groups: keep.map((i) => b.groups[i]!) }));
-  log(
-    `${items.length} images of ${classes.length} classes with a group (${found.length - items.length} without) in ${opts.data.join(', ')}; ${breakdowns.length === 1 ? `groups: ${breakdowns[0]!.name}` : `breakdowns: ${breakdowns.map((b) => b.name).join(', ')}`}`,
-  );
+  const { rule, classes, items, breakdowns } = await groupImages(opts, log);
 
   const { tfjs, runtime } = inferenceBackends(opts.backend ?? 'wasm');
   const backend = await useBackend(tfjs, { quiet: true });
@@ -135,14 +126,7 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
       );
 
     const truth = kept.map((i) => classes.indexOf(items[i]!.label));
-    const predicted: number[][] = [];
-    for (const c of contenders) {
-      const set = sets.get(setKey(c, opts.crops === true))!;
-      const t0 = performance.now();
-      const probs = await c.classify(set);
-      predicted.push(probs.map((p) => restrictedArgmax(p, c.classes, classes)));
-      log(`${c.name}: ${kept.length} faces in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    }
+    const predicted = await classifyAll(contenders, sets, opts.crops === true, classes, kept.length, log);
     const audits = breakdowns.map((b) =>
       auditBreakdown({
         name: b.name,
@@ -167,14 +151,7 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
       images: items.length,
       scored: kept.length,
       skipped,
-      models: contenders.map((c) => ({
-        model: c.name,
-        source: c.source,
-        modelClasses: c.classes,
-        inputSize: c.inputSize,
-        runtime: c.runtime,
-        faceCut: opts.crops ? undefined : c.faceCut,
-      })),
+      models: contenders.map((c) => auditModel(c, opts.crops === true)),
       breakdowns: audits,
       machine: { processor: os.cpus()[0]?.model ?? 'unknown processor', cores: os.cpus().length },
       seconds: (performance.now() - started) / 1000,
@@ -190,6 +167,51 @@ export async function runAudit(opts: AuditOptions): Promise<{ result: AuditResul
   } finally {
     for (const c of contenders) c.dispose();
   }
+}
+
+/**
+ * The images that have a group in some breakdown, with each breakdown's groups for them. The rule
+ * is parsed first: a bad one fails before any image is read or model loaded.
+ */
+async function groupImages(
+  opts: AuditOptions,
+  log: (line: string) => void,
+): Promise<{ rule: GroupRule; classes: string[]; items: LabelledItem[]; breakdowns: Breakdown[] }> {
+  const rule = await parseGroupRule(opts.groupBy);
+  const { items: found, classes } = await findImages(opts.data, opts.classes ?? 'all');
+  const allBreakdowns = await assignGroups(rule, opts.groupBy, found, opts.data);
+  const keep = found.map((_, i) => i).filter((i) => allBreakdowns.some((b) => b.groups[i] !== null));
+  const items = keep.map((i) => found[i]!);
+  const breakdowns: Breakdown[] = allBreakdowns.map((b) => ({ name: b.name, groups: keep.map((i) => b.groups[i]!) }));
+  log(
+    `${items.length} images of ${classes.length} classes with a group (${found.length - items.length} without) in ${opts.data.join(', ')}; ${breakdowns.length === 1 ? `groups: ${breakdowns[0]!.name}` : `breakdowns: ${breakdowns.map((b) => b.name).join(', ')}`}`,
+  );
+  return { rule, classes, items, breakdowns };
+}
+
+/** Each model's predicted class (an index into `classes`, the most probable of them) for each of the `faces` scored faces, model by model. */
+async function classifyAll(
+  contenders: Classifier[],
+  sets: Map<string, DecodedSet>,
+  crops: boolean,
+  classes: string[],
+  faces: number,
+  log: (line: string) => void,
+): Promise<number[][]> {
+  const predicted: number[][] = [];
+  for (const c of contenders) {
+    const set = sets.get(setKey(c, crops))!;
+    const t0 = performance.now();
+    const probs = await c.classify(set);
+    predicted.push(probs.map((p) => restrictedArgmax(p, c.classes, classes)));
+    log(`${c.name}: ${faces} faces in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return predicted;
+}
+
+/** A model as audit.json describes it; how faces were cut only for photos. */
+function auditModel(c: Classifier, crops: boolean): AuditModel {
+  return { model: c.name, source: c.source, modelClasses: c.classes, inputSize: c.inputSize, runtime: c.runtime, faceCut: crops ? undefined : c.faceCut };
 }
 
 /** Every image of the DATA folders (a split folder's test/ split), restricted to `wanted`; classes in order. */

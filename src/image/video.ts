@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { tempPathFor } from '../util/atomic.js';
 import { VisemoError } from '../util/errors.js';
+import { frameCutter } from './frame-cutter.js';
 import type { RawImage } from './geometry.js';
 
 const execFileAsync = promisify(execFile);
@@ -190,6 +191,11 @@ export async function extractFrames(file: string, info: VideoInfo, picks: FrameP
   return out;
 }
 
+/** ffmpeg's arguments for streaming the first `frames` frames of `file` to stdout as raw RGB. */
+function streamArgs(file: string, frames: number): string[] {
+  return ['-v', 'error', '-nostdin', '-i', file, '-an', '-vsync', 'passthrough', '-frames:v', String(frames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+}
+
 /**
  * Decodes the chosen frames (by frame number) as RGB while the caller works on earlier ones:
  * ffmpeg decodes in its own process into a pipe and up to `ahead` frames wait in memory (then
@@ -208,25 +214,7 @@ export async function* streamFrames(
   const wanted = new Map(picks.map((p) => [p.index, p]));
   const last = picks[picks.length - 1]!.index;
   const ahead = Math.max(1, opts.ahead ?? 8);
-  const args = [
-    '-v',
-    'error',
-    '-nostdin',
-    '-i',
-    file,
-    '-an',
-    '-vsync',
-    'passthrough',
-    '-frames:v',
-    String(last + 1),
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    'pipe:1',
-  ];
-  const frameBytes = info.width * info.height * 3;
-  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ffmpeg', streamArgs(file, last + 1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const queue: { pick: FramePick; image: RawImage }[] = [];
   let stderr = '';
   let ended: { code: number | null } | null = null;
@@ -236,26 +224,9 @@ export async function* streamFrames(
     wake?.();
     wake = null;
   };
-  let frame = new Uint8Array(frameBytes);
-  let filled = 0;
-  let n = 0;
+  const cut = frameCutter(info, wanted, (frame) => queue.push(frame));
   child.stdout.on('data', (chunk: Buffer) => {
-    let at = 0;
-    while (at < chunk.length) {
-      const take = Math.min(frameBytes - filled, chunk.length - at);
-      if (wanted.has(n)) frame.set(chunk.subarray(at, at + take), filled);
-      filled += take;
-      at += take;
-      if (filled === frameBytes) {
-        const pick = wanted.get(n);
-        if (pick) {
-          queue.push({ pick, image: { data: frame, width: info.width, height: info.height, channels: 3 } });
-          frame = new Uint8Array(frameBytes);
-        }
-        filled = 0;
-        n++;
-      }
-    }
+    cut(chunk);
     if (queue.length >= ahead) child.stdout.pause();
     signal();
   });

@@ -161,51 +161,61 @@ function modelComparison(r: AuditResult, b: BreakdownAudit, id: string, groups: 
   return [tableBlock(modelTable), tableBlock(mcnemar), paragraph(words)];
 }
 
+/** One model's view of a breakdown: its groups' accuracy, the pairs of groups, recall, predicted shares and confusion. */
 async function modelBlocks(r: AuditResult, b: BreakdownAudit, m: ModelAudit, id: string): Promise<Block[]> {
   const mid = `${id}-${slug(m.model)}`;
   const blocks: Block[] = [
     paragraph(
       `${m.model}: accuracy ${accuracyText(m.overall)} over all ${integer(m.overall.n)} images of this breakdown, macro F1 ${ratio(m.overall.macroF1)}. ${m.summary}`,
     ),
+    tableBlock(groupsTable(r, b, m, mid)),
   ];
-  blocks.push(
-    tableBlock({
-      id: `${mid}-groups`,
-      caption: `${m.model}: accuracy, macro F1 and recall per class by ${b.name} (recall: share of the class's faces recognised; — no face of the class)`,
-      columns: [b.name, 'n', 'accuracy (95% CI)', 'macro F1', ...r.classes.map((c) => `${c} recall`), 'tested'],
-      rows: m.groups.map((g) => [
-        text(g.group),
-        num(g.n, integer),
-        { text: accuracyText(g), value: g.accuracy },
-        num(g.macroF1, ratio),
-        ...g.recall.map((x) => (x === null ? text('—') : num(x, ratio))),
-        text(g.tested ? 'yes' : `no (< ${r.minGroup})`),
-      ]),
-    }),
-  );
-  if (m.pairs.length > 0) {
-    blocks.push(
-      tableBlock({
-        id: `${mid}-pairs`,
-        caption: `${m.model}: every two ${b.name} groups, difference in accuracy (Newcombe's 95 % interval), Fisher's exact p and Holm's adjustment`,
-        columns: ['groups', 'difference (95% CI)', 'p', 'p Holm', 'significant at 5 %'],
-        rows: m.pairs.map((p) => [
-          text(`${p.first} − ${p.second}`),
-          { text: formatDifference(p.difference), value: p.difference.difference },
-          num(p.p, formatP),
-          num(p.pHolm, formatP),
-          text(p.significant ? 'yes' : 'no'),
-        ]),
-        // Hundreds of pairs (one group per person) are for the CSV; the sentence above names the significant ones.
-        csvOnly: m.pairs.length > MAX_PAIRS_SHOWN,
-      }),
-    );
-  }
+  if (m.pairs.length > 0) blocks.push(tableBlock(pairsTable(b, m, mid)));
+  blocks.push(await recallFigure(r, b, m, mid));
+  blocks.push(tableBlock(predictedTable(r, b, m, mid)));
+  blocks.push(tableBlock(confusionTable(r, b, m, mid)));
+  return blocks;
+}
+
+function groupsTable(r: AuditResult, b: BreakdownAudit, m: ModelAudit, mid: string): Table {
+  return {
+    id: `${mid}-groups`,
+    caption: `${m.model}: accuracy, macro F1 and recall per class by ${b.name} (recall: share of the class's faces recognised; — no face of the class)`,
+    columns: [b.name, 'n', 'accuracy (95% CI)', 'macro F1', ...r.classes.map((c) => `${c} recall`), 'tested'],
+    rows: m.groups.map((g) => [
+      text(g.group),
+      num(g.n, integer),
+      { text: accuracyText(g), value: g.accuracy },
+      num(g.macroF1, ratio),
+      ...g.recall.map((x) => (x === null ? text('—') : num(x, ratio))),
+      text(g.tested ? 'yes' : `no (< ${r.minGroup})`),
+    ]),
+  };
+}
+
+function pairsTable(b: BreakdownAudit, m: ModelAudit, mid: string): Table {
+  return {
+    id: `${mid}-pairs`,
+    caption: `${m.model}: every two ${b.name} groups, difference in accuracy (Newcombe's 95 % interval), Fisher's exact p and Holm's adjustment`,
+    columns: ['groups', 'difference (95% CI)', 'p', 'p Holm', 'significant at 5 %'],
+    rows: m.pairs.map((p) => [
+      text(`${p.first} − ${p.second}`),
+      { text: formatDifference(p.difference), value: p.difference.difference },
+      num(p.p, formatP),
+      num(p.pHolm, formatP),
+      text(p.significant ? 'yes' : 'no'),
+    ]),
+    // Hundreds of pairs (one group per person) are for the CSV; the sentence above names the significant ones.
+    csvOnly: m.pairs.length > MAX_PAIRS_SHOWN,
+  };
+}
+
+async function recallFigure(r: AuditResult, b: BreakdownAudit, m: ModelAudit, mid: string): Promise<Block> {
   const cells = m.groups.flatMap((g) =>
     r.classes.flatMap((c, k) => (g.recall[k] === null ? [] : [{ row: `${g.group} (${g.n})`, column: c, value: g.recall[k]! }])),
   );
   const caption = `${m.model}: recall per class by ${b.name}, the group's number of images in brackets (blank: no face of the class in the group)`;
-  blocks.push({
+  return {
     kind: 'figure',
     figure: {
       id: `${mid}-recall`,
@@ -222,37 +232,38 @@ async function modelBlocks(r: AuditResult, b: BreakdownAudit, m: ModelAudit, id:
         ),
       ),
     },
-  });
-  blocks.push(
-    tableBlock({
-      id: `${mid}-predicted`,
-      caption: `${m.model}: share of each ${b.name}'s faces predicted as each class, against the true share (predicted / true); the class most over-called last`,
-      columns: [b.name, ...r.classes, 'most over-called'],
-      rows: m.groups.map((g) => {
-        const over = mostOverPredicted(g, r.classes);
-        return [
-          text(g.group),
-          ...r.classes.map((_, k) => ({
-            text: g.n ? `${share(g.predictedCounts[k]! / g.n)} / ${share(g.trueCounts[k]! / g.n)}` : '—',
-            value: g.n ? g.predictedCounts[k]! / g.n : undefined,
-          })),
-          text(over ? `${over.class} +${(over.excess * 100).toFixed(1)} pp` : '—'),
-        ];
-      }),
+  };
+}
+
+function predictedTable(r: AuditResult, b: BreakdownAudit, m: ModelAudit, mid: string): Table {
+  return {
+    id: `${mid}-predicted`,
+    caption: `${m.model}: share of each ${b.name}'s faces predicted as each class, against the true share (predicted / true); the class most over-called last`,
+    columns: [b.name, ...r.classes, 'most over-called'],
+    rows: m.groups.map((g) => {
+      const over = mostOverPredicted(g, r.classes);
+      return [
+        text(g.group),
+        ...r.classes.map((_, k) => ({
+          text: g.n ? `${share(g.predictedCounts[k]! / g.n)} / ${share(g.trueCounts[k]! / g.n)}` : '—',
+          value: g.n ? g.predictedCounts[k]! / g.n : undefined,
+        })),
+        text(over ? `${over.class} +${(over.excess * 100).toFixed(1)} pp` : '—'),
+      ];
     }),
-  );
-  blocks.push(
-    tableBlock({
-      id: `${mid}-confusion`,
-      caption: `${m.model}: confusion matrix of each ${b.name} (true × predicted counts)`,
-      columns: [b.name, 'true', 'predicted', 'images'],
-      rows: m.groups.flatMap((g) =>
-        g.confusion.flatMap((row, t) => row.map((count, p) => [text(g.group), text(r.classes[t]!), text(r.classes[p]!), num(count, integer)])),
-      ),
-      csvOnly: true,
-    }),
-  );
-  return blocks;
+  };
+}
+
+function confusionTable(r: AuditResult, b: BreakdownAudit, m: ModelAudit, mid: string): Table {
+  return {
+    id: `${mid}-confusion`,
+    caption: `${m.model}: confusion matrix of each ${b.name} (true × predicted counts)`,
+    columns: [b.name, 'true', 'predicted', 'images'],
+    rows: m.groups.flatMap((g) =>
+      g.confusion.flatMap((row, t) => row.map((count, p) => [text(g.group), text(r.classes[t]!), text(r.classes[p]!), num(count, integer)])),
+    ),
+    csvOnly: true,
+  };
 }
 
 function method(r: AuditResult): Section {
