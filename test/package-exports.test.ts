@@ -55,16 +55,31 @@ function loadTimeImports(file: string): string[] {
   return out.map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')));
 }
 
-// export/'s graph builder is not tooling here: emotion-net runs a model on onnxruntime-node through it.
-test('the root entry loads none of the tooling (training, experiment, prepare, evaluation, reports, server, queue)', () => {
+/** Every file `entry` loads at load time, following relative static imports. */
+function loadClosure(entry: string): Set<string> {
   const seen = new Set<string>();
-  const todo = [sourceOf('.')];
+  const todo = [entry];
   while (todo.length) {
     const file = todo.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
     todo.push(...loadTimeImports(file).filter((f) => existsSync(f)));
   }
+  return seen;
+}
+
+test("'visemo/queue' loads without bullmq (an optional package): no file it loads imports bullmq's values", () => {
+  const closure = loadClosure(sourceOf('./queue'));
+  const valueImport = /^\s*import\s+(?!type\b)[^;]*?from\s*'bullmq'/m;
+  const importers = [...closure].filter((f) => valueImport.test(readFileSync(f, 'utf8'))).map((f) => path.relative(ROOT, f));
+  assert.deepEqual(importers, [], `'visemo/queue' loads bullmq through ${importers.join(', ')}`);
+  // The check itself sees a value import where there is one.
+  assert.ok(valueImport.test(readFileSync(path.join(ROOT, 'src/queue/worker.ts'), 'utf8')), 'worker.ts imports bullmq, and the pattern finds it');
+});
+
+// export/'s graph builder is not tooling here: emotion-net runs a model on onnxruntime-node through it.
+test('the root entry loads none of the tooling (training, experiment, prepare, evaluation, reports, server, queue)', () => {
+  const seen = loadClosure(sourceOf('.'));
   const tooling = [...seen]
     .map((f) => path.relative(path.join(ROOT, 'src'), f))
     .filter((f) => /^(training|experiment|prepare|evaluation|server|queue|report)\//.test(f));
