@@ -124,7 +124,7 @@ async function startServe(label: string, args: string[], runsDir: string, throug
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /visemo web app at (http:\/\/\S+\/)/.exec(out);
       if (m) resolve(m[1]!);

@@ -85,7 +85,7 @@ const NOUN: Record<string, string> = { surprised: 'surprise', disgusted: 'disgus
 /** "happily_surprised" → [happiness, surprise] (the second names the folder); null for appalled, hatred, awed. */
 function compoundPair(category: string): [string, string] | null {
   const [a, b] = category.split('_');
-  return a && b && ADVERB[a] && NOUN[b] ? [ADVERB[a]!, NOUN[b]!] : null;
+  return a && b && ADVERB[a] && NOUN[b] ? [ADVERB[a], NOUN[b]] : null;
 }
 interface CfeeRow {
   file: string;

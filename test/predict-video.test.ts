@@ -162,7 +162,7 @@ describe('visemo predict on a video: tracks, smoothing, timeline files', { skip 
     for (const t of summary.tracks) assert.ok(svg.includes(`face ${t.track}`), `no panel for face ${t.track}`);
     const png = await sharp(path.join(out, 'crossing.timeline.png')).metadata();
     assert.equal(png.format, 'png');
-    assert.ok(png.height! > 300, 'one panel per track makes the chart tall');
+    assert.ok(png.height > 300, 'one panel per track makes the chart tall');
 
     const { stdout: probe } = await run('ffprobe', [
       '-v',

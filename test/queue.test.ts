@@ -110,7 +110,7 @@ function startWorker(redis: string, out: string): Spawned {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stderr: () => err, exit };
 }
@@ -191,7 +191,7 @@ test("queue: 8 videos, two workers, one killed mid-job: one result per good vide
 
   queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port } });
   const counts = await until('every job to finish', 600_000, async () => {
-    const c = await queue!.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
+    const c = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
     return c.completed! + c.failed! === 8 && c.active === 0 ? c : undefined;
   });
   assert.deepEqual(
@@ -219,7 +219,7 @@ test("queue: 8 videos, two workers, one killed mid-job: one result per good vide
   ) as QueueStatus;
   assert.deepEqual(status.counts, { waiting: 0, active: 0, completed: 7, failed: 1, delayed: 0 });
   assert.equal(status.throughput?.jobs, 7);
-  assert.ok(status.throughput!.videosPerMinute > 0 && status.throughput!.framesPerSecond > 0);
+  assert.ok(status.throughput.videosPerMinute > 0 && status.throughput.framesPerSecond > 0);
   assert.equal(status.failed.length, 1);
   assert.ok(status.failed[0]!.reason.includes(corrupt));
 
@@ -236,7 +236,7 @@ test("queue: 8 videos, two workers, one killed mid-job: one result per good vide
   await fs.copyFile(good[0]!, copy);
   await run(process.execPath, [...CLI, 'queue', 'add', copy, '--redis', redisUrl, '--queue', QUEUE, '--model', model, ...ANALYSIS], { cwd: REPO });
   const copyJob = await until('the copy to complete', 120_000, async () => {
-    const [j] = (await queue!.getCompleted(0, 0)) as Job<VideoJobData, VideoJobResult>[];
+    const [j] = (await queue.getCompleted(0, 0)) as Job<VideoJobData, VideoJobResult>[];
     return j?.data.file === copy ? j : undefined;
   });
   assert.equal(copyJob.returnvalue.stored, true, 'found stored, not computed');

@@ -128,7 +128,7 @@ describe('web app server', { skip }, () => {
     assert.equal(byId.tiny!.kind, 'run');
     assert.equal(byId.tiny!.report, null);
     assert.equal(byId.tiny!.model, '/runs/tiny/');
-    const report = await request(server.url, 'GET', byId.exp1!.report!);
+    const report = await request(server.url, 'GET', byId.exp1!.report);
     assert.equal(report.status, 200);
     assert.match(report.body.toString(), /report of exp1/);
 
@@ -270,10 +270,10 @@ describe('server under concurrent requests', { skip }, () => {
     try {
       assert.equal(pooled.pool?.size, 2);
       assert.equal(inline.pool, null);
-      await pooled.pool!.ready();
+      await pooled.pool.ready();
       const replies = await Promise.all([0, 1, 2, 3].map(() => post(pooled.url, image)));
       for (const r of replies) assert.equal(r.status, 200, r.body.toString());
-      assert.ok(pooled.pool!.served.filter((n) => n > 0).length >= 2, `served per worker: ${pooled.pool!.served.join(', ')}`);
+      assert.ok(pooled.pool.served.filter((n) => n > 0).length >= 2, `served per worker: ${pooled.pool.served.join(', ')}`);
       const reference = await post(inline.url, image);
       assert.equal(reference.status, 200);
       assert.equal((json(reference).faces as unknown[]).length, 2);

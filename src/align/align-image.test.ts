@@ -40,9 +40,9 @@ async function turned(file: string, deg: number): Promise<RawImage> {
     .rotate(deg)
     .toBuffer({ resolveWithObject: true });
   const meta = await sharp(file).metadata();
-  const left = Math.round((info.width - meta.width!) / 2);
-  const top = Math.round((info.height - meta.height!) / 2);
-  return rawGray(sharp(data).extract({ left, top, width: meta.width!, height: meta.height! }));
+  const left = Math.round((info.width - meta.width) / 2);
+  const top = Math.round((info.height - meta.height) / 2);
+  return rawGray(sharp(data).extract({ left, top, width: meta.width, height: meta.height }));
 }
 
 test('cutAligned: the unturned square of the whole image gives the image back; edge pixels pad outside it', async () => {

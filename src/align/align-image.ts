@@ -108,7 +108,7 @@ export async function alignFaces(inputs: LandmarkInput[], opts: AlignFacesOption
         const i = todo[k + j]!;
         const square = squares[k + j]!;
         landmarks[i] = points.map((p) => fromAligned(square, p.x / LANDMARK_INPUT_SIZE, p.y / LANDMARK_INPUT_SIZE));
-        problems[i] = landmarkProblem(landmarks[i]!, square.side);
+        problems[i] = landmarkProblem(landmarks[i], square.side);
       });
     }
   }

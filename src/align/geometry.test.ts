@@ -138,5 +138,5 @@ test('implausible landmarks are named: eyes too close, too much roll, mouth not 
   const flat = face({ mouth: { x: 0.5, y: 0.45 }, side: 48, center: { x: 24, y: 24 } });
   const problem = landmarkProblem(flat, 48);
   assert.equal(problem?.reason, 'eyes-not-above-mouth');
-  assert.match(problem!.detail, /below the eye line/);
+  assert.match(problem.detail, /below the eye line/);
 });

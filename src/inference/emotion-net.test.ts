@@ -20,7 +20,7 @@ async function writeRun(): Promise<string> {
   const dir = tempDir('visemo-net-');
   const model = buildModel({ arch: 'visemo', size: SIZE, numClasses: 4, channels: 3, seed: 3 });
   for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-    const n = layer.getWeights()[0]!.shape[0]!;
+    const n = layer.getWeights()[0]!.shape[0];
     layer.setWeights([tf.fill([n], 1.3), tf.fill([n], 0.2), tf.randomNormal([n], 0, 0.3, 'float32', 1), tf.randomUniform([n], 0.3, 2, 'float32', 2)]);
   }
   await saveModel(model, dir);

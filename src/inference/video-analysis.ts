@@ -238,7 +238,7 @@ export function summariseVideo(timeline: { faces: (RecognizedFace & { label?: st
   let dominant: string | null = null;
   for (const c of classes) {
     shares[c] = withFaces > 0 ? counts[c]! / withFaces : 0;
-    if (withFaces > 0 && (dominant === null || shares[c]! > shares[dominant]!)) dominant = c;
+    if (withFaces > 0 && (dominant === null || shares[c] > shares[dominant]!)) dominant = c;
   }
   return { frames: timeline.length, framesWithFaces: withFaces, shares, dominant };
 }

@@ -52,7 +52,7 @@ export function initWeightsFrom(model: tf.LayersModel, start: tf.LayersModel, st
         const src = from.weights[j]!;
         const columns = classes.map((c, k) => {
           const s = startClasses.indexOf(c);
-          const col = (t: tf.Tensor, idx: number) => (t.rank === 1 ? t.slice([idx], [1]) : t.slice([0, idx], [t.shape[0]!, 1]));
+          const col = (t: tf.Tensor, idx: number) => (t.rank === 1 ? t.slice([idx], [1]) : t.slice([0, idx], [t.shape[0], 1]));
           return s >= 0 ? col(src, s) : col(w, k);
         });
         return tf.concat(columns, w.rank - 1);

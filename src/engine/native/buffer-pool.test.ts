@@ -15,7 +15,7 @@ import { registerNativeBackend } from './register.js';
 const skip = (await registerNativeBackend()) ?? false;
 const SHAPE = [4, 32, 32, 4]; // 16,384 floats: pooled
 /** The buffer behind a tensor, looked up without reading it (a read would take it out of the pool). */
-const bufferOf = (t: tf.Tensor) => ((tf.backend() as NativeBackend).data.get(t.dataId)!.values as Float32Array).buffer;
+const bufferOf = (t: tf.Tensor) => ((tf.backend() as NativeBackend).data.get(t.dataId).values as Float32Array).buffer;
 const ramp = () =>
   tf.tensor(
     Float32Array.from({ length: 16384 }, (_, i) => (i % 97) - 48),
