@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   await fs.rm(valOut, { recursive: true, force: true });
   let filed = 0;
   for (const cls of classes) {
-    for (const name of await fs.readdir(path.join(posed, 'val', cls))) {
+    const names = await fs.readdir(path.join(posed, 'val', cls)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+    for (const name of names) {
       const orig = labels.get(name);
       if (!/^fer\d+\.png$/.test(name) || !orig) continue;
       await fs.mkdir(path.join(valOut, orig), { recursive: true });
