@@ -14,35 +14,24 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { normaliseClassName } from '../src/data/classes.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 
 const OUT = path.resolve(process.argv[2] ?? path.resolve(import.meta.dirname, '../../visemo-data'));
 const MIX = Number(process.argv[3] ?? 0.5);
-const FER2013_NAMES: Record<string, string> = {
-  angry: 'anger',
-  anger: 'anger',
-  disgust: 'disgust',
-  fear: 'fear',
-  happy: 'happiness',
-  happiness: 'happiness',
-  neutral: 'neutral',
-  sad: 'sadness',
-  sadness: 'sadness',
-  surprise: 'surprise',
-};
-
 async function main(): Promise<void> {
   if (!(MIX >= 0 && MIX <= 1)) throw new Error(`MIX must be in [0, 1], not ${process.argv[3]}`);
   const posed = path.join(OUT, 'posed7');
+  const lines = (await fs.readFile(path.join(posed, 'soft-targets.csv'), 'utf8')).trim().split('\n');
+  const classes = lines[0]!.split(',').slice(1);
   const labels = new Map<string, string>();
   for (const line of (await fs.readFile(path.join(OUT, 'ferplus-fer2013-labels.csv'), 'utf8')).trim().split('\n').slice(1)) {
     const [file, label] = line.split(',');
-    const name = FER2013_NAMES[label!];
-    if (!name) throw new Error(`ferplus-fer2013-labels.csv: unknown label ${label}`);
+    // FER2013's folders may use Kaggle's spellings (angry, happy, sad): the project's aliases fold them.
+    const name = normaliseClassName(label!);
+    if (!classes.includes(name)) throw new Error(`ferplus-fer2013-labels.csv: unknown label ${label}`);
     labels.set(file!, name);
   }
-  const lines = (await fs.readFile(path.join(posed, 'soft-targets.csv'), 'utf8')).trim().split('\n');
-  const classes = lines[0]!.split(',').slice(1);
   let mixed = 0;
   const out = [lines[0]!];
   for (const line of lines.slice(1)) {
