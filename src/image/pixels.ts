@@ -57,8 +57,12 @@ function encodeSrgb(y: number): number {
 /** The gray value of the pixel starting at data[p]: its luminance in linear light, back in sRGB (one channel: itself). */
 function grayAt(data: ArrayLike<number>, p: number, channels: number): number {
   if (channels === 1) return at(data, p);
-  const lin = (i: number) => at(SRGB_TO_LINEAR, Math.min(255, Math.max(0, Math.round(at(data, i)))));
-  return encodeSrgb(LUMA[0] * lin(p) + LUMA[1] * lin(p + 1) + LUMA[2] * lin(p + 2));
+  return encodeSrgb(LUMA[0] * linearAt(data, p) + LUMA[1] * linearAt(data, p + 1) + LUMA[2] * linearAt(data, p + 2));
+}
+
+/** data[i] (an sRGB value, clamped and rounded to 0–255) in linear light. A function of its own, not a closure per pixel: this runs for every pixel of every face. */
+function linearAt(data: ArrayLike<number>, i: number): number {
+  return at(SRGB_TO_LINEAR, Math.min(255, Math.max(0, Math.round(at(data, i)))));
 }
 
 /**
