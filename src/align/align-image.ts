@@ -13,6 +13,7 @@
 import sharp from 'sharp';
 import { grayPixels } from '../image/decode.js';
 import { cropFace } from '../image/crop.js';
+import { INFERENCE_DEFAULTS } from '../config/inference.js';
 import { squareAround, type FaceBox, type RawImage } from '../image/geometry.js';
 import { alignmentFromLandmarks, fromAligned, landmarkProblem, type Alignment, type AlignFailure } from './geometry.js';
 import {
@@ -26,7 +27,7 @@ import {
 } from './landmarks.js';
 
 /** Room around a detector box in a fallback (unaligned) crop: prepare's default margin. */
-export const FALLBACK_MARGIN = 0.2;
+export const FALLBACK_MARGIN = INFERENCE_DEFAULTS.faceMargin;
 
 export interface AlignOptions extends AlignFacesOptions {
   /** The face box from a detector; without one the whole image is taken as the face (pre-cropped data). */

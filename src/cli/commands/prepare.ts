@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { parseClassOption } from '../../data/classes.js';
 import { DEFAULT_SUBJECT_PATTERN, SPLIT_MODES, type SplitMode } from '../../config/recipe.js';
+import { INFERENCE_DEFAULTS } from '../../config/inference.js';
 import { DETECTOR_MODELS, type DetectorModel } from '../../image/face-detector.js';
 import { parseAugment } from '../../prepare/augment.js';
 import { formatSummary, prepare } from '../../prepare/prepare.js';
@@ -57,7 +58,7 @@ export function registerPrepare(program: Command): void {
         .default('tiny'),
     )
     .addOption(minFaceScoreOption())
-    .option('--margin <fraction>', 'room around the face box on each side, as a fraction of its size', numberOption('--margin', 0, 2), 0.2)
+    .option('--margin <fraction>', 'room around the face box on each side, as a fraction of its size', numberOption('--margin', 0, 2), INFERENCE_DEFAULTS.faceMargin)
     .option(
       '--align',
       "cut each face aligned by face-api's 68 landmarks (eyes levelled, framed as FER2013's crops) instead of a square around its box; models trained on it align at inference too",
