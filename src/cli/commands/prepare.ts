@@ -58,7 +58,12 @@ export function registerPrepare(program: Command): void {
         .default('tiny'),
     )
     .addOption(minFaceScoreOption())
-    .option('--margin <fraction>', 'room around the face box on each side, as a fraction of its size', numberOption('--margin', 0, 2), INFERENCE_DEFAULTS.faceMargin)
+    .option(
+      '--margin <fraction>',
+      'room around the face box on each side, as a fraction of its size',
+      numberOption('--margin', 0, 2),
+      INFERENCE_DEFAULTS.faceMargin,
+    )
     .option(
       '--align',
       "cut each face aligned by face-api's 68 landmarks (eyes levelled, framed as FER2013's crops) instead of a square around its box; models trained on it align at inference too",
